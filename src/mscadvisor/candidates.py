@@ -1,0 +1,82 @@
+"""Stage 3: the candidates of each category for a disease, with the attributes rules test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mscadvisor.knowledge import KnowledgeBase
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    category: str
+    id: str
+    label: str
+    attributes: dict[str, Any]  # the candidate.* fields of the condition language
+    caveats: tuple[str, ...] = ()
+    tissue: str | None = None
+    modality: str | None = None
+
+
+def source_id(tissue: str, modality: str) -> str:
+    return f"{tissue}-{modality}"
+
+
+def candidates_for(kb: KnowledgeBase, disease_id: str) -> dict[str, tuple[Candidate, ...]]:
+    """Every candidate of every category for the disease, before any profile filter."""
+    sources = []
+    for tissue in kb.tissues.values():
+        caveats = () if tissue.in_table4 else (
+            f"{tissue.name} is absent from Table 4: no advantages or limitations are scored, "
+            "only study evidence.",
+        )
+        for modality in kb.modalities:
+            ident = source_id(tissue.id, modality)
+            sources.append(Candidate(
+                category="source",
+                id=ident,
+                label=f"{tissue.label}, {modality}",
+                attributes={
+                    "candidate.id": ident,
+                    "candidate.tissue": tissue.id,
+                    "candidate.modality": modality,
+                    "candidate.perinatal": tissue.perinatal,
+                },
+                caveats=caveats,
+                tissue=tissue.id,
+                modality=modality,
+            ))
+    routes = [
+        Candidate(
+            category="route",
+            id=route.id,
+            label=f"{route.id}: {route.name}" if route.id.isupper() else route.name,
+            attributes={"candidate.id": route.id},
+            caveats=(route.note,) if route.note else (),
+        )
+        for route in kb.routes.values()
+        if disease_id in route.diseases and not route.in_vitro
+    ]
+    strategies = []
+    for pre in kb.preconditioning.values():
+        if disease_id not in pre.diseases:
+            continue
+        tested = f"Reported with {', '.join(pre.tissues)} ({', '.join(pre.modalities)})."
+        strategies.append(Candidate(
+            category="preconditioning",
+            id=pre.id,
+            label=pre.name,
+            attributes={
+                "candidate.id": pre.id,
+                "candidate.kind": pre.kind,
+                "candidate.modalities": frozenset(pre.modalities),
+                "candidate.tissues": frozenset(pre.tissues),
+            },
+            caveats=(tested, pre.note) if pre.note else (tested,),
+        ))
+    return {
+        "source": tuple(sources),
+        "route": tuple(routes),
+        "preconditioning": tuple(strategies),
+    }

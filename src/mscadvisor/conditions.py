@@ -1,0 +1,268 @@
+"""The condition language of rules: data in, predicates out, never ``eval``.
+
+A condition is a TOML table of one of these shapes::
+
+    { all = [cond, ...] }     every one holds (an empty list holds)
+    { any = [cond, ...] }     at least one holds
+    { not = cond }            cond does not hold
+    { field = "profile.age", op = "ge", value = 60 }
+
+Fields name what is being tested (``FIELDS``). Operators: ``eq ne lt le gt ge`` compare a
+scalar; ``in not_in`` test a scalar against a list; ``contains`` tests a set field for one value;
+``intersects`` tests a set field against a list; ``is_set`` holds when an optional value is
+given. A comparison on a value the profile leaves unknown (age, sex, etiology) never holds: a rule
+about older donors does not fire when the age is not given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Scope = Literal["candidate", "profile"]
+Context = Mapping[str, Any]
+Predicate = Callable[[Context], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    scope: Scope  # "profile" covers the profile and the disease being treated
+    kind: Literal["str", "int", "bool", "set"]
+    domain: str | None = None  # name of the set of valid values, checked against the catalog
+    doc: str = ""
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "profile.age": FieldSpec("profile", "int", None, "patient age in years (may be unknown)"),
+    "profile.sex": FieldSpec("profile", "str", "sex", "female or male (may be unknown)"),
+    "profile.donor": FieldSpec("profile", "str", "donor", "autologous, allogeneic or any"),
+    "profile.modality": FieldSpec("profile", "str", "profile_modality", "cells, exosomes, any"),
+    "profile.avoid_invasive_harvest": FieldSpec("profile", "bool", None, "no invasive harvest"),
+    "profile.comorbidities": FieldSpec("profile", "set", "comorbidity", "comorbidity ids"),
+    "profile.etiology": FieldSpec("profile", "str", "etiology", "etiology id (may be unknown)"),
+    "profile.needs": FieldSpec("profile", "set", "need", "need ids"),
+    "disease.id": FieldSpec("profile", "str", "disease", "disease id"),
+    "disease.systems": FieldSpec("profile", "set", "system", "organ-system tags"),
+    "candidate.id": FieldSpec("candidate", "str", None, "candidate id"),
+    "candidate.tissue": FieldSpec("candidate", "str", "tissue", "source tissue id"),
+    "candidate.modality": FieldSpec("candidate", "str", "modality", "source modality id"),
+    "candidate.perinatal": FieldSpec("candidate", "bool", None, "tissue collected at birth"),
+    "candidate.kind": FieldSpec("candidate", "str", "preconditioning_kind", "strategy kind"),
+    "candidate.modalities": FieldSpec("candidate", "set", "modality", "modalities tested"),
+    "candidate.tissues": FieldSpec("candidate", "set", "tissue", "tissues tested"),
+}
+
+SCALAR_OPS = {"eq", "ne", "lt", "le", "gt", "ge"}
+ORDER_OPS = {"lt", "le", "gt", "ge"}
+LIST_OPS = {"in", "not_in"}
+SET_OPS = {"contains", "intersects"}
+OPS = SCALAR_OPS | LIST_OPS | SET_OPS | {"is_set"}
+OP_SYMBOLS = {
+    "eq": "=",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "in": "in",
+    "not_in": "not in",
+    "contains": "contains",
+    "intersects": "has any of",
+}
+
+
+class ConditionError(ValueError):
+    """A malformed condition; ``problems`` hold one message per fault, each with its path."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    field: str
+    op: str
+    value: Any  # a scalar, or a tuple for list operators; None for is_set
+
+
+Node = All | AnyOf | Not | Compare
+
+ALWAYS = All(())
+
+
+def parse(raw: object, path: str, scope: Scope) -> Node:
+    """Check the shape of a raw condition and build its tree; raise ConditionError if malformed."""
+    problems: list[str] = []
+    node = _parse(raw, path, scope, problems)
+    if problems:
+        raise ConditionError(problems)
+    return node
+
+
+def _parse(raw: object, path: str, scope: Scope, problems: list[str]) -> Node:
+    if not isinstance(raw, dict):
+        problems.append(f"{path}: a condition must be a table, got {type(raw).__name__}")
+        return ALWAYS
+    keys = set(raw)
+    if keys in ({"all"}, {"any"}):
+        (key,) = keys
+        items = raw[key]
+        if not isinstance(items, list):
+            problems.append(f"{path}.{key}: must be a list of conditions")
+            return ALWAYS
+        children = tuple(
+            _parse(item, f"{path}.{key}[{n}]", scope, problems) for n, item in enumerate(items)
+        )
+        return All(children) if key == "all" else AnyOf(children)
+    if keys == {"not"}:
+        return Not(_parse(raw["not"], f"{path}.not", scope, problems))
+    if "field" in keys and "op" in keys and keys <= {"field", "op", "value"}:
+        return _parse_compare(raw, path, scope, problems)
+    problems.append(
+        f"{path}: unrecognised condition with keys {sorted(keys)}; expected one of "
+        "{all = [...]}, {any = [...]}, {not = ...} or {field, op, value}"
+    )
+    return ALWAYS
+
+
+def _parse_compare(raw: dict[str, Any], path: str, scope: Scope, problems: list[str]) -> Node:
+    field, op, value = raw["field"], raw["op"], raw.get("value")
+    spec = FIELDS.get(field) if isinstance(field, str) else None
+    if spec is None:
+        allowed = sorted(f for f, s in FIELDS.items() if s.scope == scope)
+        problems.append(f"{path}.field: unknown field {field!r}; expected one of {allowed}")
+        return ALWAYS
+    if spec.scope != scope:
+        where = "applies_to (candidate.*)" if scope == "candidate" else "when (profile.*, disease.*)"
+        problems.append(f"{path}.field: {field!r} cannot be tested in {where}")
+        return ALWAYS
+    if op not in OPS:
+        problems.append(f"{path}.op: unknown operator {op!r}; expected one of {sorted(OPS)}")
+        return ALWAYS
+    fault = _operand_fault(spec, op, value, "value" in raw)
+    if fault:
+        problems.append(f"{path}: {field} {op}: {fault}")
+        return ALWAYS
+    return Compare(field, op, tuple(value) if isinstance(value, list) else value)
+
+
+def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str | None:
+    """Why this operator and operand do not fit the field, or None when they do."""
+    scalar_type = {"str": str, "int": int, "bool": bool, "set": str}[spec.kind]
+
+    def fits(v: Any) -> bool:
+        return isinstance(v, scalar_type) and (spec.kind == "bool" or not isinstance(v, bool))
+
+    if op == "is_set":
+        return "is_set takes no value" if has_value else None
+    if spec.kind == "set":
+        if op == "contains":
+            return None if fits(value) else f"expected a {scalar_type.__name__} value"
+        if op == "intersects":
+            ok = isinstance(value, list) and value and all(fits(v) for v in value)
+            return None if ok else "expected a non-empty list of strings"
+        return f"operator {op!r} does not apply to a set field; use contains or intersects"
+    if op in SET_OPS:
+        return f"operator {op!r} applies only to set fields"
+    if op in LIST_OPS:
+        ok = isinstance(value, list) and value and all(fits(v) for v in value)
+        return None if ok else f"expected a non-empty list of {scalar_type.__name__} values"
+    if op in ORDER_OPS and spec.kind != "int":
+        return f"operator {op!r} applies only to numeric fields"
+    return None if fits(value) else f"expected a {scalar_type.__name__} value, got {value!r}"
+
+
+def compared_values(node: Node) -> Iterator[tuple[str, str]]:
+    """Every (field, value) a condition compares against, for checking values against catalogs."""
+    if isinstance(node, All | AnyOf):
+        for child in node.children:
+            yield from compared_values(child)
+    elif isinstance(node, Not):
+        yield from compared_values(node.child)
+    elif node.value is not None:
+        values = node.value if isinstance(node.value, tuple) else (node.value,)
+        for v in values:
+            if isinstance(v, str):
+                yield node.field, v
+
+
+def compile_condition(node: Node) -> Predicate:
+    """A fast predicate over a context dict that maps field names to values."""
+    if isinstance(node, All):
+        parts = tuple(compile_condition(c) for c in node.children)
+        return lambda ctx: all(p(ctx) for p in parts)
+    if isinstance(node, AnyOf):
+        parts = tuple(compile_condition(c) for c in node.children)
+        return lambda ctx: any(p(ctx) for p in parts)
+    if isinstance(node, Not):
+        inner = compile_condition(node.child)
+        return lambda ctx: not inner(ctx)
+    return _compile_compare(node)
+
+
+def _compile_compare(node: Compare) -> Predicate:
+    field, value = node.field, node.value
+    match node.op:
+        case "is_set":
+            return lambda ctx: ctx[field] is not None
+        case "contains":
+            return lambda ctx: value in ctx[field]
+        case "intersects":
+            wanted = frozenset(value)
+            return lambda ctx: not wanted.isdisjoint(ctx[field])
+        case "in" | "not_in":
+            members, inside = frozenset(value), node.op == "in"
+            return lambda ctx: ctx[field] is not None and (ctx[field] in members) == inside
+        case "eq":
+            return lambda ctx: ctx[field] is not None and ctx[field] == value
+        case "ne":
+            return lambda ctx: ctx[field] is not None and ctx[field] != value
+        case "lt":
+            return lambda ctx: ctx[field] is not None and ctx[field] < value
+        case "le":
+            return lambda ctx: ctx[field] is not None and ctx[field] <= value
+        case "gt":
+            return lambda ctx: ctx[field] is not None and ctx[field] > value
+        case _:  # "ge"; parse() admits no other operator
+            return lambda ctx: ctx[field] is not None and ctx[field] >= value
+
+
+def describe(node: Node) -> str:
+    """The condition in readable form, for explanations and rule listings."""
+    if isinstance(node, All):
+        if not node.children:
+            return "always"
+        return " and ".join(_describe_part(c) for c in node.children)
+    if isinstance(node, AnyOf):
+        return " or ".join(_describe_part(c) for c in node.children)
+    if isinstance(node, Not):
+        return f"not {_describe_part(node.child)}"
+    if node.op == "is_set":
+        return f"{node.field} is given"
+    value = node.value
+    shown = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, tuple) else str(value)
+    if isinstance(value, bool):
+        shown = str(value).lower()
+    return f"{node.field} {OP_SYMBOLS[node.op]} {shown}"
+
+
+def _describe_part(node: Node) -> str:
+    text = describe(node)
+    return f"({text})" if isinstance(node, All | AnyOf) and len(node.children) > 1 else text

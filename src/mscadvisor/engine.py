@@ -1,0 +1,251 @@
+"""Stages 4-5: match rules against a profile and its candidates, score, rank and explain.
+
+Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
+``when`` predicate, the candidates its ``applies_to`` selects, and for evidence rules the table
+records of that disease. Scoring a profile then evaluates each ``when`` once, not per candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from mscadvisor import __version__, certainty, citations
+from mscadvisor.candidates import Candidate, candidates_for
+from mscadvisor.conditions import Predicate, compile_condition
+from mscadvisor.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.profile import Profile, profile_notices
+from mscadvisor.records import CATEGORIES, Citation, Study, Trial
+from mscadvisor.result import (
+    Contribution,
+    Exclusion,
+    Notice,
+    Recommendation,
+    ScoredCandidate,
+)
+
+BASE_SCORE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexedRule:
+    parsed: ParsedRule
+    when: Predicate
+    applicable: frozenset[str]  # ids of the candidates its applies_to selects
+    records: tuple[Study | Trial, ...]  # evidence rules: this disease's records passing filters
+
+
+@dataclass(frozen=True)
+class _DiseaseIndex:
+    candidates: dict[str, tuple[Candidate, ...]]
+    rules: dict[str, tuple[_IndexedRule, ...]]
+    evidence_memo: dict[tuple[str, str, str, str | None], Contribution | None] = field(
+        default_factory=dict
+    )
+
+
+@lru_cache(maxsize=64)
+def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
+    candidates = candidates_for(kb, disease_id)
+    rules: dict[str, list[_IndexedRule]] = {c: [] for c in CATEGORIES}
+    for parsed in kb.rules.values():
+        rule = parsed.rule
+        selects = compile_condition(parsed.applies_to)
+        applicable = frozenset(
+            c.id for c in candidates[rule.category] if selects(c.attributes)
+        )
+        records: tuple[Study | Trial, ...] = ()
+        if rule.evidence is not None:
+            query = rule.evidence
+            pool: Iterable[Study | Trial] = (
+                kb.studies if query.records == "studies" else kb.trials.values()
+            )
+            records = tuple(
+                r for r in pool
+                if r.disease == disease_id
+                and (not query.setting or getattr(r, "setting", None) in query.setting)
+                and (not query.outcome or getattr(r, "outcome", None) in query.outcome)
+                and (query.head_to_head is None
+                     or getattr(r, "head_to_head", False) == query.head_to_head)
+                and (query.reports_fertility is None
+                     or getattr(r, "reports_fertility", False) == query.reports_fertility)
+            )
+        rules[rule.category].append(
+            _IndexedRule(parsed, compile_condition(parsed.when), applicable, records)
+        )
+    return _DiseaseIndex(candidates, {c: tuple(rs) for c, rs in rules.items()})
+
+
+def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
+    """The profile.* and disease.* fields of the condition language for this profile."""
+    disease = kb.diseases[profile.disease]
+    return {
+        "profile.age": profile.age,
+        "profile.sex": profile.sex,
+        "profile.donor": profile.donor,
+        "profile.modality": profile.modality,
+        "profile.avoid_invasive_harvest": profile.avoid_invasive_harvest,
+        "profile.comorbidities": frozenset(profile.comorbidities),
+        "profile.etiology": profile.etiology,
+        "profile.needs": frozenset(profile.needs),
+        "disease.id": disease.id,
+        "disease.systems": frozenset(disease.systems),
+    }
+
+
+def recommend(kb: KnowledgeBase, profile: Profile) -> Recommendation:
+    """Score every candidate of every category for the profile, with every contribution."""
+    index = _disease_index(kb, profile.disease)
+    context = profile_context(profile, kb)
+    fired = {
+        category: [r for r in index.rules[category] if r.when(context)] for category in CATEGORIES
+    }
+    ranked: dict[str, tuple[ScoredCandidate, ...]] = {}
+    excluded: list[Exclusion] = []
+    for category in CATEGORIES:
+        pool = [
+            c for c in index.candidates[category]
+            if c.modality is None or profile.modality in ("any", c.modality)
+        ]
+        scored = []
+        for candidate in pool:
+            contributions, exclusions = _evaluate(kb, index, fired[category], candidate, profile)
+            if exclusions:
+                excluded += exclusions
+                continue
+            scored.append(_score(candidate, contributions, kb))
+        ranked[category] = _rank(scored)
+    disease = kb.diseases[profile.disease]
+    warnings = [
+        Notice(f"{disease.id.lower()}-{caveat.code}", caveat.message,
+               tuple(citations.view(kb, c) for c in caveat.citations))
+        for caveat in disease.caveats
+    ]
+    warnings += profile_notices(profile, kb)
+    return Recommendation(
+        generator_version=__version__,
+        knowledge_base_version=kb.info.version,
+        knowledge_base_sha256=kb.sha256,
+        disease=disease.id,
+        disease_name=disease.name,
+        profile=profile.to_dict(),
+        ranked=ranked,
+        excluded=tuple(excluded),
+        warnings=tuple(warnings),
+    )
+
+
+def _evaluate(
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    fired: list[_IndexedRule],
+    candidate: Candidate,
+    profile: Profile,
+) -> tuple[list[Contribution], list[Exclusion]]:
+    contributions: list[Contribution] = []
+    exclusions: list[Exclusion] = []
+    for indexed in fired:
+        if candidate.id not in indexed.applicable:
+            continue
+        rule = indexed.parsed.rule
+        cites = tuple(citations.view(kb, c) for c in rule.citations)
+        if rule.exclude:
+            exclusions.append(Exclusion(
+                candidate.category, candidate.id, candidate.label, rule.summary, rule.id, cites
+            ))
+        elif rule.evidence is not None:
+            key = (rule.id, candidate.id, profile.modality, profile.etiology)
+            if key not in index.evidence_memo:
+                index.evidence_memo[key] = _evidence(kb, indexed, candidate, profile)
+            support = index.evidence_memo[key]
+            if support is not None:
+                contributions.append(support)
+        else:
+            assert rule.points is not None
+            contributions.append(Contribution(rule.id, rule.points, rule.summary, rule.level, cites))
+    return contributions, exclusions
+
+
+def _evidence(
+    kb: KnowledgeBase, indexed: _IndexedRule, candidate: Candidate, profile: Profile
+) -> Contribution | None:
+    """The contribution of an evidence rule: its matching records, weighted and capped."""
+    rule = indexed.parsed.rule
+    assert rule.evidence is not None
+    query = rule.evidence
+    if "etiology" in query.match and profile.etiology is None:
+        return None
+    wanted_modality = candidate.modality or (None if profile.modality == "any" else profile.modality)
+    matched = [
+        r for r in indexed.records
+        if ("tissue" not in query.match or r.tissue == candidate.tissue)
+        and ("modality" not in query.match or wanted_modality in (None, r.modality))
+        and ("route" not in query.match or r.route == candidate.id)
+        and ("preconditioning" not in query.match or candidate.id in r.preconditioning)
+        and ("etiology" not in query.match or getattr(r, "etiology", None) == profile.etiology)
+    ]
+    if not matched:
+        return None
+    points = min(query.cap, query.points_each * len(matched))
+    cited: list[Citation] = []
+    for record in matched:
+        cite = _record_citation(record)
+        if cite not in cited:
+            cited.append(cite)
+    views = tuple(citations.view(kb, c) for c in cited)
+    reason = (
+        f"{rule.summary}: {len(matched)} record(s) ({', '.join(v.label for v in views)}), "
+        f"{query.points_each} each, capped at {query.cap}"
+    )
+    return Contribution(rule.id, points, reason, rule.level, views)
+
+
+def _record_citation(record: Study | Trial) -> Citation:
+    if isinstance(record, Trial) and record.nct:
+        return Citation(nct=record.nct)
+    return Citation(ref=record.ref)
+
+
+def _score(
+    candidate: Candidate, contributions: list[Contribution], kb: KnowledgeBase
+) -> ScoredCandidate:
+    contributions.sort(key=lambda c: (-c.points, c.rule))
+    fired_ids = {c.rule for c in contributions}
+    caveats = list(candidate.caveats)
+    for c in contributions:
+        for other in kb.rules[c.rule].rule.conflicts_with:
+            if other in fired_ids and c.rule < other:
+                points = next(x.points for x in contributions if x.rule == other)
+                caveats.append(f"Conflicting evidence, both counted: {c.rule} ({c.points:+d}) "
+                               f"vs {other} ({points:+d}).")
+    level, reasons = certainty.certainty(c.level for c in contributions if c.points > 0)
+    return ScoredCandidate(
+        category=candidate.category,
+        id=candidate.id,
+        label=candidate.label,
+        rank=0,
+        score=BASE_SCORE + sum(c.points for c in contributions),
+        base=BASE_SCORE,
+        certainty=level,
+        certainty_label=certainty.LEVEL_LABELS[level],
+        certainty_reasons=reasons,
+        contributions=tuple(contributions),
+        caveats=tuple(caveats),
+        tied_with=(),
+        tissue=candidate.tissue,
+        modality=candidate.modality,
+    )
+
+
+def _rank(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
+    """Order by score, then certainty, then id; record which candidates tie on score."""
+    ordered = sorted(scored, key=lambda s: (-s.score, certainty.rank(s.certainty), s.id))
+    by_score: dict[int, list[str]] = {}
+    for s in ordered:
+        by_score.setdefault(s.score, []).append(s.id)
+    return tuple(
+        replace(s, rank=n, tied_with=tuple(i for i in by_score[s.score] if i != s.id))
+        for n, s in enumerate(ordered, 1)
+    )

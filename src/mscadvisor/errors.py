@@ -1,0 +1,58 @@
+"""Errors a user can act on, each with the exit code the CLI returns for it.
+
+Exit codes (the same for every command): 0 success, 1 error at run time, 2 invalid usage or
+input, 3 invalid knowledge base or rule pack.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_KNOWLEDGE_BASE = 3
+
+
+class MscAdvisorError(Exception):
+    """Base class: a message meant for the user, and an exit code."""
+
+    exit_code = EXIT_RUNTIME
+
+
+class InputError(MscAdvisorError):
+    """A command-line value or profile that cannot be used."""
+
+    exit_code = EXIT_USAGE
+
+
+class KnowledgeBaseError(MscAdvisorError):
+    """A rules tree that does not load or does not validate; lists every problem found."""
+
+    exit_code = EXIT_KNOWLEDGE_BASE
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:50]
+        more = len(problems) - len(shown)
+        lines = [f"invalid knowledge base ({len(problems)} problem(s)):"]
+        lines += [f"  - {p}" for p in shown]
+        if more:
+            lines.append(f"  ... and {more} more")
+        super().__init__("\n".join(lines))
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean X?)' hint for a misspelt value, or an empty string."""
+    by_folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
+
+
+def unknown_value(what: str, value: str, choices: Iterable[str]) -> InputError:
+    """An InputError for a value outside a known set, listing the valid ones."""
+    options = sorted(set(choices))
+    return InputError(
+        f"unknown {what} {value!r}{did_you_mean(value, options)}; valid: {', '.join(options)}"
+    )

@@ -1,0 +1,408 @@
+"""Stage 2b: assemble validated records into a KnowledgeBase and check every cross-reference.
+
+A KnowledgeBase is immutable once built. Problems are collected, not raised one at a time, so
+that ``mscadvisor rules check`` reports all of them in one run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mscadvisor import conditions
+from mscadvisor.errors import KnowledgeBaseError, unknown_value
+from mscadvisor.loader import read_rules_tree, shipped_rules_dir
+from mscadvisor.records import (
+    SYSTEMS,
+    Citation,
+    Comorbidity,
+    Disease,
+    Erratum,
+    KnowledgeBaseInfo,
+    Modality,
+    Need,
+    Preconditioning,
+    Reference,
+    Route,
+    Rule,
+    Section,
+    Study,
+    Tissue,
+    Trial,
+)
+from mscadvisor.validation import validate_records
+
+PROFILE_DONORS = ("autologous", "allogeneic", "any")
+SEXES = ("female", "male")
+PRECONDITIONING_KINDS = ("preconditioning", "engineering", "combination", "biomaterial", "selection")
+# Which evidence match keys make sense for which candidate category.
+MATCH_KEYS_BY_CATEGORY = {
+    "source": {"disease", "tissue", "modality", "etiology"},
+    "route": {"disease", "route", "modality", "etiology"},
+    "preconditioning": {"disease", "preconditioning", "modality", "etiology"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRule:
+    """A rule with its conditions parsed into trees (``conditions.Node``)."""
+
+    rule: Rule
+    applies_to: conditions.Node
+    when: conditions.Node
+    file: str
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity, so it can key caches
+class KnowledgeBase:
+    info: KnowledgeBaseInfo
+    sections: dict[str, Section]
+    references: dict[int, Reference]
+    diseases: dict[str, Disease]
+    tissues: dict[str, Tissue]
+    modalities: dict[str, Modality]
+    routes: dict[str, Route]
+    preconditioning: dict[str, Preconditioning]
+    comorbidities: dict[str, Comorbidity]
+    needs: dict[str, Need]
+    studies: tuple[Study, ...]
+    trials: dict[str, Trial]
+    errata: dict[str, Erratum]
+    rules: dict[str, ParsedRule]
+    sha256: str
+    files: tuple[str, ...]
+    _aliases: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def resolve_disease(self, name: str) -> Disease:
+        """The disease with this id or alias (case-insensitive); InputError names the valid ones."""
+        disease_id = self._aliases.get(name.casefold())
+        if disease_id is None:
+            raise unknown_value("disease", name, self.diseases)
+        return self.diseases[disease_id]
+
+    def trial_by_nct(self, nct: str) -> Trial | None:
+        return next((t for t in self.trials.values() if t.nct == nct), None)
+
+    @property
+    def etiology_ids(self) -> set[str]:
+        return {e.id for d in self.diseases.values() for e in d.etiologies}
+
+    def table4_items(self) -> dict[str, Tissue]:
+        """Every Table 4 item id, mapped to its tissue."""
+        return {
+            item.id: tissue
+            for tissue in self.tissues.values()
+            for item in (*tissue.advantages, *tissue.disadvantages)
+        }
+
+
+def load_knowledge_base(rules_dir: Path | None = None) -> KnowledgeBase:
+    """Load, validate and cross-check a rules tree (the shipped one by default)."""
+    root = rules_dir or shipped_rules_dir()
+    raws = read_rules_tree(root)
+    typed = validate_records(raws)
+    return build_knowledge_base(typed)
+
+
+def build_knowledge_base(typed: dict[str, list[tuple[Any, str]]]) -> KnowledgeBase:
+    """Index typed records by id and check cross-references; raise with every problem found."""
+    problems: list[str] = []
+
+    def index(kind: str, key: str = "id") -> dict[Any, Any]:
+        seen: dict[Any, tuple[Any, str]] = {}
+        for record, file in typed.get(kind, []):
+            ident = getattr(record, key)
+            if ident in seen:
+                problems.append(
+                    f"{file}: [[{kind}]] id {ident!r}: duplicate id, first defined in "
+                    f"{seen[ident][1]}"
+                )
+                continue
+            seen[ident] = (record, file)
+        return {ident: record for ident, (record, _) in sorted(seen.items())}
+
+    infos = typed.get("knowledge_base", [])
+    if len(infos) != 1:
+        where = ", ".join(f for _, f in infos) or "no file"
+        problems.append(f"exactly one [[knowledge_base]] record is required; found {len(infos)} "
+                        f"({where})")
+    sections = index("section")
+    references = index("reference", "ref")
+    diseases = index("disease")
+    tissues = index("tissue")
+    modalities = index("modality")
+    routes = index("route")
+    preconditioning = index("preconditioning")
+    comorbidities = index("comorbidity")
+    needs = index("need")
+    trials = index("trial")
+    errata = index("erratum")
+    studies_by_id = index("study")
+    rules_by_id = index("rule")
+    files = {f for records in typed.values() for _, f in records}
+
+    kb_parts = _Catalog(
+        sections, references, diseases, tissues, modalities, routes, preconditioning,
+        comorbidities, needs, trials,
+    )
+    provenance = {
+        (kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs
+    }
+
+    def where(kind: str, ident: object) -> str:
+        return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
+
+    aliases: dict[str, str] = {}
+    for disease in diseases.values():
+        for name in (disease.id, *disease.aliases):
+            folded = name.casefold()
+            if aliases.get(folded, disease.id) != disease.id:
+                problems.append(
+                    f"{where('disease', disease.id)}: alias {name!r} also names disease "
+                    f"{aliases[folded]!r}"
+                )
+            aliases[folded] = disease.id
+        etiology_ids = [e.id for e in disease.etiologies]
+        if len(set(etiology_ids)) != len(etiology_ids):
+            problems.append(f"{where('disease', disease.id)}: duplicate etiology id")
+        problems += kb_parts.check_citations(
+            where("disease", disease.id),
+            [*disease.citations, *(c for e in disease.etiologies for c in e.citations),
+             *(c for cv in disease.caveats for c in cv.citations)],
+        )
+    item_ids = [i.id for t in tissues.values() for i in (*t.advantages, *t.disadvantages)]
+    for dup in sorted({i for i in item_ids if item_ids.count(i) > 1}):
+        problems.append(f"Table 4 item id {dup!r} is used by more than one item")
+    for modality in modalities.values():
+        problems += kb_parts.check_citations(
+            where("modality", modality.id), [c for t in modality.tradeoffs for c in t.citations]
+        )
+    for route in routes.values():
+        w = where("route", route.id)
+        problems += kb_parts.check_ids(w, "diseases", route.diseases, diseases)
+        problems += kb_parts.check_citations(w, route.citations)
+    for pre in preconditioning.values():
+        w = where("preconditioning", pre.id)
+        problems += kb_parts.check_ids(w, "diseases", pre.diseases, diseases)
+        problems += kb_parts.check_ids(w, "tissues", pre.tissues, tissues)
+        problems += kb_parts.check_ids(w, "modalities", pre.modalities, modalities)
+        problems += kb_parts.check_citations(w, pre.citations)
+    for need in needs.values():
+        problems += kb_parts.check_ids(where("need", need.id), "diseases", need.diseases, diseases)
+    for study in studies_by_id.values():
+        problems += kb_parts.check_record(where("study", study.id), study)
+    for trial in trials.values():
+        w = where("trial", trial.id)
+        problems += kb_parts.check_record(w, trial)
+        if trial.nct is None and trial.ref is None:
+            problems.append(f"{w}: a trial needs an nct id or a ref number")
+    ncts = [t.nct for t in trials.values() if t.nct]
+    for dup in sorted({n for n in ncts if ncts.count(n) > 1}):
+        problems.append(f"NCT id {dup!r} is used by more than one [[trial]]")
+    for erratum in errata.values():
+        problems += kb_parts.check_citations(where("erratum", erratum.id), erratum.citations)
+
+    parsed_rules: dict[str, ParsedRule] = {}
+    for rule in rules_by_id.values():
+        file = provenance.get(("rule", rule.id), "?")
+        parsed, rule_problems = _check_rule(rule, file, kb_parts, rules_by_id)
+        problems += rule_problems
+        if parsed:
+            parsed_rules[rule.id] = parsed
+
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return KnowledgeBase(
+        info=infos[0][0],
+        sections=sections,
+        references=references,
+        diseases=diseases,
+        tissues=tissues,
+        modalities=modalities,
+        routes=routes,
+        preconditioning=preconditioning,
+        comorbidities=comorbidities,
+        needs=needs,
+        studies=tuple(studies_by_id.values()),
+        trials=trials,
+        errata=errata,
+        rules=parsed_rules,
+        sha256=content_hash(typed),
+        files=tuple(sorted(files)),
+        _aliases=aliases,
+    )
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """The id sets that cross-reference checks resolve against."""
+
+    sections: dict[str, Section]
+    references: dict[int, Reference]
+    diseases: dict[str, Disease]
+    tissues: dict[str, Tissue]
+    modalities: dict[str, Modality]
+    routes: dict[str, Route]
+    preconditioning: dict[str, Preconditioning]
+    comorbidities: dict[str, Comorbidity]
+    needs: dict[str, Need]
+    trials: dict[str, Trial]
+
+    def check_ids(
+        self, where: str, field_name: str, values: Iterable[str | None], known: dict[str, Any]
+    ) -> list[str]:
+        return [
+            f"{where}: field {field_name}: unknown id {v!r}"
+            for v in values
+            if v is not None and v not in known
+        ]
+
+    def check_citations(self, where: str, citations: Iterable[Citation]) -> list[str]:
+        problems = []
+        ncts = {t.nct for t in self.trials.values()}
+        items = {i.id for t in self.tissues.values() for i in (*t.advantages, *t.disadvantages)}
+        for c in citations:
+            given = [v for v in (c.ref, c.nct, c.table, c.section) if v is not None]
+            if len(given) != 1:
+                problems.append(f"{where}: a citation needs exactly one of ref, nct, table, "
+                                f"section; got {dataclasses.asdict(c)}")
+            if c.ref is not None and c.ref not in self.references:
+                problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
+            if c.nct is not None and c.nct not in ncts:
+                problems.append(f"{where}: citation nct {c.nct!r} matches no [[trial]]")
+            if c.section is not None and c.section not in self.sections:
+                problems.append(f"{where}: citation section {c.section!r} is not a [[section]]")
+            if c.item is not None and (c.table != 4 or c.item not in items):
+                problems.append(f"{where}: citation item {c.item!r} is not a Table 4 item")
+        return problems
+
+    def check_record(self, where: str, record: Study | Trial) -> list[str]:
+        problems = self.check_ids(where, "disease", [record.disease], self.diseases)
+        problems += self.check_ids(where, "tissue", [record.tissue], self.tissues)
+        problems += self.check_ids(where, "modality", [record.modality], self.modalities)
+        problems += self.check_ids(where, "route", [record.route], self.routes)
+        problems += self.check_ids(
+            where, "preconditioning", record.preconditioning, self.preconditioning
+        )
+        if record.ref is not None and record.ref not in self.references:
+            problems.append(f"{where}: field ref: {record.ref} is not in the reference list")
+        etiology = getattr(record, "etiology", None)
+        disease = self.diseases.get(record.disease)
+        if etiology is not None and disease is not None:
+            valid = {e.id for e in disease.etiologies}
+            if etiology not in valid:
+                problems.append(
+                    f"{where}: field etiology: {etiology!r} is not an etiology of "
+                    f"{record.disease} (valid: {', '.join(sorted(valid))})"
+                )
+        return problems
+
+    def domains(self) -> dict[str, set[str]]:
+        """Valid values for each condition field domain (see conditions.FIELDS)."""
+        return {
+            "sex": set(SEXES),
+            "donor": set(PROFILE_DONORS),
+            "profile_modality": {*self.modalities, "any"},
+            "comorbidity": set(self.comorbidities),
+            "etiology": {e.id for d in self.diseases.values() for e in d.etiologies},
+            "need": set(self.needs),
+            "disease": set(self.diseases),
+            "system": set(SYSTEMS),
+            "tissue": set(self.tissues),
+            "modality": set(self.modalities),
+            "preconditioning_kind": set(PRECONDITIONING_KINDS),
+        }
+
+
+def _check_rule(
+    rule: Rule, file: str, catalog: _Catalog, rules: dict[str, Rule]
+) -> tuple[ParsedRule | None, list[str]]:
+    where = f"{file}: [[rule]] id {rule.id!r}"
+    problems: list[str] = []
+    effects = [rule.points is not None, rule.exclude, rule.evidence is not None]
+    if sum(effects) != 1:
+        problems.append(f"{where}: give exactly one effect: points, exclude = true, or evidence")
+    if rule.evidence is not None:
+        allowed = MATCH_KEYS_BY_CATEGORY[rule.category]
+        for key in rule.evidence.match:
+            if key not in allowed:
+                problems.append(f"{where}: field evidence.match: {key!r} does not apply to "
+                                f"{rule.category} candidates (allowed: {sorted(allowed)})")
+        if rule.evidence.records == "studies" and rule.evidence.outcome:
+            problems.append(f"{where}: field evidence.outcome applies only to trials")
+        if rule.evidence.records == "trials" and rule.evidence.setting:
+            problems.append(f"{where}: field evidence.setting applies only to studies")
+    problems += catalog.check_citations(where, rule.citations)
+    items = {i.id for t in catalog.tissues.values() for i in (*t.advantages, *t.disadvantages)}
+    problems += [f"{where}: field table4_items: unknown item {i!r}"
+                 for i in rule.table4_items if i not in items]
+    problems += [f"{where}: field conflicts_with: unknown rule {r!r}"
+                 for r in rule.conflicts_with if r not in rules]
+    trees: list[conditions.Node] = []
+    domains = catalog.domains()
+    for key, scope in (("applies_to", "candidate"), ("when", "profile")):
+        raw = getattr(rule, key)
+        if raw is None:
+            trees.append(conditions.ALWAYS)
+            continue
+        try:
+            tree = conditions.parse(raw, key, scope)  # type: ignore[arg-type]
+        except conditions.ConditionError as exc:
+            problems += [f"{where}: {p}" for p in exc.problems]
+            continue
+        trees.append(tree)
+        problems += [
+            f"{where}: {key}: {fld} compares against unknown value {value!r}"
+            for fld, value in conditions.compared_values(tree)
+            if (domain := conditions.FIELDS[fld].domain) and value not in domains[domain]
+        ]
+        problems += _check_candidate_fields(where, key, tree, rule.category)
+    if problems or len(trees) != 2:
+        return None, problems
+    return ParsedRule(rule, trees[0], trees[1], file), problems
+
+
+# Candidate fields that exist for each category.
+CANDIDATE_FIELDS = {
+    "source": {"candidate.id", "candidate.tissue", "candidate.modality", "candidate.perinatal"},
+    "route": {"candidate.id"},
+    "preconditioning": {
+        "candidate.id", "candidate.kind", "candidate.modalities", "candidate.tissues",
+    },
+}
+
+
+def _check_candidate_fields(where: str, key: str, tree: conditions.Node, category: str) -> list[str]:
+    allowed = CANDIDATE_FIELDS[category]
+    return [
+        f"{where}: {key}: field {fld!r} does not exist for {category} candidates "
+        f"(allowed: {sorted(allowed)})"
+        for fld in sorted(set(_fields(tree)))
+        if fld.startswith("candidate.") and fld not in allowed
+    ]
+
+
+def _fields(node: conditions.Node) -> Iterator[str]:
+    if isinstance(node, conditions.All | conditions.AnyOf):
+        for child in node.children:
+            yield from _fields(child)
+    elif isinstance(node, conditions.Not):
+        yield from _fields(node.child)
+    else:
+        yield node.field
+
+
+def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
+    """sha256 of the knowledge itself: independent of file names, order, comments and layout."""
+    canonical = sorted(
+        json.dumps([kind, dataclasses.asdict(record)], sort_keys=True, ensure_ascii=False)
+        for kind, records in typed.items()
+        for record, _ in records
+    )
+    return hashlib.sha256("\n".join(canonical).encode("utf-8")).hexdigest()
+

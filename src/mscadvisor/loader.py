@@ -1,0 +1,105 @@
+"""Stage 1: find rule files and parse their TOML into raw records, remembering where each came from.
+
+No meaning is checked here beyond the file layout (each top-level key names a record kind whose
+value is an array of tables); ``validation.py`` checks the records themselves.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.records import RECORD_KINDS
+
+MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    kind: str
+    data: dict[str, Any]
+    file: str  # path shown in messages
+    index: int  # position within its array in that file, from 1
+
+
+def shipped_rules_dir() -> Path:
+    """The knowledge base shipped with the package.
+
+    An installed wheel carries it as ``mscadvisor/rules``; a source checkout (editable install)
+    keeps it at the repository's top-level ``rules/``.
+    """
+    packaged = Path(str(resources.files("mscadvisor"))) / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def rule_files(root: Path) -> list[Path]:
+    """Every ``*.toml`` file under root, in a fixed order (sorted by relative POSIX path)."""
+    if not root.exists():
+        raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
+    if not root.is_dir():
+        raise KnowledgeBaseError([f"{root}: not a folder"])
+    try:
+        files = [p for p in root.rglob("*.toml") if p.is_file()]
+    except OSError as exc:
+        raise KnowledgeBaseError([f"{root}: cannot list folder: {exc.strerror}"]) from exc
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_rule_file(path: Path, shown: str) -> list[RawRecord]:
+    """Parse one rule file into raw records."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_RULE_FILE_BYTES:
+            raise KnowledgeBaseError(
+                [f"{shown}: file is {size} bytes, over the {MAX_RULE_FILE_BYTES}-byte limit"]
+            )
+        content = path.read_bytes()
+    except OSError as exc:
+        raise KnowledgeBaseError([f"{shown}: cannot read file: {exc.strerror}"]) from exc
+    try:
+        document = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KnowledgeBaseError(
+            [f"{shown}: not UTF-8 text (byte {exc.start}): {exc.reason}"]
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeBaseError([f"{shown}: not valid TOML: {exc}"]) from exc
+    records: list[RawRecord] = []
+    problems: list[str] = []
+    for kind, value in document.items():
+        if kind not in RECORD_KINDS:
+            problems.append(
+                f"{shown}: unknown top-level key {kind!r}; expected one of "
+                f"{', '.join(RECORD_KINDS)} (each as [[{kind}]] array of tables)"
+            )
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            problems.append(f"{shown}: {kind!r} must be an array of tables, written [[{kind}]]")
+            continue
+        records += [RawRecord(kind, item, shown, n) for n, item in enumerate(value, 1)]
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return records
+
+
+def read_rules_tree(root: Path) -> list[RawRecord]:
+    """All raw records of every rule file under root, in the fixed file order."""
+    records: list[RawRecord] = []
+    problems: list[str] = []
+    for path in rule_files(root):
+        shown = str(path)
+        try:
+            file_records = read_rule_file(path, shown)
+        except KnowledgeBaseError as exc:
+            problems += exc.problems
+            continue
+        records += file_records
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return records

@@ -1,0 +1,334 @@
+"""The record kinds a rules tree may hold, as frozen stdlib dataclasses.
+
+pydantic validates raw TOML into these types (see ``validation.py``); they are plain dataclasses
+so that code which only reads an already-validated knowledge base never imports pydantic.
+Field constraints use ``annotated_types``, which pydantic enforces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+from annotated_types import Ge, Le, MinLen, Predicate
+
+_FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
+
+
+
+def is_identifier(value: str) -> bool:
+    """An id has no whitespace, so it can be typed on a command line and used as a key."""
+    return not any(ch.isspace() for ch in value)
+
+
+def is_nct_number(value: str) -> bool:
+    """A ClinicalTrials.gov id: NCT followed by eight digits."""
+    return len(value) == 11 and value.startswith("NCT") and value[3:].isdigit()
+
+
+Id = Annotated[str, MinLen(1), Predicate(is_identifier)]
+Text = Annotated[str, MinLen(1)]
+RefNumber = Annotated[int, Ge(1)]
+Nct = Annotated[str, Predicate(is_nct_number)]
+
+SYSTEMS = ("reproductive", "neural", "vascular", "skeletal", "skin", "systemic")
+System = Literal["reproductive", "neural", "vascular", "skeletal", "skin", "systemic"]
+Category = Literal["source", "route", "preconditioning"]
+CATEGORIES: tuple[Category, ...] = ("source", "route", "preconditioning")
+Setting = Literal["in-vivo", "in-vitro"]
+Outcome = Literal["efficacy-reported", "safety-reported", "no-efficacy", "inconclusive", "no-results"]
+Donor = Literal["autologous", "allogeneic"]
+# Evidence levels, strongest first (DESIGN: clinical outcome > clinical without outcome >
+# head-to-head in vivo > in vivo > in vitro > expert synthesis).
+Level = Literal[
+    "clinical-outcome",
+    "clinical-no-outcome",
+    "preclinical-head-to-head",
+    "preclinical-in-vivo",
+    "in-vitro",
+    "expert-synthesis",
+]
+LEVELS: tuple[Level, ...] = (
+    "clinical-outcome",
+    "clinical-no-outcome",
+    "preclinical-head-to-head",
+    "preclinical-in-vivo",
+    "in-vitro",
+    "expert-synthesis",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A pointer into the source review: a reference, a trial, a table or a named section."""
+
+    ref: RefNumber | None = None
+    nct: Nct | None = None
+    table: Literal[1, 2, 3, 4] | None = None
+    section: Id | None = None
+    item: Id | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Etiology:
+    id: Id
+    name: Text
+    citations: tuple[Citation, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    code: Id
+    message: Text
+    citations: tuple[Citation, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Disease:
+    id: Id
+    name: Text
+    systems: Annotated[tuple[System, ...], MinLen(1)]
+    aliases: tuple[Text, ...] = ()
+    sexes: tuple[Literal["female", "male"], ...] = ("female", "male")
+    etiologies: tuple[Etiology, ...] = ()
+    caveats: tuple[Caveat, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Table4Item:
+    id: Id
+    text: Text
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Tissue:
+    id: Id
+    name: Text
+    label: Text
+    perinatal: bool
+    in_table4: bool
+    procurement: Text
+    advantages: tuple[Table4Item, ...] = ()
+    disadvantages: tuple[Table4Item, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Tradeoff:
+    text: Text
+    citations: tuple[Citation, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Modality:
+    id: Id
+    name: Text
+    tradeoffs: tuple[Tradeoff, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    id: Id
+    name: Text
+    diseases: tuple[Id, ...] = ()
+    in_vitro: bool = False
+    note: Text | None = None
+    citations: tuple[Citation, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Preconditioning:
+    id: Id
+    name: Text
+    kind: Literal["preconditioning", "engineering", "combination", "biomaterial", "selection"]
+    diseases: Annotated[tuple[Id, ...], MinLen(1)]
+    tissues: tuple[Id, ...] = ()
+    modalities: Annotated[tuple[Id, ...], MinLen(1)] = ("cells",)
+    note: Text | None = None
+    citations: tuple[Citation, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Comorbidity:
+    id: Id
+    name: Text
+    note: Text | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    id: Id
+    name: Text
+    diseases: tuple[Id, ...] = ()
+    note: Text | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    ref: RefNumber
+    first_author: Text
+    authors: Text
+    title: Text
+    journal: Text
+    year: Annotated[int, Ge(1900), Le(2100)]
+    pmid_status: Literal["given", "missing", "placeholder", "garbled"]
+    doi: Text | None = None
+    pmid: Text | None = None
+    note: Text | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+    @property
+    def id(self) -> str:
+        return str(self.ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    id: Id
+    title: Text
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """One row of Table 1 (MSCs) or Table 2 (MSC exosomes)."""
+
+    id: Id
+    table: Literal[1, 2]
+    ref: RefNumber
+    disease: Id
+    tissue: Id
+    species: Text
+    modality: Id
+    setting: Setting
+    effect: Text
+    model: Text | None = None
+    etiology: Id | None = None
+    preconditioning: tuple[Id, ...] = ()
+    route: Id | None = None
+    dose: Text | None = None
+    in_vitro_model: Text | None = None
+    follow_up: Text | None = None
+    head_to_head: bool = False
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """One row of Table 3 (clinical studies)."""
+
+    id: Id
+    disease: Id
+    purpose: Text
+    tissue: Id
+    modality: Id
+    phase: Text
+    enrollment: Annotated[int, Ge(1)]
+    status: Text
+    results: Text
+    outcome: Outcome
+    nct: Nct | None = None
+    ref: RefNumber | None = None
+    route: Id | None = None
+    preconditioning: tuple[Id, ...] = ()
+    donor: Donor | None = None
+    reports_fertility: bool = False
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Erratum:
+    id: Id
+    where: Text
+    readings: Annotated[tuple[Text, ...], MinLen(2)]
+    used: Text
+    why: Text
+    citations: Annotated[tuple[Citation, ...], MinLen(1)]
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceQuery:
+    """How an evidence rule counts table records: which records, matched on which keys."""
+
+    records: Literal["studies", "trials"]
+    match: Annotated[
+        tuple[
+            Literal["disease", "tissue", "modality", "route", "preconditioning", "etiology"], ...
+        ],
+        MinLen(1),
+    ]
+    points_each: int
+    cap: Annotated[int, Ge(0)]
+    setting: tuple[Setting, ...] = ()
+    outcome: tuple[Outcome, ...] = ()
+    head_to_head: bool | None = None
+    reports_fertility: bool | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A scoring rule: when it fires for a candidate it adds points, or excludes the candidate.
+
+    ``applies_to`` and ``when`` are conditions in the small language of ``conditions.py``:
+    ``applies_to`` looks only at the candidate, ``when`` only at the profile and disease.
+    """
+
+    id: Id
+    category: Category
+    summary: Text
+    rationale: Text
+    level: Level
+    citations: Annotated[tuple[Citation, ...], MinLen(1)]
+    group: Id
+    applies_to: dict[str, Any] | None = None
+    when: dict[str, Any] | None = None
+    points: int | None = None
+    exclude: bool = False
+    evidence: EvidenceQuery | None = None
+    table4_items: tuple[Id, ...] = ()
+    conflicts_with: tuple[Id, ...] = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBaseInfo:
+    """Identity of the knowledge base: its version and the document it encodes."""
+
+    version: Text
+    source_title: Text
+    source_authors: Text
+    source_published: Text
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+# TOML array-of-tables name -> record type. The order here is the order of validation.
+RECORD_KINDS: dict[str, type] = {
+    "knowledge_base": KnowledgeBaseInfo,
+    "section": Section,
+    "reference": Reference,
+    "disease": Disease,
+    "tissue": Tissue,
+    "modality": Modality,
+    "route": Route,
+    "preconditioning": Preconditioning,
+    "comorbidity": Comorbidity,
+    "need": Need,
+    "study": Study,
+    "trial": Trial,
+    "erratum": Erratum,
+    "rule": Rule,
+}

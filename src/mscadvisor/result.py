@@ -1,0 +1,161 @@
+"""The result of a recommendation: scored candidates with every contribution, exclusions, notices.
+
+These are the values the Python API returns and every renderer draws from; ``to_dict`` gives the
+JSON document whose shape ``schema.py`` publishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+DISCLAIMER = (
+    "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
+    "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
+)
+RANKING_ORDER = ("score, highest first", "certainty, strongest first", "id, alphabetical")
+CATEGORY_KEYS = {"source": "sources", "route": "routes", "preconditioning": "preconditioning"}
+
+
+@dataclass(frozen=True, slots=True)
+class CitationView:
+    """A citation resolved for output: what it points at, and a human label."""
+
+    label: str
+    ref: int | None = None
+    nct: str | None = None
+    table: int | None = None
+    section: str | None = None
+    item: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("ref", "nct", "table", "section", "item")
+        out: dict[str, Any] = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        out["label"] = self.label
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    rule: str
+    points: int
+    reason: str
+    level: str
+    citations: tuple[CitationView, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "points": self.points,
+            "reason": self.reason,
+            "level": self.level,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A warning about the query or the evidence, with where it comes from."""
+
+    code: str
+    message: str
+    citations: tuple[CitationView, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCandidate:
+    category: str
+    id: str
+    label: str
+    rank: int
+    score: int
+    base: int
+    certainty: str
+    certainty_label: str
+    certainty_reasons: tuple[str, ...]
+    contributions: tuple[Contribution, ...]
+    caveats: tuple[str, ...]
+    tied_with: tuple[str, ...]
+    tissue: str | None = None
+    modality: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "label": self.label}
+        if self.category == "source":
+            out["tissue"] = self.tissue
+            out["modality"] = self.modality
+        out.update(
+            rank=self.rank,
+            score=self.score,
+            base=self.base,
+            certainty=self.certainty,
+            certainty_label=self.certainty_label,
+            certainty_reasons=list(self.certainty_reasons),
+            contributions=[c.to_dict() for c in self.contributions],
+            caveats=list(self.caveats),
+            tied_with=list(self.tied_with),
+        )
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    category: str
+    id: str
+    label: str
+    reason: str
+    rule: str
+    citations: tuple[CitationView, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "id": self.id,
+            "label": self.label,
+            "reason": self.reason,
+            "rule": self.rule,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    generator_version: str
+    knowledge_base_version: str
+    knowledge_base_sha256: str
+    disease: str
+    disease_name: str
+    profile: dict[str, Any]
+    ranked: dict[str, tuple[ScoredCandidate, ...]]  # category -> candidates in rank order
+    excluded: tuple[Exclusion, ...]
+    warnings: tuple[Notice, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "generator": {"name": "mscadvisor", "version": self.generator_version},
+            "disclaimer": DISCLAIMER,
+            "knowledge_base": {
+                "version": self.knowledge_base_version,
+                "sha256": self.knowledge_base_sha256,
+            },
+            "query": {
+                "disease": self.disease,
+                "disease_name": self.disease_name,
+                "profile": self.profile,
+            },
+            "ranking": {"order": list(RANKING_ORDER), "score": "base + sum of contributions"},
+        }
+        for category, key in CATEGORY_KEYS.items():
+            doc[key] = [c.to_dict() for c in self.ranked[category]]
+        doc["excluded"] = [e.to_dict() for e in self.excluded]
+        doc["warnings"] = [w.to_dict() for w in self.warnings]
+        return doc

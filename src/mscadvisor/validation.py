@@ -1,0 +1,63 @@
+"""Stage 2a: validate raw records into typed records with pydantic.
+
+Every problem names the file, the record (its id, or its position), the field and the offending
+value. pydantic is imported here only, so commands that never validate rule files do not pay
+for it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from functools import cache
+from typing import Any
+
+from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.loader import RawRecord
+from mscadvisor.records import RECORD_KINDS
+
+
+@cache
+def _adapter(kind: str) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(RECORD_KINDS[kind])
+
+
+def record_label(raw: RawRecord) -> str:
+    """How messages name a raw record: its file, its kind and its id (or its position)."""
+    ident = raw.data.get("id", raw.data.get("ref"))
+    name = f"id {ident!r}" if isinstance(ident, str | int) else f"#{raw.index}"
+    return f"{raw.file}: [[{raw.kind}]] {name}"
+
+
+def validate_records(raws: list[RawRecord]) -> dict[str, list[tuple[Any, str]]]:
+    """Typed records grouped by kind, each paired with the file it came from."""
+    from pydantic import ValidationError
+
+    typed: dict[str, list[tuple[Any, str]]] = defaultdict(list)
+    problems: list[str] = []
+    for raw in raws:
+        try:
+            # Validate from JSON text in strict mode: TOML values keep their types, so a quoted
+            # number stays a string and is rejected where an integer is expected.
+            text = json.dumps(raw.data, default=str)
+            record = _adapter(raw.kind).validate_json(text, strict=True)
+        except ValidationError as exc:
+            problems += [_describe_error(raw, err) for err in exc.errors()]
+            continue
+        typed[raw.kind].append((record, raw.file))
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return typed
+
+
+def _describe_error(raw: RawRecord, err: Any) -> str:
+    loc = ".".join(str(part) for part in err["loc"]) or "(record)"
+    message = err["msg"]
+    if err["type"] == "unexpected_keyword_argument":
+        message = "unknown key"
+    elif err["type"] == "missing_argument":
+        message = "required field is missing"
+    shown = "" if err["type"] == "missing_argument" else f" (got {err['input']!r})"
+    return f"{record_label(raw)}: field {loc}: {message}{shown}"
