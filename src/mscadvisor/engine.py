@@ -196,8 +196,8 @@ def _evidence(
             cited.append(cite)
     views = tuple(citations.view(kb, c) for c in cited)
     reason = (
-        f"{rule.summary}: {len(matched)} record(s) ({', '.join(v.label for v in views)}), "
-        f"{query.points_each} each, capped at {query.cap}"
+        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, "
+        f"capped at {query.cap}"
     )
     return Contribution(rule.id, points, reason, rule.level, views)
 

@@ -16,6 +16,11 @@ DISCLAIMER = (
 )
 RANKING_ORDER = ("score, highest first", "certainty, strongest first", "id, alphabetical")
 CATEGORY_KEYS = {"source": "sources", "route": "routes", "preconditioning": "preconditioning"}
+CATEGORY_TITLES = {
+    "source": "Sources (tissue and modality)",
+    "route": "Administration routes",
+    "preconditioning": "Preconditioning and combination strategies",
+}
 
 
 @dataclass(frozen=True, slots=True)

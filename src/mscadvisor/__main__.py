@@ -1,0 +1,5 @@
+"""`python -m mscadvisor`."""
+
+from mscadvisor.cli import run
+
+run()
