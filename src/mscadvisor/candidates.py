@@ -27,26 +27,32 @@ def candidates_for(kb: KnowledgeBase, disease_id: str) -> dict[str, tuple[Candid
     """Every candidate of every category for the disease, before any profile filter."""
     sources = []
     for tissue in kb.tissues.values():
-        caveats = () if tissue.in_table4 else (
-            f"{tissue.name} is absent from Table 4: no advantages or limitations are scored, "
-            "only study evidence.",
+        caveats = (
+            ()
+            if tissue.in_table4
+            else (
+                f"{tissue.name} is absent from Table 4: no advantages or limitations are scored, "
+                "only study evidence.",
+            )
         )
         for modality in kb.modalities:
             ident = source_id(tissue.id, modality)
-            sources.append(Candidate(
-                category="source",
-                id=ident,
-                label=f"{tissue.label}, {modality}",
-                attributes={
-                    "candidate.id": ident,
-                    "candidate.tissue": tissue.id,
-                    "candidate.modality": modality,
-                    "candidate.perinatal": tissue.perinatal,
-                },
-                caveats=caveats,
-                tissue=tissue.id,
-                modality=modality,
-            ))
+            sources.append(
+                Candidate(
+                    category="source",
+                    id=ident,
+                    label=f"{tissue.label}, {modality}",
+                    attributes={
+                        "candidate.id": ident,
+                        "candidate.tissue": tissue.id,
+                        "candidate.modality": modality,
+                        "candidate.perinatal": tissue.perinatal,
+                    },
+                    caveats=caveats,
+                    tissue=tissue.id,
+                    modality=modality,
+                )
+            )
     routes = [
         Candidate(
             category="route",
@@ -63,18 +69,20 @@ def candidates_for(kb: KnowledgeBase, disease_id: str) -> dict[str, tuple[Candid
         if disease_id not in pre.diseases:
             continue
         tested = f"Reported with {', '.join(pre.tissues)} ({', '.join(pre.modalities)})."
-        strategies.append(Candidate(
-            category="preconditioning",
-            id=pre.id,
-            label=pre.name,
-            attributes={
-                "candidate.id": pre.id,
-                "candidate.kind": pre.kind,
-                "candidate.modalities": frozenset(pre.modalities),
-                "candidate.tissues": frozenset(pre.tissues),
-            },
-            caveats=(tested, pre.note) if pre.note else (tested,),
-        ))
+        strategies.append(
+            Candidate(
+                category="preconditioning",
+                id=pre.id,
+                label=pre.name,
+                attributes={
+                    "candidate.id": pre.id,
+                    "candidate.kind": pre.kind,
+                    "candidate.modalities": frozenset(pre.modalities),
+                    "candidate.tissues": frozenset(pre.tissues),
+                },
+                caveats=(tested, pre.note) if pre.note else (tested,),
+            )
+        )
     return {
         "source": tuple(sources),
         "route": tuple(routes),

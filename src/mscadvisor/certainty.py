@@ -29,7 +29,7 @@ _MISSING = {
 
 def rank(level: str) -> int:
     """0 for the strongest level; NO_SUPPORT ranks last."""
-    return LEVELS.index(level) if level in LEVELS else len(LEVELS)  # type: ignore[arg-type]
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
 
 
 def certainty(supporting_levels: Iterable[str]) -> tuple[str, tuple[str, ...]]:

@@ -1,4 +1,4 @@
-"""Turning citations into what people read: labels, and links to DOI, PubMed and trial registries."""
+"""Citations as people read them: labels, and links to DOI, PubMed and trial registries."""
 
 from __future__ import annotations
 

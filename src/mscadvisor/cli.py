@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,18 +35,18 @@ rules_app = typer.Typer(help="Check rule trees.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
 
 
-class RecommendFormat(str, Enum):
+class RecommendFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
 
 
-class SchemaName(str, Enum):
+class SchemaName(StrEnum):
     recommendation = "recommendation"
 
 
@@ -99,30 +99,39 @@ def _disease(kb: Any, name: str | None) -> Any:
 
 
 @app.command()
-def recommend(
+def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     disease: Annotated[
         str | None,
-        typer.Option("--disease", "-d", help="Disease id or alias: POF, AD (Alzheimer's), AS, "
-                     "OP, SKIN, FRAILTY. Required unless the profile file gives it."),
+        typer.Option(
+            "--disease",
+            "-d",
+            help="Disease id or alias: POF, AD (Alzheimer's), AS, "
+            "OP, SKIN, FRAILTY. Required unless the profile file gives it.",
+        ),
     ] = None,
     age: Annotated[int | None, typer.Option(help="Patient age in years (0-120).")] = None,
     sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
     donor: Annotated[
-        str | None, typer.Option(help="Where the cells come from: autologous, allogeneic, any "
-                                 "(default any).")
+        str | None,
+        typer.Option(help="Where the cells come from: autologous, allogeneic, any (default any)."),
     ] = None,
     modality: Annotated[
         str | None, typer.Option(help="cells, exosomes (cell-free) or any (default any).")
     ] = None,
     avoid_invasive_harvest: Annotated[
         bool | None,
-        typer.Option("--avoid-invasive-harvest", help="The patient will not undergo a painful "
-                     "or invasive collection.", show_default=False),
+        typer.Option(
+            "--avoid-invasive-harvest",
+            help="The patient will not undergo a painful or invasive collection.",
+            show_default=False,
+        ),
     ] = None,
     comorbidity: Annotated[
         list[str] | None,
-        typer.Option(help="Repeatable: diabetes, obesity, thromboembolism, cardiovascular, "
-                     "immunocompromised, cancer-history."),
+        typer.Option(
+            help="Repeatable: diabetes, obesity, thromboembolism, cardiovascular, "
+            "immunocompromised, cancer-history."
+        ),
     ] = None,
     etiology: Annotated[
         str | None, typer.Option(help="An etiology of the disease (see `mscadvisor diseases`).")
@@ -140,8 +149,12 @@ def recommend(
         typer.Option("--format", "-f", help="table (people), json (scripts), markdown (reports)."),
     ] = RecommendFormat.table,
     top: Annotated[
-        int, typer.Option(min=0, help="Candidates shown per category in table and markdown "
-                          "(0 = all). JSON always has all.")
+        int,
+        typer.Option(
+            min=0,
+            help="Candidates shown per category in table and markdown "
+            "(0 = all). JSON always has all.",
+        ),
     ] = 5,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every contribution of every candidate shown.")
@@ -155,9 +168,15 @@ def recommend(
     kb = _kb()
     raw: dict[str, Any] = read_profile_file(profile) if profile else {}
     flags = {
-        "disease": disease, "age": age, "sex": sex, "donor": donor, "modality": modality,
-        "avoid_invasive_harvest": avoid_invasive_harvest, "comorbidities": comorbidity or None,
-        "etiology": etiology, "needs": need or None,
+        "disease": disease,
+        "age": age,
+        "sex": sex,
+        "donor": donor,
+        "modality": modality,
+        "avoid_invasive_harvest": avoid_invasive_harvest,
+        "comorbidities": comorbidity or None,
+        "etiology": etiology,
+        "needs": need or None,
     }
     raw.update({k: v for k, v in flags.items() if v is not None})
     origin = f"profile {profile} with command-line flags" if profile else "command line"
@@ -222,13 +241,16 @@ def evidence(
     from mscadvisor.views import evidence_view, resolve_id
 
     kb = _kb()
-    _show(evidence_view(
-        kb,
-        _disease(kb, disease),
-        resolve_id("tissue", tissue, kb.tissues) if tissue else None,
-        resolve_id("modality", modality, kb.modalities) if modality else None,
-        resolve_id("route", route, kb.routes) if route else None,
-    ), fmt)
+    _show(
+        evidence_view(
+            kb,
+            _disease(kb, disease),
+            resolve_id("tissue", tissue, kb.tissues) if tissue else None,
+            resolve_id("modality", modality, kb.modalities) if modality else None,
+            resolve_id("route", route, kb.routes) if route else None,
+        ),
+        fmt,
+    )
 
 
 @app.command()
@@ -242,7 +264,9 @@ def trials(disease: DiseaseFilter = None, fmt: FormatOption = Format.table) -> N
 
 @app.command()
 def reference(
-    number: Annotated[int | None, typer.Argument(help="Reference number (all when omitted).")] = None,
+    number: Annotated[
+        int | None, typer.Argument(help="Reference number (all when omitted).")
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Show one reference of the review with DOI and PubMed links, or all of them."""
@@ -281,14 +305,18 @@ def rules_check(
 
     kb = load_knowledge_base(directory)
     counts = {
-        "diseases": len(kb.diseases), "tissues": len(kb.tissues),
-        "modalities": len(kb.modalities), "routes": len(kb.routes),
-        "preconditioning": len(kb.preconditioning), "references": len(kb.references),
-        "studies": len(kb.studies), "trials": len(kb.trials), "errata": len(kb.errata),
+        "diseases": len(kb.diseases),
+        "tissues": len(kb.tissues),
+        "modalities": len(kb.modalities),
+        "routes": len(kb.routes),
+        "preconditioning": len(kb.preconditioning),
+        "references": len(kb.references),
+        "studies": len(kb.studies),
+        "trials": len(kb.trials),
+        "errata": len(kb.errata),
         "rules": len(kb.rules),
     }
-    typer.echo(f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, "
-               f"sha256 {kb.sha256}")
+    typer.echo(f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, sha256 {kb.sha256}")
     for kind, count in counts.items():
         typer.echo(f"  {kind:16} {count}")
 
@@ -316,4 +344,3 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
-

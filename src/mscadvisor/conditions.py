@@ -150,7 +150,9 @@ def _parse_compare(raw: dict[str, Any], path: str, scope: Scope, problems: list[
         problems.append(f"{path}.field: unknown field {field!r}; expected one of {allowed}")
         return ALWAYS
     if spec.scope != scope:
-        where = "applies_to (candidate.*)" if scope == "candidate" else "when (profile.*, disease.*)"
+        where = (
+            "applies_to (candidate.*)" if scope == "candidate" else "when (profile.*, disease.*)"
+        )
         problems.append(f"{path}.field: {field!r} cannot be tested in {where}")
         return ALWAYS
     if op not in OPS:

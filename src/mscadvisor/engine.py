@@ -53,9 +53,7 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
     for parsed in kb.rules.values():
         rule = parsed.rule
         selects = compile_condition(parsed.applies_to)
-        applicable = frozenset(
-            c.id for c in candidates[rule.category] if selects(c.attributes)
-        )
+        applicable = frozenset(c.id for c in candidates[rule.category] if selects(c.attributes))
         records: tuple[Study | Trial, ...] = ()
         if rule.evidence is not None:
             query = rule.evidence
@@ -63,14 +61,19 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
                 kb.studies if query.records == "studies" else kb.trials.values()
             )
             records = tuple(
-                r for r in pool
+                r
+                for r in pool
                 if r.disease == disease_id
                 and (not query.setting or getattr(r, "setting", None) in query.setting)
                 and (not query.outcome or getattr(r, "outcome", None) in query.outcome)
-                and (query.head_to_head is None
-                     or getattr(r, "head_to_head", False) == query.head_to_head)
-                and (query.reports_fertility is None
-                     or getattr(r, "reports_fertility", False) == query.reports_fertility)
+                and (
+                    query.head_to_head is None
+                    or getattr(r, "head_to_head", False) == query.head_to_head
+                )
+                and (
+                    query.reports_fertility is None
+                    or getattr(r, "reports_fertility", False) == query.reports_fertility
+                )
             )
         rules[rule.category].append(
             _IndexedRule(parsed, compile_condition(parsed.when), applicable, records)
@@ -106,7 +109,8 @@ def recommend(kb: KnowledgeBase, profile: Profile) -> Recommendation:
     excluded: list[Exclusion] = []
     for category in CATEGORIES:
         pool = [
-            c for c in index.candidates[category]
+            c
+            for c in index.candidates[category]
             if c.modality is None or profile.modality in ("any", c.modality)
         ]
         scored = []
@@ -119,8 +123,11 @@ def recommend(kb: KnowledgeBase, profile: Profile) -> Recommendation:
         ranked[category] = _rank(scored)
     disease = kb.diseases[profile.disease]
     warnings = [
-        Notice(f"{disease.id.lower()}-{caveat.code}", caveat.message,
-               tuple(citations.view(kb, c) for c in caveat.citations))
+        Notice(
+            f"{disease.id.lower()}-{caveat.code}",
+            caveat.message,
+            tuple(citations.view(kb, c) for c in caveat.citations),
+        )
         for caveat in disease.caveats
     ]
     warnings += profile_notices(profile, kb)
@@ -152,9 +159,11 @@ def _evaluate(
         rule = indexed.parsed.rule
         cites = tuple(citations.view(kb, c) for c in rule.citations)
         if rule.exclude:
-            exclusions.append(Exclusion(
-                candidate.category, candidate.id, candidate.label, rule.summary, rule.id, cites
-            ))
+            exclusions.append(
+                Exclusion(
+                    candidate.category, candidate.id, candidate.label, rule.summary, rule.id, cites
+                )
+            )
         elif rule.evidence is not None:
             key = (rule.id, candidate.id, profile.modality, profile.etiology)
             if key not in index.evidence_memo:
@@ -164,7 +173,9 @@ def _evaluate(
                 contributions.append(support)
         else:
             assert rule.points is not None
-            contributions.append(Contribution(rule.id, rule.points, rule.summary, rule.level, cites))
+            contributions.append(
+                Contribution(rule.id, rule.points, rule.summary, rule.level, cites)
+            )
     return contributions, exclusions
 
 
@@ -177,9 +188,12 @@ def _evidence(
     query = rule.evidence
     if "etiology" in query.match and profile.etiology is None:
         return None
-    wanted_modality = candidate.modality or (None if profile.modality == "any" else profile.modality)
+    wanted_modality = candidate.modality or (
+        None if profile.modality == "any" else profile.modality
+    )
     matched = [
-        r for r in indexed.records
+        r
+        for r in indexed.records
         if ("tissue" not in query.match or r.tissue == candidate.tissue)
         and ("modality" not in query.match or wanted_modality in (None, r.modality))
         and ("route" not in query.match or r.route == candidate.id)
@@ -196,8 +210,7 @@ def _evidence(
             cited.append(cite)
     views = tuple(citations.view(kb, c) for c in cited)
     reason = (
-        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, "
-        f"capped at {query.cap}"
+        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, capped at {query.cap}"
     )
     return Contribution(rule.id, points, reason, rule.level, views)
 
@@ -218,8 +231,10 @@ def _score(
         for other in kb.rules[c.rule].rule.conflicts_with:
             if other in fired_ids and c.rule < other:
                 points = next(x.points for x in contributions if x.rule == other)
-                caveats.append(f"Conflicting evidence, both counted: {c.rule} ({c.points:+d}) "
-                               f"vs {other} ({points:+d}).")
+                caveats.append(
+                    f"Conflicting evidence, both counted: {c.rule} ({c.points:+d}) "
+                    f"vs {other} ({points:+d})."
+                )
     level, reasons = certainty.certainty(c.level for c in contributions if c.points > 0)
     return ScoredCandidate(
         category=candidate.category,

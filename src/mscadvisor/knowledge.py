@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mscadvisor import conditions
-from mscadvisor.errors import KnowledgeBaseError, unknown_value
+from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
 from mscadvisor.loader import read_rules_tree, shipped_rules_dir
 from mscadvisor.records import (
     SYSTEMS,
@@ -39,7 +39,13 @@ from mscadvisor.validation import validate_records
 
 PROFILE_DONORS = ("autologous", "allogeneic", "any")
 SEXES = ("female", "male")
-PRECONDITIONING_KINDS = ("preconditioning", "engineering", "combination", "biomaterial", "selection")
+PRECONDITIONING_KINDS = (
+    "preconditioning",
+    "engineering",
+    "combination",
+    "biomaterial",
+    "selection",
+)
 # Which evidence match keys make sense for which candidate category.
 MATCH_KEYS_BY_CATEGORY = {
     "source": {"disease", "tissue", "modality", "etiology"},
@@ -82,7 +88,10 @@ class KnowledgeBase:
         """The disease with this id or alias (case-insensitive); InputError names the valid ones."""
         disease_id = self._aliases.get(name.casefold())
         if disease_id is None:
-            raise unknown_value("disease", name, self.diseases)
+            raise InputError(
+                f"unknown disease {name!r}{did_you_mean(name, self._aliases)}; valid: "
+                f"{', '.join(self.diseases)} (or an alias: see `mscadvisor diseases`)"
+            )
         return self.diseases[disease_id]
 
     def trial_by_nct(self, nct: str) -> Trial | None:
@@ -109,56 +118,101 @@ def load_knowledge_base(rules_dir: Path | None = None) -> KnowledgeBase:
     return build_knowledge_base(typed)
 
 
+def _index(
+    typed: dict[str, list[tuple[Any, str]]], kind: str, problems: list[str]
+) -> dict[Any, Any]:
+    """Records of one kind by id (references by number), reporting duplicates."""
+    key = "ref" if kind == "reference" else "id"
+    seen: dict[Any, tuple[Any, str]] = {}
+    for record, file in typed.get(kind, []):
+        ident = getattr(record, key)
+        if ident in seen:
+            problems.append(
+                f"{file}: [[{kind}]] id {ident!r}: duplicate id, first defined in {seen[ident][1]}"
+            )
+            continue
+        seen[ident] = (record, file)
+    return {ident: record for ident, (record, _) in sorted(seen.items())}
+
+
 def build_knowledge_base(typed: dict[str, list[tuple[Any, str]]]) -> KnowledgeBase:
     """Index typed records by id and check cross-references; raise with every problem found."""
     problems: list[str] = []
-
-    def index(kind: str, key: str = "id") -> dict[Any, Any]:
-        seen: dict[Any, tuple[Any, str]] = {}
-        for record, file in typed.get(kind, []):
-            ident = getattr(record, key)
-            if ident in seen:
-                problems.append(
-                    f"{file}: [[{kind}]] id {ident!r}: duplicate id, first defined in "
-                    f"{seen[ident][1]}"
-                )
-                continue
-            seen[ident] = (record, file)
-        return {ident: record for ident, (record, _) in sorted(seen.items())}
-
     infos = typed.get("knowledge_base", [])
     if len(infos) != 1:
-        where = ", ".join(f for _, f in infos) or "no file"
-        problems.append(f"exactly one [[knowledge_base]] record is required; found {len(infos)} "
-                        f"({where})")
-    sections = index("section")
-    references = index("reference", "ref")
-    diseases = index("disease")
-    tissues = index("tissue")
-    modalities = index("modality")
-    routes = index("route")
-    preconditioning = index("preconditioning")
-    comorbidities = index("comorbidity")
-    needs = index("need")
-    trials = index("trial")
-    errata = index("erratum")
-    studies_by_id = index("study")
-    rules_by_id = index("rule")
-    files = {f for records in typed.values() for _, f in records}
-
-    kb_parts = _Catalog(
-        sections, references, diseases, tissues, modalities, routes, preconditioning,
-        comorbidities, needs, trials,
+        files = ", ".join(f for _, f in infos) or "no file"
+        problems.append(
+            f"exactly one [[knowledge_base]] record is required; found {len(infos)} ({files})"
+        )
+    catalog = _Catalog(
+        **{
+            name: _index(typed, kind, problems)
+            for name, kind in (
+                ("sections", "section"),
+                ("references", "reference"),
+                ("diseases", "disease"),
+                ("tissues", "tissue"),
+                ("modalities", "modality"),
+                ("routes", "route"),
+                ("preconditioning", "preconditioning"),
+                ("comorbidities", "comorbidity"),
+                ("needs", "need"),
+                ("trials", "trial"),
+            )
+        }
     )
-    provenance = {
-        (kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs
-    }
+    studies = _index(typed, "study", problems)
+    errata = _index(typed, "erratum", problems)
+    rules = _index(typed, "rule", problems)
+    provenance = {(kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs}
 
     def where(kind: str, ident: object) -> str:
         return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
 
+    aliases = _disease_aliases(catalog, where, problems)
+    problems += _check_catalog(catalog, where)
+    for study in studies.values():
+        problems += catalog.check_record(where("study", study.id), study)
+    for erratum in errata.values():
+        problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
+    parsed_rules: dict[str, ParsedRule] = {}
+    for rule in rules.values():
+        parsed, rule_problems = _check_rule(
+            rule, provenance.get(("rule", rule.id), "?"), catalog, rules
+        )
+        problems += rule_problems
+        if parsed:
+            parsed_rules[rule.id] = parsed
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return KnowledgeBase(
+        info=infos[0][0],
+        sections=catalog.sections,
+        references=catalog.references,
+        diseases=catalog.diseases,
+        tissues=catalog.tissues,
+        modalities=catalog.modalities,
+        routes=catalog.routes,
+        preconditioning=catalog.preconditioning,
+        comorbidities=catalog.comorbidities,
+        needs=catalog.needs,
+        studies=tuple(studies.values()),
+        trials=catalog.trials,
+        errata=errata,
+        rules=parsed_rules,
+        sha256=content_hash(typed),
+        files=tuple(sorted({f for records in typed.values() for _, f in records})),
+        _aliases=aliases,
+    )
+
+
+Locate = Callable[[str, object], str]
+
+
+def _disease_aliases(catalog: _Catalog, where: Locate, problems: list[str]) -> dict[str, str]:
+    """Every disease id and alias, case-folded, mapped to its disease id."""
     aliases: dict[str, str] = {}
-    for disease in diseases.values():
+    for disease in catalog.diseases.values():
         for name in (disease.id, *disease.aliases):
             folded = name.casefold()
             if aliases.get(folded, disease.id) != disease.id:
@@ -167,75 +221,57 @@ def build_knowledge_base(typed: dict[str, list[tuple[Any, str]]]) -> KnowledgeBa
                     f"{aliases[folded]!r}"
                 )
             aliases[folded] = disease.id
+    return aliases
+
+
+def _check_catalog(catalog: _Catalog, where: Locate) -> list[str]:
+    problems: list[str] = []
+    for disease in catalog.diseases.values():
         etiology_ids = [e.id for e in disease.etiologies]
         if len(set(etiology_ids)) != len(etiology_ids):
             problems.append(f"{where('disease', disease.id)}: duplicate etiology id")
-        problems += kb_parts.check_citations(
+        problems += catalog.check_citations(
             where("disease", disease.id),
-            [*disease.citations, *(c for e in disease.etiologies for c in e.citations),
-             *(c for cv in disease.caveats for c in cv.citations)],
+            [
+                *disease.citations,
+                *(c for e in disease.etiologies for c in e.citations),
+                *(c for cv in disease.caveats for c in cv.citations),
+            ],
         )
-    item_ids = [i.id for t in tissues.values() for i in (*t.advantages, *t.disadvantages)]
-    for dup in sorted({i for i in item_ids if item_ids.count(i) > 1}):
-        problems.append(f"Table 4 item id {dup!r} is used by more than one item")
-    for modality in modalities.values():
-        problems += kb_parts.check_citations(
+    items = [i.id for t in catalog.tissues.values() for i in (*t.advantages, *t.disadvantages)]
+    problems += [
+        f"Table 4 item id {dup!r} is used by more than one item"
+        for dup in sorted({i for i in items if items.count(i) > 1})
+    ]
+    for modality in catalog.modalities.values():
+        problems += catalog.check_citations(
             where("modality", modality.id), [c for t in modality.tradeoffs for c in t.citations]
         )
-    for route in routes.values():
+    for route in catalog.routes.values():
         w = where("route", route.id)
-        problems += kb_parts.check_ids(w, "diseases", route.diseases, diseases)
-        problems += kb_parts.check_citations(w, route.citations)
-    for pre in preconditioning.values():
+        problems += catalog.check_ids(w, "diseases", route.diseases, catalog.diseases)
+        problems += catalog.check_citations(w, route.citations)
+    for pre in catalog.preconditioning.values():
         w = where("preconditioning", pre.id)
-        problems += kb_parts.check_ids(w, "diseases", pre.diseases, diseases)
-        problems += kb_parts.check_ids(w, "tissues", pre.tissues, tissues)
-        problems += kb_parts.check_ids(w, "modalities", pre.modalities, modalities)
-        problems += kb_parts.check_citations(w, pre.citations)
-    for need in needs.values():
-        problems += kb_parts.check_ids(where("need", need.id), "diseases", need.diseases, diseases)
-    for study in studies_by_id.values():
-        problems += kb_parts.check_record(where("study", study.id), study)
-    for trial in trials.values():
+        problems += catalog.check_ids(w, "diseases", pre.diseases, catalog.diseases)
+        problems += catalog.check_ids(w, "tissues", pre.tissues, catalog.tissues)
+        problems += catalog.check_ids(w, "modalities", pre.modalities, catalog.modalities)
+        problems += catalog.check_citations(w, pre.citations)
+    for need in catalog.needs.values():
+        problems += catalog.check_ids(
+            where("need", need.id), "diseases", need.diseases, catalog.diseases
+        )
+    for trial in catalog.trials.values():
         w = where("trial", trial.id)
-        problems += kb_parts.check_record(w, trial)
+        problems += catalog.check_record(w, trial)
         if trial.nct is None and trial.ref is None:
             problems.append(f"{w}: a trial needs an nct id or a ref number")
-    ncts = [t.nct for t in trials.values() if t.nct]
-    for dup in sorted({n for n in ncts if ncts.count(n) > 1}):
-        problems.append(f"NCT id {dup!r} is used by more than one [[trial]]")
-    for erratum in errata.values():
-        problems += kb_parts.check_citations(where("erratum", erratum.id), erratum.citations)
-
-    parsed_rules: dict[str, ParsedRule] = {}
-    for rule in rules_by_id.values():
-        file = provenance.get(("rule", rule.id), "?")
-        parsed, rule_problems = _check_rule(rule, file, kb_parts, rules_by_id)
-        problems += rule_problems
-        if parsed:
-            parsed_rules[rule.id] = parsed
-
-    if problems:
-        raise KnowledgeBaseError(problems)
-    return KnowledgeBase(
-        info=infos[0][0],
-        sections=sections,
-        references=references,
-        diseases=diseases,
-        tissues=tissues,
-        modalities=modalities,
-        routes=routes,
-        preconditioning=preconditioning,
-        comorbidities=comorbidities,
-        needs=needs,
-        studies=tuple(studies_by_id.values()),
-        trials=trials,
-        errata=errata,
-        rules=parsed_rules,
-        sha256=content_hash(typed),
-        files=tuple(sorted(files)),
-        _aliases=aliases,
-    )
+    ncts = [t.nct for t in catalog.trials.values() if t.nct]
+    problems += [
+        f"NCT id {dup!r} is used by more than one [[trial]]"
+        for dup in sorted({n for n in ncts if ncts.count(n) > 1})
+    ]
+    return problems
 
 
 @dataclass(frozen=True)
@@ -269,8 +305,10 @@ class _Catalog:
         for c in citations:
             given = [v for v in (c.ref, c.nct, c.table, c.section) if v is not None]
             if len(given) != 1:
-                problems.append(f"{where}: a citation needs exactly one of ref, nct, table, "
-                                f"section; got {dataclasses.asdict(c)}")
+                problems.append(
+                    f"{where}: a citation needs exactly one of ref, nct, table, "
+                    f"section; got {dataclasses.asdict(c)}"
+                )
             if c.ref is not None and c.ref not in self.references:
                 problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
             if c.nct is not None and c.nct not in ncts:
@@ -329,29 +367,41 @@ def _check_rule(
         problems.append(f"{where}: give exactly one effect: points, exclude = true, or evidence")
     if rule.evidence is not None:
         allowed = MATCH_KEYS_BY_CATEGORY[rule.category]
-        for key in rule.evidence.match:
-            if key not in allowed:
-                problems.append(f"{where}: field evidence.match: {key!r} does not apply to "
-                                f"{rule.category} candidates (allowed: {sorted(allowed)})")
+        for match_key in rule.evidence.match:
+            if match_key not in allowed:
+                problems.append(
+                    f"{where}: field evidence.match: {match_key!r} does not apply to "
+                    f"{rule.category} candidates (allowed: {sorted(allowed)})"
+                )
         if rule.evidence.records == "studies" and rule.evidence.outcome:
             problems.append(f"{where}: field evidence.outcome applies only to trials")
         if rule.evidence.records == "trials" and rule.evidence.setting:
             problems.append(f"{where}: field evidence.setting applies only to studies")
     problems += catalog.check_citations(where, rule.citations)
     items = {i.id for t in catalog.tissues.values() for i in (*t.advantages, *t.disadvantages)}
-    problems += [f"{where}: field table4_items: unknown item {i!r}"
-                 for i in rule.table4_items if i not in items]
-    problems += [f"{where}: field conflicts_with: unknown rule {r!r}"
-                 for r in rule.conflicts_with if r not in rules]
+    problems += [
+        f"{where}: field table4_items: unknown item {i!r}"
+        for i in rule.table4_items
+        if i not in items
+    ]
+    problems += [
+        f"{where}: field conflicts_with: unknown rule {r!r}"
+        for r in rule.conflicts_with
+        if r not in rules
+    ]
     trees: list[conditions.Node] = []
     domains = catalog.domains()
-    for key, scope in (("applies_to", "candidate"), ("when", "profile")):
+    scopes: tuple[tuple[str, conditions.Scope], ...] = (
+        ("applies_to", "candidate"),
+        ("when", "profile"),
+    )
+    for key, scope in scopes:
         raw = getattr(rule, key)
         if raw is None:
             trees.append(conditions.ALWAYS)
             continue
         try:
-            tree = conditions.parse(raw, key, scope)  # type: ignore[arg-type]
+            tree = conditions.parse(raw, key, scope)
         except conditions.ConditionError as exc:
             problems += [f"{where}: {p}" for p in exc.problems]
             continue
@@ -372,12 +422,17 @@ CANDIDATE_FIELDS = {
     "source": {"candidate.id", "candidate.tissue", "candidate.modality", "candidate.perinatal"},
     "route": {"candidate.id"},
     "preconditioning": {
-        "candidate.id", "candidate.kind", "candidate.modalities", "candidate.tissues",
+        "candidate.id",
+        "candidate.kind",
+        "candidate.modalities",
+        "candidate.tissues",
     },
 }
 
 
-def _check_candidate_fields(where: str, key: str, tree: conditions.Node, category: str) -> list[str]:
+def _check_candidate_fields(
+    where: str, key: str, tree: conditions.Node, category: str
+) -> list[str]:
     allowed = CANDIDATE_FIELDS[category]
     return [
         f"{where}: {key}: field {fld!r} does not exist for {category} candidates "
@@ -405,4 +460,3 @@ def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
         for record, _ in records
     )
     return hashlib.sha256("\n".join(canonical).encode("utf-8")).hexdigest()
-

@@ -55,8 +55,9 @@ def read_profile_file(path: Path) -> dict[str, Any]:
     """The raw fields of a JSON (.json) or TOML (.toml) profile file."""
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
-        raise InputError(f"profile {path}: unknown file type {suffix or '(none)'!r}; "
-                         "use a .json or .toml file")
+        raise InputError(
+            f"profile {path}: unknown file type {suffix or '(none)'!r}; use a .json or .toml file"
+        )
     try:
         if path.is_dir():
             raise InputError(f"profile {path}: is a folder, not a file")
@@ -91,11 +92,15 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
     """Check raw profile fields against the catalog and return the normalised profile."""
     for key in raw:
         if key not in PROFILE_FIELDS:
-            raise InputError(f"{origin}: unknown profile field {key!r}"
-                             f"{did_you_mean(str(key), PROFILE_FIELDS)}; valid: "
-                             f"{', '.join(PROFILE_FIELDS)}")
+            raise InputError(
+                f"{origin}: unknown profile field {key!r}"
+                f"{did_you_mean(str(key), PROFILE_FIELDS)}; valid: "
+                f"{', '.join(PROFILE_FIELDS)}"
+            )
     if raw.get("disease") is None:
-        raise InputError(f"{origin}: the disease is required (--disease, or 'disease' in a profile)")
+        raise InputError(
+            f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
+        )
     disease = kb.resolve_disease(_text(raw, "disease", origin))
     age = raw.get("age")
     if age is not None and (not isinstance(age, int) or isinstance(age, bool)):
@@ -104,14 +109,17 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
         raise InputError(f"{origin}: field age: {age} is outside {MIN_AGE}-{MAX_AGE} years")
     sex = _choice(raw, "sex", SEXES, origin, None)
     if sex is not None and sex not in disease.sexes:
-        raise InputError(f"{origin}: field sex: {disease.id} ({disease.name}) applies only to "
-                         f"{' or '.join(disease.sexes)} patients, got {sex!r}")
+        raise InputError(
+            f"{origin}: field sex: {disease.id} ({disease.name}) applies only to "
+            f"{' or '.join(disease.sexes)} patients, got {sex!r}"
+        )
     donor = _choice(raw, "donor", PROFILE_DONORS, origin, "any")
     modality = _choice(raw, "modality", (*kb.modalities, "any"), origin, "any")
     avoid = raw.get("avoid_invasive_harvest", False)
     if not isinstance(avoid, bool):
-        raise InputError(f"{origin}: field avoid_invasive_harvest: expected true or false, "
-                         f"got {avoid!r}")
+        raise InputError(
+            f"{origin}: field avoid_invasive_harvest: expected true or false, got {avoid!r}"
+        )
     comorbidities = _id_list(raw, "comorbidities", "comorbidity", kb.comorbidities, origin)
     needs = _id_list(raw, "needs", "need", kb.needs, origin)
     etiology = None
@@ -119,14 +127,24 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
         etiology = _text(raw, "etiology", origin)
         valid = [e.id for e in disease.etiologies]
         if etiology not in valid:
-            owner = next((d.id for d in kb.diseases.values()
-                          if etiology in {e.id for e in d.etiologies}), None)
+            owner = next(
+                (d.id for d in kb.diseases.values() if etiology in {e.id for e in d.etiologies}),
+                None,
+            )
             why = f" (it is an etiology of {owner})" if owner else did_you_mean(etiology, valid)
-            raise InputError(f"{origin}: field etiology: {etiology!r} is not an etiology of "
-                             f"{disease.id}{why}; valid: {', '.join(valid)}")
+            raise InputError(
+                f"{origin}: field etiology: {etiology!r} is not an etiology of "
+                f"{disease.id}{why}; valid: {', '.join(valid)}"
+            )
     return Profile(
-        disease=disease.id, age=age, sex=sex, donor=donor, modality=modality,
-        avoid_invasive_harvest=avoid, comorbidities=comorbidities, etiology=etiology,
+        disease=disease.id,
+        age=age,
+        sex=sex,
+        donor=donor,
+        modality=modality,
+        avoid_invasive_harvest=avoid,
+        comorbidities=comorbidities,
+        etiology=etiology,
         needs=needs,
     )
 
@@ -170,32 +188,42 @@ def profile_notices(profile: Profile, kb: KnowledgeBase) -> tuple[Notice, ...]:
     for need_id in profile.needs:
         need = kb.needs[need_id]
         if need.diseases and profile.disease not in need.diseases:
-            notices.append(Notice(
-                "need-not-applicable",
-                f"The need {need_id!r} has no meaning for {disease.id} ({disease.name}) in the "
-                f"review (it applies to {', '.join(need.diseases)}); it changes no score.",
-            ))
+            notices.append(
+                Notice(
+                    "need-not-applicable",
+                    f"The need {need_id!r} has no meaning for {disease.id} ({disease.name}) in the "
+                    f"review (it applies to {', '.join(need.diseases)}); it changes no score.",
+                )
+            )
     if profile.disease == "POF" and profile.age is not None and profile.age >= POF_AGE_LIMIT:
-        notices.append(Notice(
-            "age-outside-definition",
-            f"POF is defined as ovarian decline before {POF_AGE_LIMIT}; age {profile.age} is "
-            "outside that definition, so the evidence may not apply.",
-            (citations.view(kb, Citation(section="msc-pof")),),
-        ))
+        notices.append(
+            Notice(
+                "age-outside-definition",
+                f"POF is defined as ovarian decline before {POF_AGE_LIMIT}; age {profile.age} is "
+                "outside that definition, so the evidence may not apply.",
+                (citations.view(kb, Citation(section="msc-pof")),),
+            )
+        )
     used = used_profile_values(kb)
-    for field, values in (("profile.comorbidities", profile.comorbidities),
-                          ("profile.needs", profile.needs)):
+    for field, values in (
+        ("profile.comorbidities", profile.comorbidities),
+        ("profile.needs", profile.needs),
+    ):
         for value in values:
             if (field, value) not in used:
-                notices.append(Notice(
-                    "value-unused",
-                    f"No rule in the knowledge base looks at {value!r} "
-                    f"({field.removeprefix('profile.')}); it changes no score.",
-                ))
+                notices.append(
+                    Notice(
+                        "value-unused",
+                        f"No rule in the knowledge base looks at {value!r} "
+                        f"({field.removeprefix('profile.')}); it changes no score.",
+                    )
+                )
     return tuple(notices)
 
 
 @lru_cache(maxsize=8)
 def used_profile_values(kb: KnowledgeBase) -> frozenset[tuple[str, str]]:
     """(field, value) pairs that some rule's condition compares a profile against."""
-    return frozenset({pair for parsed in kb.rules.values() for pair in compared_values(parsed.when)})
+    return frozenset(
+        {pair for parsed in kb.rules.values() for pair in compared_values(parsed.when)}
+    )

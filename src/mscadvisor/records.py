@@ -15,7 +15,6 @@ from annotated_types import Ge, Le, MinLen, Predicate
 _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
 
 
-
 def is_identifier(value: str) -> bool:
     """An id has no whitespace, so it can be typed on a command line and used as a key."""
     return not any(ch.isspace() for ch in value)
@@ -36,7 +35,9 @@ System = Literal["reproductive", "neural", "vascular", "skeletal", "skin", "syst
 Category = Literal["source", "route", "preconditioning"]
 CATEGORIES: tuple[Category, ...] = ("source", "route", "preconditioning")
 Setting = Literal["in-vivo", "in-vitro"]
-Outcome = Literal["efficacy-reported", "safety-reported", "no-efficacy", "inconclusive", "no-results"]
+Outcome = Literal[
+    "efficacy-reported", "safety-reported", "no-efficacy", "inconclusive", "no-results"
+]
 Donor = Literal["autologous", "allogeneic"]
 # Evidence levels, strongest first (DESIGN: clinical outcome > clinical without outcome >
 # head-to-head in vivo > in vivo > in vitro > expert synthesis).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from mscadvisor.result import CATEGORY_TITLES, DISCLAIMER, Contribution, Recommendation
 
 
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -26,31 +25,51 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
     for category, title in CATEGORY_TITLES.items():
         candidates = result.ranked[category]
         shown = candidates if top <= 0 else candidates[:top]
-        lines += [f"## {title}", "", "| # | Candidate | Score | Certainty | Reasons |",
-                  "|---:|---|---:|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| # | Candidate | Score | Certainty | Reasons |",
+            "|---:|---|---:|---|---|",
+        ]
         for c in shown:
             reasons = "<br>".join(
                 f"{x.points:+d} {_cell(x.reason)} ({_cell(_cites(x))})" for x in c.contributions
             )
             rank = f"={c.rank}" if c.tied_with else str(c.rank)
-            lines.append(f"| {rank} | {_cell(c.label)} | {c.score:+d} | "
-                         f"{_cell(c.certainty_label)} | {reasons or 'no rule fired'} |")
+            lines.append(
+                f"| {rank} | {_cell(c.label)} | {c.score:+d} | "
+                f"{_cell(c.certainty_label)} | {reasons or 'no rule fired'} |"
+            )
         if len(shown) < len(candidates):
             lines.append(f"\n_Showing {len(shown)} of {len(candidates)}._")
         lines.append("")
         if explain:
             for c in shown:
-                lines += [f"### {c.label}", "",
-                          f"Score {c.score:+d} = base {c.base:+d} + "
-                          + " ".join(f"({x.points:+d})" for x in c.contributions), "",
-                          "| Points | Rule | Level | Citations |", "|---:|---|---|---|"]
-                lines += [f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(_cites(x))} |"
-                          for x in c.contributions]
+                lines += [
+                    f"### {c.label}",
+                    "",
+                    f"Score {c.score:+d} = base {c.base:+d} + "
+                    + " ".join(f"({x.points:+d})" for x in c.contributions),
+                    "",
+                    "| Points | Rule | Level | Citations |",
+                    "|---:|---|---|---|",
+                ]
+                lines += [
+                    f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(_cites(x))} |"
+                    for x in c.contributions
+                ]
                 lines.append("")
     if result.excluded:
-        lines += ["## Excluded", "", "| Category | Candidate | Reason | Rule |", "|---|---|---|---|"]
-        lines += [f"| {e.category} | {_cell(e.label)} | {_cell(e.reason)} | `{e.rule}` |"
-                  for e in result.excluded]
+        lines += [
+            "## Excluded",
+            "",
+            "| Category | Candidate | Reason | Rule |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {e.category} | {_cell(e.label)} | {_cell(e.reason)} | `{e.rule}` |"
+            for e in result.excluded
+        ]
         lines.append("")
     if result.warnings:
         lines += ["## Warnings", ""]

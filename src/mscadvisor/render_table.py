@@ -7,7 +7,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from mscadvisor.result import CATEGORY_TITLES, DISCLAIMER, Contribution, Recommendation, ScoredCandidate
+from mscadvisor.result import (
+    CATEGORY_TITLES,
+    DISCLAIMER,
+    Contribution,
+    Recommendation,
+    ScoredCandidate,
+)
 from mscadvisor.views import View
 
 BAR_WIDTH = 10
@@ -24,12 +30,11 @@ def print_view(console: Console, view: View) -> None:
     console.print(f"{len(view.rows)} row(s)", style="dim")
 
 
-def print_recommendation(
-    console: Console, result: Recommendation, top: int, explain: bool
-) -> None:
+def print_recommendation(console: Console, result: Recommendation, top: int, explain: bool) -> None:
     profile = ", ".join(
         f"{k}={v if not isinstance(v, list) else ','.join(v) or '-'}"
-        for k, v in result.profile.items() if k != "disease"
+        for k, v in result.profile.items()
+        if k != "disease"
     )
     console.print(f"[bold]{escape(result.disease)}: {escape(result.disease_name)}[/bold]")
     console.print(f"Profile: {escape(profile)}", style="dim")
@@ -43,15 +48,17 @@ def print_recommendation(
                 console.print(_contribution_table(candidate))
     if result.excluded:
         table = Table(title="Excluded candidates", expand=True)
-        for header, ratio in (("Category", 1), ("Candidate", 2), ("Reason", 4), ("Rule", 2)):
+        for header, ratio in (("Category", 1), ("Candidate", 2), ("Reason", 3), ("Rule", 3)):
             table.add_column(header, ratio=ratio, overflow="fold")
         for e in result.excluded:
             table.add_row(e.category, escape(e.label), escape(e.reason), e.rule)
         console.print(table)
     for w in result.warnings:
         cited = "; ".join(c.label for c in w.citations)
-        console.print(f"[yellow]warning[/yellow] {escape(w.message)}"
-                      + (f" [dim]({escape(cited)})[/dim]" if cited else ""))
+        console.print(
+            f"[yellow]warning[/yellow] {escape(w.message)}"
+            + (f" [dim]({escape(cited)})[/dim]" if cited else "")
+        )
     console.print(
         f"Score = base + sum of contributions (--explain shows them all). Ties break by "
         f"certainty, then id. Knowledge base {result.knowledge_base_version}, "
@@ -91,9 +98,12 @@ def _score_cell(score: int, peak: int) -> Text:
 
 def _reasons(contributions: tuple[Contribution, ...]) -> str:
     strongest = sorted(contributions, key=lambda c: (-abs(c.points), c.rule))[:STRONGEST_REASONS]
-    return "\n".join(
-        f"{c.points:+d} {escape(c.reason)} [dim]({escape(_cites(c))})[/dim]" for c in strongest
-    ) or "[dim]no rule fired[/dim]"
+    return (
+        "\n".join(
+            f"{c.points:+d} {escape(c.reason)} [dim]({escape(_cites(c))})[/dim]" for c in strongest
+        )
+        or "[dim]no rule fired[/dim]"
+    )
 
 
 def _cites(c: Contribution) -> str:

@@ -57,7 +57,7 @@ def _describe_error(raw: RawRecord, err: Any) -> str:
     message = err["msg"]
     if err["type"] == "unexpected_keyword_argument":
         message = "unknown key"
-    elif err["type"] == "missing_argument":
+    elif err["type"] in ("missing", "missing_argument"):
         message = "required field is missing"
-    shown = "" if err["type"] == "missing_argument" else f" (got {err['input']!r})"
+    shown = "" if "missing" in err["type"] else f" (got {err['input']!r})"
     return f"{record_label(raw)}: field {loc}: {message}{shown}"

@@ -57,13 +57,17 @@ def diseases_view(kb: KnowledgeBase) -> View:
         row = _plain(d)
         row["citations"] = [citations.view(kb, c).to_dict() for c in d.citations]
         rows.append(row)
-    return View("Diseases (AD = Alzheimer's disease here; the tissue AD is adipose)", rows, (
-        Column("Id", _key("id")),
-        Column("Name", _key("name"), 3),
-        Column("Systems", _key("systems")),
-        Column("Aliases", _key("aliases"), 2),
-        Column("Etiologies", lambda r: ", ".join(e["id"] for e in r["etiologies"]), 3),
-    ))
+    return View(
+        "Diseases (AD = Alzheimer's disease here; the tissue AD is adipose)",
+        rows,
+        (
+            Column("Id", _key("id")),
+            Column("Name", _key("name"), 3),
+            Column("Systems", _key("systems")),
+            Column("Aliases", _key("aliases"), 2),
+            Column("Etiologies", lambda r: ", ".join(e["id"] for e in r["etiologies"]), 3),
+        ),
+    )
 
 
 def sources_view(kb: KnowledgeBase) -> View:
@@ -72,12 +76,16 @@ def sources_view(kb: KnowledgeBase) -> View:
     def items(key: str) -> Callable[[Row], str]:
         return lambda r: "\n".join(f"- {i['text']} [{i['id']}]" for i in r[key]) or "-"
 
-    return View("MSC tissue sources (Table 4; AD = adipose here)", rows, (
-        Column("Source", _key("label")),
-        Column("Procurement", _key("procurement"), 2),
-        Column("Advantages", items("advantages"), 3),
-        Column("Disadvantages", items("disadvantages"), 3),
-    ))
+    return View(
+        "MSC tissue sources (Table 4; AD = adipose here)",
+        rows,
+        (
+            Column("Source", _key("label")),
+            Column("Procurement", _key("procurement"), 2),
+            Column("Advantages", items("advantages"), 3),
+            Column("Disadvantages", items("disadvantages"), 3),
+        ),
+    )
 
 
 def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
@@ -90,14 +98,18 @@ def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
         row["trials"] = sum(1 for t in kb.trials.values() if t.route == route.id)
         row["citations"] = [citations.view(kb, c).to_dict() for c in route.citations]
         rows.append(row)
-    return View("Administration routes", rows, (
-        Column("Id", _key("id")),
-        Column("Name", _key("name"), 3),
-        Column("Diseases", _key("diseases"), 2),
-        Column("Studies", _key("studies")),
-        Column("Trials", _key("trials")),
-        Column("Note", _key("note"), 3),
-    ))
+    return View(
+        "Administration routes",
+        rows,
+        (
+            Column("Id", _key("id")),
+            Column("Name", _key("name"), 3),
+            Column("Diseases", _key("diseases"), 2),
+            Column("Studies", _key("studies")),
+            Column("Trials", _key("trials")),
+            Column("Note", _key("note"), 3),
+        ),
+    )
 
 
 def preconditioning_view(kb: KnowledgeBase, disease: Disease | None) -> View:
@@ -108,15 +120,19 @@ def preconditioning_view(kb: KnowledgeBase, disease: Disease | None) -> View:
         row = _plain(pre)
         row["citations"] = [citations.view(kb, c).to_dict() for c in pre.citations]
         rows.append(row)
-    return View("Preconditioning and combination strategies", rows, (
-        Column("Id", _key("id"), 2),
-        Column("Name", _key("name"), 3),
-        Column("Kind", _key("kind")),
-        Column("Diseases", _key("diseases")),
-        Column("Tissues", _key("tissues")),
-        Column("Modalities", _key("modalities")),
-        Column("Cited", lambda r: ", ".join(c["label"] for c in r["citations"]), 2),
-    ))
+    return View(
+        "Preconditioning and combination strategies",
+        rows,
+        (
+            Column("Id", _key("id"), 2),
+            Column("Name", _key("name"), 3),
+            Column("Kind", _key("kind")),
+            Column("Diseases", _key("diseases")),
+            Column("Tissues", _key("tissues")),
+            Column("Modalities", _key("modalities")),
+            Column("Cited", lambda r: ", ".join(c["label"] for c in r["citations"]), 2),
+        ),
+    )
 
 
 def evidence_view(
@@ -127,44 +143,53 @@ def evidence_view(
     route: str | None,
 ) -> View:
     rows = [
-        _plain(s) for s in kb.studies
+        _plain(s)
+        for s in kb.studies
         if (disease is None or s.disease == disease.id)
         and (tissue is None or s.tissue == tissue)
         and (modality is None or s.modality == modality)
         and (route is None or s.route == route)
     ]
-    return View("Preclinical studies (Tables 1 and 2)", rows, (
-        Column("Table", _key("table")),
-        Column("Ref", lambda r: f"[{r['ref']}]"),
-        Column("Disease", lambda r: short_name(kb.diseases[r["disease"]]), 2),
-        Column("Source", lambda r: f"{kb.tissues[r['tissue']].label}, {r['modality']}", 3),
-        Column("Route", _key("route")),
-        Column("Preconditioning", _key("preconditioning"), 2),
-        Column("Setting", _key("setting")),
-        Column("Effect", _key("effect"), 5),
-    ))
+    return View(
+        "Preclinical studies (Tables 1 and 2)",
+        rows,
+        (
+            Column("Table", _key("table")),
+            Column("Ref", lambda r: f"[{r['ref']}]"),
+            Column("Disease", lambda r: short_name(kb.diseases[r["disease"]]), 2),
+            Column("Source", lambda r: f"{kb.tissues[r['tissue']].label}, {r['modality']}", 3),
+            Column("Route", _key("route")),
+            Column("Preconditioning", _key("preconditioning"), 2),
+            Column("Setting", _key("setting")),
+            Column("Effect", _key("effect"), 5),
+        ),
+    )
 
 
 def trials_view(kb: KnowledgeBase, disease: Disease | None) -> View:
-    rows = [
-        _plain(t) for t in kb.trials.values() if disease is None or t.disease == disease.id
-    ]
-    return View("Clinical studies (Table 3)", rows, (
-        Column("NCT / ref", lambda r: r["nct"] or f"[{r['ref']}]", 2),
-        Column("Disease", lambda r: short_name(kb.diseases[r["disease"]]), 2),
-        Column("Source", lambda r: f"{kb.tissues[r['tissue']].label}, {r['modality']}", 3),
-        Column("Route", _key("route")),
-        Column("Phase", _key("phase")),
-        Column("N", _key("enrollment")),
-        Column("Status", _key("status"), 2),
-        Column("Results", _key("results"), 5),
-    ))
+    rows = [_plain(t) for t in kb.trials.values() if disease is None or t.disease == disease.id]
+    return View(
+        "Clinical studies (Table 3)",
+        rows,
+        (
+            Column("NCT / ref", lambda r: r["nct"] or f"[{r['ref']}]", 2),
+            Column("Disease", lambda r: short_name(kb.diseases[r["disease"]]), 2),
+            Column("Source", lambda r: f"{kb.tissues[r['tissue']].label}, {r['modality']}", 3),
+            Column("Route", _key("route")),
+            Column("Phase", _key("phase")),
+            Column("N", _key("enrollment")),
+            Column("Status", _key("status"), 2),
+            Column("Results", _key("results"), 5),
+        ),
+    )
 
 
 def references_view(kb: KnowledgeBase, number: int | None) -> View:
     if number is not None and number not in kb.references:
-        raise InputError(f"no reference {number}; the review's references run from "
-                         f"{min(kb.references)} to {max(kb.references)}")
+        raise InputError(
+            f"no reference {number}; the review's references run from "
+            f"{min(kb.references)} to {max(kb.references)}"
+        )
     rows = []
     for ref in kb.references.values():
         if number is not None and ref.ref != number:
@@ -173,13 +198,20 @@ def references_view(kb: KnowledgeBase, number: int | None) -> View:
         row["doi_url"] = citations.doi_url(ref)
         row["pubmed_url"] = citations.pubmed_url(ref)
         rows.append(row)
-    return View("References of the review", rows, (
-        Column("Ref", lambda r: f"[{r['ref']}]"),
-        Column("Reference", lambda r: f"{r['first_author']} ({r['year']}). {r['title']}. "
-                                      f"{r['journal']}.", 6),
-        Column("DOI", lambda r: r["doi_url"] or "-", 3),
-        Column("PMID", lambda r: r["pubmed_url"] or _pmid_problem(r), 3),
-    ))
+    return View(
+        "References of the review",
+        rows,
+        (
+            Column("Ref", lambda r: f"[{r['ref']}]"),
+            Column(
+                "Reference",
+                lambda r: f"{r['first_author']} ({r['year']}). {r['title']}. {r['journal']}.",
+                6,
+            ),
+            Column("DOI", lambda r: r["doi_url"] or "-", 3),
+            Column("PMID", lambda r: r["pubmed_url"] or _pmid_problem(r), 3),
+        ),
+    )
 
 
 def _pmid_problem(row: Row) -> str:
@@ -194,12 +226,16 @@ def errata_view(kb: KnowledgeBase) -> View:
         row = _plain(erratum)
         row["citations"] = [citations.view(kb, c).to_dict() for c in erratum.citations]
         rows.append(row)
-    return View("Errata: where the review contradicts itself, and the reading used here", rows, (
-        Column("Id", _key("id"), 2),
-        Column("Where", _key("where"), 3),
-        Column("Readings", lambda r: "\n".join(f"- {x}" for x in r["readings"]), 5),
-        Column("Used", _key("used"), 3),
-    ))
+    return View(
+        "Errata: where the review contradicts itself, and the reading used here",
+        rows,
+        (
+            Column("Id", _key("id"), 2),
+            Column("Where", _key("where"), 3),
+            Column("Readings", lambda r: "\n".join(f"- {x}" for x in r["readings"]), 5),
+            Column("Used", _key("used"), 3),
+        ),
+    )
 
 
 def resolve_id(what: str, value: str, ids: Iterable[str]) -> str:

@@ -1,0 +1,51 @@
+"""Shared fixtures: the shipped knowledge base, a copy of the rules tree, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mscadvisor.cli import main
+from mscadvisor.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.loader import shipped_rules_dir
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base()
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped rules tree, for breaking on purpose."""
+    target = tmp_path / "rules"
+    shutil.copytree(shipped_rules_dir(), target)
+    return target
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run the CLI in process and capture its exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliResult:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -1,0 +1,301 @@
+"""The command line: every command in table and JSON form, flags, bad input and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mscadvisor import __version__
+from mscadvisor.errors import EXIT_KNOWLEDGE_BASE, EXIT_USAGE
+from tests.conftest import CliResult
+
+Cli = Callable[..., CliResult]
+GOLDEN = Path(__file__).parent / "golden" / "recommend_POF.json"
+
+
+def test_help_lists_every_command(cli: Cli) -> None:
+    result = cli("--help")
+    assert result.code == 0
+    for command in (
+        "recommend",
+        "diseases",
+        "sources",
+        "routes",
+        "preconditioning",
+        "evidence",
+        "trials",
+        "reference",
+        "errata",
+        "schema",
+        "rules",
+    ):
+        assert command in result.out
+    assert "not medical advice" in result.out
+
+
+def test_version(cli: Cli) -> None:
+    assert cli("--version").out.strip() == f"mscadvisor {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "count", "keys"),
+    [
+        (["diseases"], 6, {"id", "name", "aliases", "systems", "etiologies"}),
+        (["sources"], 6, {"id", "procurement", "advantages", "disadvantages"}),
+        (["routes"], 13, {"id", "name", "diseases"}),
+        (["routes", "--disease", "alzheimers"], 5, {"id"}),
+        (["preconditioning", "--disease", "POF"], 9, {"id", "kind", "tissues", "modalities"}),
+        (["evidence"], 57, {"table", "ref", "disease", "tissue", "modality", "route"}),
+        (["evidence", "--disease", "OP", "--tissue", "dp"], 3, {"table"}),
+        (["evidence", "--modality", "exosomes", "--route", "in"], 1, {"ref"}),
+        (
+            ["trials"],
+            18,
+            {
+                "nct",
+                "ref",
+                "disease",
+                "tissue",
+                "modality",
+                "route",
+                "phase",
+                "enrollment",
+                "status",
+            },
+        ),
+        (["trials", "--disease", "AD"], 6, {"nct"}),
+        (["reference"], 83, {"ref", "doi", "pmid"}),
+        (["reference", "41"], 1, {"doi_url", "pubmed_url"}),
+        (["errata"], 24, {"id", "readings", "used", "why"}),
+    ],
+)
+def test_browsing_commands_json(cli: Cli, args: list[str], count: int, keys: set[str]) -> None:
+    result = cli(*args, "--format", "json")
+    assert result.code == 0, result.err
+    rows = result.json()
+    assert len(rows) == count
+    assert all(keys <= set(row) for row in rows)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "diseases",
+        "sources",
+        "routes",
+        "preconditioning",
+        "evidence",
+        "trials",
+        "reference",
+        "errata",
+    ],
+)
+def test_browsing_commands_table(cli: Cli, command: str) -> None:
+    result = cli(command)
+    assert result.code == 0
+    assert "row(s)" in result.out and "\x1b[" not in result.out
+
+
+def test_trials_json_keeps_missing_nct_as_null(cli: Cli) -> None:
+    rows = cli("trials", "--disease", "AS", "--format", "json").json()
+    assert len(rows) == 1
+    assert rows[0]["nct"] is None and rows[0]["ref"] == 39
+
+
+def test_reference_links_only_real_pmids(cli: Cli) -> None:
+    (real,) = cli("reference", "41", "-f", "json").json()
+    assert real["pubmed_url"] == "https://pubmed.ncbi.nlm.nih.gov/38601464/"
+    (placeholder,) = cli("reference", "39", "-f", "json").json()
+    assert placeholder["pubmed_url"] is None and placeholder["pmid_status"] == "placeholder"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["routes", "--disease", "alzheimer's-diseas"], "did you mean"),
+        (["evidence", "--tissue", "bone"], "unknown tissue 'bone'"),
+        (["evidence", "--route", "oral"], "valid: "),
+        (["evidence", "--modality", "cell"], "did you mean 'cells'"),
+        (["reference", "84"], "no reference 84"),
+        (["recommend", "--disease", "GOUT"], "unknown disease 'GOUT'"),
+        (["recommend", "--disease", "POF", "--age", "300"], "outside 0-120"),
+        (["recommend", "--disease", "POF", "--comorbidity", "flu"], "unknown comorbidity"),
+        (["recommend", "--disease", "OP", "--etiology", "photoaging"], "it is an etiology of SKIN"),
+        (["recommend"], "the disease is required"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_no_output(
+    cli: Cli, args: list[str], fragment: str
+) -> None:
+    result = cli(*args, "--format", "json")
+    assert result.code == EXIT_USAGE
+    assert fragment in result.err
+    assert result.out == "" and "Traceback" not in result.err
+
+
+def test_usage_errors_exit_2(cli: Cli) -> None:
+    assert cli("recommend", "--age", "old").code == EXIT_USAGE
+    assert cli("diseases", "--format", "yaml").code == EXIT_USAGE
+    assert cli("nonsense").code == EXIT_USAGE
+
+
+def test_recommend_json_document(cli: Cli) -> None:
+    result = cli(
+        "recommend",
+        "--disease",
+        "alzheimers",
+        "--modality",
+        "exosomes",
+        "--age",
+        "71",
+        "--format",
+        "json",
+    )
+    doc = result.json()
+    assert result.code == 0 and result.err == ""
+    assert doc["query"]["disease"] == "AD" and doc["query"]["profile"]["age"] == 71
+    assert doc["schema_version"] == "1.0" and len(doc["knowledge_base"]["sha256"]) == 64
+    assert {s["modality"] for s in doc["sources"]} == {"exosomes"}
+    assert doc["routes"][0]["id"] == "IN"
+
+
+def test_recommend_flags_override_profile_file(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "patient.toml"
+    path.write_text(
+        'disease = "POF"\nage = 34\nneeds = ["fertility"]\ndonor = "allogeneic"\n', encoding="utf-8"
+    )
+    doc = cli("recommend", "--profile", str(path), "--age", "36", "--format", "json").json()
+    profile = doc["query"]["profile"]
+    assert (profile["age"], profile["needs"], profile["donor"]) == (36, ["fertility"], "allogeneic")
+
+
+def test_recommend_every_flag(cli: Cli) -> None:
+    doc = cli(
+        "recommend",
+        "-d",
+        "OP",
+        "--age",
+        "70",
+        "--sex",
+        "female",
+        "--donor",
+        "autologous",
+        "--modality",
+        "cells",
+        "--avoid-invasive-harvest",
+        "--comorbidity",
+        "diabetes",
+        "--comorbidity",
+        "thromboembolism",
+        "--etiology",
+        "diabetic",
+        "--need",
+        "large-cell-dose",
+        "-f",
+        "json",
+    ).json()
+    assert doc["query"]["profile"] == {
+        "disease": "OP",
+        "age": 70,
+        "sex": "female",
+        "donor": "autologous",
+        "modality": "cells",
+        "avoid_invasive_harvest": True,
+        "comorbidities": ["diabetes", "thromboembolism"],
+        "etiology": "diabetic",
+        "needs": ["large-cell-dose"],
+    }
+    bm = next(s for s in doc["sources"] if s["id"] == "BM-cells")
+    rules = {c["rule"] for c in bm["contributions"]}
+    assert {
+        "T4-BM-D1-DONOR-AGE",
+        "T4-BM-D2-AVOID-HARVEST",
+        "T4-BM-D3-LARGE-DOSE",
+        "MOD-CELLS-EMBOLISM-RISK",
+    } <= rules
+
+
+def test_recommend_table_and_markdown(cli: Cli) -> None:
+    table = cli("recommend", "--disease", "POF", "--top", "2", "--explain")
+    assert table.code == 0
+    assert "not medical advice" in table.out and "every contribution" in table.out
+    assert "BM-MSC (bone marrow), cells" in table.out and "showing 2 of 12" in table.out
+    markdown = cli("recommend", "--disease", "POF", "--format", "markdown", "--explain")
+    assert markdown.out.startswith("# POF: Premature ovarian failure")
+    assert "| # | Candidate | Score | Certainty | Reasons |" in markdown.out
+    assert "Score +13 = base +0" in markdown.out
+
+
+def test_recommend_autologous_table_lists_exclusions(cli: Cli) -> None:
+    out = cli("recommend", "--disease", "AS", "--donor", "autologous").out
+    assert "Excluded candidates" in out and "EXCL-PERINATAL-AUTOLOGOUS" in out
+
+
+def test_golden_recommendation_for_pof(cli: Cli) -> None:
+    out = cli("recommend", "--disease", "POF", "--format", "json").out
+    if os.environ.get("MSCADVISOR_UPDATE_GOLDEN"):
+        GOLDEN.write_text(out, encoding="utf-8")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_schema_command_prints_the_published_schema(cli: Cli) -> None:
+    schema = cli("schema", "recommendation").json()
+    assert schema["properties"]["schema_version"] == {"const": "1.0"}
+
+
+def test_rules_check_passes_and_counts(cli: Cli) -> None:
+    result = cli("rules", "check")
+    assert result.code == 0
+    assert "studies          57" in result.out and "trials           18" in result.out
+
+
+def test_rules_check_fails_cleanly_on_a_broken_copy(cli: Cli, rules_copy: Path) -> None:
+    (rules_copy / "scoring" / "bad.toml").write_text(
+        '[[rule]]\nid = "X"\ncategory = "source"\n', encoding="utf-8"
+    )
+    result = cli("rules", "check", str(rules_copy))
+    assert result.code == EXIT_KNOWLEDGE_BASE
+    assert "bad.toml: [[rule]] id 'X': field summary: required field is missing" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_module_entry_point_and_closed_pipe() -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m mscadvisor evidence --format json | head -c 11",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout == '[\n  {\n    "'
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_no_color_and_piped_output_have_no_escape_codes() -> None:
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mscadvisor", "recommend", "-d", "POF"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0 and "\x1b[" not in proc.stdout
+
+
+def test_json_output_is_valid_json_without_a_utf8_locale() -> None:
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mscadvisor", "evidence", "-f", "json"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert any("µg" in (row.get("dose") or "") for row in json.loads(proc.stdout.decode("utf-8")))

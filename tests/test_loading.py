@@ -1,0 +1,212 @@
+"""Loading and validating rule trees: every fault is named with file, record, field and value."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
+from mscadvisor.loader import read_rule_file, rule_files, shipped_rules_dir
+from mscadvisor.validation import validate_records
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+
+
+def problems_of(root: Path) -> str:
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(root)
+    return str(info.value)
+
+
+def test_shipped_rules_are_valid(kb: KnowledgeBase) -> None:
+    assert len(kb.rules) > 80
+    assert kb.info.version
+
+
+def test_unknown_key_is_named(rules_copy: Path) -> None:
+    target = rules_copy / "catalog" / "routes.toml"
+    append(target, '[[route]]\nid = "XX"\nname = "x"\ncolour = "red"\n')
+    message = problems_of(rules_copy)
+    assert f"{target}: [[route]] id 'XX': field colour: unknown key" in message
+
+
+def test_wrong_type_is_named_with_value(rules_copy: Path) -> None:
+    target = rules_copy / "evidence" / "table3_trials.toml"
+    text = target.read_text(encoding="utf-8").replace("enrollment = 40", 'enrollment = "40"')
+    target.write_text(text, encoding="utf-8")
+    message = problems_of(rules_copy)
+    assert "[[trial]] id 'NCT01742533': field enrollment" in message
+    assert "'40'" in message
+
+
+def test_duplicate_id_names_both_files(rules_copy: Path) -> None:
+    extra = rules_copy / "extra.toml"
+    extra.write_text('[[section]]\nid = "conclusion"\ntitle = "again"\n', encoding="utf-8")
+    message = problems_of(rules_copy)
+    assert f"{extra}: [[section]] id 'conclusion': duplicate id, first defined in" in message
+    assert "sections.toml" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("tissue", '"XX"', "field tissue: unknown id 'XX'"),
+        ("route", '"nasal-spray"', "field route: unknown id 'nasal-spray'"),
+        ("disease", '"GOUT"', "field disease: unknown id 'GOUT'"),
+        ("ref", "99", "field ref: 99 is not in the reference list"),
+        ("etiology", '"diabetic"', "field etiology: 'diabetic' is not an etiology of POF"),
+    ],
+)
+def test_dangling_ids_in_studies_are_rejected(
+    rules_copy: Path, field: str, value: str, fragment: str
+) -> None:
+    record = {
+        "id": '"T9-1"',
+        "table": "1",
+        "ref": "18",
+        "disease": '"POF"',
+        "tissue": '"UC"',
+        "species": '"human"',
+        "modality": '"cells"',
+        "setting": '"in-vivo"',
+        "effect": '"x"',
+    }
+    record[field] = value
+    body = "\n".join(f"{k} = {v}" for k, v in record.items())
+    (rules_copy / "extra.toml").write_text(f"[[study]]\n{body}\n", encoding="utf-8")
+    message = problems_of(rules_copy)
+    assert "[[study]] id 'T9-1'" in message and fragment in message
+
+
+def test_broken_toml_is_reported_with_position(rules_copy: Path) -> None:
+    (rules_copy / "bad.toml").write_text("[[route]\nid = 1\n", encoding="utf-8")
+    message = problems_of(rules_copy)
+    assert "bad.toml: not valid TOML" in message and "line 1" in message
+
+
+def test_unknown_record_kind_is_rejected(rules_copy: Path) -> None:
+    (rules_copy / "bad.toml").write_text('[[rulez]]\nid = "x"\n', encoding="utf-8")
+    assert "unknown top-level key 'rulez'" in problems_of(rules_copy)
+
+
+def test_non_utf8_file_is_rejected(rules_copy: Path) -> None:
+    (rules_copy / "bad.toml").write_bytes(b'[[section]]\nid = "\xff"\n')
+    assert "bad.toml: not UTF-8 text" in problems_of(rules_copy)
+
+
+def test_missing_folder_is_rejected(tmp_path: Path) -> None:
+    assert "rules folder does not exist" in problems_of(tmp_path / "nope")
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "fragment"),
+    [
+        ('op = "ge", value = 60', 'op = "around", value = 60', "unknown operator 'around'"),
+        (
+            'value = "autologous" }, { field = "profile.age"',
+            'value = "autologus" }, { field = "profile.age"',
+            "compares against unknown value 'autologus'",
+        ),
+        ('table4_items = ["BM-D1"]', 'table4_items = ["BM-D9"]', "unknown item 'BM-D9'"),
+        (
+            'citations = [{ table = 4, item = "BM-D1" }, { section = "aging-in-general" }]',
+            "citations = [{ ref = 200 }]",
+            "citation ref 200 is not in the reference list",
+        ),
+        ("points = -3\nlevel", "level", "give exactly one effect"),
+    ],
+)
+def test_broken_rule_is_rejected(rules_copy: Path, replace: str, by: str, fragment: str) -> None:
+    target = rules_copy / "scoring" / "table4.toml"
+    text = target.read_text(encoding="utf-8")
+    assert replace in text
+    target.write_text(text.replace(replace, by, 1), encoding="utf-8")
+    message = problems_of(rules_copy)
+    assert "[[rule]] id 'T4-BM-D1-DONOR-AGE'" in message and fragment in message
+
+
+def test_every_problem_is_reported_at_once(rules_copy: Path) -> None:
+    target = rules_copy / "catalog" / "routes.toml"
+    append(
+        target,
+        '[[route]]\nid = "XX"\nname = "x"\ndiseases = ["GOUT"]\n'
+        '[[route]]\nid = "YY"\nname = "y"\ndiseases = ["FLU"]\n',
+    )
+    message = problems_of(rules_copy)
+    assert "'GOUT'" in message and "'FLU'" in message
+
+
+@functools.cache
+def shipped_typed() -> dict[str, list[tuple[Any, str]]]:
+    files = rule_files(shipped_rules_dir())
+    return validate_records([r for p in files for r in read_rule_file(p, str(p))])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    field=st.sampled_from(["tissue", "route", "disease", "modality", "preconditioning"]),
+    ident=st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=3, max_size=12),
+    position=st.integers(0, 17),
+)
+def test_any_dangling_id_in_a_trial_is_rejected_naming_it(
+    field: str, ident: str, position: int
+) -> None:
+    typed = shipped_typed()
+    valid = {record.id for record, _ in typed[field]}
+    assume(ident not in valid)
+    trials = list(typed["trial"])
+    trial, file = trials[position]
+    value: object = (ident,) if field == "preconditioning" else ident
+    trials[position] = (dataclasses.replace(trial, **{field: value}), file)
+    with pytest.raises(KnowledgeBaseError) as info:
+        build_knowledge_base({**typed, "trial": trials})
+    assert f"[[trial]] id {trial.id!r}" in str(info.value)
+    assert repr(ident) in str(info.value)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_file_order_does_not_change_the_knowledge_base(rnd: random.Random) -> None:
+    files = rule_files(shipped_rules_dir())
+    reference = build_knowledge_base(
+        validate_records([r for p in files for r in read_rule_file(p, str(p))])
+    )
+    shuffled = list(files)
+    rnd.shuffle(shuffled)
+    raws = [r for p in shuffled for r in read_rule_file(p, str(p))]
+    rnd.shuffle(raws)
+    kb = build_knowledge_base(validate_records(raws))
+    assert kb.sha256 == reference.sha256
+    assert list(kb.rules) == list(reference.rules)
+    assert kb.studies == reference.studies
+
+
+def test_loading_is_deterministic() -> None:
+    first, second = load_knowledge_base(), load_knowledge_base()
+    assert first.sha256 == second.sha256
+    assert first.studies == second.studies and first.trials == second.trials
+
+
+def test_hash_ignores_comments_and_layout(rules_copy: Path, kb: KnowledgeBase) -> None:
+    target = rules_copy / "catalog" / "routes.toml"
+    target.write_text("# a new comment\n\n" + target.read_text(encoding="utf-8"), "utf-8")
+    (rules_copy / "catalog" / "routes.toml").rename(rules_copy / "catalog" / "z_routes.toml")
+    assert load_knowledge_base(rules_copy).sha256 == kb.sha256
+
+
+def test_hash_changes_with_the_knowledge(rules_copy: Path, kb: KnowledgeBase) -> None:
+    target = rules_copy / "evidence" / "table3_trials.toml"
+    target.write_text(
+        target.read_text("utf-8").replace("enrollment = 40", "enrollment = 41"), "utf-8"
+    )
+    assert load_knowledge_base(rules_copy).sha256 != kb.sha256

@@ -1,0 +1,116 @@
+"""Profiles: what is refused, what is warned about, and how files and flags combine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mscadvisor.errors import InputError
+from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.profile import Profile, build_profile, profile_notices, read_profile_file
+
+
+def build(kb: KnowledgeBase, **raw: Any) -> Profile:
+    return build_profile(raw, kb, "test")
+
+
+def test_normalises_aliases_case_and_lists(kb: KnowledgeBase) -> None:
+    profile = build(
+        kb, disease="poi", sex="Female", comorbidities=["obesity", "diabetes", "obesity"]
+    )
+    assert profile.disease == "POF" and profile.sex == "female"
+    assert profile.comorbidities == ("diabetes", "obesity")
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ({"disease": "GOUT"}, "unknown disease 'GOUT'"),
+        ({"disease": "alzheimer"}, None),
+        ({"disease": "POF", "age": 300}, "age: 300 is outside 0-120"),
+        ({"disease": "POF", "age": "34"}, "expected a whole number"),
+        ({"disease": "POF", "age": True}, "expected a whole number"),
+        ({"disease": "POF", "sex": "male"}, "applies only to female"),
+        ({"disease": "POF", "donor": "self"}, "unknown donor"),
+        ({"disease": "POF", "comorbidities": ["diabetis"]}, "did you mean 'diabetes'"),
+        ({"disease": "POF", "comorbidities": "diabetes"}, "expected a list"),
+        ({"disease": "POF", "needs": ["speed"]}, "unknown need"),
+        ({"disease": "POF", "etiology": "diabetic"}, "it is an etiology of OP"),
+        ({"disease": "OP", "etiology": "postmenopasual"}, "did you mean 'postmenopausal'"),
+        ({"disease": "POF", "avoid_invasive_harvest": "yes"}, "expected true or false"),
+        ({"disease": "POF", "agee": 3}, "unknown profile field 'agee' (did you mean 'age'?)"),
+        ({"age": 30}, "the disease is required"),
+    ],
+)
+def test_bad_profiles_are_refused_clearly(
+    kb: KnowledgeBase, raw: dict[str, Any], fragment: str | None
+) -> None:
+    if fragment is None:
+        assert build_profile(raw, kb, "test").disease == "AD"
+        return
+    with pytest.raises(InputError) as info:
+        build_profile(raw, kb, "test")
+    assert fragment in str(info.value)
+    assert str(info.value).startswith("test") or "unknown" in str(info.value)
+
+
+def test_unknown_disease_lists_valid_ids(kb: KnowledgeBase) -> None:
+    with pytest.raises(InputError, match="valid: AD, AS, FRAILTY, OP, POF, SKIN"):
+        build(kb, disease="POFF")
+
+
+def test_fertility_outside_pof_is_warned_not_ignored(kb: KnowledgeBase) -> None:
+    notices = profile_notices(build(kb, disease="OP", needs=["fertility"]), kb)
+    assert [n.code for n in notices] == ["need-not-applicable"]
+    assert "fertility" in notices[0].message
+
+
+def test_pof_age_outside_definition_is_warned(kb: KnowledgeBase) -> None:
+    codes = [n.code for n in profile_notices(build(kb, disease="POF", age=45), kb)]
+    assert codes == ["age-outside-definition"]
+    assert profile_notices(build(kb, disease="POF", age=39), kb) == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("p.json", '{"disease": "OP", "age": 70, "comorbidities": ["diabetes"]}'),
+        ("p.toml", 'disease = "OP"\nage = 70\ncomorbidities = ["diabetes"]\n'),
+    ],
+)
+def test_profile_files(tmp_path: Path, kb: KnowledgeBase, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert build_profile(read_profile_file(path), kb, str(path)) == Profile(
+        disease="OP", age=70, comorbidities=("diabetes",)
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("p.json", b'{"disease": "OP",\n "age": }', "invalid JSON at line 2, column"),
+        ("p.toml", b'disease = "OP"\nage = \n', "invalid TOML"),
+        ("p.json", b"", "file is empty"),
+        ("p.json", b"\xff\xfe\x00garbage", "not UTF-8"),
+        ("p.json", b"[1, 2]", "expected an object"),
+        ("p.yaml", b"disease: OP", "unknown file type '.yaml'"),
+    ],
+)
+def test_bad_profile_files(tmp_path: Path, name: str, content: bytes, fragment: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=None) as info:
+        read_profile_file(path)
+    assert fragment in str(info.value) and str(path) in str(info.value)
+
+
+def test_missing_and_folder_profiles(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_profile_file(tmp_path / "none.json")
+    folder = tmp_path / "dir.json"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a folder"):
+        read_profile_file(folder)
