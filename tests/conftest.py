@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,14 @@ import pytest
 from mscadvisor.cli import main
 from mscadvisor.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.loader import shipped_rules_dir
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keep the compiled cache of test runs (and their subprocesses) out of the user's folder."""
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["MSCADVISOR_CACHE_DIR"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

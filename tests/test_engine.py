@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mscadvisor.engine import recommend
 from mscadvisor.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
-from mscadvisor.loader import read_rule_file, rule_files, shipped_rules_dir
+from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.output import json_text
 from mscadvisor.profile import build_profile
 from mscadvisor.result import CATEGORY_KEYS, Recommendation
@@ -188,8 +188,7 @@ def test_every_citation_resolves(raw: dict[str, Any]) -> None:
 
 @cache
 def shuffled_kbs() -> list[KnowledgeBase]:
-    files = rule_files(shipped_rules_dir())
-    raws = [r for p in files for r in read_rule_file(p, str(p))]
+    raws = parse_sources(read_sources([shipped_rules_dir()]))
     kbs = []
     for seed in range(3):
         shuffled = list(raws)

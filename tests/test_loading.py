@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
-from mscadvisor.loader import read_rule_file, rule_files, shipped_rules_dir
+from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.validation import validate_records
 
 
@@ -24,7 +24,7 @@ def append(path: Path, text: str) -> None:
 
 def problems_of(root: Path) -> str:
     with pytest.raises(KnowledgeBaseError) as info:
-        load_knowledge_base(root)
+        load_knowledge_base(base=root)
     return str(info.value)
 
 
@@ -148,8 +148,7 @@ def test_every_problem_is_reported_at_once(rules_copy: Path) -> None:
 
 @functools.cache
 def shipped_typed() -> dict[str, list[tuple[Any, str]]]:
-    files = rule_files(shipped_rules_dir())
-    return validate_records([r for p in files for r in read_rule_file(p, str(p))])
+    return validate_records(parse_sources(read_sources([shipped_rules_dir()])))
 
 
 @settings(max_examples=40, deadline=None)
@@ -177,13 +176,11 @@ def test_any_dangling_id_in_a_trial_is_rejected_naming_it(
 @settings(max_examples=20, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_file_order_does_not_change_the_knowledge_base(rnd: random.Random) -> None:
-    files = rule_files(shipped_rules_dir())
-    reference = build_knowledge_base(
-        validate_records([r for p in files for r in read_rule_file(p, str(p))])
-    )
-    shuffled = list(files)
+    sources = read_sources([shipped_rules_dir()])
+    reference = build_knowledge_base(validate_records(parse_sources(sources)))
+    shuffled = list(sources)
     rnd.shuffle(shuffled)
-    raws = [r for p in shuffled for r in read_rule_file(p, str(p))]
+    raws = parse_sources(shuffled)
     rnd.shuffle(raws)
     kb = build_knowledge_base(validate_records(raws))
     assert kb.sha256 == reference.sha256
@@ -201,7 +198,7 @@ def test_hash_ignores_comments_and_layout(rules_copy: Path, kb: KnowledgeBase) -
     target = rules_copy / "catalog" / "routes.toml"
     target.write_text("# a new comment\n\n" + target.read_text(encoding="utf-8"), "utf-8")
     (rules_copy / "catalog" / "routes.toml").rename(rules_copy / "catalog" / "z_routes.toml")
-    assert load_knowledge_base(rules_copy).sha256 == kb.sha256
+    assert load_knowledge_base(base=rules_copy).sha256 == kb.sha256
 
 
 def test_hash_changes_with_the_knowledge(rules_copy: Path, kb: KnowledgeBase) -> None:
@@ -209,4 +206,4 @@ def test_hash_changes_with_the_knowledge(rules_copy: Path, kb: KnowledgeBase) ->
     target.write_text(
         target.read_text("utf-8").replace("enrollment = 40", "enrollment = 41"), "utf-8"
     )
-    assert load_knowledge_base(rules_copy).sha256 != kb.sha256
+    assert load_knowledge_base(base=rules_copy).sha256 != kb.sha256

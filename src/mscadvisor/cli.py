@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Check rule trees.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+cache_app = typer.Typer(help="Inspect or clear the compiled knowledge cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
 
 
 class Format(StrEnum):
@@ -303,7 +305,7 @@ def rules_check(
     """Validate a rules tree and print the number of records of each kind."""
     from mscadvisor.knowledge import load_knowledge_base
 
-    kb = load_knowledge_base(directory)
+    kb = load_knowledge_base(base=directory)
     counts = {
         "diseases": len(kb.diseases),
         "tissues": len(kb.tissues),
@@ -319,6 +321,26 @@ def rules_check(
     typer.echo(f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, sha256 {kb.sha256}")
     for kind, count in counts.items():
         typer.echo(f"  {kind:16} {count}")
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Show where the compiled knowledge cache lives and what it holds."""
+    from mscadvisor import cache
+
+    entries = cache.entries()
+    state = "enabled" if cache.enabled() else "disabled (MSCADVISOR_NO_CACHE is set)"
+    typer.echo(f"folder: {cache.cache_dir()}\nstate: {state}\nfiles: {len(entries)}")
+    for path in entries:
+        typer.echo(f"  {path.name}  {path.stat().st_size} bytes")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete the compiled knowledge cache; it is rebuilt on the next run."""
+    from mscadvisor import cache
+
+    typer.echo(f"removed {cache.clear()} file(s) from {cache.cache_dir()}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from mscadvisor import conditions
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
-from mscadvisor.loader import read_rules_tree, shipped_rules_dir
+from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.records import (
     SYSTEMS,
     Citation,
@@ -35,7 +36,6 @@ from mscadvisor.records import (
     Tissue,
     Trial,
 )
-from mscadvisor.validation import validate_records
 
 PROFILE_DONORS = ("autologous", "allogeneic", "any")
 SEXES = ("female", "male")
@@ -97,25 +97,30 @@ class KnowledgeBase:
     def trial_by_nct(self, nct: str) -> Trial | None:
         return next((t for t in self.trials.values() if t.nct == nct), None)
 
-    @property
-    def etiology_ids(self) -> set[str]:
-        return {e.id for d in self.diseases.values() for e in d.etiologies}
 
-    def table4_items(self) -> dict[str, Tissue]:
-        """Every Table 4 item id, mapped to its tissue."""
-        return {
-            item.id: tissue
-            for tissue in self.tissues.values()
-            for item in (*tissue.advantages, *tissue.disadvantages)
-        }
+def load_knowledge_base(
+    packs: Sequence[Path] = (), *, base: Path | None = None, use_cache: bool = True
+) -> KnowledgeBase:
+    """Load the base rules tree (the shipped one by default) plus any rule packs on top.
 
+    A valid compiled cache of exactly these files is used when there is one; otherwise the TOML
+    is parsed, validated and cross-checked, and the cache is (re)written.
+    """
+    from mscadvisor import cache
 
-def load_knowledge_base(rules_dir: Path | None = None) -> KnowledgeBase:
-    """Load, validate and cross-check a rules tree (the shipped one by default)."""
-    root = rules_dir or shipped_rules_dir()
-    raws = read_rules_tree(root)
-    typed = validate_records(raws)
-    return build_knowledge_base(typed)
+    sources = read_sources([base or shipped_rules_dir(), *packs])
+    use_cache = use_cache and cache.enabled()
+    key = cache.cache_key(sources)
+    if use_cache and (hit := cache.load(key)) is not None:
+        typed, sha256 = hit
+        return build_knowledge_base(typed, sha256=sha256, verified=True)
+    from mscadvisor.validation import validate_records  # pydantic: only when TOML is parsed
+
+    typed = validate_records(parse_sources(sources))
+    kb = build_knowledge_base(typed)
+    if use_cache:
+        cache.store(key, typed, kb.sha256)
+    return kb
 
 
 def _index(
@@ -135,9 +140,16 @@ def _index(
     return {ident: record for ident, (record, _) in sorted(seen.items())}
 
 
-def build_knowledge_base(typed: dict[str, list[tuple[Any, str]]]) -> KnowledgeBase:
-    """Index typed records by id and check cross-references; raise with every problem found."""
+def build_knowledge_base(
+    typed: dict[str, list[tuple[Any, str]]], *, sha256: str | None = None, verified: bool = False
+) -> KnowledgeBase:
+    """Index typed records by id and check cross-references; raise with every problem found.
+
+    ``verified`` skips the cross-reference checks for records that passed them before (the
+    compiled cache); ``sha256`` is then the content hash computed at that time.
+    """
     problems: list[str] = []
+    typed = _apply_overrides(typed, problems)
     infos = typed.get("knowledge_base", [])
     if len(infos) != 1:
         files = ", ".join(f for _, f in infos) or "no file"
@@ -170,16 +182,19 @@ def build_knowledge_base(typed: dict[str, list[tuple[Any, str]]]) -> KnowledgeBa
         return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
 
     aliases = _disease_aliases(catalog, where, problems)
-    problems += _check_catalog(catalog, where)
-    for study in studies.values():
-        problems += catalog.check_record(where("study", study.id), study)
-    for erratum in errata.values():
-        problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
+    if not verified:
+        problems += _check_catalog(catalog, where)
+        for study in studies.values():
+            problems += catalog.check_record(where("study", study.id), study)
+        for erratum in errata.values():
+            problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
     parsed_rules: dict[str, ParsedRule] = {}
     for rule in rules.values():
-        parsed, rule_problems = _check_rule(
-            rule, provenance.get(("rule", rule.id), "?"), catalog, rules
-        )
+        file = provenance.get(("rule", rule.id), "?")
+        if verified:
+            parsed_rules[rule.id] = _parse_rule(rule, file)
+            continue
+        parsed, rule_problems = _check_rule(rule, file, catalog, rules)
         problems += rule_problems
         if parsed:
             parsed_rules[rule.id] = parsed
@@ -200,7 +215,7 @@ def build_knowledge_base(typed: dict[str, list[tuple[Any, str]]]) -> KnowledgeBa
         trials=catalog.trials,
         errata=errata,
         rules=parsed_rules,
-        sha256=content_hash(typed),
+        sha256=sha256 or content_hash(typed),
         files=tuple(sorted({f for records in typed.values() for _, f in records})),
         _aliases=aliases,
     )
@@ -298,10 +313,18 @@ class _Catalog:
             if v is not None and v not in known
         ]
 
+    @cached_property
+    def ncts(self) -> frozenset[str | None]:
+        return frozenset(t.nct for t in self.trials.values())
+
+    @cached_property
+    def table4_items(self) -> frozenset[str]:
+        return frozenset(
+            i.id for t in self.tissues.values() for i in (*t.advantages, *t.disadvantages)
+        )
+
     def check_citations(self, where: str, citations: Iterable[Citation]) -> list[str]:
         problems = []
-        ncts = {t.nct for t in self.trials.values()}
-        items = {i.id for t in self.tissues.values() for i in (*t.advantages, *t.disadvantages)}
         for c in citations:
             given = [v for v in (c.ref, c.nct, c.table, c.section) if v is not None]
             if len(given) != 1:
@@ -311,11 +334,11 @@ class _Catalog:
                 )
             if c.ref is not None and c.ref not in self.references:
                 problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
-            if c.nct is not None and c.nct not in ncts:
+            if c.nct is not None and c.nct not in self.ncts:
                 problems.append(f"{where}: citation nct {c.nct!r} matches no [[trial]]")
             if c.section is not None and c.section not in self.sections:
                 problems.append(f"{where}: citation section {c.section!r} is not a [[section]]")
-            if c.item is not None and (c.table != 4 or c.item not in items):
+            if c.item is not None and (c.table != 4 or c.item not in self.table4_items):
                 problems.append(f"{where}: citation item {c.item!r} is not a Table 4 item")
         return problems
 
@@ -340,6 +363,7 @@ class _Catalog:
                 )
         return problems
 
+    @cached_property
     def domains(self) -> dict[str, set[str]]:
         """Valid values for each condition field domain (see conditions.FIELDS)."""
         return {
@@ -378,11 +402,10 @@ def _check_rule(
         if rule.evidence.records == "trials" and rule.evidence.setting:
             problems.append(f"{where}: field evidence.setting applies only to studies")
     problems += catalog.check_citations(where, rule.citations)
-    items = {i.id for t in catalog.tissues.values() for i in (*t.advantages, *t.disadvantages)}
     problems += [
         f"{where}: field table4_items: unknown item {i!r}"
         for i in rule.table4_items
-        if i not in items
+        if i not in catalog.table4_items
     ]
     problems += [
         f"{where}: field conflicts_with: unknown rule {r!r}"
@@ -390,18 +413,10 @@ def _check_rule(
         if r not in rules
     ]
     trees: list[conditions.Node] = []
-    domains = catalog.domains()
-    scopes: tuple[tuple[str, conditions.Scope], ...] = (
-        ("applies_to", "candidate"),
-        ("when", "profile"),
-    )
-    for key, scope in scopes:
-        raw = getattr(rule, key)
-        if raw is None:
-            trees.append(conditions.ALWAYS)
-            continue
+    domains = catalog.domains
+    for key, scope in CONDITION_SCOPES:
         try:
-            tree = conditions.parse(raw, key, scope)
+            tree = _tree(getattr(rule, key), key, scope)
         except conditions.ConditionError as exc:
             problems += [f"{where}: {p}" for p in exc.problems]
             continue
@@ -415,6 +430,54 @@ def _check_rule(
     if problems or len(trees) != 2:
         return None, problems
     return ParsedRule(rule, trees[0], trees[1], file), problems
+
+
+CONDITION_SCOPES: tuple[tuple[str, conditions.Scope], ...] = (
+    ("applies_to", "candidate"),
+    ("when", "profile"),
+)
+
+
+def _tree(raw: dict[str, Any] | None, key: str, scope: conditions.Scope) -> conditions.Node:
+    return conditions.ALWAYS if raw is None else conditions.parse(raw, key, scope)
+
+
+def _parse_rule(rule: Rule, file: str) -> ParsedRule:
+    """Parse the conditions of a rule that passed ``_check_rule`` before (compiled cache)."""
+    applies_to, when = (_tree(getattr(rule, key), key, scope) for key, scope in CONDITION_SCOPES)
+    return ParsedRule(rule, applies_to, when, file)
+
+
+def _apply_overrides(
+    typed: dict[str, list[tuple[Any, str]]], problems: list[str]
+) -> dict[str, list[tuple[Any, str]]]:
+    """Drop every rule that another rule declares it overrides (rule packs do this).
+
+    Overriding an unknown rule, or two rules overriding the same one, is an error.
+    """
+    rules = typed.get("rule", [])
+    claims: dict[str, tuple[Rule, str]] = {}
+    for rule, file in rules:
+        if rule.overrides is None:
+            continue
+        if rule.overrides in claims:
+            problems.append(
+                f"{file}: [[rule]] id {rule.id!r}: overrides {rule.overrides!r}, which "
+                f"{claims[rule.overrides][1]} (rule {claims[rule.overrides][0].id!r}) "
+                "already overrides"
+            )
+            continue
+        claims[rule.overrides] = (rule, file)
+    if not claims:
+        return typed
+    kept = [(r, f) for r, f in rules if r.id not in claims or claims[r.id][0] is r]
+    replaced = {r.id for r, _ in rules} - {r.id for r, _ in kept}
+    problems += [
+        f"{file}: [[rule]] id {rule.id!r}: overrides unknown rule {target!r}"
+        for target, (rule, file) in claims.items()
+        if target not in replaced
+    ]
+    return {**typed, "rule": kept}
 
 
 # Candidate fields that exist for each category.

@@ -7,6 +7,7 @@ value is an array of tables); ``validation.py`` checks the records themselves.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -51,19 +52,40 @@ def rule_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 
-def read_rule_file(path: Path, shown: str) -> list[RawRecord]:
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One rule file's bytes, with the path messages show for it."""
+
+    shown: str
+    content: bytes
+
+
+def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
+    """The bytes of every rule file under each root, roots in the order given."""
+    sources: list[SourceFile] = []
+    problems: list[str] = []
+    for root in roots:
+        for path in rule_files(root):
+            try:
+                size = path.stat().st_size
+                if size > MAX_RULE_FILE_BYTES:
+                    problems.append(
+                        f"{path}: file is {size} bytes, over the {MAX_RULE_FILE_BYTES}-byte limit"
+                    )
+                    continue
+                sources.append(SourceFile(str(path), path.read_bytes()))
+            except OSError as exc:
+                problems.append(f"{path}: cannot read file: {exc.strerror}")
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return sources
+
+
+def parse_source(source: SourceFile) -> list[RawRecord]:
     """Parse one rule file into raw records."""
+    shown = source.shown
     try:
-        size = path.stat().st_size
-        if size > MAX_RULE_FILE_BYTES:
-            raise KnowledgeBaseError(
-                [f"{shown}: file is {size} bytes, over the {MAX_RULE_FILE_BYTES}-byte limit"]
-            )
-        content = path.read_bytes()
-    except OSError as exc:
-        raise KnowledgeBaseError([f"{shown}: cannot read file: {exc.strerror}"]) from exc
-    try:
-        document = tomllib.loads(content.decode("utf-8"))
+        document = tomllib.loads(source.content.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise KnowledgeBaseError(
             [f"{shown}: not UTF-8 text (byte {exc.start}): {exc.reason}"]
@@ -88,18 +110,15 @@ def read_rule_file(path: Path, shown: str) -> list[RawRecord]:
     return records
 
 
-def read_rules_tree(root: Path) -> list[RawRecord]:
-    """All raw records of every rule file under root, in the fixed file order."""
+def parse_sources(sources: Sequence[SourceFile]) -> list[RawRecord]:
+    """Raw records of every source, reporting the problems of all files at once."""
     records: list[RawRecord] = []
     problems: list[str] = []
-    for path in rule_files(root):
-        shown = str(path)
+    for source in sources:
         try:
-            file_records = read_rule_file(path, shown)
+            records += parse_source(source)
         except KnowledgeBaseError as exc:
             problems += exc.problems
-            continue
-        records += file_records
     if problems:
         raise KnowledgeBaseError(problems)
     return records

@@ -7,12 +7,28 @@ Field constraints use ``annotated_types``, which pydantic enforces.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from functools import cache
+from types import UnionType
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from annotated_types import Ge, Le, MinLen, Predicate
 
 _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
+T = TypeVar("T")
 
 
 def is_identifier(value: str) -> bool:
@@ -59,7 +75,7 @@ LEVELS: tuple[Level, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Citation:
     """A pointer into the source review: a reference, a trial, a table or a named section."""
 
@@ -71,7 +87,7 @@ class Citation:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Etiology:
     id: Id
     name: Text
@@ -79,7 +95,7 @@ class Etiology:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Caveat:
     code: Id
     message: Text
@@ -87,7 +103,7 @@ class Caveat:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Disease:
     id: Id
     name: Text
@@ -100,14 +116,14 @@ class Disease:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Table4Item:
     id: Id
     text: Text
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Tissue:
     id: Id
     name: Text
@@ -120,14 +136,14 @@ class Tissue:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Tradeoff:
     text: Text
     citations: tuple[Citation, ...] = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Modality:
     id: Id
     name: Text
@@ -135,7 +151,7 @@ class Modality:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Route:
     id: Id
     name: Text
@@ -146,7 +162,7 @@ class Route:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Preconditioning:
     id: Id
     name: Text
@@ -159,7 +175,7 @@ class Preconditioning:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Comorbidity:
     id: Id
     name: Text
@@ -167,7 +183,7 @@ class Comorbidity:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Need:
     id: Id
     name: Text
@@ -176,7 +192,7 @@ class Need:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reference:
     ref: RefNumber
     first_author: Text
@@ -195,14 +211,14 @@ class Reference:
         return str(self.ref)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Section:
     id: Id
     title: Text
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Study:
     """One row of Table 1 (MSCs) or Table 2 (MSC exosomes)."""
 
@@ -226,7 +242,7 @@ class Study:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Trial:
     """One row of Table 3 (clinical studies)."""
 
@@ -249,7 +265,7 @@ class Trial:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Erratum:
     id: Id
     where: Text
@@ -260,7 +276,7 @@ class Erratum:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EvidenceQuery:
     """How an evidence rule counts table records: which records, matched on which keys."""
 
@@ -280,7 +296,7 @@ class EvidenceQuery:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     """A scoring rule: when it fires for a candidate it adds points, or excludes the candidate.
 
@@ -302,10 +318,11 @@ class Rule:
     evidence: EvidenceQuery | None = None
     table4_items: tuple[Id, ...] = ()
     conflicts_with: tuple[Id, ...] = ()
+    overrides: Id | None = None  # a rule pack replaces the rule with this id
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class KnowledgeBaseInfo:
     """Identity of the knowledge base: its version and the document it encodes."""
 
@@ -333,3 +350,57 @@ RECORD_KINDS: dict[str, type] = {
     "erratum": Erratum,
     "rule": Rule,
 }
+
+
+def to_plain(value: Any) -> Any:
+    """A record as JSON-ready plain data (dicts, lists, scalars)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    return value
+
+
+def to_compact(value: Any) -> Any:
+    """A record as nested tuples of field values in declaration order (for the compiled cache)."""
+    if dataclasses.is_dataclass(value):
+        return tuple(to_compact(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple):
+        return tuple(to_compact(v) for v in value)
+    return to_plain(value)  # free-form data (rule conditions) keeps its lists and dicts
+
+
+def from_compact(cls: type[T], data: Any) -> T:
+    """Rebuild a record from ``to_compact`` output, without validation.
+
+    Only for data this program wrote itself from validated records (the compiled cache).
+    """
+    decode = _decoder(cast(Hashable, cls))
+    assert decode is not None  # a record class always has a decoder
+    return decode(data)  # type: ignore[no-any-return]
+
+
+Decoder = Callable[[Any], Any] | None  # None: the value is used as it is
+
+
+@cache
+def _decoder(hint: Any) -> Decoder:  # hint: a type, hashable
+    origin = get_origin(hint)
+    if origin is Annotated:
+        return _decoder(get_args(hint)[0])
+    if origin in (Union, UnionType):
+        inner = [a for a in get_args(hint) if a is not type(None)]
+        decode = _decoder(inner[0]) if len(inner) == 1 else None
+        return None if decode is None else (lambda v: None if v is None else decode(v))
+    if origin is tuple:
+        item = _decoder(get_args(hint)[0])
+        return None if item is None else (lambda v: tuple(map(item, v)))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = get_type_hints(hint, include_extras=True)
+        decoders = [_decoder(hints[f.name]) for f in dataclasses.fields(hint)]
+        if not any(decoders):
+            return lambda v: hint(*v)
+        return lambda v: hint(*[x if d is None else d(x) for d, x in zip(decoders, v, strict=True)])
+    return None
