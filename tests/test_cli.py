@@ -160,7 +160,7 @@ def test_recommend_json_document(cli: Cli) -> None:
     doc = result.json()
     assert result.code == 0 and result.err == ""
     assert doc["query"]["disease"] == "AD" and doc["query"]["profile"]["age"] == 71
-    assert doc["schema_version"] == "1.0" and len(doc["knowledge_base"]["sha256"]) == 64
+    assert doc["schema_version"] == "1.1" and len(doc["knowledge_base"]["sha256"]) == 64
     assert {s["modality"] for s in doc["sources"]} == {"exosomes"}
     assert doc["routes"][0]["id"] == "IN"
 
@@ -246,7 +246,7 @@ def test_golden_recommendation_for_pof(cli: Cli) -> None:
 
 def test_schema_command_prints_the_published_schema(cli: Cli) -> None:
     schema = cli("schema", "recommendation").json()
-    assert schema["properties"]["schema_version"] == {"const": "1.0"}
+    assert schema["properties"]["schema_version"] == {"const": "1.1"}
 
 
 def test_rules_check_passes_and_counts(cli: Cli) -> None:

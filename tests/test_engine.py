@@ -137,7 +137,7 @@ def test_evidence_rule_cites_every_counted_record() -> None:
 
 @cache
 def schema() -> dict[str, Any]:
-    text = resources.files("mscadvisor") / "schemas" / "recommendation-1.0.schema.json"
+    text = resources.files("mscadvisor") / "schemas" / "recommendation.schema.json"
     return json.loads(text.read_text("utf-8"))  # type: ignore[no-any-return]
 
 

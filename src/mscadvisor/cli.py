@@ -52,7 +52,7 @@ class SchemaName(StrEnum):
     recommendation = "recommendation"
 
 
-SCHEMA_FILES = {SchemaName.recommendation: "recommendation-1.0.schema.json"}
+SCHEMA_FILES = {SchemaName.recommendation: "recommendation.schema.json"}
 
 
 FormatOption = Annotated[

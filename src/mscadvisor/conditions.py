@@ -268,3 +268,18 @@ def describe(node: Node) -> str:
 def _describe_part(node: Node) -> str:
     text = describe(node)
     return f"({text})" if isinstance(node, All | AnyOf) and len(node.children) > 1 else text
+
+
+def failures(node: Node, ctx: Context) -> list[str]:
+    """The parts of a condition that do not hold for ctx, in readable form ("why not").
+
+    For ``all`` every failing child is listed; for ``any`` (where every child failed) the
+    whole alternative is; an unknown profile value is named as unknown.
+    """
+    if isinstance(node, All):
+        return [f for child in node.children for f in failures(child, ctx)]
+    if compile_condition(node)(ctx):
+        return []
+    if isinstance(node, Compare) and node.op != "is_set" and ctx.get(node.field) is None:
+        return [f"{describe(node)} (unknown: {node.field} is not given)"]
+    return [describe(node)]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from mscadvisor import __version__, certainty, citations
+from mscadvisor import __version__, certainty, citations, regimens
 from mscadvisor.candidates import Candidate, candidates_for
 from mscadvisor.conditions import Predicate, compile_condition
 from mscadvisor.knowledge import KnowledgeBase, ParsedRule
@@ -49,11 +49,11 @@ class _DiseaseIndex:
 @lru_cache(maxsize=64)
 def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
     candidates = candidates_for(kb, disease_id)
-    rules: dict[str, list[_IndexedRule]] = {c: [] for c in CATEGORIES}
+    rules: dict[str, list[_IndexedRule]] = {c: [] for c in (*CATEGORIES, "regimen")}
     for parsed in kb.rules.values():
         rule = parsed.rule
         selects = compile_condition(parsed.applies_to)
-        applicable = frozenset(c.id for c in candidates[rule.category] if selects(c.attributes))
+        applicable = frozenset(c.id for c in candidates.get(rule.category, ()) if selects(c.attributes))
         records: tuple[Study | Trial, ...] = ()
         if rule.evidence is not None:
             query = rule.evidence
@@ -81,6 +81,14 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
     return _DiseaseIndex(candidates, {c: tuple(rs) for c, rs in rules.items()})
 
 
+def applicable_rules(
+    kb: KnowledgeBase, disease_id: str, category: str, candidate_id: str
+) -> list[ParsedRule]:
+    """The rules of a category whose applies_to selects the candidate, fired or not."""
+    index = _disease_index(kb, disease_id)
+    return [r.parsed for r in index.rules[category] if candidate_id in r.applicable]
+
+
 def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
     """The profile.* and disease.* fields of the condition language for this profile."""
     disease = kb.diseases[profile.disease]
@@ -98,8 +106,9 @@ def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-def recommend(kb: KnowledgeBase, profile: Profile) -> Recommendation:
-    """Score every candidate of every category for the profile, with every contribution."""
+def recommend(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Recommendation:
+    """Score every candidate of every category for the profile, with every contribution, and
+    propose the best ``regimen_count`` complete regimens."""
     index = _disease_index(kb, profile.disease)
     context = profile_context(profile, kb)
     fired = {
@@ -121,6 +130,8 @@ def recommend(kb: KnowledgeBase, profile: Profile) -> Recommendation:
                 continue
             scored.append(_score(candidate, contributions, kb))
         ranked[category] = _rank(scored)
+    pairing_rules = [(r.parsed, r.records) for r in index.rules["regimen"] if r.when(context)]
+    proposed = regimens.propose(kb, profile.disease, ranked, pairing_rules, regimen_count)
     disease = kb.diseases[profile.disease]
     warnings = [
         Notice(
@@ -135,12 +146,15 @@ def recommend(kb: KnowledgeBase, profile: Profile) -> Recommendation:
         generator_version=__version__,
         knowledge_base_version=kb.info.version,
         knowledge_base_sha256=kb.sha256,
+        packs=tuple((p.path, p.sha256) for p in kb.packs),
+        weights=kb.weights,
         disease=disease.id,
         disease_name=disease.name,
-        profile=profile.to_dict(),
+        profile=profile,
         ranked=ranked,
         excluded=tuple(excluded),
         warnings=tuple(warnings),
+        regimens=proposed,
     )
 
 

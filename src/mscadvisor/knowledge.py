@@ -17,7 +17,7 @@ from typing import Any
 
 from mscadvisor import conditions
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
-from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.loader import SourceFile, parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.records import (
     SYSTEMS,
     Citation,
@@ -51,6 +51,7 @@ MATCH_KEYS_BY_CATEGORY = {
     "source": {"disease", "tissue", "modality", "etiology"},
     "route": {"disease", "route", "modality", "etiology"},
     "preconditioning": {"disease", "preconditioning", "modality", "etiology"},
+    "regimen": {"disease", "tissue", "modality", "route", "preconditioning"},
 }
 
 
@@ -62,6 +63,14 @@ class ParsedRule:
     applies_to: conditions.Node
     when: conditions.Node
     file: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackInfo:
+    """A rule pack as loaded: its folder and the sha256 of its files' paths and bytes."""
+
+    path: str
+    sha256: str
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity, so it can key caches
@@ -83,6 +92,8 @@ class KnowledgeBase:
     sha256: str
     files: tuple[str, ...]
     _aliases: dict[str, str] = field(repr=False, default_factory=dict)
+    packs: tuple[PackInfo, ...] = ()  # rule packs loaded on top of the base tree
+    weights: dict[str, float] = field(default_factory=dict)  # see weights.py
 
     def resolve_disease(self, name: str) -> Disease:
         """The disease with this id or alias (case-insensitive); InputError names the valid ones."""
@@ -108,16 +119,21 @@ def load_knowledge_base(
     """
     from mscadvisor import cache
 
-    sources = read_sources([base or shipped_rules_dir(), *packs])
+    per_root = [read_sources([root]) for root in (base or shipped_rules_dir(), *packs)]
+    sources = [s for group in per_root for s in group]
+    pack_infos = tuple(
+        PackInfo(str(root), _files_sha256(group))
+        for root, group in zip(packs, per_root[1:], strict=True)
+    )
     use_cache = use_cache and cache.enabled()
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
         typed, sha256 = hit
-        return build_knowledge_base(typed, sha256=sha256, verified=True)
+        return build_knowledge_base(typed, sha256=sha256, verified=True, packs=pack_infos)
     from mscadvisor.validation import validate_records  # pydantic: only when TOML is parsed
 
     typed = validate_records(parse_sources(sources))
-    kb = build_knowledge_base(typed)
+    kb = build_knowledge_base(typed, packs=pack_infos)
     if use_cache:
         cache.store(key, typed, kb.sha256)
     return kb
@@ -140,8 +156,20 @@ def _index(
     return {ident: record for ident, (record, _) in sorted(seen.items())}
 
 
+def _files_sha256(sources: Sequence[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(Path(source.shown).name.encode() + b"\0")
+        digest.update(hashlib.sha256(source.content).digest())
+    return digest.hexdigest()
+
+
 def build_knowledge_base(
-    typed: dict[str, list[tuple[Any, str]]], *, sha256: str | None = None, verified: bool = False
+    typed: dict[str, list[tuple[Any, str]]],
+    *,
+    sha256: str | None = None,
+    verified: bool = False,
+    packs: tuple[PackInfo, ...] = (),
 ) -> KnowledgeBase:
     """Index typed records by id and check cross-references; raise with every problem found.
 
@@ -218,6 +246,7 @@ def build_knowledge_base(
         sha256=sha256 or content_hash(typed),
         files=tuple(sorted({f for records in typed.values() for _, f in records})),
         _aliases=aliases,
+        packs=packs,
     )
 
 
@@ -389,6 +418,8 @@ def _check_rule(
     effects = [rule.points is not None, rule.exclude, rule.evidence is not None]
     if sum(effects) != 1:
         problems.append(f"{where}: give exactly one effect: points, exclude = true, or evidence")
+    if rule.category == "regimen" and rule.evidence is None:
+        problems.append(f"{where}: a regimen rule scores pairing evidence: give evidence = {{...}}")
     if rule.evidence is not None:
         allowed = MATCH_KEYS_BY_CATEGORY[rule.category]
         for match_key in rule.evidence.match:
@@ -490,6 +521,7 @@ CANDIDATE_FIELDS = {
         "candidate.modalities",
         "candidate.tissues",
     },
+    "regimen": set(),
 }
 
 

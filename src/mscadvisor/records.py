@@ -48,7 +48,8 @@ Nct = Annotated[str, Predicate(is_nct_number)]
 
 SYSTEMS = ("reproductive", "neural", "vascular", "skeletal", "skin", "systemic")
 System = Literal["reproductive", "neural", "vascular", "skeletal", "skin", "systemic"]
-Category = Literal["source", "route", "preconditioning"]
+Category = Literal["source", "route", "preconditioning", "regimen"]
+# The categories ranked on their own; "regimen" rules score combinations of their candidates.
 CATEGORIES: tuple[Category, ...] = ("source", "route", "preconditioning")
 Setting = Literal["in-vivo", "in-vitro"]
 Outcome = Literal[

@@ -33,7 +33,7 @@ def print_view(console: Console, view: View) -> None:
 def print_recommendation(console: Console, result: Recommendation, top: int, explain: bool) -> None:
     profile = ", ".join(
         f"{k}={v if not isinstance(v, list) else ','.join(v) or '-'}"
-        for k, v in result.profile.items()
+        for k, v in result.profile.to_dict().items()
         if k != "disease"
     )
     console.print(f"[bold]{escape(result.disease)}: {escape(result.disease_name)}[/bold]")

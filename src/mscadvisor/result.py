@@ -7,9 +7,13 @@ JSON document whose shape ``schema.py`` publishes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-SCHEMA_VERSION = "1.0"
+if TYPE_CHECKING:
+    from mscadvisor.profile import Profile
+    from mscadvisor.regimens import Regimen
+
+SCHEMA_VERSION = "1.1"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
@@ -136,12 +140,15 @@ class Recommendation:
     generator_version: str
     knowledge_base_version: str
     knowledge_base_sha256: str
+    packs: tuple[tuple[str, str], ...]  # (path, sha256) of each rule pack loaded
+    weights: dict[str, float]
     disease: str
     disease_name: str
-    profile: dict[str, Any]
+    profile: Profile
     ranked: dict[str, tuple[ScoredCandidate, ...]]  # category -> candidates in rank order
     excluded: tuple[Exclusion, ...]
     warnings: tuple[Notice, ...]
+    regimens: tuple[Regimen, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -151,16 +158,19 @@ class Recommendation:
             "knowledge_base": {
                 "version": self.knowledge_base_version,
                 "sha256": self.knowledge_base_sha256,
+                "packs": [{"path": path, "sha256": sha} for path, sha in self.packs],
+                "weights": self.weights,
             },
             "query": {
                 "disease": self.disease,
                 "disease_name": self.disease_name,
-                "profile": self.profile,
+                "profile": self.profile.to_dict(),
             },
             "ranking": {"order": list(RANKING_ORDER), "score": "base + sum of contributions"},
         }
         for category, key in CATEGORY_KEYS.items():
             doc[key] = [c.to_dict() for c in self.ranked[category]]
+        doc["regimens"] = [r.to_dict() for r in self.regimens]
         doc["excluded"] = [e.to_dict() for e in self.excluded]
         doc["warnings"] = [w.to_dict() for w in self.warnings]
         return doc

@@ -1,0 +1,142 @@
+"""Why a candidate scored what it did, why other rules did not fire, and why it is not first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mscadvisor import citations, conditions
+from mscadvisor.engine import applicable_rules, profile_context
+from mscadvisor.errors import InputError, did_you_mean
+from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.result import CitationView, Exclusion, Recommendation, ScoredCandidate
+
+
+@dataclass(frozen=True, slots=True)
+class NotFired:
+    rule: str
+    summary: str
+    effect: str
+    failed: tuple[str, ...]
+    citations: tuple[CitationView, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "summary": self.summary,
+            "effect": self.effect,
+            "failed": list(self.failed),
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GapItem:
+    rule: str
+    top_points: int
+    candidate_points: int
+
+    @property
+    def difference(self) -> int:
+        return self.top_points - self.candidate_points
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    category: str
+    candidate: ScoredCandidate | None  # None when the candidate is excluded
+    exclusions: tuple[Exclusion, ...]
+    not_fired: tuple[NotFired, ...]
+    top: ScoredCandidate | None
+    gap: tuple[GapItem, ...]
+    tie_break: str | None
+    recommendation: Recommendation
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.candidate
+        return {
+            "category": self.category,
+            "candidate": c.to_dict() if c else None,
+            "excluded_by": [e.to_dict() for e in self.exclusions],
+            "not_fired": [n.to_dict() for n in self.not_fired],
+            "versus_top": None
+            if self.top is None or c is None or self.top.id == c.id
+            else {
+                "top": self.top.id,
+                "top_score": self.top.score,
+                "gap": self.top.score - c.score,
+                "by_rule": [
+                    {
+                        "rule": g.rule,
+                        "top_points": g.top_points,
+                        "candidate_points": g.candidate_points,
+                        "difference": g.difference,
+                    }
+                    for g in self.gap
+                ],
+                "tie_break": self.tie_break,
+            },
+        }
+
+
+def candidate_category(result: Recommendation, candidate_id: str) -> str:
+    """The category of a candidate id (ranked or excluded); InputError with suggestions if none."""
+    known = {c.id: c.category for cs in result.ranked.values() for c in cs}
+    known.update({e.id: e.category for e in result.excluded})
+    if candidate_id not in known:
+        raise InputError(
+            f"unknown candidate {candidate_id!r} for {result.disease}"
+            f"{did_you_mean(candidate_id, known)}; valid: {', '.join(sorted(known))}"
+        )
+    return known[candidate_id]
+
+
+def explain(kb: KnowledgeBase, result: Recommendation, candidate_id: str) -> Explanation:
+    """Everything that went into one candidate's place in the recommendation."""
+    category = candidate_category(result, candidate_id)
+    ranked = result.ranked[category]
+    candidate = next((c for c in ranked if c.id == candidate_id), None)
+    exclusions = tuple(e for e in result.excluded if e.id == candidate_id)
+    context = profile_context(result.profile, kb)
+    fired = {c.rule for c in candidate.contributions} if candidate else set()
+    fired |= {e.rule for e in exclusions}
+    not_fired = []
+    for parsed in applicable_rules(kb, result.disease, category, candidate_id):
+        rule = parsed.rule
+        if rule.id in fired:
+            continue
+        failed = conditions.failures(parsed.when, context)
+        if not failed and rule.evidence is not None:
+            failed = [f"no record in Tables 1-3 matches on {', '.join(rule.evidence.match)}"]
+        if not failed:  # an applicable rule whose condition held has fired
+            continue
+        effect = (
+            "exclude" if rule.exclude
+            else f"{rule.points:+d}" if rule.points is not None
+            else f"{rule.evidence.points_each:+d} per record, cap {rule.evidence.cap}"
+            if rule.evidence else ""
+        )
+        not_fired.append(NotFired(rule.id, rule.summary, effect, tuple(failed),
+                                  tuple(citations.view(kb, c) for c in rule.citations)))
+    top = ranked[0] if ranked else None
+    gap: tuple[GapItem, ...] = ()
+    tie_break = None
+    if candidate and top and top.id != candidate.id:
+        gap = _gap(top, candidate)
+        if top.score == candidate.score:
+            tie_break = (
+                f"tied on score {top.score}; {top.id} ranks first on certainty "
+                f"({top.certainty} vs {candidate.certainty})"
+                if top.certainty != candidate.certainty
+                else f"tied on score and certainty; {top.id} sorts first by id"
+            )
+    return Explanation(category, candidate, exclusions, tuple(not_fired), top, gap, tie_break,
+                       result)
+
+
+def _gap(top: ScoredCandidate, candidate: ScoredCandidate) -> tuple[GapItem, ...]:
+    mine = {c.rule: c.points for c in candidate.contributions}
+    theirs = {c.rule: c.points for c in top.contributions}
+    items = [GapItem(rule, theirs.get(rule, 0), mine.get(rule, 0)) for rule in {*mine, *theirs}]
+    items = [i for i in items if i.difference != 0]
+    return tuple(sorted(items, key=lambda i: (-abs(i.difference), i.rule)))

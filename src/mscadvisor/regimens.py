@@ -1,0 +1,129 @@
+"""Complete regimens: a source, a route and optionally a preconditioning strategy that the
+evidence has actually used together, scored as the sum of their parts plus pairing rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from mscadvisor import citations
+from mscadvisor.candidates import source_id
+from mscadvisor.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.records import Citation, Study, Trial
+from mscadvisor.result import CitationView, Contribution, ScoredCandidate
+
+Key = tuple[str, str, str | None]  # source id, route id, preconditioning id or None
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    rank: int
+    source: ScoredCandidate
+    route: ScoredCandidate
+    preconditioning: ScoredCandidate | None
+    pairing: tuple[Contribution, ...]
+    paired_by: tuple[CitationView, ...]
+
+    @property
+    def id(self) -> str:
+        parts = [self.source.id, self.route.id]
+        return " + ".join(parts + ([self.preconditioning.id] if self.preconditioning else []))
+
+    @property
+    def parts(self) -> tuple[ScoredCandidate, ...]:
+        return (self.source, self.route) + ((self.preconditioning,) if self.preconditioning else ())
+
+    @property
+    def score(self) -> int:
+        return sum(p.score for p in self.parts) + sum(c.points for c in self.pairing)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "source": self.source.id,
+            "route": self.route.id,
+            "preconditioning": self.preconditioning.id if self.preconditioning else None,
+            "score": self.score,
+            "parts": [{"category": p.category, "id": p.id, "score": p.score} for p in self.parts],
+            "pairing": [c.to_dict() for c in self.pairing],
+            "paired_by": [c.to_dict() for c in self.paired_by],
+        }
+
+
+PairingRules = list[tuple[ParsedRule, tuple[Study | Trial, ...]]]
+
+
+def propose(
+    kb: KnowledgeBase,
+    disease_id: str,
+    ranked_lists: dict[str, tuple[ScoredCandidate, ...]],
+    rules: PairingRules,
+    top: int,
+) -> tuple[Regimen, ...]:
+    """The best ``top`` regimens whose parts a study or trial of the disease used together.
+
+    ``rules`` are the regimen rules that fired, each with the records it may count. Pairs no
+    record supports (a route only ever used with exosomes, proposed for cells) are never
+    proposed.
+    """
+    ranked = {cat: {c.id: c for c in cs} for cat, cs in ranked_lists.items()}
+    pairings = _pairings(kb, disease_id, ranked)
+    built = []
+    for (src, route, pre), records in pairings.items():
+        pairing = []
+        for parsed, counted in rules:
+            rule = parsed.rule
+            assert rule.evidence is not None
+            matched = [r for r in records if r in counted]
+            if matched:
+                query = rule.evidence
+                points = min(query.cap, query.points_each * len(matched))
+                pairing.append(Contribution(
+                    rule.id, points,
+                    f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, "
+                    f"capped at {query.cap}",
+                    rule.level,
+                    tuple(citations.view(kb, c) for c in _cites(matched)),
+                ))
+        built.append(Regimen(
+            0, ranked["source"][src], ranked["route"][route],
+            ranked["preconditioning"][pre] if pre else None, tuple(pairing),
+            tuple(citations.view(kb, c) for c in _cites(records)),
+        ))
+    built.sort(key=lambda r: (-r.score, r.id))
+    return tuple(
+        Regimen(n, r.source, r.route, r.preconditioning, r.pairing, r.paired_by)
+        for n, r in enumerate(built[:top], 1)
+    )
+
+
+def _pairings(
+    kb: KnowledgeBase, disease_id: str, ranked: dict[str, dict[str, ScoredCandidate]]
+) -> dict[Key, list[Study | Trial]]:
+    """Every (source, route, preconditioning) combination of ranked candidates that in vivo
+    studies or trials of the disease used, with those records."""
+    found: dict[Key, list[Study | Trial]] = defaultdict(list)
+    records: list[Study | Trial] = [s for s in kb.studies if s.setting == "in-vivo"]
+    records += kb.trials.values()
+    for record in records:
+        src = source_id(record.tissue, record.modality)
+        if (record.disease != disease_id or record.route is None
+                or src not in ranked["source"] or record.route not in ranked["route"]):
+            continue
+        found[(src, record.route, None)].append(record)
+        for pre in record.preconditioning:
+            if pre in ranked["preconditioning"]:
+                found[(src, record.route, pre)].append(record)
+    return found
+
+
+def _cites(records: list[Study | Trial]) -> list[Citation]:
+    cited: list[Citation] = []
+    for record in records:
+        cite = (Citation(nct=record.nct) if isinstance(record, Trial) and record.nct
+                else Citation(ref=record.ref))
+        if cite not in cited:
+            cited.append(cite)
+    return cited

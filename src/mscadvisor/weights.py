@@ -1,0 +1,76 @@
+"""User weights: scale the points of named rules or rule groups, recorded in every result.
+
+A weights file is TOML::
+
+    [groups]
+    table4 = 0.5                      # every rule of the group
+    [rules]
+    "T4-BM-D1-DONOR-AGE" = 2.0        # one rule; overrides its group's factor
+
+Scaled points are rounded to whole points (half to even) so a score stays an exact sum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+from mscadvisor.errors import InputError, did_you_mean
+from mscadvisor.knowledge import KnowledgeBase, ParsedRule
+
+
+def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
+    """The weights of a file as {"rule:ID" or "group:NAME": factor}, checked against kb."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"weights {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"weights {path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"weights {path}: invalid TOML: {exc}") from None
+    unknown_tables = set(document) - {"rules", "groups"}
+    if unknown_tables:
+        raise InputError(f"weights {path}: unknown table(s) {sorted(unknown_tables)}; "
+                         "expected [rules] and/or [groups]")
+    known = {"rules": set(kb.rules), "groups": {p.rule.group for p in kb.rules.values()}}
+    weights: dict[str, float] = {}
+    for table in ("groups", "rules"):
+        entries = document.get(table, {})
+        if not isinstance(entries, dict):
+            raise InputError(f"weights {path}: [{table}] must be a table of NAME = factor")
+        for name, factor in entries.items():
+            if name not in known[table]:
+                raise InputError(f"weights {path}: [{table}] {name!r} does not exist"
+                                 f"{did_you_mean(name, known[table])}")
+            if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
+                raise InputError(f"weights {path}: [{table}] {name!r} = {factor!r}: expected a "
+                                 "number >= 0")
+            weights[f"{table[:-1]}:{name}"] = float(factor)
+    return weights
+
+
+def apply_weights(kb: KnowledgeBase, weights: dict[str, float]) -> KnowledgeBase:
+    """A knowledge base whose rules' points are scaled; the weights are recorded on it."""
+    if not weights:
+        return kb
+    rules = {rule_id: _scaled(parsed, weights) for rule_id, parsed in kb.rules.items()}
+    return dataclasses.replace(kb, rules=rules, weights=dict(sorted(weights.items())))
+
+
+def _scaled(parsed: ParsedRule, weights: dict[str, float]) -> ParsedRule:
+    rule = parsed.rule
+    factor = weights.get(f"rule:{rule.id}", weights.get(f"group:{rule.group}"))
+    if factor is None:
+        return parsed
+    if rule.points is not None:
+        rule = dataclasses.replace(rule, points=round(rule.points * factor))
+    elif rule.evidence is not None:
+        evidence = dataclasses.replace(
+            rule.evidence,
+            points_each=round(rule.evidence.points_each * factor),
+            cap=round(rule.evidence.cap * factor),
+        )
+        rule = dataclasses.replace(rule, evidence=evidence)
+    return dataclasses.replace(parsed, rule=rule)
