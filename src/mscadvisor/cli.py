@@ -1,6 +1,7 @@
 """The command line: parses arguments, calls the library, prints. Nothing else lives here.
 
-Exit codes: 0 success, 1 error at run time, 2 invalid usage or input, 3 invalid knowledge base.
+Exit codes: 0 success, 1 error at run time (and failing rule tests), 2 invalid usage or input,
+3 invalid knowledge base or rule pack.
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mscadvisor import __version__
-from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
+from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, InputError, MscAdvisorError
+
+if TYPE_CHECKING:
+    from mscadvisor.knowledge import KnowledgeBase
+    from mscadvisor.records import Disease
+    from mscadvisor.views import View
 
 DISCLAIMER_SHORT = "Research decision support, not medical advice."
+RULES_ENV = "MSCADVISOR_RULES"
 
 app = typer.Typer(
     name="mscadvisor",
@@ -26,12 +33,13 @@ app = typer.Typer(
         f"citation behind it. {DISCLAIMER_SHORT}"
     ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-rules_app = typer.Typer(help="Check rule trees.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Check, test, lint, list and show rules (shipped and rule packs).", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 cache_app = typer.Typer(help="Inspect or clear the compiled knowledge cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
@@ -55,11 +63,95 @@ class SchemaName(StrEnum):
 SCHEMA_FILES = {SchemaName.recommendation: "recommendation.schema.json"}
 
 
+class _Settings:
+    """Options of the root command, which every subcommand's knowledge base honours."""
+
+    packs: tuple[Path, ...] = ()
+    weights: Path | None = None
+
+
+_settings = _Settings()
+
+
+def _complete(kind: str) -> Any:
+    """A shell-completion callback offering ids of one kind from the knowledge base."""
+
+    def complete(incomplete: str) -> list[str]:
+        try:
+            kb = _kb()
+        except MscAdvisorError:
+            return []
+        ids: list[str] = {
+            "disease": [*kb.diseases, *(a for d in kb.diseases.values() for a in d.aliases)],
+            "tissue": list(kb.tissues),
+            "route": list(kb.routes),
+            "candidate": [
+                *(f"{t}-{m}" for t in kb.tissues for m in kb.modalities),
+                *kb.routes,
+                *kb.preconditioning,
+            ],
+            "rule": list(kb.rules),
+        }[kind]
+        return sorted(i for i in ids if i.lower().startswith(incomplete.lower()))
+
+    return complete
+
+
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="table for people, json for scripts.")
 ]
 DiseaseFilter = Annotated[
-    str | None, typer.Option("--disease", "-d", help="Disease id or alias (AD = Alzheimer's).")
+    str | None,
+    typer.Option(
+        "--disease",
+        "-d",
+        help="Disease id or alias (AD = Alzheimer's).",
+        autocompletion=_complete("disease"),
+    ),
+]
+# Profile options, shared by recommend and explain.
+DiseaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--disease",
+        "-d",
+        help="Disease id or alias: POF, AD (Alzheimer's), AS, OP, "
+        "SKIN, FRAILTY. Required unless the profile file gives it.",
+        autocompletion=_complete("disease"),
+    ),
+]
+AgeOpt = Annotated[int | None, typer.Option(help="Patient age in years (0-120).")]
+SexOpt = Annotated[str | None, typer.Option(help="female or male.")]
+DonorOpt = Annotated[
+    str | None,
+    typer.Option(help="Where the cells come from: autologous, allogeneic, any (default any)."),
+]
+ModalityOpt = Annotated[
+    str | None, typer.Option(help="cells, exosomes (cell-free) or any (default any).")
+]
+AvoidOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--avoid-invasive-harvest",
+        show_default=False,
+        help="The patient will not undergo a painful or invasive collection.",
+    ),
+]
+ComorbidityOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Repeatable: diabetes, obesity, thromboembolism, cardiovascular, "
+        "immunocompromised, cancer-history."
+    ),
+]
+EtiologyOpt = Annotated[
+    str | None, typer.Option(help="An etiology of the disease (see `mscadvisor diseases`).")
+]
+NeedOpt = Annotated[
+    list[str] | None, typer.Option(help="Repeatable: large-cell-dose, durable-effect, fertility.")
+]
+ProfileOpt = Annotated[
+    Path | None, typer.Option(help="JSON or TOML file with the same fields; flags override it.")
 ]
 
 
@@ -71,21 +163,41 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--rules",
+            help=f"Repeatable: a rule pack folder loaded on top of the "
+            f"shipped rules (also ${RULES_ENV}, a path list).",
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(help="TOML file scaling the points of named rules or rule groups."),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     """Top-level options."""
+    from_env = [Path(p) for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]
+    _settings.packs = (*from_env, *(rules or ()))
+    _settings.weights = weights
 
 
-def _kb() -> Any:
+def _kb(extra_packs: tuple[Path, ...] = ()) -> KnowledgeBase:
     from mscadvisor.knowledge import load_knowledge_base
 
-    return load_knowledge_base()
+    kb = load_knowledge_base((*_settings.packs, *extra_packs))
+    if _settings.weights is None:
+        return kb
+    from mscadvisor.weights import apply_weights, read_weights
+
+    return apply_weights(kb, read_weights(_settings.weights, kb))
 
 
-def _show(view: Any, fmt: Format) -> None:
+def _show(view: View, fmt: Format) -> None:
     from mscadvisor import output
 
     if fmt is Format.json:
@@ -96,56 +208,31 @@ def _show(view: Any, fmt: Format) -> None:
     print_view(output.console(), view)
 
 
-def _disease(kb: Any, name: str | None) -> Any:
+def _disease(kb: KnowledgeBase, name: str | None) -> Disease | None:
     return kb.resolve_disease(name) if name is not None else None
+
+
+def _profile(kb: KnowledgeBase, profile_file: Path | None, **flags: Any) -> Any:
+    from mscadvisor.profile import build_profile, read_profile_file
+
+    raw: dict[str, Any] = read_profile_file(profile_file) if profile_file else {}
+    raw.update({k: v for k, v in flags.items() if v is not None and v != []})
+    origin = f"profile {profile_file} with command-line flags" if profile_file else "command line"
+    return build_profile(raw, kb, origin)
 
 
 @app.command()
 def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
-    disease: Annotated[
-        str | None,
-        typer.Option(
-            "--disease",
-            "-d",
-            help="Disease id or alias: POF, AD (Alzheimer's), AS, "
-            "OP, SKIN, FRAILTY. Required unless the profile file gives it.",
-        ),
-    ] = None,
-    age: Annotated[int | None, typer.Option(help="Patient age in years (0-120).")] = None,
-    sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
-    donor: Annotated[
-        str | None,
-        typer.Option(help="Where the cells come from: autologous, allogeneic, any (default any)."),
-    ] = None,
-    modality: Annotated[
-        str | None, typer.Option(help="cells, exosomes (cell-free) or any (default any).")
-    ] = None,
-    avoid_invasive_harvest: Annotated[
-        bool | None,
-        typer.Option(
-            "--avoid-invasive-harvest",
-            help="The patient will not undergo a painful or invasive collection.",
-            show_default=False,
-        ),
-    ] = None,
-    comorbidity: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Repeatable: diabetes, obesity, thromboembolism, cardiovascular, "
-            "immunocompromised, cancer-history."
-        ),
-    ] = None,
-    etiology: Annotated[
-        str | None, typer.Option(help="An etiology of the disease (see `mscadvisor diseases`).")
-    ] = None,
-    need: Annotated[
-        list[str] | None,
-        typer.Option(help="Repeatable: large-cell-dose, durable-effect, fertility."),
-    ] = None,
-    profile: Annotated[
-        Path | None,
-        typer.Option(help="JSON or TOML file with the same fields; flags override it."),
-    ] = None,
+    disease: DiseaseOpt = None,
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    donor: DonorOpt = None,
+    modality: ModalityOpt = None,
+    avoid_invasive_harvest: AvoidOpt = None,
+    comorbidity: ComorbidityOpt = None,
+    etiology: EtiologyOpt = None,
+    need: NeedOpt = None,
+    profile: ProfileOpt = None,
     fmt: Annotated[
         RecommendFormat,
         typer.Option("--format", "-f", help="table (people), json (scripts), markdown (reports)."),
@@ -158,41 +245,159 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             "(0 = all). JSON always has all.",
         ),
     ] = 5,
+    regimens: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Complete regimens proposed (source + route + optional "
+            "preconditioning that the evidence used together).",
+        ),
+    ] = 3,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every contribution of every candidate shown.")
     ] = False,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if",
+            metavar="FIELD=VALUE",
+            help="Repeatable: compare with the "
+            "profile changed, e.g. age=65, donor=autologous, needs=fertility,durable-"
+            "effect (lists are comma-separated and replace the profile's).",
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also save the rationale as rendered in the terminal, to a .html or "
+            ".svg file (written atomically)."
+        ),
+    ] = None,
 ) -> None:
     """Score sources, routes and preconditioning for a disease and profile, with reasons."""
     from mscadvisor import output
     from mscadvisor.engine import recommend as score
-    from mscadvisor.profile import build_profile, read_profile_file
 
+    if export is not None and export.suffix.lower() not in (".html", ".svg"):
+        raise InputError(f"--export {export}: the file name must end in .html or .svg")
     kb = _kb()
-    raw: dict[str, Any] = read_profile_file(profile) if profile else {}
-    flags = {
-        "disease": disease,
-        "age": age,
-        "sex": sex,
-        "donor": donor,
-        "modality": modality,
-        "avoid_invasive_harvest": avoid_invasive_harvest,
-        "comorbidities": comorbidity or None,
-        "etiology": etiology,
-        "needs": need or None,
-    }
-    raw.update({k: v for k, v in flags.items() if v is not None})
-    origin = f"profile {profile} with command-line flags" if profile else "command line"
-    result = score(kb, build_profile(raw, kb, origin))
+    person = _profile(
+        kb,
+        profile,
+        disease=disease,
+        age=age,
+        sex=sex,
+        donor=donor,
+        modality=modality,
+        avoid_invasive_harvest=avoid_invasive_harvest,
+        comorbidities=comorbidity,
+        etiology=etiology,
+        needs=need,
+    )
+    result = score(kb, person, regimens)
+    if what_if:
+        from mscadvisor.whatif import apply_changes, movements
+
+        changed = score(kb, apply_changes(kb, person, what_if), regimens)
+        moved = movements(result, changed)
+        if fmt is RecommendFormat.json:
+            output.write_json(
+                {
+                    "baseline": result.to_dict(),
+                    "what_if": changed.to_dict(),
+                    "changes": [m.to_dict() for m in moved],
+                }
+            )
+            return
+        from mscadvisor.render_table import print_what_if
+
+        print_what_if(output.console(), result, changed, moved, top)
+        return
     if fmt is RecommendFormat.json:
         output.write_json(result.to_dict())
     elif fmt is RecommendFormat.markdown:
         from mscadvisor.render_markdown import recommendation_markdown
 
         output.write_text(recommendation_markdown(result, top, explain))
-    else:
+    if fmt is RecommendFormat.table or export is not None:
         from mscadvisor.render_table import print_recommendation
 
-        print_recommendation(output.console(), result, top, explain)
+        console = output.console(record=export is not None, quiet=fmt is not RecommendFormat.table)
+        print_recommendation(console, result, top, explain)
+        if export is not None:
+            output.export_console(console, export)
+
+
+@app.command("explain")
+def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
+    candidate: Annotated[
+        str,
+        typer.Option(
+            "--candidate",
+            "-c",
+            help="Candidate id as in the JSON: a source such as "
+            "AD-exosomes, a route such as IN, or a preconditioning id.",
+            autocompletion=_complete("candidate"),
+        ),
+    ],
+    disease: DiseaseOpt = None,
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    donor: DonorOpt = None,
+    modality: ModalityOpt = None,
+    avoid_invasive_harvest: AvoidOpt = None,
+    comorbidity: ComorbidityOpt = None,
+    etiology: EtiologyOpt = None,
+    need: NeedOpt = None,
+    profile: ProfileOpt = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="Also list the single-field profile changes "
+            "that would change the top choice of each category.",
+        ),
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Explain one candidate: every rule that fired, every rule that did not and why, and the
+    gap to the first-ranked candidate, rule by rule."""
+    from mscadvisor import output
+    from mscadvisor.engine import recommend as score
+    from mscadvisor.explanation import explain
+
+    kb = _kb()
+    person = _profile(
+        kb,
+        profile,
+        disease=disease,
+        age=age,
+        sex=sex,
+        donor=donor,
+        modality=modality,
+        avoid_invasive_harvest=avoid_invasive_harvest,
+        comorbidities=comorbidity,
+        etiology=etiology,
+        needs=need,
+    )
+    explanation = explain(kb, score(kb, person), candidate)
+    changes = []
+    if sensitivity:
+        from mscadvisor.whatif import sensitivity as find_changes
+
+        changes = find_changes(kb, person)
+    if fmt is Format.json:
+        doc = explanation.to_dict()
+        if sensitivity:
+            doc["sensitivity"] = [c.to_dict() for c in changes]
+        output.write_json(doc)
+        return
+    from mscadvisor.render_table import print_explanation, print_sensitivity
+
+    console = output.console()
+    print_explanation(console, explanation)
+    if sensitivity:
+        print_sensitivity(console, changes)
 
 
 @app.command()
@@ -233,10 +438,16 @@ def preconditioning(disease: DiseaseFilter = None, fmt: FormatOption = Format.ta
 def evidence(
     disease: DiseaseFilter = None,
     tissue: Annotated[
-        str | None, typer.Option(help="Tissue id: BM, AD (adipose), UC, UCB, DP, AM.")
+        str | None,
+        typer.Option(
+            help="Tissue id: BM, AD (adipose), UC, UCB, DP, AM.", autocompletion=_complete("tissue")
+        ),
     ] = None,
     modality: Annotated[str | None, typer.Option(help="cells or exosomes.")] = None,
-    route: Annotated[str | None, typer.Option(help="Route id, e.g. IV, OV, IN.")] = None,
+    route: Annotated[
+        str | None,
+        typer.Option(help="Route id, e.g. IV, OV, IN.", autocompletion=_complete("route")),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the preclinical studies of Tables 1 (MSCs) and 2 (exosomes), filtered."""
@@ -296,16 +507,23 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="Which document.")]) 
     output.write_text(schema_file.read_text(encoding="utf-8"))
 
 
+PackArgument = Annotated[
+    Path | None,
+    typer.Argument(help="A rule pack folder to add on top of the shipped rules (and --rules)."),
+]
+
+
 @rules_app.command("check")
 def rules_check(
     directory: Annotated[
-        Path | None, typer.Argument(help="Rules tree to check (default: the shipped one).")
+        Path | None,
+        typer.Argument(help="A complete rules tree to check instead of the shipped one."),
     ] = None,
 ) -> None:
     """Validate a rules tree and print the number of records of each kind."""
     from mscadvisor.knowledge import load_knowledge_base
 
-    kb = load_knowledge_base(base=directory)
+    kb = load_knowledge_base(_settings.packs, base=directory)
     counts = {
         "diseases": len(kb.diseases),
         "tissues": len(kb.tissues),
@@ -317,10 +535,87 @@ def rules_check(
         "trials": len(kb.trials),
         "errata": len(kb.errata),
         "rules": len(kb.rules),
+        "test cases": len(kb.cases),
     }
     typer.echo(f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, sha256 {kb.sha256}")
     for kind, count in counts.items():
         typer.echo(f"  {kind:16} {count}")
+
+
+@rules_app.command("test")
+def rules_test(pack: PackArgument = None) -> None:
+    """Run the rule test cases (shipped and packs); exit 1 if any fails."""
+    from mscadvisor.rule_tests import run_cases
+
+    kb = _kb((pack,) if pack else ())
+    results = run_cases(kb)
+    for r in results:
+        typer.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.case.id}: {r.case.summary}")
+        for failure in r.failures:
+            typer.echo(f"      - {failure}")
+    failed = sum(not r.passed for r in results)
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+@rules_app.command("coverage")
+def rules_coverage(pack: PackArgument = None) -> None:
+    """List the rules that no test case fires; exit 1 if there are any."""
+    from mscadvisor.rule_tests import run_cases, uncovered
+
+    kb = _kb((pack,) if pack else ())
+    missing = uncovered(kb, run_cases(kb))
+    covered = len(kb.rules) - len(missing)
+    typer.echo(f"{covered} of {len(kb.rules)} rules fired by at least one test case")
+    for rule_id in missing:
+        typer.echo(f"  not covered: {rule_id}")
+    if missing:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+@rules_app.command("lint")
+def rules_lint(pack: PackArgument = None) -> None:
+    """Find rules that can never fire, duplicate or contradictory rules, and rationales that
+    mention evidence the rule does not cite; exit 1 if there are findings."""
+    from mscadvisor.rule_lint import lint
+
+    findings = lint(_kb((pack,) if pack else ()))
+    for f in findings:
+        typer.echo(f"{f.rule}: {f.code}: {f.message}")
+    typer.echo(f"{len(findings)} finding(s)")
+    if findings:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+@rules_app.command("list")
+def rules_list(
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="A category (source, route, preconditioning, regimen) or a group "
+            "(table4, pattern, head-to-head, evidence, modality, ...)."
+        ),
+    ] = None,
+    disease: DiseaseFilter = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List rules, optionally of one kind and those that can fire for one disease."""
+    from mscadvisor.views import rules_view
+
+    kb = _kb()
+    _show(rules_view(kb, kind, _disease(kb, disease)), fmt)
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="Rule id.", autocompletion=_complete("rule"))],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show one rule: summary, rationale, conditions in readable form, effect, citations."""
+    from mscadvisor.views import rule_view
+
+    _show(rule_view(_kb(), rule_id), fmt)
 
 
 @cache_app.command("info")

@@ -53,7 +53,9 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
     for parsed in kb.rules.values():
         rule = parsed.rule
         selects = compile_condition(parsed.applies_to)
-        applicable = frozenset(c.id for c in candidates.get(rule.category, ()) if selects(c.attributes))
+        applicable = frozenset(
+            c.id for c in candidates.get(rule.category, ()) if selects(c.attributes)
+        )
         records: tuple[Study | Trial, ...] = ()
         if rule.evidence is not None:
             query = rule.evidence

@@ -111,13 +111,23 @@ def explain(kb: KnowledgeBase, result: Recommendation, candidate_id: str) -> Exp
         if not failed:  # an applicable rule whose condition held has fired
             continue
         effect = (
-            "exclude" if rule.exclude
-            else f"{rule.points:+d}" if rule.points is not None
+            "exclude"
+            if rule.exclude
+            else f"{rule.points:+d}"
+            if rule.points is not None
             else f"{rule.evidence.points_each:+d} per record, cap {rule.evidence.cap}"
-            if rule.evidence else ""
+            if rule.evidence
+            else ""
         )
-        not_fired.append(NotFired(rule.id, rule.summary, effect, tuple(failed),
-                                  tuple(citations.view(kb, c) for c in rule.citations)))
+        not_fired.append(
+            NotFired(
+                rule.id,
+                rule.summary,
+                effect,
+                tuple(failed),
+                tuple(citations.view(kb, c) for c in rule.citations),
+            )
+        )
     top = ranked[0] if ranked else None
     gap: tuple[GapItem, ...] = ()
     tie_break = None
@@ -130,8 +140,9 @@ def explain(kb: KnowledgeBase, result: Recommendation, candidate_id: str) -> Exp
                 if top.certainty != candidate.certainty
                 else f"tied on score and certainty; {top.id} sorts first by id"
             )
-    return Explanation(category, candidate, exclusions, tuple(not_fired), top, gap, tie_break,
-                       result)
+    return Explanation(
+        category, candidate, exclusions, tuple(not_fired), top, gap, tie_break, result
+    )
 
 
 def _gap(top: ScoredCandidate, candidate: ScoredCandidate) -> tuple[GapItem, ...]:

@@ -20,10 +20,12 @@ from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
 from mscadvisor.loader import SourceFile, parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.records import (
     SYSTEMS,
+    Case,
     Citation,
     Comorbidity,
     Disease,
     Erratum,
+    Expectation,
     KnowledgeBaseInfo,
     Modality,
     Need,
@@ -35,6 +37,7 @@ from mscadvisor.records import (
     Study,
     Tissue,
     Trial,
+    to_plain,
 )
 
 PROFILE_DONORS = ("autologous", "allogeneic", "any")
@@ -89,6 +92,7 @@ class KnowledgeBase:
     trials: dict[str, Trial]
     errata: dict[str, Erratum]
     rules: dict[str, ParsedRule]
+    cases: dict[str, Case]
     sha256: str
     files: tuple[str, ...]
     _aliases: dict[str, str] = field(repr=False, default_factory=dict)
@@ -204,6 +208,7 @@ def build_knowledge_base(
     studies = _index(typed, "study", problems)
     errata = _index(typed, "erratum", problems)
     rules = _index(typed, "rule", problems)
+    cases = _index(typed, "case", problems)
     provenance = {(kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs}
 
     def where(kind: str, ident: object) -> str:
@@ -226,6 +231,9 @@ def build_knowledge_base(
         problems += rule_problems
         if parsed:
             parsed_rules[rule.id] = parsed
+    if not verified:
+        for case in cases.values():
+            problems += _check_case(case, where("case", case.id), rules)
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
@@ -243,6 +251,7 @@ def build_knowledge_base(
         trials=catalog.trials,
         errata=errata,
         rules=parsed_rules,
+        cases=cases,
         sha256=sha256 or content_hash(typed),
         files=tuple(sorted({f for records in typed.values() for _, f in records})),
         _aliases=aliases,
@@ -547,11 +556,34 @@ def _fields(node: conditions.Node) -> Iterator[str]:
         yield node.field
 
 
+def _check_case(case: Case, where: str, rules: dict[str, Rule]) -> list[str]:
+    problems = []
+    for n, expectation in enumerate(case.expect):
+        at = f"{where}: expect[{n}]"
+        given = [k for k in Expectation.OUTCOMES if getattr(expectation, k) is not None]
+        if len(given) != 1:
+            problems.append(f"{at}: give exactly one of {', '.join(Expectation.OUTCOMES)}")
+            continue
+        rule = expectation.fires or expectation.not_fires
+        if rule is not None and rule not in rules:
+            problems.append(f"{at}: unknown rule {rule!r}")
+        needs_candidate = rule is not None or expectation.score_between is not None
+        if needs_candidate and expectation.candidate is None:
+            problems.append(f"{at}: {given[0]} needs a candidate")
+        if expectation.top is not None and expectation.category is None:
+            problems.append(f"{at}: top needs a category")
+    return problems
+
+
 def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
-    """sha256 of the knowledge itself: independent of file names, order, comments and layout."""
+    """sha256 of the knowledge itself: independent of file names, order, comments and layout.
+
+    Rule test cases are not knowledge and do not count.
+    """
     canonical = sorted(
-        json.dumps([kind, dataclasses.asdict(record)], sort_keys=True, ensure_ascii=False)
+        json.dumps([kind, to_plain(record)], sort_keys=True, ensure_ascii=False)
         for kind, records in typed.items()
+        if kind != "case"
         for record, _ in records
     )
     return hashlib.sha256("\n".join(canonical).encode("utf-8")).hexdigest()

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mscadvisor.errors import MscAdvisorError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,10 +37,47 @@ def write_text(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def console(stderr: bool = False) -> Console:
+def console(*, record: bool = False, quiet: bool = False) -> Console:
+    """A console on stdout; ``record`` keeps what it prints for export, ``quiet`` renders into
+    memory only (to render for export alone)."""
+    import io
+
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
-    terminal = stream.isatty()
-    width = None if terminal else int(os.environ.get("COLUMNS", PIPED_WIDTH))
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    terminal = sys.stdout.isatty()
+    width = None if terminal and not quiet else int(os.environ.get("COLUMNS", PIPED_WIDTH))
+    return Console(
+        file=io.StringIO() if quiet else None,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        record=record,
+    )
+
+
+def export_console(console: Console, path: Path) -> None:
+    """Save what a recording console printed as HTML or SVG, atomically."""
+    if path.suffix.lower() == ".svg":
+        text = console.export_svg(title="mscadvisor")
+    else:
+        text = console.export_html()
+    write_file_atomically(path, text.encode("utf-8"))
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Replace path with data in one step (temporary file, then rename): a reader never sees a
+    half-written file and a failure leaves the old file as it was."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None

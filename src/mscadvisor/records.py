@@ -324,6 +324,41 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """One expected outcome of a rule test case; exactly one of the outcome fields is given."""
+
+    top: Id | None = None  # the first candidate of `category`
+    ranks_above: Annotated[tuple[Id, ...], MinLen(2)] | None = None  # in this order
+    fires: Id | None = None  # rule id, for `candidate`
+    not_fires: Id | None = None
+    score_between: Annotated[tuple[int, ...], MinLen(2)] | None = None  # [low, high]
+    excluded: Id | None = None  # candidate id
+    candidate: Id | None = None
+    category: Category | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+    OUTCOMES: ClassVar[tuple[str, ...]] = (
+        "top",
+        "ranks_above",
+        "fires",
+        "not_fires",
+        "score_between",
+        "excluded",
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """A rule test case: a profile and what must hold for it. Not knowledge: not hashed."""
+
+    id: Id
+    summary: Text
+    profile: dict[str, Any]
+    expect: Annotated[tuple[Expectation, ...], MinLen(1)]
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+@dataclass(frozen=True)
 class KnowledgeBaseInfo:
     """Identity of the knowledge base: its version and the document it encodes."""
 
@@ -350,6 +385,7 @@ RECORD_KINDS: dict[str, type] = {
     "trial": Trial,
     "erratum": Erratum,
     "rule": Rule,
+    "case": Case,
 }
 
 

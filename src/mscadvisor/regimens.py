@@ -28,7 +28,7 @@ class Regimen:
     @property
     def id(self) -> str:
         parts = [self.source.id, self.route.id]
-        return " + ".join(parts + ([self.preconditioning.id] if self.preconditioning else []))
+        return "+".join(parts + ([self.preconditioning.id] if self.preconditioning else []))
 
     @property
     def parts(self) -> tuple[ScoredCandidate, ...]:
@@ -80,18 +80,26 @@ def propose(
             if matched:
                 query = rule.evidence
                 points = min(query.cap, query.points_each * len(matched))
-                pairing.append(Contribution(
-                    rule.id, points,
-                    f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, "
-                    f"capped at {query.cap}",
-                    rule.level,
-                    tuple(citations.view(kb, c) for c in _cites(matched)),
-                ))
-        built.append(Regimen(
-            0, ranked["source"][src], ranked["route"][route],
-            ranked["preconditioning"][pre] if pre else None, tuple(pairing),
-            tuple(citations.view(kb, c) for c in _cites(records)),
-        ))
+                pairing.append(
+                    Contribution(
+                        rule.id,
+                        points,
+                        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, "
+                        f"capped at {query.cap}",
+                        rule.level,
+                        tuple(citations.view(kb, c) for c in _cites(matched)),
+                    )
+                )
+        built.append(
+            Regimen(
+                0,
+                ranked["source"][src],
+                ranked["route"][route],
+                ranked["preconditioning"][pre] if pre else None,
+                tuple(pairing),
+                tuple(citations.view(kb, c) for c in _cites(records)),
+            )
+        )
     built.sort(key=lambda r: (-r.score, r.id))
     return tuple(
         Regimen(n, r.source, r.route, r.preconditioning, r.pairing, r.paired_by)
@@ -109,8 +117,12 @@ def _pairings(
     records += kb.trials.values()
     for record in records:
         src = source_id(record.tissue, record.modality)
-        if (record.disease != disease_id or record.route is None
-                or src not in ranked["source"] or record.route not in ranked["route"]):
+        if (
+            record.disease != disease_id
+            or record.route is None
+            or src not in ranked["source"]
+            or record.route not in ranked["route"]
+        ):
             continue
         found[(src, record.route, None)].append(record)
         for pre in record.preconditioning:
@@ -122,8 +134,11 @@ def _pairings(
 def _cites(records: list[Study | Trial]) -> list[Citation]:
     cited: list[Citation] = []
     for record in records:
-        cite = (Citation(nct=record.nct) if isinstance(record, Trial) and record.nct
-                else Citation(ref=record.ref))
+        cite = (
+            Citation(nct=record.nct)
+            if isinstance(record, Trial) and record.nct
+            else Citation(ref=record.ref)
+        )
         if cite not in cited:
             cited.append(cite)
     return cited

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from mscadvisor.explanation import Explanation
 from mscadvisor.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -15,6 +16,7 @@ from mscadvisor.result import (
     ScoredCandidate,
 )
 from mscadvisor.views import View
+from mscadvisor.whatif import Movement, TopChange
 
 BAR_WIDTH = 10
 STRONGEST_REASONS = 3
@@ -36,7 +38,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         for k, v in result.profile.to_dict().items()
         if k != "disease"
     )
-    console.print(f"[bold]{escape(result.disease)}: {escape(result.disease_name)}[/bold]")
+    console.print(f"[bold]{escape(result_title(result))}[/bold]")
     console.print(f"Profile: {escape(profile)}", style="dim")
     console.print(Text(DISCLAIMER, style="italic yellow"))
     for category, title in CATEGORY_TITLES.items():
@@ -46,6 +48,8 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         if explain:
             for candidate in shown:
                 console.print(_contribution_table(candidate))
+    if result.regimens:
+        console.print(_regimen_table(result, len(result.regimens)))
     if result.excluded:
         table = Table(title="Excluded candidates", expand=True)
         for header, ratio in (("Category", 1), ("Candidate", 2), ("Reason", 3), ("Rule", 3)):
@@ -125,3 +129,133 @@ def _contribution_table(candidate: ScoredCandidate) -> Table:
     for c in candidate.contributions:
         table.add_row(f"{c.points:+d}", c.rule, escape(c.reason), c.level, escape(_cites(c)))
     return table
+
+
+def _regimen_table(result: Recommendation, count: int) -> Table:
+    table = Table(
+        title="Complete regimens (parts the evidence used together)",
+        show_lines=True,
+        expand=True,
+        caption="score = source + route + preconditioning + pairing",
+    )
+    table.add_column("#", justify="right", width=3)
+    table.add_column("Regimen", ratio=4, overflow="fold")
+    table.add_column("Score", ratio=1, no_wrap=True)
+    table.add_column("Parts and pairing", ratio=4, overflow="fold")
+    table.add_column("Used together in", ratio=3, overflow="fold")
+    for r in result.regimens[:count]:
+        parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
+        pairing = " + ".join(f"pairing {c.points:+d}" for c in r.pairing)
+        table.add_row(
+            str(r.rank),
+            escape(r.id),
+            f"{r.score:+d}",
+            escape(parts + (f" + {pairing}" if pairing else "")),
+            escape("; ".join(c.label for c in r.paired_by)),
+        )
+    return table
+
+
+def print_what_if(
+    console: Console,
+    baseline: Recommendation,
+    changed: Recommendation,
+    moved: list[Movement],
+    top: int,
+) -> None:
+    changes = (
+        ", ".join(
+            f"{k}: {v} -> {changed.profile.to_dict()[k]}"
+            for k, v in baseline.profile.to_dict().items()
+            if changed.profile.to_dict()[k] != v
+        )
+        or "none"
+    )
+    console.print(f"[bold]What if[/bold] ({escape(result_title(baseline))}): {escape(changes)}")
+    console.print(Text(DISCLAIMER, style="italic yellow"))
+    for category, title in CATEGORY_TITLES.items():
+        before, after = baseline.ranked[category], changed.ranked[category]
+        rows = max(len(before), len(after)) if top <= 0 else min(top, max(len(before), len(after)))
+        table = Table(title=title, expand=True)
+        table.add_column("#", justify="right", width=3)
+        table.add_column("Baseline", ratio=3, overflow="fold")
+        table.add_column("What if", ratio=3, overflow="fold")
+        table.add_column("Move", ratio=1)
+        old_rank = {c.id: c.rank for c in before}
+        for n in range(rows):
+            b = before[n] if n < len(before) else None
+            a = after[n] if n < len(after) else None
+            move = ""
+            if a is not None:
+                was = old_rank.get(a.id)
+                move = "new" if was is None else "=" if was == a.rank else f"{was - a.rank:+d}"
+            table.add_row(
+                str(n + 1),
+                f"{escape(b.label)} {b.score:+d}" if b else "",
+                f"{escape(a.label)} {a.score:+d}" if a else "",
+                move,
+            )
+        console.print(table)
+    console.print(f"{len(moved)} candidate(s) changed rank or score.", style="dim")
+
+
+def result_title(result: Recommendation) -> str:
+    return f"{result.disease}: {result.disease_name}"
+
+
+def print_explanation(console: Console, e: Explanation) -> None:
+    result = e.recommendation
+    c = e.candidate
+    name = c.label if c else next(x.label for x in e.exclusions)
+    console.print(f"[bold]{escape(name)}[/bold] ({e.category}) for {escape(result_title(result))}")
+    console.print(Text(DISCLAIMER, style="italic yellow"))
+    if c is None:
+        for x in e.exclusions:
+            console.print(
+                f"[red]Excluded[/red] by {x.rule}: {escape(x.reason)} "
+                f"[dim]({escape('; '.join(v.label for v in x.citations))})[/dim]"
+            )
+    else:
+        console.print(
+            f"Rank {c.rank} of {len(result.ranked[e.category])}, score {c.score:+d}, "
+            f"certainty: {escape(c.certainty_label)}"
+        )
+        for reason in c.certainty_reasons:
+            console.print(f"  not higher: {escape(reason)}", style="dim")
+        console.print(_contribution_table(c))
+    if e.not_fired:
+        table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
+        table.add_column("Rule", ratio=3, overflow="fold")
+        table.add_column("Effect", ratio=1)
+        table.add_column("Failed condition", ratio=5, overflow="fold")
+        for n in e.not_fired:
+            table.add_row(n.rule, n.effect, escape("; ".join(n.failed)))
+        console.print(table)
+    if e.top is not None and c is not None and e.top.id != c.id:
+        table = Table(
+            title=f"Why not first: {e.top.label} {e.top.score:+d} vs {c.score:+d}",
+            caption=f"gap {e.top.score - c.score} = sum of differences"
+            + (f"; {e.tie_break}" if e.tie_break else ""),
+            expand=True,
+        )
+        table.add_column("Rule", ratio=4, overflow="fold")
+        table.add_column(e.top.id, justify="right", ratio=1)
+        table.add_column(c.id, justify="right", ratio=1)
+        table.add_column("Difference", justify="right", ratio=1)
+        for g in e.gap:
+            table.add_row(
+                g.rule, f"{g.top_points:+d}", f"{g.candidate_points:+d}", f"{g.difference:+d}"
+            )
+        console.print(table)
+
+
+def print_sensitivity(console: Console, changes: list[TopChange]) -> None:
+    if not changes:
+        console.print("No single-field change alters the top choice of any category.")
+        return
+    table = Table(title="Sensitivity: single-field changes that change a top choice", expand=True)
+    for header in ("Change", "Category", "Top now", "Top after"):
+        table.add_column(header, overflow="fold")
+    for ch in changes:
+        table.add_row(f"{ch.field}={ch.value}", ch.category, str(ch.before), str(ch.after))
+    console.print(table)

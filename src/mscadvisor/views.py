@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mscadvisor import citations
+from mscadvisor import citations, conditions
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.records import Disease
+from mscadvisor.records import Citation, Disease
 
 Row = dict[str, Any]
 
@@ -244,3 +244,92 @@ def resolve_id(what: str, value: str, ids: Iterable[str]) -> str:
     if value.casefold() not in by_folded:
         raise unknown_value(what, value, by_folded.values())
     return by_folded[value.casefold()]
+
+
+def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
+    parsed = kb.rules[rule_id]
+    rule = parsed.rule
+    row = _plain(rule)
+    row["applies_to_text"] = conditions.describe(parsed.applies_to)
+    row["when_text"] = conditions.describe(parsed.when)
+    row["effect"] = (
+        "exclude"
+        if rule.exclude
+        else f"{rule.points:+d}"
+        if rule.points is not None
+        else f"{rule.evidence.points_each:+d} per matching {rule.evidence.records} record, "
+        f"cap {rule.evidence.cap}"
+        if rule.evidence
+        else ""
+    )
+    row["file"] = parsed.file
+    row["citations"] = [_citation_with_links(kb, c) for c in rule.citations]
+    return row
+
+
+def _citation_with_links(kb: KnowledgeBase, citation: Citation) -> Row:
+    out = citations.view(kb, citation).to_dict()
+    if citation.ref is not None:
+        ref = kb.references[citation.ref]
+        out["title"] = ref.title
+        out["doi_url"] = citations.doi_url(ref)
+        out["pubmed_url"] = citations.pubmed_url(ref)
+    if citation.nct is not None:
+        out["url"] = citations.trial_url(citation.nct)
+    return out
+
+
+def rules_view(kb: KnowledgeBase, kind: str | None, disease: Disease | None) -> View:
+    from mscadvisor.rule_lint import can_fire_for
+
+    kinds = {p.rule.category for p in kb.rules.values()} | {p.rule.group for p in kb.rules.values()}
+    if kind is not None and kind not in kinds:
+        raise unknown_value("rule kind", kind, kinds)
+    rows = [
+        _rule_row(kb, rule_id)
+        for rule_id, parsed in kb.rules.items()
+        if (kind is None or kind in (parsed.rule.category, parsed.rule.group))
+        and (disease is None or can_fire_for(kb, parsed, disease))
+    ]
+    return View(
+        "Rules",
+        rows,
+        (
+            Column("Id", _key("id"), 3),
+            Column("Category", _key("category")),
+            Column("Group", _key("group")),
+            Column("Effect", _key("effect")),
+            Column("Summary", _key("summary"), 5),
+        ),
+    )
+
+
+def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
+    if rule_id not in kb.rules:
+        raise unknown_value("rule", rule_id, kb.rules)
+    row = _rule_row(kb, rule_id)
+
+    def cites(r: Row) -> str:
+        return "\n".join(
+            c["label"]
+            + "".join(f"\n  {c[k]}" for k in ("title", "doi_url", "pubmed_url", "url") if c.get(k))
+            for c in r["citations"]
+        )
+
+    return View(
+        f"Rule {rule_id}",
+        [row],
+        (
+            Column("Rule", lambda r: f"{r['id']}\n{r['category']} / {r['group']}\n{r['file']}", 2),
+            Column("What it says", lambda r: f"{r['summary']}\n\n{r['rationale']}", 5),
+            Column(
+                "When",
+                lambda r: (
+                    f"applies to: {r['applies_to_text']}\nwhen: {r['when_text']}\n"
+                    f"effect: {r['effect']}\nlevel: {r['level']}"
+                ),
+                3,
+            ),
+            Column("Citations", cites, 3),
+        ),
+    )

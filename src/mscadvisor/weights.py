@@ -32,8 +32,10 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
         raise InputError(f"weights {path}: invalid TOML: {exc}") from None
     unknown_tables = set(document) - {"rules", "groups"}
     if unknown_tables:
-        raise InputError(f"weights {path}: unknown table(s) {sorted(unknown_tables)}; "
-                         "expected [rules] and/or [groups]")
+        raise InputError(
+            f"weights {path}: unknown table(s) {sorted(unknown_tables)}; "
+            "expected [rules] and/or [groups]"
+        )
     known = {"rules": set(kb.rules), "groups": {p.rule.group for p in kb.rules.values()}}
     weights: dict[str, float] = {}
     for table in ("groups", "rules"):
@@ -42,11 +44,14 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
             raise InputError(f"weights {path}: [{table}] must be a table of NAME = factor")
         for name, factor in entries.items():
             if name not in known[table]:
-                raise InputError(f"weights {path}: [{table}] {name!r} does not exist"
-                                 f"{did_you_mean(name, known[table])}")
+                raise InputError(
+                    f"weights {path}: [{table}] {name!r} does not exist"
+                    f"{did_you_mean(name, known[table])}"
+                )
             if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
-                raise InputError(f"weights {path}: [{table}] {name!r} = {factor!r}: expected a "
-                                 "number >= 0")
+                raise InputError(
+                    f"weights {path}: [{table}] {name!r} = {factor!r}: expected a number >= 0"
+                )
             weights[f"{table[:-1]}:{name}"] = float(factor)
     return weights
 

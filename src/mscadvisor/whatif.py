@@ -17,11 +17,17 @@ from mscadvisor.result import Recommendation
 LIST_FIELDS = {"comorbidities": "comorbidity", "needs": "need"}
 # What-if fields, with the flag spellings accepted as synonyms.
 FIELD_NAMES = {
-    "age": "age", "sex": "sex", "donor": "donor", "modality": "modality",
+    "age": "age",
+    "sex": "sex",
+    "donor": "donor",
+    "modality": "modality",
     "avoid_invasive_harvest": "avoid_invasive_harvest",
-    "avoid-invasive-harvest": "avoid_invasive_harvest", "etiology": "etiology",
-    "comorbidities": "comorbidities", "comorbidity": "comorbidities",
-    "needs": "needs", "need": "needs",
+    "avoid-invasive-harvest": "avoid_invasive_harvest",
+    "etiology": "etiology",
+    "comorbidities": "comorbidities",
+    "comorbidity": "comorbidities",
+    "needs": "needs",
+    "need": "needs",
 }
 
 
@@ -56,8 +62,13 @@ class TopChange:
     after: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "value": self.value, "category": self.category,
-                "from": self.before, "to": self.after}
+        return {
+            "field": self.field,
+            "value": self.value,
+            "category": self.category,
+            "from": self.before,
+            "to": self.after,
+        }
 
 
 def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Profile:
@@ -102,9 +113,16 @@ def movements(baseline: Recommendation, changed: Recommendation) -> list[Movemen
             b, a = before.get(ident), after.get(ident)
             if b and a and (b.rank, b.score) == (a.rank, a.score):
                 continue
-            moved.append(Movement(category, ident, b.rank if b else None,
-                                  a.rank if a else None, b.score if b else None,
-                                  a.score if a else None))
+            moved.append(
+                Movement(
+                    category,
+                    ident,
+                    b.rank if b else None,
+                    a.rank if a else None,
+                    b.score if b else None,
+                    a.score if a else None,
+                )
+            )
     return moved
 
 
@@ -162,14 +180,18 @@ def _variants(kb: KnowledgeBase, profile: Profile) -> Iterator[tuple[str, Any, P
     for sex in SEXES:
         if sex != profile.sex and sex in disease.sexes:
             yield "sex", sex, replace(profile, sex=sex)
-    yield ("avoid_invasive_harvest", not profile.avoid_invasive_harvest,
-           replace(profile, avoid_invasive_harvest=not profile.avoid_invasive_harvest))
+    yield (
+        "avoid_invasive_harvest",
+        not profile.avoid_invasive_harvest,
+        replace(profile, avoid_invasive_harvest=not profile.avoid_invasive_harvest),
+    )
     for field in LIST_FIELDS:
         current: tuple[str, ...] = getattr(profile, field)
         for value in sorted(getattr(kb, field)):
             toggled = tuple(sorted(set(current) ^ {value}))
             label = f"-{value}" if value in current else f"+{value}"
-            yield field, label, replace(profile, **{field: toggled})
+            changes: dict[str, Any] = {field: toggled}
+            yield field, label, replace(profile, **changes)
     for etiology in [None, *(e.id for e in disease.etiologies)]:
         if etiology != profile.etiology:
             yield "etiology", etiology, replace(profile, etiology=etiology)

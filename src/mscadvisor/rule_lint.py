@@ -1,0 +1,145 @@
+"""Static checks of a loaded rule set: rules that can never fire, duplicate or contradictory
+rules, and rationales that mention evidence the rule does not cite.
+
+(Rules without a citation and citations that resolve to nothing are already rejected when the
+rules load, so a loaded knowledge base cannot contain them.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+from mscadvisor import conditions
+from mscadvisor.candidates import candidates_for
+from mscadvisor.conditions import compile_condition
+from mscadvisor.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.records import Disease
+
+REF_MENTION = re.compile(r"\[(\d+)\]")
+NCT_MENTION = re.compile(r"NCT\d{8}")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    code: str  # never-fires | duplicate | contradiction | uncited-mention
+    message: str
+
+
+def lint(kb: KnowledgeBase) -> list[Finding]:
+    findings = [f for parsed in kb.rules.values() for f in _never_fires(kb, parsed)]
+    findings += _duplicates(kb)
+    findings += [f for parsed in kb.rules.values() for f in _uncited_mentions(parsed)]
+    return sorted(findings, key=lambda f: (f.rule, f.code))
+
+
+def can_fire_for(kb: KnowledgeBase, parsed: ParsedRule, disease: Disease) -> bool:
+    """Whether some profile for this disease could make the rule fire."""
+    rule = parsed.rule
+    if rule.category == "regimen":
+        verdict = _disease_verdict(parsed.when, disease.id, frozenset(disease.systems))
+        return verdict is not False
+    selects = compile_condition(parsed.applies_to)
+    candidates = candidates_for(kb, disease.id)[rule.category]
+    return any(selects(c.attributes) for c in candidates) and (
+        _disease_verdict(parsed.when, disease.id, frozenset(disease.systems)) is not False
+    )
+
+
+def _never_fires(kb: KnowledgeBase, parsed: ParsedRule) -> list[Finding]:
+    if any(can_fire_for(kb, parsed, d) for d in kb.diseases.values()):
+        return []
+    return [
+        Finding(
+            parsed.rule.id,
+            "never-fires",
+            "no disease in the catalog has a candidate it selects for which its condition can hold",
+        )
+    ]
+
+
+def _disease_verdict(node: conditions.Node, disease: str, systems: frozenset[str]) -> bool | None:
+    """The condition's value knowing only the disease: True, False, or None (depends on the
+    profile)."""
+    if isinstance(node, conditions.All):
+        verdicts = [_disease_verdict(c, disease, systems) for c in node.children]
+        return False if False in verdicts else None if None in verdicts else True
+    if isinstance(node, conditions.AnyOf):
+        verdicts = [_disease_verdict(c, disease, systems) for c in node.children]
+        return True if True in verdicts else None if None in verdicts else False
+    if isinstance(node, conditions.Not):
+        inner = _disease_verdict(node.child, disease, systems)
+        return None if inner is None else not inner
+    if node.field.startswith("disease."):
+        return compile_condition(node)({"disease.id": disease, "disease.systems": systems})
+    return None
+
+
+def _duplicates(kb: KnowledgeBase) -> list[Finding]:
+    """Rules that say the same thing about the same candidates under the same condition, on
+    the same evidence (citations): twice with one sign is a duplicate, with opposite signs a
+    contradiction unless conflicts_with declares it. Different Table 4 items of one tissue are
+    different evidence, so they are neither."""
+    groups: dict[tuple[object, ...], list[ParsedRule]] = defaultdict(list)
+    for parsed in kb.rules.values():
+        rule = parsed.rule
+        effect = "exclude" if rule.exclude else "evidence" if rule.evidence else "points"
+        key = (
+            rule.category,
+            parsed.applies_to,
+            parsed.when,
+            effect,
+            rule.evidence,
+            frozenset(rule.citations),
+        )
+        groups[key].append(parsed)
+    findings = []
+    for same in groups.values():
+        for first, second in combinations(same, 2):
+            a, b = first.rule, second.rule
+            if b.id in a.conflicts_with or a.id in b.conflicts_with:
+                continue
+            opposite = (
+                a.points is not None and b.points is not None and ((a.points > 0) != (b.points > 0))
+            )
+            if opposite:
+                findings.append(
+                    Finding(
+                        a.id,
+                        "contradiction",
+                        f"same selector and condition as "
+                        f"{b.id} with the opposite sign, and no conflicts_with "
+                        "declared",
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        a.id,
+                        "duplicate",
+                        f"same selector, condition, effect kind and citations as {b.id}",
+                    )
+                )
+    return findings
+
+
+def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
+    rule = parsed.rule
+    cited_refs = {c.ref for c in rule.citations}
+    cited_ncts = {c.nct for c in rule.citations}
+    text = f"{rule.summary} {rule.rationale}"
+    missing = sorted({int(n) for n in REF_MENTION.findall(text)} - cited_refs)
+    missing_ncts = sorted(set(NCT_MENTION.findall(text)) - cited_ncts)
+    if not missing and not missing_ncts:
+        return []
+    shown = [f"[{n}]" for n in missing] + missing_ncts
+    return [
+        Finding(
+            rule.id,
+            "uncited-mention",
+            f"the rationale mentions {', '.join(shown)} but the rule does not cite it",
+        )
+    ]
