@@ -510,8 +510,14 @@ def _apply_overrides(
         claims[rule.overrides] = (rule, file)
     if not claims:
         return typed
-    kept = [(r, f) for r, f in rules if r.id not in claims or claims[r.id][0] is r]
-    replaced = {r.id for r, _ in rules} - {r.id for r, _ in kept}
+    kept: list[tuple[Rule, str]] = []
+    replaced: set[str] = set()
+    for rule, file in rules:
+        claim = claims.get(rule.id)
+        if claim is not None and claim[0] is not rule:
+            replaced.add(rule.id)
+            continue
+        kept.append((rule, file))
     problems += [
         f"{file}: [[rule]] id {rule.id!r}: overrides unknown rule {target!r}"
         for target, (rule, file) in claims.items()

@@ -1,0 +1,177 @@
+"""explain (why, why not, why not first), what-if, sensitivity and regimens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from mscadvisor.engine import recommend
+from mscadvisor.errors import InputError
+from mscadvisor.explanation import explain
+from mscadvisor.knowledge import load_knowledge_base
+from mscadvisor.profile import build_profile
+from mscadvisor.whatif import apply_changes, movements, sensitivity
+from tests.conftest import CliResult
+from tests.strategies import raw_profiles
+
+KB = load_knowledge_base()
+
+
+def result_for(**raw: Any) -> Any:
+    return recommend(KB, build_profile(raw, KB, "test"))
+
+
+def test_explain_sums_and_says_why_not() -> None:
+    e = explain(KB, result_for(disease="OP", modality="cells"), "UC-cells")
+    assert e.candidate is not None
+    assert e.candidate.score == e.candidate.base + sum(c.points for c in e.candidate.contributions)
+    why_not = {n.rule: n.failed for n in e.not_fired}
+    assert why_not["T4-UC-A4-ALLOGENEIC-CHOSEN"] == ("profile.donor = allogeneic",)
+    assert why_not["T4-UC-A3-LARGE-DOSE"] == ("profile.needs contains large-cell-dose",)
+    assert "EXCL-PERINATAL-AUTOLOGOUS" in why_not
+    assert e.top is not None and e.top.id == "BM-cells"
+    assert sum(g.difference for g in e.gap) == e.top.score - e.candidate.score
+    assert {g.rule for g in e.gap} >= {"PAT-SKELETAL-BM", "H2H-41-OTHERS-BELOW-DENTAL-PULP-OP"}
+
+
+def test_explain_unknown_age_is_named() -> None:
+    e = explain(KB, result_for(disease="OP", donor="autologous"), "BM-cells")
+    (failed,) = [n.failed for n in e.not_fired if n.rule == "T4-BM-D1-DONOR-AGE"]
+    assert failed == ("profile.age >= 60 (unknown: profile.age is not given)",)
+
+
+def test_explain_evidence_rule_without_records() -> None:
+    e = explain(KB, result_for(disease="SKIN"), "BM-cells")
+    (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-PRECLINICAL-IN-VIVO"]
+    assert failed == ("no record in Tables 1-3 matches on disease, tissue, modality",)
+
+
+def test_explain_tie_break() -> None:
+    e = explain(KB, result_for(disease="AD", modality="exosomes", age=71), "UC-exosomes")
+    assert e.top is not None and e.top.id == "AD-exosomes"
+    assert e.tie_break is not None and "certainty" in e.tie_break
+    assert e.to_dict()["versus_top"]["gap"] == 0
+
+
+def test_explain_excluded_candidate() -> None:
+    e = explain(KB, result_for(disease="POF", donor="autologous"), "UC-cells")
+    assert e.candidate is None
+    assert [x.rule for x in e.exclusions] == ["EXCL-PERINATAL-AUTOLOGOUS"]
+    assert e.to_dict()["versus_top"] is None
+
+
+def test_explain_unknown_candidate() -> None:
+    with pytest.raises(InputError, match="did you mean 'BM-cells'"):
+        explain(KB, result_for(disease="POF"), "BM-cell")
+
+
+@settings(max_examples=40, deadline=None)
+@given(raw_profiles(KB))
+def test_explanation_gap_always_adds_up(raw: dict[str, Any]) -> None:
+    result = result_for(**raw)
+    for ranked in result.ranked.values():
+        for candidate in ranked[1:3]:
+            e = explain(KB, result, candidate.id)
+            assert e.top is not None and e.candidate is not None
+            assert sum(g.difference for g in e.gap) == e.top.score - e.candidate.score
+
+
+def test_what_if_changes_and_movements() -> None:
+    baseline = build_profile({"disease": "AD"}, KB, "test")
+    changed = apply_changes(KB, baseline, ["modality=exosomes", "age=71", "needs=durable-effect"])
+    assert (changed.modality, changed.age, changed.needs) == ("exosomes", 71, ("durable-effect",))
+    moved = movements(recommend(KB, baseline), recommend(KB, changed))
+    gone = {m.id for m in moved if m.changed_rank is None}
+    assert "BM-cells" in gone  # cells are no longer candidates
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ("colour=blue", "expected FIELD=VALUE"),
+        ("agee=3", "did you mean 'age'"),
+        ("age=old", "whole number"),
+        ("avoid-invasive-harvest=maybe", "true or false"),
+        ("donor=self", "unknown donor"),
+    ],
+)
+def test_bad_what_if(change: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment):
+        apply_changes(KB, build_profile({"disease": "AD"}, KB, "test"), [change])
+
+
+def test_sensitivity_reports_real_flips() -> None:
+    profile = build_profile({"disease": "OP", "modality": "cells"}, KB, "test")
+    changes = sensitivity(KB, profile)
+    flips = {(c.field, str(c.value), c.category): c.after for c in changes}
+    assert flips[("modality", "exosomes", "source")] == "AD-exosomes"
+    assert flips[("avoid_invasive_harvest", "True", "source")] == "DP-cells"
+    for c in changes:  # every reported flip is real
+        field = c.field
+        value: Any = c.value
+        if field in ("comorbidities", "needs"):
+            current = set(getattr(profile, field))
+            name = str(value)[1:]
+            value = tuple(sorted(current - {name} if str(value)[0] == "-" else current | {name}))
+        varied = recommend(KB, replace(profile, **{field: value}))
+        assert varied.ranked[c.category][0].id == c.after
+
+
+def test_sensitivity_crosses_the_age_threshold() -> None:
+    profile = build_profile({"disease": "OP", "donor": "autologous", "age": 55}, KB, "test")
+    ages = {c.value: c.after for c in sensitivity(KB, profile) if c.field == "age"}
+    assert ages == {60: "AD-exosomes"}  # own bone marrow loses ground from 60 (Table 4, BM-D1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(raw_profiles(KB))
+def test_regimens_are_paired_by_evidence_and_add_up(raw: dict[str, Any]) -> None:
+    result = result_for(**raw)
+    ranked = {c.id: c for cs in result.ranked.values() for c in cs}
+    for r in result.regimens:
+        assert r.paired_by
+        assert r.score == sum(p.score for p in r.parts) + sum(c.points for c in r.pairing)
+        assert all(p.id in ranked for p in r.parts)
+        records = [s for s in KB.studies if s.setting == "in-vivo"] + list(KB.trials.values())
+        assert any(
+            x.disease == result.disease
+            and f"{x.tissue}-{x.modality}" == r.source.id
+            and x.route == r.route.id
+            for x in records
+        )
+    assert [r.rank for r in result.regimens] == list(range(1, len(result.regimens) + 1))
+
+
+def test_exosome_only_route_is_never_paired_with_cells() -> None:
+    result = result_for(disease="AD", modality="cells")
+    assert all(r.route.id != "IN" for r in result.regimens)
+    assert any(r.route.id == "IN" for r in result_for(disease="AD").regimens)
+
+
+def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
+    doc = cli(
+        "explain",
+        "-d",
+        "OP",
+        "--modality",
+        "cells",
+        "-c",
+        "UC-cells",
+        "--sensitivity",
+        "-f",
+        "json",
+    ).json()
+    assert doc["candidate"]["id"] == "UC-cells" and doc["versus_top"]["top"] == "BM-cells"
+    assert any(s["field"] == "modality" for s in doc["sensitivity"])
+    table = cli("explain", "-d", "OP", "-c", "DP-cells")
+    assert table.code == 0 and "why not" in table.out.lower() and "Why not first" in table.out
+    what_if = cli("recommend", "-d", "AD", "--what-if", "modality=exosomes", "-f", "json").json()
+    assert set(what_if) == {"baseline", "what_if", "changes"}
+    assert what_if["what_if"]["query"]["profile"]["modality"] == "exosomes"
+    assert cli("recommend", "-d", "AD", "--what-if", "modality=exosomes").code == 0
+    bad = cli("explain", "-d", "OP", "-c", "XX-cells")
+    assert bad.code == 2 and "unknown candidate 'XX-cells'" in bad.err

@@ -1,0 +1,256 @@
+"""Rule packs on top of the shipped rules, overrides, weights; exports and generated docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mscadvisor import docs_gen
+from mscadvisor.cli import _complete
+from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.knowledge import load_knowledge_base
+from tests.conftest import CliResult
+
+Cli = Callable[..., CliResult]
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+PACK = """
+[[study]]
+id = "LAB-1"
+table = 1
+ref = 41
+disease = "OP"
+tissue = "DP"
+species = "human"
+modality = "cells"
+setting = "in-vivo"
+route = "IV"
+effect = "Our lab's replication of DP-MSCs in ovariectomised rats."
+
+[[rule]]
+id = "LAB-DP-REPLICATED"
+group = "lab"
+category = "source"
+summary = "Our lab replicated dental pulp MSCs for osteoporosis"
+rationale = "An in-house replication of [41] adds confidence in dental pulp cells."
+applies_to = { all = [{ field = "candidate.tissue", op = "eq", value = "DP" },
+                      { field = "candidate.modality", op = "eq", value = "cells" }] }
+when = { field = "disease.id", op = "eq", value = "OP" }
+points = 4
+level = "preclinical-in-vivo"
+citations = [{ ref = 41 }]
+
+[[case]]
+id = "LAB-CASE"
+summary = "With our replication, dental pulp leads for osteoporosis"
+profile = { disease = "OP", modality = "cells" }
+expect = [{ top = "DP-cells", category = "source" },
+          { fires = "LAB-DP-REPLICATED", candidate = "DP-cells" }]
+"""
+
+
+def make_pack(folder: Path, text: str, name: str = "pack.toml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_user_pack_changes_a_score_that_explain_attributes(tmp_path: Path, cli: Cli) -> None:
+    pack = str(make_pack(tmp_path / "lab", PACK))
+    base = cli("recommend", "-d", "OP", "--modality", "cells", "-f", "json").json()
+    packed = cli(
+        "--rules", pack, "recommend", "-d", "OP", "--modality", "cells", "-f", "json"
+    ).json()
+    score = {s["id"]: s["score"] for s in base["sources"]}
+    new = {s["id"]: s["score"] for s in packed["sources"]}
+    assert new["DP-cells"] == score["DP-cells"] + 4 + 1  # the rule, and one more in vivo study
+    assert packed["sources"][0]["id"] == "DP-cells"
+    (record,) = packed["knowledge_base"]["packs"]
+    assert record["path"] == pack and len(record["sha256"]) == 64
+    assert packed["knowledge_base"]["sha256"] != base["knowledge_base"]["sha256"]
+    explained = cli(
+        "--rules",
+        pack,
+        "explain",
+        "-d",
+        "OP",
+        "--modality",
+        "cells",
+        "-c",
+        "DP-cells",
+        "-f",
+        "json",
+    ).json()
+    contributions = {c["rule"]: c for c in explained["candidate"]["contributions"]}
+    assert contributions["LAB-DP-REPLICATED"]["points"] == 4
+    assert "[41] Li C, 2024" in [
+        c["label"] for c in contributions["EV-SRC-PRECLINICAL-IN-VIVO"]["citations"]
+    ]
+    tested = cli("--rules", pack, "rules", "test")
+    assert "PASS  LAB-CASE" in tested.out
+
+
+def test_pack_from_environment(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MSCADVISOR_RULES", str(make_pack(tmp_path / "lab", PACK)))
+    doc = cli("recommend", "-d", "OP", "--modality", "cells", "-f", "json").json()
+    assert doc["sources"][0]["id"] == "DP-cells"
+
+
+SHADOW = """
+[[rule]]
+id = "T4-BM-D1-DONOR-AGE"
+group = "lab"
+category = "source"
+summary = "Own bone marrow from 50"
+rationale = "A lab that sees decline earlier."
+applies_to = { field = "candidate.tissue", op = "eq", value = "BM" }
+when = { all = [{ field = "profile.donor", op = "eq", value = "autologous" },
+                { field = "profile.age", op = "ge", value = 50 }] }
+points = -3
+level = "expert-synthesis"
+citations = [{ table = 4, item = "BM-D1" }]
+"""
+
+
+def test_clash_without_override_names_both_files(tmp_path: Path) -> None:
+    pack = make_pack(tmp_path / "lab", SHADOW)
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base([pack])
+    message = str(info.value)
+    assert f"{pack / 'pack.toml'}: [[rule]] id 'T4-BM-D1-DONOR-AGE': duplicate id" in message
+    assert "table4.toml" in message
+
+
+def test_declared_override_replaces_the_rule(tmp_path: Path, cli: Cli) -> None:
+    pack = make_pack(
+        tmp_path / "lab",
+        SHADOW.replace('group = "lab"', 'group = "lab"\noverrides = "T4-BM-D1-DONOR-AGE"'),
+    )
+    kb = load_knowledge_base([pack])
+    assert kb.rules["T4-BM-D1-DONOR-AGE"].rule.summary == "Own bone marrow from 50"
+    doc = cli(
+        "--rules",
+        str(pack),
+        "explain",
+        "-d",
+        "OP",
+        "--donor",
+        "autologous",
+        "--age",
+        "55",
+        "-c",
+        "BM-cells",
+        "-f",
+        "json",
+    ).json()
+    assert "T4-BM-D1-DONOR-AGE" in {c["rule"] for c in doc["candidate"]["contributions"]}
+
+
+def test_override_of_unknown_rule_and_double_override(tmp_path: Path, cli: Cli) -> None:
+    ghost = make_pack(
+        tmp_path / "ghost",
+        SHADOW.replace('id = "T4-BM-D1-DONOR-AGE"', 'id = "LAB-X"\noverrides = "NO-SUCH-RULE"'),
+    )
+    result = cli("--rules", str(ghost), "recommend", "-d", "OP")
+    assert result.code == 3 and "overrides unknown rule 'NO-SUCH-RULE'" in result.err
+    one = make_pack(
+        tmp_path / "one",
+        SHADOW.replace(
+            'id = "T4-BM-D1-DONOR-AGE"', 'id = "LAB-A"\noverrides = "T4-BM-D1-DONOR-AGE"'
+        ),
+    )
+    two = make_pack(
+        tmp_path / "two",
+        SHADOW.replace(
+            'id = "T4-BM-D1-DONOR-AGE"', 'id = "LAB-B"\noverrides = "T4-BM-D1-DONOR-AGE"'
+        ),
+    )
+    result = cli("--rules", str(one), "--rules", str(two), "diseases")
+    assert result.code == 3 and "already overrides" in result.err
+
+
+@pytest.mark.parametrize(
+    ("pack_text", "fragment"),
+    [
+        ("[[rulez]]\nid = 'x'\n", "unknown top-level key 'rulez'"),
+        ("[[rule]]\nid = 1\n", "field id"),
+        ("not toml at all", "not valid TOML"),
+    ],
+)
+def test_broken_packs_exit_3(tmp_path: Path, cli: Cli, pack_text: str, fragment: str) -> None:
+    pack = make_pack(tmp_path / "bad", pack_text)
+    result = cli("--rules", str(pack), "recommend", "-d", "POF")
+    assert result.code == 3 and fragment in result.err and result.out == ""
+
+
+def test_missing_pack_folder(tmp_path: Path, cli: Cli) -> None:
+    result = cli("--rules", str(tmp_path / "none"), "recommend", "-d", "POF")
+    assert result.code == 3 and "rules folder does not exist" in result.err
+
+
+def test_weights_scale_points_and_are_recorded(tmp_path: Path, cli: Cli) -> None:
+    weights = tmp_path / "weights.toml"
+    weights.write_text('[groups]\ntable4 = 0\n[rules]\n"PAT-SKELETAL-BM" = 2\n', "utf-8")
+    doc = cli("--weights", str(weights), "recommend", "-d", "OP", "-f", "json").json()
+    assert doc["knowledge_base"]["weights"] == {"group:table4": 0.0, "rule:PAT-SKELETAL-BM": 2.0}
+    bm = next(s for s in doc["sources"] if s["id"] == "BM-cells")
+    points = {c["rule"]: c["points"] for c in bm["contributions"]}
+    assert points["PAT-SKELETAL-BM"] == 6
+    assert all(v == 0 for k, v in points.items() if k.startswith("T4-"))
+    assert bm["score"] == sum(points.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[rules]\n"NO-RULE" = 2\n', "'NO-RULE' does not exist"),
+        ("[groups]\ntable4 = -1\n", "expected a number >= 0"),
+        ("[other]\n", "unknown table"),
+        ("[rules\n", "invalid TOML"),
+    ],
+)
+def test_bad_weights(tmp_path: Path, cli: Cli, text: str, fragment: str) -> None:
+    weights = tmp_path / "weights.toml"
+    weights.write_text(text, "utf-8")
+    result = cli("--weights", str(weights), "recommend", "-d", "OP")
+    assert result.code == 2 and fragment in result.err
+
+
+@pytest.mark.parametrize("suffix", [".html", ".svg"])
+def test_export(tmp_path: Path, cli: Cli, suffix: str) -> None:
+    target = tmp_path / f"rationale{suffix}"
+    result = cli("recommend", "-d", "POF", "--export", str(target), "-f", "json")
+    assert result.code == 0 and result.json()["query"]["disease"] == "POF"
+    text = target.read_text("utf-8")
+    assert "Premature" in text and "medical" in text
+    assert ("<svg" in text) == (suffix == ".svg")
+
+
+def test_export_failures_leave_nothing(tmp_path: Path, cli: Cli) -> None:
+    assert cli("recommend", "-d", "POF", "--export", str(tmp_path / "x.pdf")).code == 2
+    result = cli("recommend", "-d", "POF", "--export", str(tmp_path / "no" / "x.html"))
+    assert result.code == 1 and "cannot write" in result.err
+    existing = tmp_path / "old.html"
+    existing.write_text("old", "utf-8")
+    assert cli("recommend", "-d", "POF", "--export", str(existing)).code == 0
+    assert existing.read_text("utf-8") != "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["old.html"]
+
+
+def test_generated_docs_are_current() -> None:
+    kb = load_knowledge_base(use_cache=False)
+    assert (DOCS / "rules.md").read_text("utf-8") == docs_gen.rules_markdown(kb), (
+        "docs/rules.md is stale: run python -m mscadvisor.docs_gen"
+    )
+    assert (DOCS / "cli.md").read_text("utf-8") == docs_gen.cli_markdown(), (
+        "docs/cli.md is stale: run python -m mscadvisor.docs_gen"
+    )
+
+
+def test_completion_offers_ids() -> None:
+    assert _complete("disease")("PO") == ["POF", "poi"]
+    assert "alzheimers" in _complete("disease")("alz")
+    assert _complete("candidate")("AD-") == ["AD-cells", "AD-exosomes"]
+    assert _complete("rule")("T4-BM-D1") == ["T4-BM-D1-DONOR-AGE"]

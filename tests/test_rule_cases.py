@@ -1,0 +1,122 @@
+"""The rule test cases beside the rules, collected by pytest; coverage and lint of the shipped
+rules; and the same commands on rule packs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mscadvisor.knowledge import load_knowledge_base
+from mscadvisor.rule_lint import lint
+from mscadvisor.rule_tests import run_case, run_cases, uncovered
+from tests.conftest import CliResult
+
+SHIPPED = load_knowledge_base()
+
+
+@pytest.mark.parametrize("case_id", sorted(SHIPPED.cases))
+def test_shipped_rule_case(case_id: str) -> None:
+    result = run_case(SHIPPED, SHIPPED.cases[case_id])
+    assert result.passed, "\n".join(result.failures)
+
+
+def test_every_shipped_rule_is_fired_by_a_case() -> None:
+    assert uncovered(SHIPPED, run_cases(SHIPPED)) == []
+
+
+def test_shipped_rules_lint_clean() -> None:
+    assert lint(SHIPPED) == []
+
+
+def write_pack(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+BAD_PACK = """
+[[rule]]
+id = "PACK-NEVER"
+group = "pack"
+category = "route"
+summary = "Intranasal delivery for osteoporosis"
+rationale = "No catalog route IN exists for OP, so this can never fire."
+applies_to = { field = "candidate.id", op = "eq", value = "IN" }
+when = { field = "disease.id", op = "eq", value = "OP" }
+points = 1
+level = "expert-synthesis"
+citations = [{ section = "msc-op" }]
+
+[[rule]]
+id = "PACK-TWIN"
+group = "pack"
+category = "source"
+summary = "Bone marrow collection hurts (again)"
+rationale = "The same Table 4 item counted a second time."
+applies_to = { field = "candidate.tissue", op = "eq", value = "BM" }
+points = -1
+level = "expert-synthesis"
+citations = [{ table = 4, item = "BM-D2" }]
+
+[[rule]]
+id = "PACK-UNCITED"
+group = "pack"
+category = "source"
+summary = "Dental pulp for osteoporosis"
+rationale = "Per [41] dental pulp is best; this rule forgets to cite it."
+applies_to = { field = "candidate.tissue", op = "eq", value = "DP" }
+when = { field = "disease.id", op = "eq", value = "OP" }
+points = 1
+level = "expert-synthesis"
+citations = [{ section = "msc-op" }]
+
+[[case]]
+id = "PACK-CASE-WRONG"
+summary = "An expectation that does not hold"
+profile = { disease = "OP", modality = "cells" }
+expect = [{ top = "AD-cells", category = "source" }]
+"""
+
+
+def test_lint_finds_the_faults_of_a_pack(tmp_path: Path) -> None:
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", BAD_PACK)])
+    found = {(f.rule, f.code) for f in lint(kb)}
+    assert ("PACK-NEVER", "never-fires") in found
+    assert ("PACK-UNCITED", "uncited-mention") in found
+    assert ("PACK-TWIN", "duplicate") in found or ("T4-BM-D2-INVASIVE", "duplicate") in found
+
+
+def test_rules_commands_on_a_pack(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    pack = str(write_pack(tmp_path / "pack", BAD_PACK))
+    tested = cli("rules", "test", pack)
+    assert tested.code == 1
+    assert "FAIL  PACK-CASE-WRONG" in tested.out and "expected top source AD-cells" in tested.out
+    # the pack's extra point for dental pulp also breaks a shipped case, which is reported
+    assert "FAIL  CASE-OP-CELLS" in tested.out
+    assert "13 passed, 2 failed" in tested.out
+    coverage = cli("rules", "coverage", pack)
+    assert coverage.code == 1 and "not covered: PACK-NEVER" in coverage.out
+    linted = cli("rules", "lint", pack)
+    assert linted.code == 1 and "PACK-NEVER: never-fires" in linted.out
+
+
+def test_rules_commands_on_the_shipped_rules(cli: Callable[..., CliResult]) -> None:
+    assert cli("rules", "test").out.rstrip().endswith("14 passed, 0 failed")
+    assert cli("rules", "coverage").out.startswith(f"{len(SHIPPED.rules)} of")
+    assert cli("rules", "lint").out.strip() == "0 finding(s)"
+
+
+def test_rules_list_and_show(cli: Callable[..., CliResult]) -> None:
+    listed = cli("rules", "list", "--kind", "table4", "--disease", "OP", "-f", "json").json()
+    ids = {r["id"] for r in listed}
+    assert "T4-BM-A2-OSTEOGENIC" in ids and "T4-DP-A3-NEUROGENIC" not in ids
+    assert all(r["group"] == "table4" for r in listed)
+    (shown,) = cli("rules", "show", "H2H-41-DENTAL-PULP-BEST-OP", "-f", "json").json()
+    assert shown["when_text"] == "disease.id = OP"
+    assert shown["effect"] == "+3"
+    (ref,) = [c for c in shown["citations"] if c.get("ref") == 41]
+    assert ref["doi_url"] == "https://doi.org/10.3389/fphar.2024.1349199"
+    assert cli("rules", "show", "T4-BM-D1-DONOR-AGEE").code == 2
+    assert cli("rules", "list", "--kind", "tabel4").code == 2
