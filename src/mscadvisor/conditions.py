@@ -207,11 +207,17 @@ def compared_values(node: Node) -> Iterator[tuple[str, str]]:
 
 def compile_condition(node: Node) -> Predicate:
     """A fast predicate over a context dict that maps field names to values."""
-    if isinstance(node, All):
+    if isinstance(node, All | AnyOf):
         parts = tuple(compile_condition(c) for c in node.children)
-        return lambda ctx: all(p(ctx) for p in parts)
-    if isinstance(node, AnyOf):
-        parts = tuple(compile_condition(c) for c in node.children)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) == 2:  # the common case, unrolled: rules are evaluated per profile
+            first, second = parts
+            if isinstance(node, All):
+                return lambda ctx: first(ctx) and second(ctx)
+            return lambda ctx: first(ctx) or second(ctx)
+        if isinstance(node, All):
+            return lambda ctx: all(p(ctx) for p in parts)
         return lambda ctx: any(p(ctx) for p in parts)
     if isinstance(node, Not):
         inner = compile_condition(node.child)
@@ -283,3 +289,20 @@ def failures(node: Node, ctx: Context) -> list[str]:
     if isinstance(node, Compare) and node.op != "is_set" and ctx.get(node.field) is None:
         return [f"{describe(node)} (unknown: {node.field} is not given)"]
     return [describe(node)]
+
+
+def partial_verdict(node: Node, known: Context) -> bool | None:
+    """The condition's value when only the fields in ``known`` are known: True or False when
+    they settle it, None when it depends on the others (three-valued logic)."""
+    if isinstance(node, All):
+        verdicts = [partial_verdict(c, known) for c in node.children]
+        return False if False in verdicts else None if None in verdicts else True
+    if isinstance(node, AnyOf):
+        verdicts = [partial_verdict(c, known) for c in node.children]
+        return True if True in verdicts else None if None in verdicts else False
+    if isinstance(node, Not):
+        inner = partial_verdict(node.child, known)
+        return None if inner is None else not inner
+    if node.field not in known:
+        return None
+    return compile_condition(node)(known)

@@ -14,7 +14,7 @@ from typing import Any
 
 from mscadvisor import __version__, certainty, citations, regimens
 from mscadvisor.candidates import Candidate, candidates_for
-from mscadvisor.conditions import Predicate, compile_condition
+from mscadvisor.conditions import Predicate, compile_condition, partial_verdict
 from mscadvisor.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.profile import Profile, profile_notices
 from mscadvisor.records import CATEGORIES, Citation, Study, Trial
@@ -32,16 +32,32 @@ BASE_SCORE = 0
 @dataclass(frozen=True, slots=True)
 class _IndexedRule:
     parsed: ParsedRule
-    when: Predicate
+    when: Predicate | None  # None: the disease alone makes the condition hold
     applicable: frozenset[str]  # ids of the candidates its applies_to selects
     records: tuple[Study | Trial, ...]  # evidence rules: this disease's records passing filters
 
 
+# A category's outcome depends only on which of its rules fired and on the profile's modality
+# and etiology (which select evidence records), so it is computed once per such key.
+CategoryKey = tuple[str, tuple[str, ...], str, str | None]
+CategoryOutcome = tuple[tuple["ScoredCandidate", ...], tuple[Exclusion, ...]]
+
+
 @dataclass(frozen=True)
 class _DiseaseIndex:
+    """Per disease: its candidates and the rules that can fire for it (a rule whose condition
+    the disease alone makes false is left out)."""
+
     candidates: dict[str, tuple[Candidate, ...]]
     rules: dict[str, tuple[_IndexedRule, ...]]
+    caveats: tuple[Notice, ...]  # the disease's own warnings
+    # Per category, the rules whose condition depends on the profile: (rule id, predicate).
+    dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
     evidence_memo: dict[tuple[str, str, str, str | None], Contribution | None] = field(
+        default_factory=dict
+    )
+    outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
+    regimen_memo: dict[tuple[object, ...], tuple[regimens.Regimen, ...]] = field(
         default_factory=dict
     )
 
@@ -50,8 +66,13 @@ class _DiseaseIndex:
 def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
     candidates = candidates_for(kb, disease_id)
     rules: dict[str, list[_IndexedRule]] = {c: [] for c in (*CATEGORIES, "regimen")}
+    disease = kb.diseases[disease_id]
+    known = {"disease.id": disease.id, "disease.systems": frozenset(disease.systems)}
     for parsed in kb.rules.values():
         rule = parsed.rule
+        verdict = partial_verdict(parsed.when, known)
+        if verdict is False:
+            continue
         selects = compile_condition(parsed.applies_to)
         applicable = frozenset(
             c.id for c in candidates.get(rule.category, ()) if selects(c.attributes)
@@ -77,10 +98,21 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
                     or getattr(r, "reports_fertility", False) == query.reports_fertility
                 )
             )
-        rules[rule.category].append(
-            _IndexedRule(parsed, compile_condition(parsed.when), applicable, records)
+        when = None if verdict else compile_condition(parsed.when)
+        rules[rule.category].append(_IndexedRule(parsed, when, applicable, records))
+    caveats = tuple(
+        Notice(
+            f"{disease.id.lower()}-{caveat.code}",
+            caveat.message,
+            tuple(citations.view(kb, c) for c in caveat.citations),
         )
-    return _DiseaseIndex(candidates, {c: tuple(rs) for c, rs in rules.items()})
+        for caveat in disease.caveats
+    )
+    dynamic = {
+        c: tuple((r.parsed.rule.id, r.when) for r in rs if r.when is not None)
+        for c, rs in rules.items()
+    }
+    return _DiseaseIndex(candidates, {c: tuple(rs) for c, rs in rules.items()}, caveats, dynamic)
 
 
 def applicable_rules(
@@ -113,37 +145,27 @@ def recommend(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Re
     propose the best ``regimen_count`` complete regimens."""
     index = _disease_index(kb, profile.disease)
     context = profile_context(profile, kb)
-    fired = {
-        category: [r for r in index.rules[category] if r.when(context)] for category in CATEGORIES
-    }
     ranked: dict[str, tuple[ScoredCandidate, ...]] = {}
     excluded: list[Exclusion] = []
+    keys = []
     for category in CATEGORIES:
-        pool = [
-            c
-            for c in index.candidates[category]
-            if c.modality is None or profile.modality in ("any", c.modality)
-        ]
-        scored = []
-        for candidate in pool:
-            contributions, exclusions = _evaluate(kb, index, fired[category], candidate, profile)
-            if exclusions:
-                excluded += exclusions
-                continue
-            scored.append(_score(candidate, contributions, kb))
-        ranked[category] = _rank(scored)
-    pairing_rules = [(r.parsed, r.records) for r in index.rules["regimen"] if r.when(context)]
-    proposed = regimens.propose(kb, profile.disease, ranked, pairing_rules, regimen_count)
-    disease = kb.diseases[profile.disease]
-    warnings = [
-        Notice(
-            f"{disease.id.lower()}-{caveat.code}",
-            caveat.message,
-            tuple(citations.view(kb, c) for c in caveat.citations),
+        key = (category, _fired_ids(index, category, context), profile.modality,
+               profile.etiology)
+        if key not in index.outcome_memo:
+            fired = _fired(index, category, key[1])
+            index.outcome_memo[key] = _score_category(kb, index, category, fired, profile)
+        ranked[category], exclusions = index.outcome_memo[key]
+        excluded += exclusions
+        keys.append(key)
+    pairing_ids = _fired_ids(index, "regimen", context)
+    regimen_key = (*keys, pairing_ids, regimen_count)
+    if regimen_key not in index.regimen_memo:
+        pairing = [(r.parsed, r.records) for r in _fired(index, "regimen", pairing_ids)]
+        index.regimen_memo[regimen_key] = regimens.propose(
+            kb, profile.disease, ranked, pairing, regimen_count
         )
-        for caveat in disease.caveats
-    ]
-    warnings += profile_notices(profile, kb)
+    proposed = index.regimen_memo[regimen_key]
+    disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
         knowledge_base_version=kb.info.version,
@@ -155,9 +177,43 @@ def recommend(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Re
         profile=profile,
         ranked=ranked,
         excluded=tuple(excluded),
-        warnings=tuple(warnings),
+        warnings=index.caveats + profile_notices(profile, kb),
         regimens=proposed,
     )
+
+
+def _fired_ids(index: _DiseaseIndex, category: str, context: dict[str, Any]) -> tuple[str, ...]:
+    """Ids of the category's profile-dependent rules whose condition holds."""
+    return tuple([rule_id for rule_id, holds in index.dynamic[category] if holds(context)])
+
+
+def _fired(index: _DiseaseIndex, category: str, dynamic_ids: tuple[str, ...]) -> list[_IndexedRule]:
+    """Every rule of the category that fires: the unconditional ones and the given ones."""
+    chosen = set(dynamic_ids)
+    return [r for r in index.rules[category] if r.when is None or r.parsed.rule.id in chosen]
+
+
+def _score_category(
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    category: str,
+    fired: list[_IndexedRule],
+    profile: Profile,
+) -> CategoryOutcome:
+    pool = [
+        c
+        for c in index.candidates[category]
+        if c.modality is None or profile.modality in ("any", c.modality)
+    ]
+    scored = []
+    excluded: list[Exclusion] = []
+    for candidate in pool:
+        contributions, exclusions = _evaluate(kb, index, fired, candidate, profile)
+        if exclusions:
+            excluded += exclusions
+            continue
+        scored.append(_score(candidate, contributions, kb))
+    return _rank(scored), tuple(excluded)
 
 
 def _evaluate(

@@ -62,20 +62,7 @@ def _never_fires(kb: KnowledgeBase, parsed: ParsedRule) -> list[Finding]:
 
 
 def _disease_verdict(node: conditions.Node, disease: str, systems: frozenset[str]) -> bool | None:
-    """The condition's value knowing only the disease: True, False, or None (depends on the
-    profile)."""
-    if isinstance(node, conditions.All):
-        verdicts = [_disease_verdict(c, disease, systems) for c in node.children]
-        return False if False in verdicts else None if None in verdicts else True
-    if isinstance(node, conditions.AnyOf):
-        verdicts = [_disease_verdict(c, disease, systems) for c in node.children]
-        return True if True in verdicts else None if None in verdicts else False
-    if isinstance(node, conditions.Not):
-        inner = _disease_verdict(node.child, disease, systems)
-        return None if inner is None else not inner
-    if node.field.startswith("disease."):
-        return compile_condition(node)({"disease.id": disease, "disease.systems": systems})
-    return None
+    return conditions.partial_verdict(node, {"disease.id": disease, "disease.systems": systems})
 
 
 def _duplicates(kb: KnowledgeBase) -> list[Finding]:
