@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mscadvisor import cache, knowledge
-from mscadvisor.engine import recommend
+from mscadvisor.engine import score
 from mscadvisor.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.output import json_text
 from mscadvisor.profile import build_profile
@@ -26,7 +26,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def answer(kb: KnowledgeBase) -> str:
     profile = build_profile({"disease": "OP", "age": 70, "donor": "autologous"}, kb, "test")
-    return json_text(recommend(kb, profile).to_dict())
+    return json_text(score(kb, profile).to_dict())
 
 
 def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mscadvisor.engine import recommend
+from mscadvisor.engine import score
 from mscadvisor.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
 from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.output import json_text
@@ -26,7 +26,7 @@ KB = load_knowledge_base()
 
 
 def run(kb: KnowledgeBase = KB, **raw: Any) -> Recommendation:
-    return recommend(kb, build_profile(raw, kb, "test"))
+    return score(kb, build_profile(raw, kb, "test"))
 
 
 def ids(result: Recommendation, category: str) -> list[str]:

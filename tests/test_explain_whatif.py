@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from mscadvisor.engine import recommend
+from mscadvisor.engine import score
 from mscadvisor.errors import InputError
 from mscadvisor.explanation import explain
 from mscadvisor.knowledge import load_knowledge_base
@@ -22,7 +22,7 @@ KB = load_knowledge_base()
 
 
 def result_for(**raw: Any) -> Any:
-    return recommend(KB, build_profile(raw, KB, "test"))
+    return score(KB, build_profile(raw, KB, "test"))
 
 
 def test_explain_sums_and_says_why_not() -> None:
@@ -84,7 +84,7 @@ def test_what_if_changes_and_movements() -> None:
     baseline = build_profile({"disease": "AD"}, KB, "test")
     changed = apply_changes(KB, baseline, ["modality=exosomes", "age=71", "needs=durable-effect"])
     assert (changed.modality, changed.age, changed.needs) == ("exosomes", 71, ("durable-effect",))
-    moved = movements(recommend(KB, baseline), recommend(KB, changed))
+    moved = movements(score(KB, baseline), score(KB, changed))
     gone = {m.id for m in moved if m.changed_rank is None}
     assert "BM-cells" in gone  # cells are no longer candidates
 
@@ -117,7 +117,7 @@ def test_sensitivity_reports_real_flips() -> None:
             current = set(getattr(profile, field))
             name = str(value)[1:]
             value = tuple(sorted(current - {name} if str(value)[0] == "-" else current | {name}))
-        varied = recommend(KB, replace(profile, **{field: value}))
+        varied = score(KB, replace(profile, **{field: value}))
         assert varied.ranked[c.category][0].id == c.after
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.loader import SourceFile
-from mscadvisor.records import RECORD_KINDS, from_compact, to_compact
+from mscadvisor.records import from_compact, to_compact
 
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"mscadvisor-kb"
 Typed = dict[str, list[tuple[Any, str]]]
 
@@ -62,7 +62,7 @@ def load(key: str) -> tuple[Typed, str] | None:
         if stored_key != key:
             return None
         typed: Typed = {
-            kind: [(from_compact(RECORD_KINDS[kind], record), file) for record, file in items]
+            kind: [(from_compact(record), file) for record, file in items]
             for kind, items in compact.items()
         }
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mscadvisor import __version__
-from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, InputError, MscAdvisorError
+from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, InputError, MscAdvisorError
 
 if TYPE_CHECKING:
     from mscadvisor.knowledge import KnowledgeBase
@@ -54,6 +56,22 @@ class RecommendFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+
+
+class InputFormat(StrEnum):
+    auto = "auto"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class BatchFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class OnError(StrEnum):
+    skip = "skip"
+    fail = "fail"
 
 
 class SchemaName(StrEnum):
@@ -276,7 +294,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
 ) -> None:
     """Score sources, routes and preconditioning for a disease and profile, with reasons."""
     from mscadvisor import output
-    from mscadvisor.engine import recommend as score
+    from mscadvisor.engine import score
 
     if export is not None and export.suffix.lower() not in (".html", ".svg"):
         raise InputError(f"--export {export}: the file name must end in .html or .svg")
@@ -363,7 +381,7 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     """Explain one candidate: every rule that fired, every rule that did not and why, and the
     gap to the first-ranked candidate, rule by rule."""
     from mscadvisor import output
-    from mscadvisor.engine import recommend as score
+    from mscadvisor.engine import score
     from mscadvisor.explanation import explain
 
     kb = _kb()
@@ -398,6 +416,184 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     print_explanation(console, explanation)
     if sensitivity:
         print_sensitivity(console, changes)
+
+
+@app.command()
+def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A JSONL or CSV file of profiles (the fields of --profile), "
+            "or - for standard input."
+        ),
+    ],
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(help="auto: by file suffix (.csv, else JSONL); standard input is sniffed."),
+    ] = InputFormat.auto,
+    fmt: Annotated[
+        BatchFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl: the recommend document per profile plus "
+            "its input line; csv: the top candidates and scores per profile.",
+        ),
+    ] = BatchFormat.jsonl,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (atomically) instead of stdout."),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Candidates per category: csv columns (default 1), jsonl "
+            "list length (default 0 = all).",
+        ),
+    ] = None,
+    regimens: Annotated[int, typer.Option(min=0, help="Regimens per profile in jsonl.")] = 3,
+    on_error: Annotated[
+        OnError, typer.Option(help="skip: report a bad row and go on; fail: stop at it.")
+    ] = OnError.skip,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes (order is preserved).")] = 1,
+) -> None:
+    """Score a file of profiles, one result per input row, streaming and in input order."""
+    from mscadvisor import batch as batching
+
+    _kb()  # fail early, and once, on a broken knowledge base or weights file
+    stream = _open_batch_input(source)
+    binary_rows = input_format is InputFormat.jsonl or (
+        input_format is InputFormat.auto and not _looks_like_csv(source, stream)
+    )
+    rows = batching.read_jsonl(stream) if binary_rows else batching.read_csv(io_text(stream))
+    width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
+    job = batching.Job(
+        tuple(map(str, _settings.packs)),
+        str(_settings.weights) if _settings.weights else None,
+        fmt.value,
+        width,
+        regimens if fmt is BatchFormat.jsonl else 0,
+    )
+    sink = _BatchSink(output)
+    if fmt is BatchFormat.csv:
+        sink.write(batching.csv_header(max(width, 1)))
+    with _progress() as tick, sink.abandoned_on_error():
+        summary = batching.run(
+            job,
+            rows,
+            sink.write,
+            lambda message: sys.stderr.write(f"mscadvisor: {message}\n"),
+            fail_fast=on_error is OnError.fail,
+            jobs=jobs,
+            tick=tick,
+        )
+    sys.stderr.write(summary.text() + "\n")
+    if summary.stopped is None:
+        sink.commit()
+        return
+    sink.abandon()
+    raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
+
+
+def _open_batch_input(source: str) -> Any:
+    if source == "-":
+        return sys.stdin.buffer
+    path = Path(source)
+    if path.is_dir():
+        raise InputError(f"batch input {path}: is a folder, not a file")
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"batch input {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"batch input {path}: cannot read: {exc.strerror}") from None
+
+
+def _looks_like_csv(source: str, stream: Any) -> bool:
+    if source != "-":
+        return Path(source).suffix.lower() == ".csv"
+    start = stream.peek(64)[:64].lstrip() if hasattr(stream, "peek") else b"{"
+    return not start.startswith(b"{")
+
+
+def io_text(stream: Any) -> Any:
+    import io
+
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+
+
+class _BatchSink:
+    """Batch output: stdout, or a temporary file renamed over --output only on success."""
+
+    def __init__(self, output: Path | None) -> None:
+        self.output = output
+        self.tmp: Path | None = None
+        if output is None:
+            self.handle = sys.stdout
+            return
+        import tempfile
+
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
+        except OSError as exc:
+            raise MscAdvisorError(f"cannot write {output}: {exc.strerror}") from None
+        self.tmp = Path(name)
+        self.handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
+
+    def write(self, text: str) -> None:
+        self.handle.write(text)
+
+    def commit(self) -> None:
+        self.handle.flush()
+        if self.tmp is not None and self.output is not None:
+            self.handle.close()
+            try:
+                os.replace(self.tmp, self.output)
+            except OSError as exc:
+                self.tmp.unlink(missing_ok=True)
+                raise MscAdvisorError(f"cannot write {self.output}: {exc.strerror}") from None
+
+    @contextmanager
+    def abandoned_on_error(self) -> Iterator[None]:
+        """Leave no output file behind if the run fails with an error."""
+        try:
+            yield
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
+        self.handle.flush()
+        if self.tmp is not None:
+            self.handle.close()
+            self.tmp.unlink(missing_ok=True)
+            sys.stderr.write(f"mscadvisor: {self.output} was not written\n")
+
+
+class _progress:
+    """A rich progress counter on stderr when stderr is a terminal; nothing otherwise."""
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            self.progress = None
+            return lambda: None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed} rows"),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self.progress.start()
+        task = self.progress.add_task("batch", total=None)
+        return lambda: self.progress.advance(task) if self.progress else None
+
+    def __exit__(self, *_: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 @app.command()

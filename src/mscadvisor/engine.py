@@ -19,6 +19,7 @@ from mscadvisor.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.profile import Profile, profile_notices
 from mscadvisor.records import CATEGORIES, Citation, Study, Trial
 from mscadvisor.result import (
+    CitationView,
     Contribution,
     Exclusion,
     Notice,
@@ -35,6 +36,7 @@ class _IndexedRule:
     when: Predicate | None  # None: the disease alone makes the condition hold
     applicable: frozenset[str]  # ids of the candidates its applies_to selects
     records: tuple[Study | Trial, ...]  # evidence rules: this disease's records passing filters
+    cites: tuple[CitationView, ...]  # the rule's own citations, resolved once
 
 
 # A category's outcome depends only on which of its rules fired and on the profile's modality
@@ -57,6 +59,9 @@ class _DiseaseIndex:
         default_factory=dict
     )
     outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
+    candidate_memo: dict[CategoryKey, ScoredCandidate | tuple[Exclusion, ...]] = field(
+        default_factory=dict
+    )
     regimen_memo: dict[tuple[object, ...], tuple[regimens.Regimen, ...]] = field(
         default_factory=dict
     )
@@ -99,7 +104,8 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
                 )
             )
         when = None if verdict else compile_condition(parsed.when)
-        rules[rule.category].append(_IndexedRule(parsed, when, applicable, records))
+        cites = tuple(citations.view(kb, c) for c in rule.citations)
+        rules[rule.category].append(_IndexedRule(parsed, when, applicable, records, cites))
     caveats = tuple(
         Notice(
             f"{disease.id.lower()}-{caveat.code}",
@@ -140,7 +146,7 @@ def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-def recommend(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Recommendation:
+def score(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Recommendation:
     """Score every candidate of every category for the profile, with every contribution, and
     propose the best ``regimen_count`` complete regimens."""
     index = _disease_index(kb, profile.disease)
@@ -149,8 +155,7 @@ def recommend(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Re
     excluded: list[Exclusion] = []
     keys = []
     for category in CATEGORIES:
-        key = (category, _fired_ids(index, category, context), profile.modality,
-               profile.etiology)
+        key = (category, _fired_ids(index, category, context), profile.modality, profile.etiology)
         if key not in index.outcome_memo:
             fired = _fired(index, category, key[1])
             index.outcome_memo[key] = _score_category(kb, index, category, fired, profile)
@@ -208,11 +213,23 @@ def _score_category(
     scored = []
     excluded: list[Exclusion] = []
     for candidate in pool:
-        contributions, exclusions = _evaluate(kb, index, fired, candidate, profile)
-        if exclusions:
-            excluded += exclusions
-            continue
-        scored.append(_score(candidate, contributions, kb))
+        # A candidate's outcome depends only on the fired rules that apply to it.
+        mine = [r for r in fired if candidate.id in r.applicable]
+        key = (
+            candidate.id,
+            tuple(r.parsed.rule.id for r in mine),
+            profile.modality,
+            profile.etiology,
+        )
+        outcome = index.candidate_memo.get(key)
+        if outcome is None:
+            contributions, exclusions = _evaluate(kb, index, mine, candidate, profile)
+            outcome = tuple(exclusions) if exclusions else _score(candidate, contributions, kb)
+            index.candidate_memo[key] = outcome
+        if isinstance(outcome, tuple):
+            excluded += outcome
+        else:
+            scored.append(outcome)
     return _rank(scored), tuple(excluded)
 
 
@@ -229,7 +246,7 @@ def _evaluate(
         if candidate.id not in indexed.applicable:
             continue
         rule = indexed.parsed.rule
-        cites = tuple(citations.view(kb, c) for c in rule.citations)
+        cites = indexed.cites
         if rule.exclude:
             exclusions.append(
                 Exclusion(

@@ -6,10 +6,10 @@ value is an array of tables); ``validation.py`` checks the records themselves.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,10 @@ def shipped_rules_dir() -> Path:
     An installed wheel carries it as ``mscadvisor/rules``; a source checkout (editable install)
     keeps it at the repository's top-level ``rules/``.
     """
-    packaged = Path(str(resources.files("mscadvisor"))) / "rules"
+    packaged = Path(__file__).resolve().parent / "rules"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "rules"
+    return packaged.parents[2] / "rules"
 
 
 def rule_files(root: Path) -> list[Path]:
@@ -45,10 +45,13 @@ def rule_files(root: Path) -> list[Path]:
         raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
     if not root.is_dir():
         raise KnowledgeBaseError([f"{root}: not a folder"])
-    try:
-        files = [p for p in root.rglob("*.toml") if p.is_file()]
-    except OSError as exc:
-        raise KnowledgeBaseError([f"{root}: cannot list folder: {exc.strerror}"]) from exc
+    files: list[Path] = []
+
+    def fail(exc: OSError) -> None:
+        raise KnowledgeBaseError([f"{exc.filename}: cannot list folder: {exc.strerror}"])
+
+    for folder, _, names in os.walk(root, onerror=fail):
+        files += [Path(folder, n) for n in names if n.endswith(".toml")]
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 

@@ -8,27 +8,13 @@ Field constraints use ``annotated_types``, which pydantic enforces.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from types import UnionType
-from typing import (
-    Annotated,
-    Any,
-    ClassVar,
-    Literal,
-    TypeVar,
-    Union,
-    cast,
-    get_args,
-    get_origin,
-    get_type_hints,
-)
+from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le, MinLen, Predicate
 
 _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
-T = TypeVar("T")
 
 
 def is_identifier(value: str) -> bool:
@@ -401,43 +387,38 @@ def to_plain(value: Any) -> Any:
 
 
 def to_compact(value: Any) -> Any:
-    """A record as nested tuples of field values in declaration order (for the compiled cache)."""
+    """A record as compact plain data for the compiled cache: a record becomes a list of its
+    class name and field values, a tuple stays a tuple, free-form dicts (rule conditions) are
+    kept as plain data."""
     if dataclasses.is_dataclass(value):
-        return tuple(to_compact(getattr(value, f.name)) for f in dataclasses.fields(value))
+        fields = dataclasses.fields(value)
+        return [type(value).__name__, *(to_compact(getattr(value, f.name)) for f in fields)]
     if isinstance(value, tuple):
         return tuple(to_compact(v) for v in value)
-    return to_plain(value)  # free-form data (rule conditions) keeps its lists and dicts
+    return to_plain(value)
 
 
-def from_compact(cls: type[T], data: Any) -> T:
-    """Rebuild a record from ``to_compact`` output, without validation.
-
-    Only for data this program wrote itself from validated records (the compiled cache).
-    """
-    decode = _decoder(cast(Hashable, cls))
-    assert decode is not None  # a record class always has a decoder
-    return decode(data)  # type: ignore[no-any-return]
-
-
-Decoder = Callable[[Any], Any] | None  # None: the value is used as it is
+def from_compact(data: Any) -> Any:
+    """Rebuild what ``to_compact`` made, without validation: only for data this program wrote
+    itself from validated records (the compiled cache)."""
+    kind = type(data)
+    if kind is list:
+        return _RECORD_CLASSES[data[0]](*[from_compact(v) for v in data[1:]])
+    if kind is tuple:
+        return tuple([from_compact(v) for v in data])
+    return data
 
 
-@cache
-def _decoder(hint: Any) -> Decoder:  # hint: a type, hashable
-    origin = get_origin(hint)
-    if origin is Annotated:
-        return _decoder(get_args(hint)[0])
-    if origin in (Union, UnionType):
-        inner = [a for a in get_args(hint) if a is not type(None)]
-        decode = _decoder(inner[0]) if len(inner) == 1 else None
-        return None if decode is None else (lambda v: None if v is None else decode(v))
-    if origin is tuple:
-        item = _decoder(get_args(hint)[0])
-        return None if item is None else (lambda v: tuple(map(item, v)))
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = get_type_hints(hint, include_extras=True)
-        decoders = [_decoder(hints[f.name]) for f in dataclasses.fields(hint)]
-        if not any(decoders):
-            return lambda v: hint(*v)
-        return lambda v: hint(*[x if d is None else d(x) for d, x in zip(decoders, v, strict=True)])
-    return None
+_RECORD_CLASSES: dict[str, Callable[..., Any]] = {
+    cls.__name__: cls
+    for cls in (
+        *RECORD_KINDS.values(),
+        Citation,
+        Etiology,
+        Caveat,
+        Table4Item,
+        Tradeoff,
+        EvidenceQuery,
+        Expectation,
+    )
+}

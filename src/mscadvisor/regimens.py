@@ -68,6 +68,8 @@ def propose(
     record supports (a route only ever used with exosomes, proposed for cells) are never
     proposed.
     """
+    if top <= 0:
+        return ()
     ranked = {cat: {c.id: c for c in cs} for cat, cs in ranked_lists.items()}
     pairings = _pairings(kb, disease_id, ranked)
     built = []

@@ -6,6 +6,8 @@ JSON document whose shape ``schema.py`` publishes.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +153,13 @@ class Recommendation:
     regimens: tuple[Regimen, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
+        doc = self.to_dict_head()
+        doc.update(self._lists())
+        return doc
+
+    def to_dict_head(self) -> dict[str, Any]:
+        """Everything but the candidate, regimen, exclusion and warning lists."""
+        return {
             "schema_version": SCHEMA_VERSION,
             "generator": {"name": "mscadvisor", "version": self.generator_version},
             "disclaimer": DISCLAIMER,
@@ -168,9 +176,55 @@ class Recommendation:
             },
             "ranking": {"order": list(RANKING_ORDER), "score": "base + sum of contributions"},
         }
-        for category, key in CATEGORY_KEYS.items():
-            doc[key] = [c.to_dict() for c in self.ranked[category]]
+
+    def _lists(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            key: [c.to_dict() for c in self.ranked[category]]
+            for category, key in CATEGORY_KEYS.items()
+        }
         doc["regimens"] = [r.to_dict() for r in self.regimens]
         doc["excluded"] = [e.to_dict() for e in self.excluded]
         doc["warnings"] = [w.to_dict() for w in self.warnings]
         return doc
+
+    def to_json_line(self, **first: Any) -> str:
+        """The document as one compact JSON line, with ``first`` keys before the rest.
+
+        Equal to ``json.dumps({**first, **self.to_dict()}, separators=(",", ":"))`` but fast
+        for batches: the engine shares candidate lists between results, so their JSON text is
+        made once and reused.
+        """
+        head = self.to_dict_head()
+        parts = [_compact({**first, **head})[:-1]]
+        for category, key in CATEGORY_KEYS.items():
+            parts.append(f',"{key}":' + _cached_list(self.ranked[category]))
+        parts.append(',"regimens":' + _cached_list(self.regimens))
+        for key, items in (("excluded", self.excluded), ("warnings", self.warnings)):
+            inner = ",".join(_cached(item, item.to_dict) for item in items)
+            parts.append(f',"{key}":[{inner}]')
+        return "".join(parts) + "}"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_JSON_CACHE: dict[int, tuple[object, str]] = {}
+_JSON_CACHE_LIMIT = 50_000
+
+
+def _cached_list(items: tuple[Any, ...]) -> str:
+    return _cached(items, lambda: [item.to_dict() for item in items])
+
+
+def _cached(obj: object, build: Callable[[], Any]) -> str:
+    """Compact JSON of an immutable result part, made once per object. The entry keeps the
+    object alive, so its id cannot be reused for another object while the entry exists."""
+    entry = _JSON_CACHE.get(id(obj))
+    if entry is not None and entry[0] is obj:
+        return entry[1]
+    if len(_JSON_CACHE) >= _JSON_CACHE_LIMIT:
+        _JSON_CACHE.clear()
+    text = _compact(build())
+    _JSON_CACHE[id(obj)] = (obj, text)
+    return text

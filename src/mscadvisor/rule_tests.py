@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mscadvisor.engine import recommend
+from mscadvisor.engine import score
 from mscadvisor.errors import InputError
 from mscadvisor.knowledge import KnowledgeBase
 from mscadvisor.profile import build_profile
@@ -29,7 +29,7 @@ def run_case(kb: KnowledgeBase, case: Case) -> CaseResult:
         profile = build_profile(case.profile, kb, f"case {case.id} profile")
     except InputError as exc:
         return CaseResult(case, (str(exc),), frozenset())
-    result = recommend(kb, profile)
+    result = score(kb, profile)
     failures = tuple(f for e in case.expect if (f := check(result, e)) is not None)
     return CaseResult(case, failures, fired_rules(result))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mscadvisor import conditions
-from mscadvisor.engine import recommend
+from mscadvisor.engine import score
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
 from mscadvisor.profile import POF_AGE_LIMIT, Profile, build_profile
@@ -129,10 +129,10 @@ def movements(baseline: Recommendation, changed: Recommendation) -> list[Movemen
 def sensitivity(kb: KnowledgeBase, profile: Profile) -> list[TopChange]:
     """Single-field changes (age across its thresholds, donor, modality, each comorbidity and
     need, harvest, etiology) that change the top choice of a category, and to what."""
-    baseline = _tops(recommend(kb, profile))
+    baseline = _tops(score(kb, profile))
     found = []
     for field, value, variant in _variants(kb, profile):
-        tops = _tops(recommend(kb, variant))
+        tops = _tops(score(kb, variant))
         found += [
             TopChange(field, value, category, baseline[category], tops[category])
             for category in CATEGORIES

@@ -1,0 +1,54 @@
+"""The public Python API: the same code path as the command line, for notebooks and pipelines.
+
+    >>> from mscadvisor import load_knowledge_base, make_profile, recommend
+    >>> kb = load_knowledge_base()
+    >>> result = recommend(make_profile(kb, disease="OP", modality="cells"), kb)
+    >>> result.ranked["source"][0].id
+    'BM-cells'
+
+The scorer is a pure function of (knowledge base, profile): the same inputs give the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mscadvisor import engine, knowledge
+from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.profile import Profile, build_profile
+from mscadvisor.result import Recommendation
+
+
+def load_knowledge_base(
+    packs: Sequence[str | Path] = (), weights: str | Path | None = None
+) -> KnowledgeBase:
+    """The shipped knowledge base, with rule packs on top and weights applied if given."""
+    kb = knowledge.load_knowledge_base([Path(p) for p in packs])
+    if weights is None:
+        return kb
+    from mscadvisor.weights import apply_weights, read_weights
+
+    return apply_weights(kb, read_weights(Path(weights), kb))
+
+
+def make_profile(kb: KnowledgeBase, **fields: Any) -> Profile:
+    """A validated profile from the fields of a profile file (disease, age, sex, donor, ...)."""
+    return build_profile(fields, kb, "profile")
+
+
+def recommend(
+    profile: Profile | Mapping[str, Any], kb: KnowledgeBase, *, regimens: int = 3
+) -> Recommendation:
+    """Score every candidate for the profile (a Profile, or a mapping of profile fields)."""
+    if not isinstance(profile, Profile):
+        profile = build_profile(profile, kb, "profile")
+    return engine.score(kb, profile, regimens)
+
+
+def recommend_many(
+    profiles: Iterable[Profile | Mapping[str, Any]], kb: KnowledgeBase, *, regimens: int = 3
+) -> Iterable[Recommendation]:
+    """Score a stream of profiles lazily, in order."""
+    return (recommend(p, kb, regimens=regimens) for p in profiles)

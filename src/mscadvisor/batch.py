@@ -1,0 +1,277 @@
+"""Batch scoring: a stream of profiles (JSONL or CSV) in, one result per profile out, in order.
+
+Memory does not grow with the input: rows are read, scored and written one at a time (or in
+ordered chunks across worker processes). A bad row is reported with its line number and either
+skipped or ends the run; the counts of rows read, scored and rejected are always reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mscadvisor.engine import score
+from mscadvisor.errors import InputError, MscAdvisorError
+from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.profile import PROFILE_FIELDS, build_profile
+from mscadvisor.records import CATEGORIES
+from mscadvisor.result import Recommendation
+
+LIST_SEPARATOR = ";"  # inside a CSV cell: comorbidities and needs
+TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int  # 1-based line number in the input
+    fields: dict[str, Any] | None  # None when the line could not be parsed
+    error: str | None = None
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    scored: int = 0
+    rejected: int = 0
+    last_line: int = 0  # input line of the last row handled
+    stopped: str | None = None  # why the run ended early: "failed" or "interrupted"
+
+    def text(self) -> str:
+        out = f"batch: {self.read} row(s) read, {self.scored} scored, {self.rejected} rejected"
+        if self.stopped == "failed":
+            out += f"; stopped at the bad row on line {self.last_line} (--on-error fail)"
+        elif self.stopped == "interrupted":
+            out += f"; interrupted after input line {self.last_line}"
+        return out
+
+
+def read_jsonl(lines: Iterable[bytes]) -> Iterator[Row]:
+    for number, raw in enumerate(lines, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Row(number, None, f"not UTF-8 text (byte {exc.start} of the line)")
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Row(number, None, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        if not isinstance(value, dict):
+            yield Row(number, None, "expected a JSON object of profile fields")
+            continue
+        yield Row(number, value)
+
+
+def read_csv(lines: Iterable[str]) -> Iterator[Row]:
+    """Rows of a CSV file whose header names profile fields; lists are ';'-separated.
+
+    The header is checked at once (an unknown or missing column is an InputError before any
+    row is read)."""
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return iter(())
+    except csv.Error as exc:
+        raise InputError(f"line 1: invalid CSV header: {exc}") from None
+    header = [h.strip() for h in header]
+    unknown = [h for h in header if h not in PROFILE_FIELDS]
+    if unknown:
+        raise InputError(
+            f"line 1: unknown CSV column(s) {', '.join(map(repr, unknown))}; "
+            f"valid: {', '.join(PROFILE_FIELDS)}"
+        )
+    if "disease" not in header:
+        raise InputError("line 1: the CSV header needs a 'disease' column")
+    return _csv_rows(reader, header)
+
+
+def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Row(reader.line_num, None, f"invalid CSV: {exc}")
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            yield Row(
+                reader.line_num,
+                None,
+                f"expected {len(header)} cells (as in the header), found {len(cells)}",
+            )
+            continue
+        try:
+            fields = {
+                h: _csv_value(h, c) for h, c in zip(header, cells, strict=True) if c.strip() != ""
+            }
+        except ValueError as exc:
+            yield Row(reader.line_num, None, str(exc))
+            continue
+        yield Row(reader.line_num, fields)
+
+
+def _csv_value(column: str, cell: str) -> Any:
+    cell = cell.strip()
+    if column in ("comorbidities", "needs"):
+        return [v.strip() for v in cell.split(LIST_SEPARATOR) if v.strip()]
+    if column == "avoid_invasive_harvest":
+        if cell.lower() not in TRUE_WORDS:
+            raise ValueError(f"field avoid_invasive_harvest: expected true or false, got {cell!r}")
+        return TRUE_WORDS[cell.lower()]
+    if column == "age":
+        if not cell.lstrip("-").isdigit():
+            raise ValueError(f"field age: expected a whole number of years, got {cell!r}")
+        return int(cell)
+    return cell
+
+
+CSV_COLUMNS = ("line", "disease")
+
+
+def csv_header(top: int) -> str:
+    columns = list(CSV_COLUMNS)
+    for category in CATEGORIES:
+        for n in range(1, top + 1):
+            suffix = "" if top == 1 else f"_{n}"
+            columns += [f"{category}{suffix}", f"{category}{suffix}_score"]
+    return _csv_line(columns)
+
+
+def csv_row(line: int, result: Recommendation, top: int) -> str:
+    cells: list[Any] = [line, result.disease]
+    for category in CATEGORIES:
+        ranked = result.ranked[category]
+        for n in range(top):
+            cells += [ranked[n].id, ranked[n].score] if n < len(ranked) else ["", ""]
+    return _csv_line(cells)
+
+
+def _csv_line(cells: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+Formatter = Callable[[int, Recommendation], str]
+
+
+def formatter(output_format: str, top: int) -> Formatter:
+    if output_format == "csv":
+        return lambda line, result: csv_row(line, result, max(top, 1))
+    if top <= 0:
+        return lambda line, result: result.to_json_line(line=line) + "\n"
+
+    def jsonl(line: int, result: Recommendation) -> str:
+        doc = {"line": line, **result.to_dict()}
+        for key in ("sources", "routes", "preconditioning"):
+            doc[key] = doc[key][:top]
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+    return jsonl
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What scoring a row needs, picklable so that worker processes can rebuild it."""
+
+    packs: tuple[str, ...]
+    weights: str | None
+    output_format: str
+    top: int
+    regimens: int
+
+
+@dataclass
+class _Worker:
+    kb: KnowledgeBase
+    render: Formatter
+    regimens: int
+
+
+# The scoring state of this process, set by _start_worker (also the initializer of workers).
+_state: dict[str, _Worker] = {}
+
+
+def _start_worker(job: Job) -> None:
+    """Load the knowledge base once per process (from the compiled cache)."""
+    from pathlib import Path
+
+    from mscadvisor.knowledge import load_knowledge_base
+
+    kb = load_knowledge_base([Path(p) for p in job.packs])
+    if job.weights is not None:
+        from mscadvisor.weights import apply_weights, read_weights
+
+        kb = apply_weights(kb, read_weights(Path(job.weights), kb))
+    _state["worker"] = _Worker(kb, formatter(job.output_format, job.top), job.regimens)
+
+
+def _score(row: Row) -> tuple[int, str | None, str | None]:
+    """(line, output text, None) for a good row, (line, None, reason) for a bad one."""
+    worker = _state["worker"]
+    if row.fields is None:
+        return row.line, None, row.error
+    try:
+        profile = build_profile(row.fields, worker.kb, "row")
+    except MscAdvisorError as exc:
+        return row.line, None, str(exc).removeprefix("row: ")
+    return row.line, worker.render(row.line, score(worker.kb, profile, worker.regimens)), None
+
+
+def run(
+    job: Job,
+    rows: Iterable[Row],
+    write: Callable[[str], object],
+    report: Callable[[str], object],
+    *,
+    fail_fast: bool,
+    jobs: int = 1,
+    tick: Callable[[], object] = lambda: None,
+) -> Summary:
+    """Score every row in input order, writing results and reporting bad rows as they come.
+
+    ``fail_fast`` stops at the first bad row (``summary.stopped_at`` says where). With
+    ``jobs`` > 1 rows are scored in ordered chunks by that many worker processes.
+    """
+    summary = Summary()
+    _start_worker(job)
+    results: Iterable[tuple[int, str | None, str | None]]
+    pool = None
+    if jobs > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("spawn").Pool(jobs, _start_worker, (job,))
+        results = pool.imap(_score, rows, chunksize=256)
+    else:
+        results = map(_score, rows)
+    try:
+        for line, text, error in results:
+            summary.read += 1
+            summary.last_line = line
+            tick()
+            if text is not None:
+                write(text)
+                summary.scored += 1
+                continue
+            summary.rejected += 1
+            report(f"line {line}: {error}")
+            if fail_fast:
+                summary.stopped = "failed"
+                break
+    except KeyboardInterrupt:
+        summary.stopped = "interrupted"
+    finally:
+        if pool is not None:
+            pool.terminate()
+    return summary
