@@ -175,3 +175,22 @@ def test_python_api() -> None:
         mscadvisor.recommend({"disease": "GOUT"}, kb)
     with pytest.raises(AttributeError):
         _ = mscadvisor.nothing  # type: ignore[attr-defined]
+
+
+def test_output_to_a_special_file_writes_through(tmp_path: Path, cli: Cli) -> None:
+    """A FIFO (like /dev/null) must be written to, never replaced by a renamed file."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text("utf-8")))
+    reader.start()
+    result = cli("batch", str(write(tmp_path, "p.jsonl", GOOD)), "-f", "csv", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert result.code == 0
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received[0].splitlines()[0].startswith("line,disease")
+    assert len(received[0].splitlines()) == 3

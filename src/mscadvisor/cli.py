@@ -524,35 +524,19 @@ def io_text(stream: Any) -> Any:
 
 
 class _BatchSink:
-    """Batch output: stdout, or a temporary file renamed over --output only on success."""
+    """Batch output: stdout, or --output (see output.OutputFile) committed only on success."""
 
     def __init__(self, output: Path | None) -> None:
-        self.output = output
-        self.tmp: Path | None = None
-        if output is None:
-            self.handle = sys.stdout
-            return
-        import tempfile
+        from mscadvisor.output import OutputFile
 
-        try:
-            fd, name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent or ".")
-        except OSError as exc:
-            raise MscAdvisorError(f"cannot write {output}: {exc.strerror}") from None
-        self.tmp = Path(name)
-        self.handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
-
-    def write(self, text: str) -> None:
-        self.handle.write(text)
+        self.file = OutputFile(output) if output is not None else None
+        self.write = self.file.write if self.file else sys.stdout.write
 
     def commit(self) -> None:
-        self.handle.flush()
-        if self.tmp is not None and self.output is not None:
-            self.handle.close()
-            try:
-                os.replace(self.tmp, self.output)
-            except OSError as exc:
-                self.tmp.unlink(missing_ok=True)
-                raise MscAdvisorError(f"cannot write {self.output}: {exc.strerror}") from None
+        if self.file is None:
+            sys.stdout.flush()
+        else:
+            self.file.commit()
 
     @contextmanager
     def abandoned_on_error(self) -> Iterator[None]:
@@ -565,11 +549,12 @@ class _BatchSink:
 
     def abandon(self) -> None:
         """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
-        self.handle.flush()
-        if self.tmp is not None:
-            self.handle.close()
-            self.tmp.unlink(missing_ok=True)
-            sys.stderr.write(f"mscadvisor: {self.output} was not written\n")
+        if self.file is None:
+            sys.stdout.flush()
+            return
+        self.file.abandon()
+        if self.file.tmp is not None:
+            sys.stderr.write(f"mscadvisor: {self.file.path} was not written\n")
 
 
 class _progress:
@@ -836,6 +821,10 @@ def cache_clear() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this directly)."""
+    for stream in (sys.stdout, sys.stderr):
+        # A locale that cannot encode some character must not crash the output.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     try:
         app(args=argv, prog_name="mscadvisor")
     except SystemExit as exc:
@@ -851,6 +840,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("mscadvisor: interrupted\n")
         return 130
+    except Exception as exc:  # a bug: say so in one line; MSCADVISOR_DEBUG=1 shows the traceback
+        if os.environ.get("MSCADVISOR_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"mscadvisor: internal error: {type(exc).__name__}: {exc}\n"
+            "mscadvisor: this is a bug; rerun with MSCADVISOR_DEBUG=1 for the traceback\n"
+        )
+        return EXIT_RUNTIME
     return EXIT_OK
 
 

@@ -44,9 +44,13 @@ def console(*, record: bool = False, quiet: bool = False) -> Console:
 
     from rich.console import Console
 
+    class QuietPipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # handled like any closed pipe: a quiet exit (cli.main)
+
     terminal = sys.stdout.isatty()
     width = None if terminal and not quiet else int(os.environ.get("COLUMNS", PIPED_WIDTH))
-    return Console(
+    return QuietPipeConsole(
         file=io.StringIO() if quiet else None,
         width=width,
         highlight=False,
@@ -55,29 +59,70 @@ def console(*, record: bool = False, quiet: bool = False) -> Console:
     )
 
 
+def unicode_ok(console: Console) -> bool:
+    """Whether the console's encoding can show box and bar characters."""
+    return console.encoding.lower().replace("-", "").startswith("utf")
+
+
 def export_console(console: Console, path: Path) -> None:
     """Save what a recording console printed as HTML or SVG, atomically."""
     if path.suffix.lower() == ".svg":
         text = console.export_svg(title="mscadvisor")
     else:
         text = console.export_html()
-    write_file_atomically(path, text.encode("utf-8"))
+    write_file_atomically(path, text)
 
 
-def write_file_atomically(path: Path, data: bytes) -> None:
-    """Replace path with data in one step (temporary file, then rename): a reader never sees a
-    half-written file and a failure leaves the old file as it was."""
-    import tempfile
+class OutputFile:
+    """Text written to a path so that a reader never sees it half-written.
 
-    folder = path.parent if str(path.parent) else Path(".")
+    A regular file (or a new path) is written to a temporary file beside it and renamed over it
+    on ``commit``; ``abandon`` removes the temporary file and leaves any old file as it was. A
+    special file such as /dev/null, a FIFO or a terminal is written straight through: renaming
+    over it would replace the device itself.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import stat
+        import tempfile
+
+        self.path = path
+        self.tmp: Path | None = None
+        try:
+            special = path.exists() and not stat.S_ISREG(path.stat().st_mode)
+            if special:
+                self.handle = path.open("w", encoding="utf-8", newline="")
+                return
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        except OSError as exc:
+            raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
+        self.tmp = Path(name)
+        self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def write(self, text: str) -> None:
+        self.handle.write(text)
+
+    def commit(self) -> None:
+        try:
+            self.handle.close()
+            if self.tmp is not None:
+                os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.abandon()
+            raise MscAdvisorError(f"cannot write {self.path}: {exc.strerror}") from None
+
+    def abandon(self) -> None:
+        self.handle.close()
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def write_file_atomically(path: Path, data: str) -> None:
+    """Replace path with data in one step (see OutputFile)."""
+    out = OutputFile(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        out.write(data)
     except OSError as exc:
+        out.abandon()
         raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
+    out.commit()

@@ -15,6 +15,7 @@ from mscadvisor.result import (
     Recommendation,
     ScoredCandidate,
 )
+from mscadvisor.output import unicode_ok
 from mscadvisor.views import View
 from mscadvisor.whatif import Movement, TopChange
 
@@ -44,7 +45,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
     for category, title in CATEGORY_TITLES.items():
         candidates = result.ranked[category]
         shown = candidates if top <= 0 else candidates[:top]
-        console.print(_category_table(title, shown, len(candidates)))
+        console.print(_category_table(title, shown, len(candidates), unicode_ok(console)))
         if explain:
             for candidate in shown:
                 console.print(_contribution_table(candidate))
@@ -71,7 +72,9 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
     )
 
 
-def _category_table(title: str, shown: tuple[ScoredCandidate, ...], total: int) -> Table:
+def _category_table(
+    title: str, shown: tuple[ScoredCandidate, ...], total: int, unicode: bool
+) -> Table:
     caption = f"showing {len(shown)} of {total}" if len(shown) < total else None
     table = Table(title=title, caption=caption, show_lines=True, expand=True)
     table.add_column("#", justify="right", width=3)
@@ -85,7 +88,7 @@ def _category_table(title: str, shown: tuple[ScoredCandidate, ...], total: int) 
         table.add_row(
             rank,
             escape(c.label) + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:2]),
-            _score_cell(c.score, peak),
+            _score_cell(c.score, peak, unicode),
             escape(c.certainty_label)
             + (f"\n[dim]{escape(c.certainty_reasons[0])}[/dim]" if c.certainty_reasons else ""),
             _reasons(c.contributions),
@@ -93,9 +96,10 @@ def _category_table(title: str, shown: tuple[ScoredCandidate, ...], total: int) 
     return table
 
 
-def _score_cell(score: int, peak: int) -> Text:
+def _score_cell(score: int, peak: int, unicode: bool) -> Text:
     filled = round(BAR_WIDTH * abs(score) / peak)
-    bar = "█" * filled + "·" * (BAR_WIDTH - filled)
+    full, empty = ("█", "·") if unicode else ("#", ".")
+    bar = full * filled + empty * (BAR_WIDTH - filled)
     style = "green" if score > 0 else "red" if score < 0 else "dim"
     return Text.assemble((f"{score:+d} ", "bold"), (bar, style))
 
