@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mscadvisor.explanation import Explanation
+from mscadvisor.output import unicode_ok
 from mscadvisor.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -15,7 +16,6 @@ from mscadvisor.result import (
     Recommendation,
     ScoredCandidate,
 )
-from mscadvisor.output import unicode_ok
 from mscadvisor.views import View
 from mscadvisor.whatif import Movement, TopChange
 
