@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -137,6 +138,7 @@ def test_missing_and_folder_input(tmp_path: Path, cli: Cli) -> None:
     assert "is a folder" in cli("batch", str(tmp_path)).err
 
 
+@pytest.mark.subprocess
 def test_stdin_and_jobs_keep_order(tmp_path: Path) -> None:
     rows = [
         json.dumps({"disease": d, "age": a}) for a in range(20, 80) for d in ("POF", "OP", "AD")
@@ -194,3 +196,39 @@ def test_output_to_a_special_file_writes_through(tmp_path: Path, cli: Cli) -> No
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert received[0].splitlines()[0].startswith("line,disease")
     assert len(received[0].splitlines()) == 3
+
+
+@pytest.mark.subprocess
+def test_interrupted_batch_leaves_complete_lines_and_says_where(tmp_path: Path) -> None:
+    import signal
+
+    rows = (
+        "\n".join(
+            json.dumps({"disease": d, "age": a % 100}) for a in range(100_000) for d in ("POF",)
+        )
+        + "\n"
+    )
+    source = tmp_path / "big.jsonl"
+    source.write_text(rows, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mscadvisor", "batch", str(source), "-f", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = [proc.stdout.readline() for _ in range(200)]
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stdout.read()  # not communicate(): it would skip what readline buffered
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert proc.returncode == 130
+    lines = (("".join(first)) + rest).splitlines()
+    assert lines[0].startswith("line,disease")
+    assert all(len(line.split(",")) == 8 for line in lines)  # complete rows only
+    numbers = [int(line.split(",")[0]) for line in lines[1:]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    match = re.search(r"interrupted after input line (\d+)", err)
+    assert match is not None and int(match.group(1)) >= len(numbers)
+    assert "Traceback" not in err

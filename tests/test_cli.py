@@ -265,6 +265,7 @@ def test_rules_check_fails_cleanly_on_a_broken_copy(cli: Cli, rules_copy: Path) 
     assert "Traceback" not in result.err
 
 
+@pytest.mark.subprocess
 def test_module_entry_point_and_closed_pipe() -> None:
     proc = subprocess.run(
         f"{sys.executable} -m mscadvisor evidence --format json | head -c 11",
@@ -277,6 +278,7 @@ def test_module_entry_point_and_closed_pipe() -> None:
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_no_color_and_piped_output_have_no_escape_codes() -> None:
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
     proc = subprocess.run(
@@ -289,6 +291,7 @@ def test_no_color_and_piped_output_have_no_escape_codes() -> None:
     assert proc.returncode == 0 and "\x1b[" not in proc.stdout
 
 
+@pytest.mark.subprocess
 def test_json_output_is_valid_json_without_a_utf8_locale() -> None:
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"}
     proc = subprocess.run(

@@ -1,0 +1,272 @@
+"""Fuzzing: command lines from a grammar of valid and invalid tokens, mutated profile files,
+batch rows and rule files. Whatever the input: no traceback, a documented exit code, and JSON
+on stdout that parses (and matches the published schema) when the command succeeds.
+
+The quick profile runs in CI; `MSCADVISOR_FUZZ=long python -m pytest tests/test_fuzz.py` runs
+many more examples by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mscadvisor import batch
+from mscadvisor.errors import (
+    EXIT_KNOWLEDGE_BASE,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    InputError,
+    KnowledgeBaseError,
+)
+from mscadvisor.knowledge import load_knowledge_base
+from mscadvisor.profile import build_profile, read_profile_file
+from tests.conftest import CliResult
+
+LONG = os.environ.get("MSCADVISOR_FUZZ") == "long"
+FUZZ = settings(
+    max_examples=2000 if LONG else 60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+DOCUMENTED = {EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_KNOWLEDGE_BASE}
+KB = load_knowledge_base()
+SCHEMA = json.loads(
+    (resources.files("mscadvisor") / "schemas" / "recommendation.schema.json").read_text("utf-8")
+)
+
+junk = st.text(alphabet=string.ascii_letters + string.digits + "-_=.,;:/ é[]{}'\"", max_size=12)
+diseases = st.sampled_from([*KB.diseases, "alzheimers", "poi", "gout", "AD ", ""]) | junk
+candidates = st.sampled_from(["BM-cells", "AD-exosomes", "IN", "hypoxia", "XX", ""]) | junk
+numbers = st.sampled_from(["34", "0", "120", "121", "-1", "old", "3.5", ""])
+formats = st.sampled_from(["table", "json", "markdown", "yaml", ""])
+
+
+def option(name: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.tuples(st.just(name), values).map(list), max_size=2).map(
+        lambda pairs: [token for pair in pairs for token in pair]
+    )
+
+
+profile_options = st.tuples(
+    option("--disease", diseases),
+    option("--age", numbers),
+    option("--sex", st.sampled_from(["female", "male", "other"])),
+    option("--donor", st.sampled_from(["autologous", "allogeneic", "any", "self"])),
+    option("--modality", st.sampled_from(["cells", "exosomes", "any", "cell"])),
+    option("--comorbidity", st.sampled_from([*KB.comorbidities, "flu"])),
+    option("--need", st.sampled_from([*KB.needs, "speed"])),
+    option("--etiology", st.sampled_from(["diabetic", "photoaging", "natural-aging", "x"])),
+    st.lists(st.just("--avoid-invasive-harvest"), max_size=1),
+).map(lambda parts: [token for part in parts for token in part])
+
+command_lines = st.one_of(
+    st.tuples(
+        st.just(["recommend"]),
+        profile_options,
+        option("--format", formats),
+        option("--top", numbers),
+        option(
+            "--what-if",
+            st.sampled_from(
+                ["age=65", "donor=autologous", "needs=fertility", "colour=red", "age="]
+            ),
+        ),
+        st.lists(st.just("--explain"), max_size=1),
+    ),
+    st.tuples(
+        st.just(["explain"]),
+        profile_options,
+        option("--candidate", candidates),
+        option("--format", formats),
+        st.lists(st.just("--sensitivity"), max_size=1),
+    ),
+    st.tuples(
+        st.sampled_from(
+            [["diseases"], ["sources"], ["errata"], ["routes"], ["preconditioning"], ["trials"]]
+        ),
+        option("--disease", diseases),
+        option("--format", formats),
+    ),
+    st.tuples(
+        st.just(["evidence"]),
+        option("--disease", diseases),
+        option("--tissue", st.sampled_from(["BM", "ad", "bone", ""])),
+        option("--route", st.sampled_from(["IV", "in", "oral"])),
+        option("--modality", st.sampled_from(["cells", "exo"])),
+        option("--format", formats),
+    ),
+    st.tuples(st.just(["reference"]), st.lists(numbers, max_size=1), option("--format", formats)),
+    st.tuples(
+        st.sampled_from(
+            [
+                ["rules", "list"],
+                ["rules", "show"],
+                ["schema"],
+                ["cache", "info"],
+                ["rules", "lint"],
+                ["nonsense"],
+                [],
+            ]
+        ),
+        st.lists(
+            st.sampled_from(
+                [
+                    "recommendation",
+                    "T4-BM-D1-DONOR-AGE",
+                    "x",
+                    "--kind",
+                    "table4",
+                    "--help",
+                    "-f",
+                    "json",
+                ]
+            ),
+            max_size=3,
+        ),
+    ),
+).map(lambda parts: [token for part in parts for token in part])
+
+
+@FUZZ
+@given(command_lines)
+def test_any_command_line(cli: Callable[..., CliResult], argv: list[str]) -> None:
+    result = cli(*argv)
+    assert result.code in DOCUMENTED, (argv, result.code, result.err)
+    assert "Traceback" not in result.err and "internal error" not in result.err, (argv, result.err)
+    formats_given = [
+        argv[i + 1] for i, token in enumerate(argv[:-1]) if token in ("--format", "-f")
+    ]
+    wants_json = bool(formats_given) and formats_given[-1] == "json"
+    if result.code == 0 and wants_json and "--help" not in argv and argv[:1] != ["cache"]:
+        document = json.loads(result.out)
+        if argv[:1] == ["recommend"] and "--what-if" not in argv:
+            jsonschema.validate(document, SCHEMA)
+    if result.code != 0:
+        assert result.out == "" or argv[:1] == ["rules"], (argv, result.out[:200])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 500) | st.floats(allow_nan=False) | junk,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(junk, children, max_size=3),
+    max_leaves=6,
+)
+VALID_PROFILE = {
+    "disease": "OP",
+    "age": 70,
+    "sex": "female",
+    "donor": "autologous",
+    "modality": "cells",
+    "avoid_invasive_harvest": True,
+    "comorbidities": ["diabetes"],
+    "etiology": "diabetic",
+    "needs": ["fertility"],
+}
+
+
+@FUZZ
+@given(
+    st.dictionaries(st.sampled_from([*VALID_PROFILE, "colour"]), json_values, max_size=4),
+    st.sampled_from([".json", ".toml"]),
+)
+def test_mutated_profile_files(tmp_path: Path, changes: dict[str, Any], suffix: str) -> None:
+    raw = {**VALID_PROFILE, **changes}
+    path = tmp_path / f"profile{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(raw), encoding="utf-8")
+    else:
+        lines = [
+            f"{k} = {json.dumps(v)}"
+            for k, v in raw.items()
+            if v is not None and not isinstance(v, dict)
+        ]
+        path.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        build_profile(read_profile_file(path), KB, str(path))
+        problems = []
+    except InputError as exc:
+        problems = [str(exc)]
+    assert all(problems)  # accepted, or refused with a message
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.one_of(
+            junk,
+            json_values.map(json.dumps),
+            st.binary(max_size=20).map(lambda b: b.decode("latin-1")),
+        ),
+        max_size=6,
+    )
+)
+def test_batch_rows_never_crash(lines: list[str]) -> None:
+    job = batch.Job((), None, "jsonl", 0, 1)
+    outputs: list[str] = []
+    reports: list[str] = []
+    rows = batch.read_jsonl(line.encode("utf-8", "surrogateescape") for line in lines)
+    summary = batch.run(job, rows, outputs.append, reports.append, fail_fast=False)
+    assert summary.read == summary.scored + summary.rejected == len(outputs) + len(reports)
+    for text in outputs:
+        json.loads(text)
+
+
+RULE = {
+    "id": "FUZZ-RULE",
+    "group": "fuzz",
+    "category": "source",
+    "summary": "A fuzzed rule",
+    "rationale": "Generated.",
+    "applies_to": {"field": "candidate.tissue", "op": "eq", "value": "BM"},
+    "when": {"field": "profile.age", "op": "ge", "value": 60},
+    "points": -1,
+    "level": "expert-synthesis",
+    "citations": [{"table": 4}],
+}
+toml_values = st.recursive(
+    st.booleans() | st.integers(-5, 500) | junk,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["field", "op", "value", "all", "any", "not", "ref", "table", "x"]),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=6,
+)
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from([*RULE, "unknown"]), toml_values, max_size=3))
+def test_mutated_rule_files(
+    tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any]
+) -> None:
+    pack = tmp_path_factory.mktemp("pack")
+    body = "\n".join(f"{k} = {toml_value(v)}" for k, v in {**RULE, **changes}.items())
+    (pack / "rule.toml").write_text(f"[[rule]]\n{body}\n", encoding="utf-8")
+    try:
+        kb = load_knowledge_base([pack], use_cache=False)
+        problems = [] if kb.rules else ["loaded without rules"]
+    except KnowledgeBaseError as exc:
+        problems = [p for p in exc.problems if not p.strip()]
+    assert problems == []  # accepted, or refused with messages that say something
