@@ -302,3 +302,55 @@ def test_json_output_is_valid_json_without_a_utf8_locale() -> None:
     )
     assert proc.returncode == 0
     assert any("µg" in (row.get("dose") or "") for row in json.loads(proc.stdout.decode("utf-8")))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["recommend", "-d", "POF", "--what-if", "age=40", "--format", "markdown"],
+        ["recommend", "-d", "POF", "--what-if", "age=40", "--export", "x.html"],
+    ],
+)
+def test_contradictory_options_are_refused(cli: Cli, args: list[str]) -> None:
+    result = cli(*args)
+    assert result.code == EXIT_USAGE and "--what-if" in result.err and result.out == ""
+
+
+def test_oversized_profile_is_refused(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text('{"disease": "POF", "x": "' + "a" * (1024 * 1024) + '"}', encoding="utf-8")
+    result = cli("recommend", "--profile", str(path))
+    assert result.code == EXIT_USAGE and "over the" in result.err and str(path) in result.err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission")
+def test_unreadable_profile_is_refused(
+    cli: Cli, tmp_path: Path
+) -> None:  # pragma: no cover - depends on the user running the tests
+    path = tmp_path / "secret.json"
+    path.write_text('{"disease": "POF"}', encoding="utf-8")
+    path.chmod(0)
+    result = cli("recommend", "--profile", str(path))
+    assert result.code == EXIT_USAGE and "cannot read" in result.err
+
+
+@pytest.mark.subprocess
+def test_table_into_a_closed_pipe_and_an_ascii_locale() -> None:
+    piped = subprocess.run(
+        f"{sys.executable} -m mscadvisor recommend -d POF --explain | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert piped.stdout.startswith("POF: Premature ovarian failure")
+    assert piped.stderr == ""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"}
+    ascii_run = subprocess.run(
+        [sys.executable, "-m", "mscadvisor", "recommend", "-d", "POF"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert ascii_run.returncode == 0 and ascii_run.stderr == b""
+    assert b"+--" in ascii_run.stdout and b"##" in ascii_run.stdout
