@@ -299,8 +299,10 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     if export is not None and export.suffix.lower() not in (".html", ".svg"):
         raise InputError(f"--export {export}: the file name must end in .html or .svg")
     if what_if and (export is not None or fmt is RecommendFormat.markdown):
-        raise InputError("--what-if compares two results side by side: it works with the table "
-                         "and json formats, not with --format markdown or --export")
+        raise InputError(
+            "--what-if compares two results side by side: it works with the table "
+            "and json formats, not with --format markdown or --export"
+        )
     kb = _kb()
     person = _profile(
         kb,

@@ -191,18 +191,22 @@ def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str
     return None if fits(value) else f"expected a {scalar_type.__name__} value, got {value!r}"
 
 
-def compared_values(node: Node) -> Iterator[tuple[str, str]]:
-    """Every (field, value) a condition compares against, for checking values against catalogs."""
+def leaves(node: Node) -> Iterator[Compare]:
+    """Every comparison in a condition tree."""
     if isinstance(node, All | AnyOf):
         for child in node.children:
-            yield from compared_values(child)
+            yield from leaves(child)
     elif isinstance(node, Not):
-        yield from compared_values(node.child)
-    elif node.value is not None:
-        values = node.value if isinstance(node.value, tuple) else (node.value,)
-        for v in values:
-            if isinstance(v, str):
-                yield node.field, v
+        yield from leaves(node.child)
+    else:
+        yield node
+
+
+def compared_values(node: Node) -> Iterator[tuple[str, str]]:
+    """Every (field, value) a condition compares against, for checking values against catalogs."""
+    for leaf in leaves(node):
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        yield from ((leaf.field, v) for v in values if isinstance(v, str))
 
 
 def compile_condition(node: Node) -> Predicate:

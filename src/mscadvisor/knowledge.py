@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -547,19 +547,9 @@ def _check_candidate_fields(
     return [
         f"{where}: {key}: field {fld!r} does not exist for {category} candidates "
         f"(allowed: {sorted(allowed)})"
-        for fld in sorted(set(_fields(tree)))
+        for fld in sorted({leaf.field for leaf in conditions.leaves(tree)})
         if fld.startswith("candidate.") and fld not in allowed
     ]
-
-
-def _fields(node: conditions.Node) -> Iterator[str]:
-    if isinstance(node, conditions.All | conditions.AnyOf):
-        for child in node.children:
-            yield from _fields(child)
-    elif isinstance(node, conditions.Not):
-        yield from _fields(node.child)
-    else:
-        yield node.field
 
 
 def _check_case(case: Case, where: str, rules: dict[str, Rule]) -> list[str]:

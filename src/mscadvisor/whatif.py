@@ -149,18 +149,12 @@ def age_thresholds(kb: KnowledgeBase) -> list[int]:
     """Every age at which some rule (or the POF age warning) changes its verdict."""
     found = {POF_AGE_LIMIT}
     for parsed in kb.rules.values():
-        found |= set(_age_constants(parsed.when))
+        found |= {
+            leaf.value
+            for leaf in conditions.leaves(parsed.when)
+            if leaf.field == "profile.age" and isinstance(leaf.value, int)
+        }
     return sorted(found)
-
-
-def _age_constants(node: conditions.Node) -> Iterator[int]:
-    if isinstance(node, conditions.All | conditions.AnyOf):
-        for child in node.children:
-            yield from _age_constants(child)
-    elif isinstance(node, conditions.Not):
-        yield from _age_constants(node.child)
-    elif node.field == "profile.age" and isinstance(node.value, int):
-        yield node.value
 
 
 def _variants(kb: KnowledgeBase, profile: Profile) -> Iterator[tuple[str, Any, Profile]]:
