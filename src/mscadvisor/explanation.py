@@ -9,7 +9,13 @@ from mscadvisor import citations, conditions
 from mscadvisor.engine import applicable_rules, profile_context
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.result import CitationView, Exclusion, Recommendation, ScoredCandidate
+from mscadvisor.result import (
+    DISCLAIMER,
+    CitationView,
+    Exclusion,
+    Recommendation,
+    ScoredCandidate,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,7 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         c = self.candidate
         return {
+            "disclaimer": DISCLAIMER,
             "category": self.category,
             "candidate": c.to_dict() if c else None,
             "excluded_by": [e.to_dict() for e in self.exclusions],
