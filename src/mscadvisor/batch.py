@@ -12,7 +12,8 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from mscadvisor.engine import score
 from mscadvisor.errors import InputError, MscAdvisorError
@@ -134,6 +135,32 @@ def _csv_value(column: str, cell: str) -> Any:
             raise ValueError(f"field age: expected a whole number of years, got {cell!r}")
         return int(cell)
     return cell
+
+
+def open_input(path: Path) -> BinaryIO:
+    """A batch input file opened for reading, or an InputError saying why it cannot be."""
+    if path.is_dir():
+        raise InputError(f"batch input {path}: is a folder, not a file")
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"batch input {path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"batch input {path}: cannot read: {exc.strerror}") from None
+
+
+def read_rows(stream: BinaryIO, input_format: str, name: str | None) -> Iterator[Row]:
+    """Rows of a stream in "jsonl", "csv" or "auto" format: auto goes by the file name's
+    suffix (.csv, else JSONL), or for a nameless stream (stdin) by its first character."""
+    if input_format == "auto":
+        if name is not None:
+            input_format = "csv" if name.lower().endswith(".csv") else "jsonl"
+        else:
+            start = stream.peek(64)[:64].lstrip() if hasattr(stream, "peek") else b"{"
+            input_format = "jsonl" if start.startswith(b"{") else "csv"
+    if input_format == "jsonl":
+        return read_jsonl(stream)
+    return read_csv(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""))
 
 
 CSV_COLUMNS = ("line", "disease")

@@ -467,11 +467,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor import batch as batching
 
     _kb()  # fail early, and once, on a broken knowledge base or weights file
-    stream = _open_batch_input(source)
-    binary_rows = input_format is InputFormat.jsonl or (
-        input_format is InputFormat.auto and not _looks_like_csv(source, stream)
-    )
-    rows = batching.read_jsonl(stream) if binary_rows else batching.read_csv(io_text(stream))
+    stream = sys.stdin.buffer if source == "-" else batching.open_input(Path(source))
+    rows = batching.read_rows(stream, input_format.value, None if source == "-" else source)
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
     job = batching.Job(
         tuple(map(str, _settings.packs)),
@@ -499,33 +496,6 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         return
     sink.abandon()
     raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
-
-
-def _open_batch_input(source: str) -> Any:
-    if source == "-":
-        return sys.stdin.buffer
-    path = Path(source)
-    if path.is_dir():
-        raise InputError(f"batch input {path}: is a folder, not a file")
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"batch input {path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"batch input {path}: cannot read: {exc.strerror}") from None
-
-
-def _looks_like_csv(source: str, stream: Any) -> bool:
-    if source != "-":
-        return Path(source).suffix.lower() == ".csv"
-    start = stream.peek(64)[:64].lstrip() if hasattr(stream, "peek") else b"{"
-    return not start.startswith(b"{")
-
-
-def io_text(stream: Any) -> Any:
-    import io
-
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
 
 
 class _BatchSink:
