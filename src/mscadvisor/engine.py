@@ -1,8 +1,12 @@
-"""Stages 4-5: match rules against a profile and its candidates, score, rank and explain.
+"""Stages 4-5: match rules against a profile and its candidates, score and rank them, every
+point carried by the contribution of the rule that gave it.
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
 ``when`` predicate, the candidates its ``applies_to`` selects, and for evidence rules the table
-records of that disease. Scoring a profile then evaluates each ``when`` once, not per candidate.
+records of that disease. Scoring a profile evaluates only the conditions that depend on the
+profile, once each. Outcomes are memoized by what they depend on (the fired rules, modality and
+etiology); those keys are bounded by the knowledge base, not by the number of profiles scored,
+so memory stays flat over any cohort.
 """
 
 from __future__ import annotations
