@@ -114,3 +114,11 @@ def test_missing_and_folder_profiles(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(InputError, match="is a folder"):
         read_profile_file(folder)
+
+
+def test_profile_reads_well_for_people(kb: KnowledgeBase) -> None:
+    profile = build(kb, disease="POF", age=30, comorbidities=["diabetes", "obesity"])
+    assert profile.describe() == (
+        "age=30, sex=-, donor=any, modality=any, avoid_invasive_harvest=no, "
+        "comorbidities=diabetes,obesity, etiology=-, needs=-"
+    )

@@ -41,6 +41,22 @@ class Profile:
     etiology: str | None = None
     needs: tuple[str, ...] = ()
 
+    def describe(self) -> str:
+        """The profile in one line for people: unknown or empty values as '-'."""
+
+        def shown(value: Any) -> str:
+            if isinstance(value, bool):
+                return "yes" if value else "no"
+            if isinstance(value, tuple):
+                return ",".join(value) or "-"
+            return "-" if value is None else str(value)
+
+        return ", ".join(
+            f"{name}={shown(getattr(self, name))}"
+            for name in self.__dataclass_fields__
+            if name != "disease"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["comorbidities"] = list(self.comorbidities)

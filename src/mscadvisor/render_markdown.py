@@ -19,7 +19,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
         "",
         f"> {DISCLAIMER}",
         "",
-        "Profile: " + ", ".join(f"`{k}={v}`" for k, v in result.profile.to_dict().items()),
+        f"Profile: {result.profile.describe()}",
         "",
     ]
     for category, title in CATEGORY_TITLES.items():

@@ -34,13 +34,8 @@ def print_view(console: Console, view: View) -> None:
 
 
 def print_recommendation(console: Console, result: Recommendation, top: int, explain: bool) -> None:
-    profile = ", ".join(
-        f"{k}={v if not isinstance(v, list) else ','.join(v) or '-'}"
-        for k, v in result.profile.to_dict().items()
-        if k != "disease"
-    )
     console.print(f"[bold]{escape(result_title(result))}[/bold]")
-    console.print(f"Profile: {escape(profile)}", style="dim")
+    console.print(f"Profile: {escape(result.profile.describe())}", style="dim")
     console.print(Text(DISCLAIMER, style="italic yellow"))
     for category, title in CATEGORY_TITLES.items():
         candidates = result.ranked[category]
