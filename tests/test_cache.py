@@ -120,3 +120,18 @@ def test_cache_commands(cache_dir: Path, cli: Callable[..., CliResult]) -> None:
     assert str(cache_dir) in info.out and "files: 1" in info.out
     assert cli("cache", "clear").out.startswith("removed 1 file(s)")
     assert "files: 0" in cli("cache", "info").out
+
+
+def test_old_cache_files_are_pruned(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, rules_copy: Path
+) -> None:
+    monkeypatch.setattr(cache, "KEEP", 2)
+    cache_dir.mkdir()
+    for n in range(4):
+        stale = cache_dir / f"kb-stale{n}.bin"
+        stale.write_bytes(b"old")
+        os.utime(stale, (1000 + n, 1000 + n))
+    load_knowledge_base(base=rules_copy)
+    names = sorted(p.name for p in cache_dir.iterdir())
+    assert len(names) == 2 and "kb-stale3.bin" in names
+    assert not any(n.startswith("kb-stale0") for n in names)

@@ -22,6 +22,7 @@ from mscadvisor.loader import SourceFile
 from mscadvisor.records import from_compact, to_compact
 
 FORMAT = 2
+KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
 MAGIC = b"mscadvisor-kb"
 Typed = dict[str, list[tuple[Any, str]]]
 
@@ -88,8 +89,17 @@ def store(key: str, typed: Typed, sha256: str) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _prune(keep=cache_path(key))
     except OSError:
         return
+
+
+def _prune(keep: Path) -> None:
+    """Remove all but the KEEP most recently written cache files (never the one just written)."""
+    by_age = sorted(entries(), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in by_age[KEEP:]:
+        if path != keep:
+            path.unlink(missing_ok=True)
 
 
 def entries() -> list[Path]:
