@@ -2,9 +2,10 @@
 
 Exit codes: 0 success, 1 error at run time (and failing rule tests), 2 invalid usage or input,
 3 invalid knowledge base or rule pack.
-"""
 
-from __future__ import annotations
+Annotations here are real objects, not postponed strings: typer reads every command's signature
+on every call, and resolving string annotations would add milliseconds to each start-up.
+"""
 
 import os
 import sys
@@ -204,7 +205,7 @@ def _root(
     _settings.weights = weights
 
 
-def _kb(extra_packs: tuple[Path, ...] = ()) -> KnowledgeBase:
+def _kb(extra_packs: tuple[Path, ...] = ()) -> "KnowledgeBase":
     from mscadvisor.knowledge import load_knowledge_base
 
     kb = load_knowledge_base((*_settings.packs, *extra_packs))
@@ -215,7 +216,7 @@ def _kb(extra_packs: tuple[Path, ...] = ()) -> KnowledgeBase:
     return apply_weights(kb, read_weights(_settings.weights, kb))
 
 
-def _show(view: View, fmt: Format) -> None:
+def _show(view: "View", fmt: Format) -> None:
     from mscadvisor import output
 
     if fmt is Format.json:
@@ -226,11 +227,11 @@ def _show(view: View, fmt: Format) -> None:
     print_view(output.console(), view)
 
 
-def _disease(kb: KnowledgeBase, name: str | None) -> Disease | None:
+def _disease(kb: "KnowledgeBase", name: str | None) -> "Disease | None":
     return kb.resolve_disease(name) if name is not None else None
 
 
-def _profile(kb: KnowledgeBase, profile_file: Path | None, **flags: Any) -> Any:
+def _profile(kb: "KnowledgeBase", profile_file: Path | None, **flags: Any) -> Any:
     from mscadvisor.profile import build_profile, read_profile_file
 
     raw: dict[str, Any] = read_profile_file(profile_file) if profile_file else {}
