@@ -7,7 +7,6 @@ value is an array of tables); ``validation.py`` checks the records themselves.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +85,8 @@ def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
 
 def parse_source(source: SourceFile) -> list[RawRecord]:
     """Parse one rule file into raw records."""
+    import tomllib  # only on a cache miss: the compiled cache spares most runs this import
+
     shown = source.shown
     try:
         document = tomllib.loads(source.content.decode("utf-8"))

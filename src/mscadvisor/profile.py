@@ -8,7 +8,6 @@ a comorbidity no rule looks at) is accepted with a warning, never silently.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -69,6 +68,8 @@ PROFILE_FIELDS = tuple(Profile.__dataclass_fields__)
 
 def read_profile_file(path: Path) -> dict[str, Any]:
     """The raw fields of a JSON (.json) or TOML (.toml) profile file."""
+    import tomllib  # here, not at the top: most runs take their profile from flags
+
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
         raise InputError(
