@@ -294,6 +294,62 @@ def test_validation_messages() -> None:
     ]
 
 
+def test_field_constraint_messages() -> None:
+    reference = {
+        "ref": 0,
+        "first_author": "A",
+        "authors": "A, B",
+        "title": "T",
+        "journal": "J",
+        "year": 1899,
+        "pmid_status": "given",
+    }
+    erratum = {"id": "e", "where": "w", "readings": ["one"], "used": "u", "why": "y"}
+    with pytest.raises(KnowledgeBaseError) as info:
+        validate_records(
+            [
+                raw({"id": "a b", "title": ""}),
+                raw({"id": "", "title": "t"}, index=4),
+                raw(reference, "reference"),
+                raw({**erratum, "citations": []}, "erratum"),
+                raw({**reference, "ref": 1, "year": 2000, "doi": "10.1/x"}, "reference"),
+            ]
+        )
+    assert info.value.problems == [
+        "f.toml: [[section]] id 'a b': field id: must be an id: not empty, no whitespace "
+        "(got 'a b')",
+        "f.toml: [[section]] id 'a b': field title: must not be empty (got '')",
+        "f.toml: [[section]] id '': field id: must be an id: not empty, no whitespace (got '')",
+        "f.toml: [[reference]] id 0: field ref: must be at least 1 (got 0)",
+        "f.toml: [[reference]] id 0: field year: must be between 1900 and 2100 (got 1899)",
+        "f.toml: [[erratum]] id 'e': field readings: needs at least 2 items (got ['one'])",
+        "f.toml: [[erratum]] id 'e': field citations: must not be empty (got [])",
+    ]
+
+
+def test_nct_numbers_are_checked() -> None:
+    trial = {
+        "id": "t",
+        "disease": "POF",
+        "purpose": "p",
+        "tissue": "UC",
+        "modality": "cells",
+        "phase": "1",
+        "enrollment": 1,
+        "status": "s",
+        "results": "r",
+        "outcome": "no-results",
+    }
+    validate_records([raw({**trial, "nct": "NCT01234567"}, "trial")])
+    with pytest.raises(KnowledgeBaseError) as info:
+        validate_records([raw({**trial, "nct": "NCT0123456", "enrollment": 0}, "trial")])
+    assert info.value.problems == [
+        "f.toml: [[trial]] id 't': field enrollment: must be at least 1 (got 0)",
+        "f.toml: [[trial]] id 't': field nct: must be a ClinicalTrials.gov id: NCT and 8 digits "
+        "(got 'NCT0123456')",
+    ]
+
+
 def test_knowledge_base_hash_is_pinned_to_the_golden_result() -> None:
     golden = json.loads(GOLDEN.read_text("utf-8"))
     assert load_knowledge_base(use_cache=False).sha256 == golden["knowledge_base"]["sha256"]

@@ -2,7 +2,7 @@
 
 pydantic validates raw TOML into these types (see ``validation.py``); they are plain dataclasses
 so that code which only reads an already-validated knowledge base never imports pydantic.
-Field constraints use ``annotated_types``, which pydantic enforces.
+Field constraints come from ``constraints.py``, and pydantic enforces them.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from annotated_types import Ge, Le, MinLen, Predicate
+from mscadvisor.constraints import NOT_EMPTY, Check, at_least, between, min_items
 
 _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
 
 
 def is_identifier(value: str) -> bool:
-    """An id has no whitespace, so it can be typed on a command line and used as a key."""
-    return not any(ch.isspace() for ch in value)
+    """An id is not empty and has no whitespace, so it can be typed on a command line and used
+    as a key."""
+    return bool(value) and not any(ch.isspace() for ch in value)
 
 
 def is_nct_number(value: str) -> bool:
@@ -27,10 +28,10 @@ def is_nct_number(value: str) -> bool:
     return len(value) == 11 and value.startswith("NCT") and value[3:].isdigit()
 
 
-Id = Annotated[str, MinLen(1), Predicate(is_identifier)]
-Text = Annotated[str, MinLen(1)]
-RefNumber = Annotated[int, Ge(1)]
-Nct = Annotated[str, Predicate(is_nct_number)]
+Id = Annotated[str, Check(is_identifier, "must be an id: not empty, no whitespace")]
+Text = Annotated[str, NOT_EMPTY]
+RefNumber = Annotated[int, at_least(1)]
+Nct = Annotated[str, Check(is_nct_number, "must be a ClinicalTrials.gov id: NCT and 8 digits")]
 
 SYSTEMS = ("reproductive", "neural", "vascular", "skeletal", "skin", "systemic")
 System = Literal["reproductive", "neural", "vascular", "skeletal", "skin", "systemic"]
@@ -94,7 +95,7 @@ class Caveat:
 class Disease:
     id: Id
     name: Text
-    systems: Annotated[tuple[System, ...], MinLen(1)]
+    systems: Annotated[tuple[System, ...], NOT_EMPTY]
     aliases: tuple[Text, ...] = ()
     sexes: tuple[Literal["female", "male"], ...] = ("female", "male")
     etiologies: tuple[Etiology, ...] = ()
@@ -154,9 +155,9 @@ class Preconditioning:
     id: Id
     name: Text
     kind: Literal["preconditioning", "engineering", "combination", "biomaterial", "selection"]
-    diseases: Annotated[tuple[Id, ...], MinLen(1)]
+    diseases: Annotated[tuple[Id, ...], NOT_EMPTY]
     tissues: tuple[Id, ...] = ()
-    modalities: Annotated[tuple[Id, ...], MinLen(1)] = ("cells",)
+    modalities: Annotated[tuple[Id, ...], NOT_EMPTY] = ("cells",)
     note: Text | None = None
     citations: tuple[Citation, ...] = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
@@ -186,7 +187,7 @@ class Reference:
     authors: Text
     title: Text
     journal: Text
-    year: Annotated[int, Ge(1900), Le(2100)]
+    year: Annotated[int, between(1900, 2100)]
     pmid_status: Literal["given", "missing", "placeholder", "garbled"]
     doi: Text | None = None
     pmid: Text | None = None
@@ -239,7 +240,7 @@ class Trial:
     tissue: Id
     modality: Id
     phase: Text
-    enrollment: Annotated[int, Ge(1)]
+    enrollment: Annotated[int, at_least(1)]
     status: Text
     results: Text
     outcome: Outcome
@@ -256,10 +257,10 @@ class Trial:
 class Erratum:
     id: Id
     where: Text
-    readings: Annotated[tuple[Text, ...], MinLen(2)]
+    readings: Annotated[tuple[Text, ...], min_items(2)]
     used: Text
     why: Text
-    citations: Annotated[tuple[Citation, ...], MinLen(1)]
+    citations: Annotated[tuple[Citation, ...], NOT_EMPTY]
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
@@ -272,10 +273,10 @@ class EvidenceQuery:
         tuple[
             Literal["disease", "tissue", "modality", "route", "preconditioning", "etiology"], ...
         ],
-        MinLen(1),
+        NOT_EMPTY,
     ]
     points_each: int
-    cap: Annotated[int, Ge(0)]
+    cap: Annotated[int, at_least(0)]
     setting: tuple[Setting, ...] = ()
     outcome: tuple[Outcome, ...] = ()
     head_to_head: bool | None = None
@@ -296,7 +297,7 @@ class Rule:
     summary: Text
     rationale: Text
     level: Level
-    citations: Annotated[tuple[Citation, ...], MinLen(1)]
+    citations: Annotated[tuple[Citation, ...], NOT_EMPTY]
     group: Id
     applies_to: dict[str, Any] | None = None
     when: dict[str, Any] | None = None
@@ -314,10 +315,10 @@ class Expectation:
     """One expected outcome of a rule test case; exactly one of the outcome fields is given."""
 
     top: Id | None = None  # the first candidate of `category`
-    ranks_above: Annotated[tuple[Id, ...], MinLen(2)] | None = None  # in this order
+    ranks_above: Annotated[tuple[Id, ...], min_items(2)] | None = None  # in this order
     fires: Id | None = None  # rule id, for `candidate`
     not_fires: Id | None = None
-    score_between: Annotated[tuple[int, ...], MinLen(2)] | None = None  # [low, high]
+    score_between: Annotated[tuple[int, ...], min_items(2)] | None = None  # [low, high]
     excluded: Id | None = None  # candidate id
     candidate: Id | None = None
     category: Category | None = None
@@ -340,7 +341,7 @@ class Case:
     id: Id
     summary: Text
     profile: dict[str, Any]
-    expect: Annotated[tuple[Expectation, ...], MinLen(1)]
+    expect: Annotated[tuple[Expectation, ...], NOT_EMPTY]
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
