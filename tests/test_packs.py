@@ -92,6 +92,15 @@ def test_user_pack_changes_a_score_that_explain_attributes(tmp_path: Path, cli: 
     assert "PASS  LAB-CASE" in tested.out
 
 
+def test_pack_text_is_printed_literally_in_tables(tmp_path: Path, cli: Cli) -> None:
+    literal = "Lab note :thumbs_up: [bold]kept[/bold] as typed"
+    pack = str(make_pack(tmp_path / "lab", PACK.replace("Our lab replicated", literal)))
+    table = cli("--rules", pack, "recommend", "-d", "OP", "--modality", "cells", "--explain")
+    assert table.code == 0
+    assert ":thumbs_up:" in table.out and "\N{THUMBS UP SIGN}" not in table.out
+    assert "[bold]kept[/bold]" in table.out
+
+
 def test_pack_from_environment(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MSCADVISOR_RULES", str(make_pack(tmp_path / "lab", PACK)))
     doc = cli("recommend", "-d", "OP", "--modality", "cells", "-f", "json").json()

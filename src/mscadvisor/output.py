@@ -54,6 +54,7 @@ def console(*, record: bool = False, quiet: bool = False) -> Console:
         file=io.StringIO() if quiet else None,
         width=width,
         highlight=False,
+        emoji=False,  # rule text is data: a ':name:' in it is printed as typed
         soft_wrap=False,
         record=record,
     )
