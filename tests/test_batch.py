@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import re
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import mscadvisor
+from mscadvisor import batch
 from mscadvisor.errors import InputError
 from tests.conftest import CliResult
 
@@ -136,6 +139,24 @@ def test_empty_truncated_and_binary_input(tmp_path: Path, cli: Cli) -> None:
 def test_missing_and_folder_input(tmp_path: Path, cli: Cli) -> None:
     assert "no such file" in cli("batch", str(tmp_path / "none.jsonl")).err
     assert "is a folder" in cli("batch", str(tmp_path)).err
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.jsonl", None])  # None: standard input, sniffed
+def test_a_byte_order_mark_is_not_data(name: str | None) -> None:
+    text = "disease,age\nPOF,34\n" if name == "p.csv" else '{"disease": "POF", "age": 34}\n'
+    for start in (b"", codecs.BOM_UTF8):
+        stream = io.BufferedReader(io.BytesIO(start + text.encode()))
+        rows = list(batch.read_rows(stream, "auto", name))
+        assert [(r.line, r.fields, r.error) for r in rows] == [
+            (2 if name == "p.csv" else 1, {"disease": "POF", "age": 34}, None)
+        ]
+
+
+def test_csv_from_a_spreadsheet_with_a_byte_order_mark(tmp_path: Path, cli: Cli) -> None:
+    path = tmp_path / "cohort.csv"
+    path.write_text("disease,age\nPOF,34\n", encoding="utf-8-sig")
+    result = cli("batch", str(path), "-f", "csv")
+    assert result.code == 0 and result.out.splitlines()[1].startswith("2,POF,BM-cells,")
 
 
 @pytest.mark.subprocess

@@ -211,6 +211,19 @@ def test_weights_scale_points_and_are_recorded(tmp_path: Path, cli: Cli) -> None
     assert bm["score"] == sum(points.values())
 
 
+def test_packs_and_weights_may_start_with_a_byte_order_mark(tmp_path: Path, cli: Cli) -> None:
+    pack = tmp_path / "lab"
+    pack.mkdir()
+    (pack / "pack.toml").write_text(PACK, encoding="utf-8-sig")
+    weights = tmp_path / "weights.toml"
+    weights.write_text('[rules]\n"LAB-DP-REPLICATED" = 2\n', encoding="utf-8-sig")
+    doc = cli(
+        "--rules", str(pack), "--weights", str(weights), "recommend", "-d", "OP", "-f", "json"
+    ).json()
+    dp = next(s for s in doc["sources"] if s["id"] == "DP-cells")
+    assert {c["rule"]: c["points"] for c in dp["contributions"]}["LAB-DP-REPLICATED"] == 8
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [

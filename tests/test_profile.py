@@ -80,9 +80,12 @@ def test_pof_age_outside_definition_is_warned(kb: KnowledgeBase) -> None:
         ("p.toml", 'disease = "OP"\nage = 70\ncomorbidities = ["diabetes"]\n'),
     ],
 )
-def test_profile_files(tmp_path: Path, kb: KnowledgeBase, name: str, text: str) -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])  # with and without a byte-order mark
+def test_profile_files(
+    tmp_path: Path, kb: KnowledgeBase, name: str, text: str, encoding: str
+) -> None:
     path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding=encoding)
     assert build_profile(read_profile_file(path), kb, str(path)) == Profile(
         disease="OP", age=70, comorbidities=("diabetes",)
     )

@@ -7,6 +7,7 @@ skipped or ends the run; the counts of rows read, scored and rejected are always
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -23,6 +24,8 @@ from mscadvisor.records import CATEGORIES
 from mscadvisor.result import Recommendation
 
 LIST_SEPARATOR = ";"  # inside a CSV cell: comorbidities and needs
+# Spreadsheet programs often start UTF-8 files with a byte-order mark; it is not data.
+BOM = codecs.BOM_UTF8
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -53,7 +56,7 @@ class Summary:
 def read_jsonl(lines: Iterable[bytes]) -> Iterator[Row]:
     for number, raw in enumerate(lines, 1):
         try:
-            line = raw.decode("utf-8")
+            line = (raw.removeprefix(BOM) if number == 1 else raw).decode("utf-8")
         except UnicodeDecodeError as exc:
             yield Row(number, None, f"not UTF-8 text (byte {exc.start} of the line)")
             continue
@@ -156,11 +159,12 @@ def read_rows(stream: BinaryIO, input_format: str, name: str | None) -> Iterator
         if name is not None:
             input_format = "csv" if name.lower().endswith(".csv") else "jsonl"
         else:
-            start = stream.peek(64)[:64].lstrip() if hasattr(stream, "peek") else b"{"
+            start = stream.peek(64)[:64] if hasattr(stream, "peek") else b"{"
+            start = start.removeprefix(BOM).lstrip()
             input_format = "jsonl" if start.startswith(b"{") else "csv"
     if input_format == "jsonl":
         return read_jsonl(stream)
-    return read_csv(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""))
+    return read_csv(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=""))
 
 
 CSV_COLUMNS = ("line", "disease")

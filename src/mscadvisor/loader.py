@@ -89,7 +89,7 @@ def parse_source(source: SourceFile) -> list[RawRecord]:
 
     shown = source.shown
     try:
-        document = tomllib.loads(source.content.decode("utf-8"))
+        document = tomllib.loads(source.content.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise KnowledgeBaseError(
             [f"{shown}: not UTF-8 text (byte {exc.start}): {exc.reason}"]

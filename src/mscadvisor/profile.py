@@ -87,7 +87,7 @@ def read_profile_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(f"profile {path}: cannot read: {exc.strerror}") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"profile {path}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():

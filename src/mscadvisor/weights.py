@@ -23,7 +23,7 @@ from mscadvisor.knowledge import KnowledgeBase, ParsedRule
 def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
     """The weights of a file as {"rule:ID" or "group:NAME": factor}, checked against kb."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise InputError(f"weights {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
