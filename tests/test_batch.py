@@ -181,6 +181,40 @@ def test_stdin_and_jobs_keep_order(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.subprocess
+def test_progress_bar_and_reports_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    rows = [json.dumps({"disease": "POF", "age": 30})] * 3000 + ['{"disease": "GOUT"}']
+    out = tmp_path / "out.csv"
+    command = [sys.executable, "-m", "mscadvisor", "batch", str(write(tmp_path, "p.jsonl", rows))]
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [*command, "-f", "csv", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closes with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert proc.wait() == 0
+    text = shown.decode("utf-8", "replace")
+    assert " rows" in text and "%" in text  # the bar: share of the file read, rows scored
+    assert "mscadvisor: line 3001: unknown disease 'GOUT'" in text
+    assert "batch: 3001 row(s) read, 3000 scored, 1 rejected" in text
+    assert len(out.read_text("utf-8").splitlines()) == 3001  # header + scored rows
+
+
 def test_python_api() -> None:
     kb = mscadvisor.load_knowledge_base()
     profile = mscadvisor.make_profile(kb, disease="OP", modality="cells")

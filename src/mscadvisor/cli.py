@@ -8,12 +8,13 @@ on every call, and resolving string annotations would add milliseconds to each s
 """
 
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -481,15 +482,15 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     sink = _BatchSink(output)
     if fmt is BatchFormat.csv:
         sink.write(batching.csv_header(max(width, 1)))
-    with _progress() as tick, sink.abandoned_on_error():
+    with _BatchProgress(stream) as progress, sink.abandoned_on_error():
         summary = batching.run(
             job,
             rows,
             sink.write,
-            lambda message: sys.stderr.write(f"mscadvisor: {message}\n"),
+            progress.report,
             fail_fast=on_error is OnError.fail,
             jobs=jobs,
-            tick=tick,
+            tick=progress.tick,
         )
     sys.stderr.write(summary.text() + "\n")
     if summary.stopped is None:
@@ -533,24 +534,58 @@ class _BatchSink:
             sys.stderr.write(f"mscadvisor: {self.file.path} was not written\n")
 
 
-class _progress:
-    """A rich progress counter on stderr when stderr is a terminal; nothing otherwise."""
+class _BatchProgress:
+    """Progress on stderr when it is a terminal: a bar over the input file's bytes (a running
+    count for a pipe), with bad-row reports printed above it. Plain reports otherwise."""
 
-    def __enter__(self) -> Any:
+    EVERY = 256  # rows between updates: the display refreshes a few times a second anyway
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.rows = 0
+        self.progress: Any = None
+
+    def __enter__(self) -> "_BatchProgress":
         if not sys.stderr.isatty():
-            self.progress = None
-            return lambda: None
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            return self
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
+        try:
+            info = os.fstat(self.stream.fileno())
+            size = info.st_size if stat.S_ISREG(info.st_mode) else None
+        except (OSError, ValueError):  # a stream without a file behind it
+            size = None
+        self.sized = size is not None
         self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.completed} rows"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:,} rows"),
             TimeElapsedColumn(),
+            console=Console(stderr=True, emoji=False, highlight=False),
             transient=True,
         )
+        self.task = self.progress.add_task("batch", total=size, rows=0)
         self.progress.start()
-        task = self.progress.add_task("batch", total=None)
-        return lambda: self.progress.advance(task) if self.progress else None
+        return self
+
+    def tick(self) -> None:
+        self.rows += 1
+        if self.progress is not None and self.rows % self.EVERY == 0:
+            done = self.stream.tell() if self.sized else None
+            self.progress.update(self.task, completed=done, rows=self.rows)
+
+    def report(self, message: str) -> None:
+        if self.progress is None:
+            sys.stderr.write(f"mscadvisor: {message}\n")
+        else:
+            self.progress.console.print(f"mscadvisor: {message}", markup=False, soft_wrap=True)
 
     def __exit__(self, *_: object) -> None:
         if self.progress is not None:
