@@ -215,6 +215,35 @@ def test_progress_bar_and_reports_on_a_terminal(tmp_path: Path) -> None:
     assert len(out.read_text("utf-8").splitlines()) == 3001  # header + scored rows
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("piped", [False, True])
+def test_progress_counts_rows_and_prints_reports_above_the_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piped: bool
+) -> None:
+    from mscadvisor.cli import _BatchProgress
+
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    path = write(tmp_path, "p.jsonl", GOOD * 300)
+    with path.open("rb") as stream:
+        source = io.BufferedReader(io.BytesIO(stream.read())) if piped else stream
+        with _BatchProgress(source) as progress:
+            for _ in range(600):
+                source.readline()
+                progress.tick()
+            progress.report("line 7: unknown disease 'GOUT'")
+            task = progress.progress.tasks[0]
+            assert task.fields["rows"] == 512  # updated every 256 rows
+            assert task.total == (None if piped else path.stat().st_size)
+            first_512 = sum(len(line) for line in path.read_bytes().splitlines(True)[:512])
+            assert task.completed == (0 if piped else first_512)
+    assert "mscadvisor: line 7: unknown disease 'GOUT'" in terminal.getvalue()
+
+
 def test_python_api() -> None:
     kb = mscadvisor.load_knowledge_base()
     profile = mscadvisor.make_profile(kb, disease="OP", modality="cells")
