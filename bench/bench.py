@@ -57,31 +57,10 @@ def startup_times(runs: int, env: dict[str, str]) -> dict[str, float]:
     return {name: statistics.median(values) * 1e3 for name, values in samples.items()}
 
 
-LOAD_PROBE = """
-import time
-from mscadvisor import knowledge
-start = time.perf_counter()
-knowledge.load_knowledge_base()
-print(time.perf_counter() - start)
-"""
-
-
-def cache_load_ms(runs: int, env: dict[str, str]) -> float:
-    """Loading the knowledge base from a valid compiled cache, first load in a fresh process
-    (imports done before the clock starts)."""
-    subprocess.run([PYTHON, "-c", LOAD_PROBE], env=env, check=True, capture_output=True)
-    values = [
-        float(
-            subprocess.run(
-                [PYTHON, "-c", LOAD_PROBE], env=env, check=True, capture_output=True, text=True
-            ).stdout
-        )
-        for _ in range(runs)
-    ]
-    return statistics.median(values) * 1e3
-
-
-PHASE_PROBE = """
+LOAD = "knowledge base from the compiled cache"
+PHASE_PROBE = (
+    f"LOAD = {LOAD!r}\n"
+    + """
 import json, time
 marks = [("start", time.perf_counter())]
 def mark(name):
@@ -94,7 +73,7 @@ mark("command tree: typer reads every command's signature")
 from mscadvisor import engine, knowledge, output, profile
 mark("this package's imports for recommend")
 kb = knowledge.load_knowledge_base()
-mark("knowledge base from the compiled cache")
+mark(LOAD)
 result = engine.score(kb, profile.build_profile({"disease": "POF"}, kb, "bench"), 3)
 mark("profile and scoring")
 output.json_text(result.to_dict())
@@ -105,11 +84,13 @@ print_recommendation(output.console(quiet=True), result, 5, False)
 mark("table only: rich lays out the tables")
 print(json.dumps([(name, (t - marks[i][1]) * 1e3) for i, (name, t) in enumerate(marks[1:])]))
 """
+)
 
 
 def phase_profile(runs: int, env: dict[str, str]) -> list[tuple[str, float]]:
     """Where the start-up of `recommend --disease POF` goes, each phase's median in a fresh
-    process (the interpreter's own start-up is not included)."""
+    process (the interpreter's own start-up is not included). The knowledge-base phase is the
+    first load from a valid compiled cache, with its imports done before the clock starts."""
     samples = [
         json.loads(
             subprocess.run(
@@ -234,8 +215,8 @@ def main() -> None:
 
     startup = startup_times(runs, env)
     ratio = {name: ms / startup["pass"] for name, ms in startup.items()}
-    load_ms = cache_load_ms(runs, env)
     phases = phase_profile(runs, env)
+    load_ms = dict(phases)[LOAD]
     first_rate, warm_rate = engine_rate(10_000)
     with tempfile.TemporaryDirectory() as folder:
         jsonl, csv = write_inputs(Path(folder), 100_000)
