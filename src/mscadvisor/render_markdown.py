@@ -13,6 +13,11 @@ def _cites(c: Contribution) -> str:
     return "; ".join(v.label for v in c.citations)
 
 
+def _table(header: str, align: str, rows: list[str]) -> list[str]:
+    """A Markdown table's lines and the blank line after it."""
+    return [header, align, *rows, ""]
+
+
 def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> str:
     lines = [
         f"# {result.disease}: {result.disease_name}",
@@ -25,24 +30,22 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
     for category, title in CATEGORY_TITLES.items():
         candidates = result.ranked[category]
         shown = candidates if top <= 0 else candidates[:top]
-        lines += [
-            f"## {title}",
-            "",
-            "| # | Candidate | Score | Certainty | Reasons |",
-            "|---:|---|---:|---|---|",
-        ]
+        rows = []
         for c in shown:
             reasons = "<br>".join(
                 f"{x.points:+d} {_cell(x.reason)} ({_cell(_cites(x))})" for x in c.contributions
             )
             rank = f"={c.rank}" if c.tied_with else str(c.rank)
-            lines.append(
+            rows.append(
                 f"| {rank} | {_cell(c.label)} | {c.score:+d} | "
                 f"{_cell(c.certainty_label)} | {reasons or 'no rule fired'} |"
             )
         if len(shown) < len(candidates):
-            lines.append(f"\n_Showing {len(shown)} of {len(candidates)}._")
-        lines.append("")
+            rows.append(f"\n_Showing {len(shown)} of {len(candidates)}._")
+        lines += [f"## {title}", ""]
+        lines += _table(
+            "| # | Candidate | Score | Certainty | Reasons |", "|---:|---|---:|---|---|", rows
+        )
         if explain:
             for c in shown:
                 lines += [
@@ -51,26 +54,25 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
                     f"Score {c.score:+d} = base {c.base:+d} + "
                     + " ".join(f"({x.points:+d})" for x in c.contributions),
                     "",
+                ]
+                lines += _table(
                     "| Points | Rule | Level | Citations |",
                     "|---:|---|---|---|",
-                ]
-                lines += [
-                    f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(_cites(x))} |"
-                    for x in c.contributions
-                ]
-                lines.append("")
+                    [
+                        f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(_cites(x))} |"
+                        for x in c.contributions
+                    ],
+                )
     if result.excluded:
-        lines += [
-            "## Excluded",
-            "",
+        lines += ["## Excluded", ""]
+        lines += _table(
             "| Category | Candidate | Reason | Rule |",
             "|---|---|---|---|",
-        ]
-        lines += [
-            f"| {e.category} | {_cell(e.label)} | {_cell(e.reason)} | `{e.rule}` |"
-            for e in result.excluded
-        ]
-        lines.append("")
+            [
+                f"| {e.category} | {_cell(e.label)} | {_cell(e.reason)} | `{e.rule}` |"
+                for e in result.excluded
+            ],
+        )
     if result.warnings:
         lines += ["## Warnings", ""]
         lines += [f"- {w.message}" for w in result.warnings]
