@@ -67,10 +67,13 @@ def mark(name):
     marks.append((name, time.perf_counter()))
 import typer.main
 mark("import typer")
-from mscadvisor import cli
+from mscadvisor.cli import app as cli
 typer.main.get_command(cli.app)
 mark("command tree: typer reads every command's signature")
-from mscadvisor import engine, knowledge, output, profile
+from mscadvisor.engine import scoring as engine
+from mscadvisor.kb import knowledge
+from mscadvisor.render import output
+from mscadvisor.engine import profile
 mark("this package's imports for recommend")
 kb = knowledge.load_knowledge_base()
 mark(LOAD)
@@ -78,7 +81,7 @@ result = engine.score(kb, profile.build_profile({"disease": "POF"}, kb, "bench")
 mark("profile and scoring")
 output.json_text(result.to_dict())
 mark("JSON text")
-from mscadvisor.render_table import print_recommendation
+from mscadvisor.render.table import print_recommendation
 mark("table only: rich and the table module")
 print_recommendation(output.console(quiet=True), result, 5, False)
 mark("table only: rich lays out the tables")
@@ -106,7 +109,7 @@ def phase_profile(runs: int, env: dict[str, str]) -> list[tuple[str, float]]:
 
 
 def random_rows(count: int, seed: int) -> list[dict[str, object]]:
-    from mscadvisor.knowledge import load_knowledge_base
+    from mscadvisor.kb.knowledge import load_knowledge_base
 
     kb = load_knowledge_base()
     rnd = random.Random(seed)
@@ -131,9 +134,9 @@ def random_rows(count: int, seed: int) -> list[dict[str, object]]:
 
 def engine_rate(count: int) -> tuple[float, float]:
     """Profiles per second through the engine, contributions kept: first pass and warm."""
-    from mscadvisor.engine import score
-    from mscadvisor.knowledge import load_knowledge_base
-    from mscadvisor.profile import build_profile
+    from mscadvisor.engine.profile import build_profile
+    from mscadvisor.engine.scoring import score
+    from mscadvisor.kb.knowledge import load_knowledge_base
 
     kb = load_knowledge_base()
     profiles = [build_profile(row, kb, "bench") for row in random_rows(count, seed=1)]

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from mscadvisor.cli import main
-from mscadvisor.knowledge import KnowledgeBase, load_knowledge_base
-from mscadvisor.loader import shipped_rules_dir
+from mscadvisor.cli.main import main
+from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.kb.loader import shipped_rules_dir
 
 
 @pytest.fixture(scope="session", autouse=True)

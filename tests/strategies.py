@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.kb.knowledge import KnowledgeBase
 
 
 def raw_profiles(kb: KnowledgeBase) -> st.SearchStrategy[dict[str, Any]]:

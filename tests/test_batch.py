@@ -224,14 +224,14 @@ class FakeTerminal(io.StringIO):
 def test_progress_counts_rows_and_prints_reports_above_the_bar(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piped: bool
 ) -> None:
-    from mscadvisor.cli import _BatchProgress
+    from mscadvisor.cli.batch import BatchProgress
 
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     path = write(tmp_path, "p.jsonl", GOOD * 300)
     with path.open("rb") as stream:
         source = io.BufferedReader(io.BytesIO(stream.read())) if piped else stream
-        with _BatchProgress(source) as progress:
+        with BatchProgress(source) as progress:
             for _ in range(600):
                 source.readline()
                 progress.tick()

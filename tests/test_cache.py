@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mscadvisor import cache, knowledge
-from mscadvisor.engine import score
-from mscadvisor.knowledge import KnowledgeBase, load_knowledge_base
-from mscadvisor.output import json_text
-from mscadvisor.profile import build_profile
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.scoring import score
+from mscadvisor.kb import cache, knowledge
+from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.render.output import json_text
 from tests.conftest import CliResult
 
 

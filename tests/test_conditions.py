@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mscadvisor import conditions
-from mscadvisor.conditions import ConditionError, compile_condition, describe, parse
+from mscadvisor.kb import conditions
+from mscadvisor.kb.conditions import ConditionError, compile_condition, describe, parse
 
 BASE = {
     "profile.age": 65,

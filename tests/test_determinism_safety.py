@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mscadvisor.knowledge import load_knowledge_base
+from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "mscadvisor"

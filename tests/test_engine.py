@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mscadvisor.engine import score
-from mscadvisor.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
-from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
-from mscadvisor.output import json_text
-from mscadvisor.profile import build_profile
-from mscadvisor.result import CATEGORY_KEYS, Recommendation
-from mscadvisor.validation import validate_records
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
+from mscadvisor.engine.scoring import score
+from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
+from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.validation import validate_records
+from mscadvisor.render.output import json_text
 from tests.strategies import raw_profiles
 
 KB = load_knowledge_base()

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from mscadvisor.engine import score
+from mscadvisor.engine.explanation import explain
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.scoring import score
+from mscadvisor.engine.whatif import apply_changes, movements, sensitivity
 from mscadvisor.errors import InputError
-from mscadvisor.explanation import explain
-from mscadvisor.knowledge import load_knowledge_base
-from mscadvisor.profile import build_profile
-from mscadvisor.whatif import apply_changes, movements, sensitivity
+from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
 from tests.strategies import raw_profiles
 

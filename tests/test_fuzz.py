@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mscadvisor import batch
+from mscadvisor.engine.profile import build_profile, read_profile_file
 from mscadvisor.errors import (
     EXIT_KNOWLEDGE_BASE,
     EXIT_OK,
@@ -30,8 +31,8 @@ from mscadvisor.errors import (
     InputError,
     KnowledgeBaseError,
 )
-from mscadvisor.knowledge import load_knowledge_base
-from mscadvisor.profile import build_profile, read_profile_file
+from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.kb.opening import KnowledgeSource
 from tests.conftest import CliResult
 
 LONG = os.environ.get("MSCADVISOR_FUZZ") == "long"
@@ -212,7 +213,7 @@ def test_mutated_profile_files(tmp_path: Path, changes: dict[str, Any], suffix: 
     )
 )
 def test_batch_rows_never_crash(lines: list[str]) -> None:
-    job = batch.Job((), None, "jsonl", 0, 1)
+    job = batch.Job(KnowledgeSource(), "jsonl", 0, 1)
     outputs: list[str] = []
     reports: list[str] = []
     rows = batch.read_jsonl(line.encode("utf-8", "surrogateescape") for line in lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.kb.knowledge import KnowledgeBase
 
 
 def test_table_row_counts(kb: KnowledgeBase) -> None:

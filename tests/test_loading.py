@@ -13,9 +13,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
-from mscadvisor.loader import parse_sources, read_sources, shipped_rules_dir
-from mscadvisor.validation import validate_records
+from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
+from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.validation import validate_records
 
 
 def append(path: Path, text: str) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mscadvisor import docs_gen
-from mscadvisor.cli import _complete
+from mscadvisor.authoring import docs_gen
+from mscadvisor.cli import docs as cli_docs
+from mscadvisor.cli.options import complete_ids
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.knowledge import load_knowledge_base
+from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
@@ -264,15 +265,15 @@ def test_export_failures_leave_nothing(tmp_path: Path, cli: Cli) -> None:
 def test_generated_docs_are_current() -> None:
     kb = load_knowledge_base(use_cache=False)
     assert (DOCS / "rules.md").read_text("utf-8") == docs_gen.rules_markdown(kb), (
-        "docs/rules.md is stale: run python -m mscadvisor.docs_gen"
+        "docs/rules.md is stale: run python -m mscadvisor.cli.docs"
     )
-    assert (DOCS / "cli.md").read_text("utf-8") == docs_gen.cli_markdown(), (
-        "docs/cli.md is stale: run python -m mscadvisor.docs_gen"
+    assert (DOCS / "cli.md").read_text("utf-8") == cli_docs.cli_markdown(), (
+        "docs/cli.md is stale: run python -m mscadvisor.cli.docs"
     )
 
 
 def test_completion_offers_ids() -> None:
-    assert _complete("disease")("PO") == ["POF", "poi"]
-    assert "alzheimers" in _complete("disease")("alz")
-    assert _complete("candidate")("AD-") == ["AD-cells", "AD-exosomes"]
-    assert _complete("rule")("T4-BM-D1") == ["T4-BM-D1-DONOR-AGE"]
+    assert complete_ids("disease")("PO") == ["POF", "poi"]
+    assert "alzheimers" in complete_ids("disease")("alz")
+    assert complete_ids("candidate")("AD-") == ["AD-cells", "AD-exosomes"]
+    assert complete_ids("rule")("T4-BM-D1") == ["T4-BM-D1-DONOR-AGE"]

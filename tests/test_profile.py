@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from mscadvisor.engine.notices import profile_notices
+from mscadvisor.engine.profile import Profile, build_profile, read_profile_file
 from mscadvisor.errors import InputError
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.profile import Profile, build_profile, profile_notices, read_profile_file
+from mscadvisor.kb.knowledge import KnowledgeBase
 
 
 def build(kb: KnowledgeBase, **raw: Any) -> Profile:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mscadvisor.knowledge import load_knowledge_base
-from mscadvisor.rule_lint import lint
-from mscadvisor.rule_tests import run_case, run_cases, uncovered
+from mscadvisor.authoring.rule_lint import lint
+from mscadvisor.authoring.rule_tests import run_case, run_cases, uncovered
+from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
 
 SHIPPED = load_knowledge_base()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from mscadvisor import cache, conditions
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.knowledge import load_knowledge_base
-from mscadvisor.loader import RawRecord
-from mscadvisor.validation import record_label, validate_records
+from mscadvisor.kb import cache, conditions
+from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.kb.loader import RawRecord
+from mscadvisor.kb.validation import record_label, validate_records
 
 GOLDEN = Path(__file__).parent / "golden" / "recommend_POF.json"
 

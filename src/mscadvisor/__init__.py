@@ -24,18 +24,18 @@ __all__ = [
 
 if TYPE_CHECKING:
     from mscadvisor.api import load_knowledge_base, make_profile, recommend, recommend_many
-    from mscadvisor.knowledge import KnowledgeBase
-    from mscadvisor.profile import Profile
-    from mscadvisor.result import Recommendation
+    from mscadvisor.engine.profile import Profile
+    from mscadvisor.engine.result import Recommendation
+    from mscadvisor.kb.knowledge import KnowledgeBase
 
 _LAZY = {
     "load_knowledge_base": "mscadvisor.api",
     "make_profile": "mscadvisor.api",
     "recommend": "mscadvisor.api",
     "recommend_many": "mscadvisor.api",
-    "KnowledgeBase": "mscadvisor.knowledge",
-    "Profile": "mscadvisor.profile",
-    "Recommendation": "mscadvisor.result",
+    "KnowledgeBase": "mscadvisor.kb.knowledge",
+    "Profile": "mscadvisor.engine.profile",
+    "Recommendation": "mscadvisor.engine.result",
 }
 
 

@@ -1,5 +1,5 @@
 """`python -m mscadvisor`."""
 
-from mscadvisor.cli import run
+from mscadvisor.cli.main import run
 
 run()

@@ -15,22 +15,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mscadvisor import engine, knowledge
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.profile import Profile, build_profile
-from mscadvisor.result import Recommendation
+from mscadvisor.engine.profile import Profile, build_profile
+from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.scoring import score
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.opening import KnowledgeSource
 
 
 def load_knowledge_base(
     packs: Sequence[str | Path] = (), weights: str | Path | None = None
 ) -> KnowledgeBase:
     """The shipped knowledge base, with rule packs on top and weights applied if given."""
-    kb = knowledge.load_knowledge_base([Path(p) for p in packs])
-    if weights is None:
-        return kb
-    from mscadvisor.weights import apply_weights, read_weights
-
-    return apply_weights(kb, read_weights(Path(weights), kb))
+    return KnowledgeSource(
+        tuple(Path(p) for p in packs), None if weights is None else Path(weights)
+    ).open()
 
 
 def make_profile(kb: KnowledgeBase, **fields: Any) -> Profile:
@@ -44,7 +42,7 @@ def recommend(
     """Score every candidate for the profile (a Profile, or a mapping of profile fields)."""
     if not isinstance(profile, Profile):
         profile = build_profile(profile, kb, "profile")
-    return engine.score(kb, profile, regimens)
+    return score(kb, profile, regimens)
 
 
 def recommend_many(

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mscadvisor.engine import score
+from mscadvisor.engine.profile import PROFILE_FIELDS, build_profile
+from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, MscAdvisorError
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.profile import PROFILE_FIELDS, build_profile
-from mscadvisor.records import CATEGORIES
-from mscadvisor.result import Recommendation
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.opening import KnowledgeSource
+from mscadvisor.kb.records import CATEGORIES
 
 LIST_SEPARATOR = ";"  # inside a CSV cell: comorbidities and needs
 # Spreadsheet programs often start UTF-8 files with a byte-order mark; it is not data.
@@ -216,8 +217,7 @@ def formatter(output_format: str, top: int) -> Formatter:
 class Job:
     """What scoring a row needs, picklable so that worker processes can rebuild it."""
 
-    packs: tuple[str, ...]
-    weights: str | None
+    knowledge: KnowledgeSource
     output_format: str
     top: int
     regimens: int
@@ -236,15 +236,7 @@ _state: dict[str, _Worker] = {}
 
 def _start_worker(job: Job) -> None:
     """Load the knowledge base once per process (from the compiled cache)."""
-    from pathlib import Path
-
-    from mscadvisor.knowledge import load_knowledge_base
-
-    kb = load_knowledge_base([Path(p) for p in job.packs])
-    if job.weights is not None:
-        from mscadvisor.weights import apply_weights, read_weights
-
-        kb = apply_weights(kb, read_weights(Path(job.weights), kb))
+    kb = job.knowledge.open()
     _state["worker"] = _Worker(kb, formatter(job.output_format, job.top), job.regimens)
 
 

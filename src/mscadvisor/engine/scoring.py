@@ -16,20 +16,23 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from mscadvisor import __version__, certainty, citations, regimens
-from mscadvisor.candidates import Candidate, candidates_for
-from mscadvisor.conditions import Predicate, compile_condition, partial_verdict
-from mscadvisor.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.profile import Profile, profile_notices
-from mscadvisor.records import CATEGORIES, Citation, Study, Trial
-from mscadvisor.result import (
+from mscadvisor import __version__
+from mscadvisor.engine import certainty, citations, regimens
+from mscadvisor.engine.candidates import Candidate, candidates_for
+from mscadvisor.engine.notices import profile_notices
+from mscadvisor.engine.profile import Profile
+from mscadvisor.engine.result import (
     CitationView,
     Contribution,
     Exclusion,
     Notice,
     Recommendation,
+    Regimen,
     ScoredCandidate,
 )
+from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdict
+from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.records import CATEGORIES, Citation, Study, Trial
 
 BASE_SCORE = 0
 
@@ -66,9 +69,7 @@ class _DiseaseIndex:
     candidate_memo: dict[CategoryKey, ScoredCandidate | tuple[Exclusion, ...]] = field(
         default_factory=dict
     )
-    regimen_memo: dict[tuple[object, ...], tuple[regimens.Regimen, ...]] = field(
-        default_factory=dict
-    )
+    regimen_memo: dict[tuple[object, ...], tuple[Regimen, ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)

@@ -7,17 +7,17 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from mscadvisor.explanation import Explanation
-from mscadvisor.output import unicode_ok
-from mscadvisor.result import (
+from mscadvisor.engine.explanation import Explanation
+from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
     Contribution,
     Recommendation,
     ScoredCandidate,
 )
-from mscadvisor.views import View
-from mscadvisor.whatif import Movement, TopChange
+from mscadvisor.engine.whatif import Movement, TopChange
+from mscadvisor.render.output import unicode_ok
+from mscadvisor.render.views import View
 
 BAR_WIDTH = 10
 STRONGEST_REASONS = 3

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mscadvisor import conditions
-from mscadvisor.engine import score
+from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile, build_profile
+from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, did_you_mean
-from mscadvisor.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
-from mscadvisor.profile import POF_AGE_LIMIT, Profile, build_profile
-from mscadvisor.records import CATEGORIES
-from mscadvisor.result import Recommendation
+from mscadvisor.kb import conditions
+from mscadvisor.kb.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
+from mscadvisor.kb.records import CATEGORIES
 
 LIST_FIELDS = {"comorbidities": "comorbidity", "needs": "need"}
 # What-if fields, with the flag spellings accepted as synonyms.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.records import Citation, Reference
-from mscadvisor.result import CitationView
+from mscadvisor.engine.result import CitationView
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.records import Citation, Reference
 
 
 def view(kb: KnowledgeBase, citation: Citation) -> CitationView:

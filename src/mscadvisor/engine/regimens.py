@@ -4,52 +4,14 @@ evidence has actually used together, scored as the sum of their parts plus pairi
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
 
-from mscadvisor import citations
-from mscadvisor.candidates import source_id
-from mscadvisor.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.records import Citation, Study, Trial
-from mscadvisor.result import CitationView, Contribution, ScoredCandidate
+from mscadvisor.engine import citations
+from mscadvisor.engine.candidates import source_id
+from mscadvisor.engine.result import Contribution, Regimen, ScoredCandidate
+from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.records import Citation, Study, Trial
 
 Key = tuple[str, str, str | None]  # source id, route id, preconditioning id or None
-
-
-@dataclass(frozen=True, slots=True)
-class Regimen:
-    rank: int
-    source: ScoredCandidate
-    route: ScoredCandidate
-    preconditioning: ScoredCandidate | None
-    pairing: tuple[Contribution, ...]
-    paired_by: tuple[CitationView, ...]
-
-    @property
-    def id(self) -> str:
-        parts = [self.source.id, self.route.id]
-        return "+".join(parts + ([self.preconditioning.id] if self.preconditioning else []))
-
-    @property
-    def parts(self) -> tuple[ScoredCandidate, ...]:
-        return (self.source, self.route) + ((self.preconditioning,) if self.preconditioning else ())
-
-    @property
-    def score(self) -> int:
-        return sum(p.score for p in self.parts) + sum(c.points for c in self.pairing)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rank": self.rank,
-            "id": self.id,
-            "source": self.source.id,
-            "route": self.route.id,
-            "preconditioning": self.preconditioning.id if self.preconditioning else None,
-            "score": self.score,
-            "parts": [{"category": p.category, "id": p.id, "score": p.score} for p in self.parts],
-            "pairing": [c.to_dict() for c in self.pairing],
-            "paired_by": [c.to_dict() for c in self.paired_by],
-        }
 
 
 PairingRules = list[tuple[ParsedRule, tuple[Study | Trial, ...]]]

@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mscadvisor import citations, conditions
-from mscadvisor.engine import applicable_rules, profile_context
-from mscadvisor.errors import InputError, did_you_mean
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.result import (
+from mscadvisor.engine import citations
+from mscadvisor.engine.result import (
     DISCLAIMER,
     CitationView,
     Exclusion,
     Recommendation,
     ScoredCandidate,
 )
+from mscadvisor.engine.scoring import applicable_rules, profile_context
+from mscadvisor.errors import InputError, did_you_mean
+from mscadvisor.kb import conditions
+from mscadvisor.kb.knowledge import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mscadvisor import conditions
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
-from mscadvisor.loader import SourceFile, parse_sources, read_sources, shipped_rules_dir
-from mscadvisor.records import (
+from mscadvisor.kb import conditions
+from mscadvisor.kb.loader import SourceFile, parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.records import (
     SYSTEMS,
     Case,
     Citation,
@@ -121,7 +121,7 @@ def load_knowledge_base(
     A valid compiled cache of exactly these files is used when there is one; otherwise the TOML
     is parsed, validated and cross-checked, and the cache is (re)written.
     """
-    from mscadvisor import cache
+    from mscadvisor.kb import cache
 
     per_root = [read_sources([root]) for root in (base or shipped_rules_dir(), *packs)]
     sources = [s for group in per_root for s in group]
@@ -134,7 +134,7 @@ def load_knowledge_base(
     if use_cache and (hit := cache.load(key)) is not None:
         typed, sha256 = hit
         return build_knowledge_base(typed, sha256=sha256, verified=True, packs=pack_infos)
-    from mscadvisor.validation import validate_records  # pydantic: only when TOML is parsed
+    from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
     typed = validate_records(parse_sources(sources))
     kb = build_knowledge_base(typed, packs=pack_infos)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mscadvisor.knowledge import KnowledgeBase
+from mscadvisor.kb.conditions import compile_condition, partial_verdict
+from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.records import Disease
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,15 @@ def candidates_for(kb: KnowledgeBase, disease_id: str) -> dict[str, tuple[Candid
         "route": tuple(routes),
         "preconditioning": tuple(strategies),
     }
+
+
+def can_fire_for(kb: KnowledgeBase, parsed: ParsedRule, disease: Disease) -> bool:
+    """Whether some profile for this disease could make the rule fire: it selects one of the
+    disease's candidates and the disease alone does not make its condition false."""
+    known = {"disease.id": disease.id, "disease.systems": frozenset(disease.systems)}
+    if partial_verdict(parsed.when, known) is False:
+        return False
+    if parsed.rule.category == "regimen":
+        return True
+    selects = compile_condition(parsed.applies_to)
+    return any(selects(c.attributes) for c in candidates_for(kb, disease.id)[parsed.rule.category])

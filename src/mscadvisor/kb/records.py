@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from mscadvisor.constraints import NOT_EMPTY, Check, at_least, between, min_items
+from mscadvisor.kb.constraints import NOT_EMPTY, Check, at_least, between, min_items
 
 _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
 

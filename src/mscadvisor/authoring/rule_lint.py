@@ -12,11 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
-from mscadvisor import conditions
-from mscadvisor.candidates import candidates_for
-from mscadvisor.conditions import compile_condition
-from mscadvisor.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.records import Disease
+from mscadvisor.engine.candidates import can_fire_for
+from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 
 REF_MENTION = re.compile(r"\[(\d+)\]")
 NCT_MENTION = re.compile(r"NCT\d{8}")
@@ -36,19 +33,6 @@ def lint(kb: KnowledgeBase) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.rule, f.code))
 
 
-def can_fire_for(kb: KnowledgeBase, parsed: ParsedRule, disease: Disease) -> bool:
-    """Whether some profile for this disease could make the rule fire."""
-    rule = parsed.rule
-    if rule.category == "regimen":
-        verdict = _disease_verdict(parsed.when, disease.id, frozenset(disease.systems))
-        return verdict is not False
-    selects = compile_condition(parsed.applies_to)
-    candidates = candidates_for(kb, disease.id)[rule.category]
-    return any(selects(c.attributes) for c in candidates) and (
-        _disease_verdict(parsed.when, disease.id, frozenset(disease.systems)) is not False
-    )
-
-
 def _never_fires(kb: KnowledgeBase, parsed: ParsedRule) -> list[Finding]:
     if any(can_fire_for(kb, parsed, d) for d in kb.diseases.values()):
         return []
@@ -59,10 +43,6 @@ def _never_fires(kb: KnowledgeBase, parsed: ParsedRule) -> list[Finding]:
             "no disease in the catalog has a candidate it selects for which its condition can hold",
         )
     ]
-
-
-def _disease_verdict(node: conditions.Node, disease: str, systems: frozenset[str]) -> bool | None:
-    return conditions.partial_verdict(node, {"disease.id": disease, "disease.systems": systems})
 
 
 def _duplicates(kb: KnowledgeBase) -> list[Finding]:

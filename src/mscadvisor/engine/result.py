@@ -1,7 +1,7 @@
 """The result of a recommendation: scored candidates with every contribution, exclusions, notices.
 
 These are the values the Python API returns and every renderer draws from; ``to_dict`` gives the
-JSON document whose shape ``schema.py`` publishes.
+JSON document whose shape ``schemas/recommendation.schema.json`` publishes.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mscadvisor.profile import Profile
-    from mscadvisor.regimens import Regimen
+    from mscadvisor.engine.profile import Profile
 
 SCHEMA_VERSION = "1.1"
 DISCLAIMER = (
@@ -134,6 +133,42 @@ class Exclusion:
             "reason": self.reason,
             "rule": self.rule,
             "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    rank: int
+    source: ScoredCandidate
+    route: ScoredCandidate
+    preconditioning: ScoredCandidate | None
+    pairing: tuple[Contribution, ...]
+    paired_by: tuple[CitationView, ...]
+
+    @property
+    def id(self) -> str:
+        parts = [self.source.id, self.route.id]
+        return "+".join(parts + ([self.preconditioning.id] if self.preconditioning else []))
+
+    @property
+    def parts(self) -> tuple[ScoredCandidate, ...]:
+        return (self.source, self.route) + ((self.preconditioning,) if self.preconditioning else ())
+
+    @property
+    def score(self) -> int:
+        return sum(p.score for p in self.parts) + sum(c.points for c in self.pairing)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "source": self.source.id,
+            "route": self.route.id,
+            "preconditioning": self.preconditioning.id if self.preconditioning else None,
+            "score": self.score,
+            "parts": [{"category": p.category, "id": p.id, "score": p.score} for p in self.parts],
+            "pairing": [c.to_dict() for c in self.pairing],
+            "paired_by": [c.to_dict() for c in self.paired_by],
         }
 
 

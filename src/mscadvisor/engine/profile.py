@@ -10,16 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mscadvisor import citations
-from mscadvisor.conditions import compared_values
 from mscadvisor.errors import InputError, did_you_mean, unknown_value
-from mscadvisor.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
-from mscadvisor.records import Citation
-from mscadvisor.result import Notice
+from mscadvisor.kb.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
 
 MIN_AGE, MAX_AGE = 0, 120
 MAX_PROFILE_BYTES = 1024 * 1024
@@ -103,6 +98,17 @@ def read_profile_file(path: Path) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise InputError(f"profile {path}: expected an object of profile fields at the top level")
     return parsed
+
+
+def merge_profile(
+    kb: KnowledgeBase, profile_file: Path | None, flags: Mapping[str, Any]
+) -> Profile:
+    """The profile of a profile file with command-line flags on top; an empty flag (None, an
+    empty list) leaves the file's value."""
+    raw: dict[str, Any] = read_profile_file(profile_file) if profile_file else {}
+    raw.update({k: v for k, v in flags.items() if v is not None and v != []})
+    origin = f"profile {profile_file} with command-line flags" if profile_file else "command line"
+    return build_profile(raw, kb, origin)
 
 
 def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Profile:
@@ -196,51 +202,3 @@ def _id_list(
         if value not in known:
             raise unknown_value(f"{what} in {origin}", value, known)
     return tuple(sorted(set(values)))
-
-
-def profile_notices(profile: Profile, kb: KnowledgeBase) -> tuple[Notice, ...]:
-    """Warnings about a valid profile that the review cannot fully use."""
-    notices: list[Notice] = []
-    disease = kb.diseases[profile.disease]
-    for need_id in profile.needs:
-        need = kb.needs[need_id]
-        if need.diseases and profile.disease not in need.diseases:
-            notices.append(
-                Notice(
-                    "need-not-applicable",
-                    f"The need {need_id!r} has no meaning for {disease.id} ({disease.name}) in the "
-                    f"review (it applies to {', '.join(need.diseases)}); it changes no score.",
-                )
-            )
-    if profile.disease == "POF" and profile.age is not None and profile.age >= POF_AGE_LIMIT:
-        notices.append(
-            Notice(
-                "age-outside-definition",
-                f"POF is defined as ovarian decline before {POF_AGE_LIMIT}; age {profile.age} is "
-                "outside that definition, so the evidence may not apply.",
-                (citations.view(kb, Citation(section="msc-pof")),),
-            )
-        )
-    used = used_profile_values(kb)
-    for field, values in (
-        ("profile.comorbidities", profile.comorbidities),
-        ("profile.needs", profile.needs),
-    ):
-        for value in values:
-            if (field, value) not in used:
-                notices.append(
-                    Notice(
-                        "value-unused",
-                        f"No rule in the knowledge base looks at {value!r} "
-                        f"({field.removeprefix('profile.')}); it changes no score.",
-                    )
-                )
-    return tuple(notices)
-
-
-@lru_cache(maxsize=8)
-def used_profile_values(kb: KnowledgeBase) -> frozenset[tuple[str, str]]:
-    """(field, value) pairs that some rule's condition compares a profile against."""
-    return frozenset(
-        {pair for parsed in kb.rules.values() for pair in compared_values(parsed.when)}
-    )

@@ -13,8 +13,8 @@ from functools import cache
 from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.loader import RawRecord
-from mscadvisor.records import RECORD_KINDS
+from mscadvisor.kb.loader import RawRecord
+from mscadvisor.kb.records import RECORD_KINDS
 
 
 @cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mscadvisor.result import CATEGORY_TITLES, DISCLAIMER, Contribution, Recommendation
+from mscadvisor.engine.result import CATEGORY_TITLES, DISCLAIMER, Contribution, Recommendation
 
 
 def _cell(text: str) -> str:

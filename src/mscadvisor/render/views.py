@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mscadvisor import citations, conditions
+from mscadvisor.engine import citations
 from mscadvisor.errors import InputError, unknown_value
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.records import Citation, Disease
+from mscadvisor.kb import conditions
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.records import Citation, Disease
 
 Row = dict[str, Any]
 
@@ -280,7 +281,7 @@ def _citation_with_links(kb: KnowledgeBase, citation: Citation) -> Row:
 
 
 def rules_view(kb: KnowledgeBase, kind: str | None, disease: Disease | None) -> View:
-    from mscadvisor.rule_lint import can_fire_for
+    from mscadvisor.engine.candidates import can_fire_for
 
     kinds = {p.rule.category for p in kb.rules.values()} | {p.rule.group for p in kb.rules.values()}
     if kind is not None and kind not in kinds:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mscadvisor.engine import score
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError
-from mscadvisor.knowledge import KnowledgeBase
-from mscadvisor.profile import build_profile
-from mscadvisor.records import Case, Expectation
-from mscadvisor.result import Recommendation
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.records import Case, Expectation
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 
 from mscadvisor.errors import InputError, did_you_mean
-from mscadvisor.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 
 
 def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:

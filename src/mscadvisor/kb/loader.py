@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.records import RECORD_KINDS
+from mscadvisor.kb.records import RECORD_KINDS
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 
@@ -32,10 +32,11 @@ def shipped_rules_dir() -> Path:
     An installed wheel carries it as ``mscadvisor/rules``; a source checkout (editable install)
     keeps it at the repository's top-level ``rules/``.
     """
-    packaged = Path(__file__).resolve().parent / "rules"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "rules"
     if packaged.is_dir():
         return packaged
-    return packaged.parents[2] / "rules"
+    return package.parents[1] / "rules"
 
 
 def rule_files(root: Path) -> list[Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mscadvisor.records import LEVELS
+from mscadvisor.kb.records import LEVELS
 
 NO_SUPPORT = "none"
 LEVEL_LABELS = {

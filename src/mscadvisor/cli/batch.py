@@ -1,0 +1,182 @@
+"""batch: score a file of profiles, streaming, with its output sink and progress display."""
+
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import typer
+
+from mscadvisor.cli.options import BatchFormat, InputFormat, OnError
+from mscadvisor.cli.root import knowledge_source
+from mscadvisor.errors import EXIT_USAGE
+
+
+def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A JSONL or CSV file of profiles (the fields of --profile), "
+            "or - for standard input."
+        ),
+    ],
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(help="auto: by file suffix (.csv, else JSONL); standard input is sniffed."),
+    ] = InputFormat.auto,
+    fmt: Annotated[
+        BatchFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl: the recommend document per profile plus "
+            "its input line; csv: the top candidates and scores per profile.",
+        ),
+    ] = BatchFormat.jsonl,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (atomically) instead of stdout."),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Candidates per category: csv columns (default 1), jsonl "
+            "list length (default 0 = all).",
+        ),
+    ] = None,
+    regimens: Annotated[int, typer.Option(min=0, help="Regimens per profile in jsonl.")] = 3,
+    on_error: Annotated[
+        OnError, typer.Option(help="skip: report a bad row and go on; fail: stop at it.")
+    ] = OnError.skip,
+    jobs: Annotated[int, typer.Option(min=1, help="Worker processes (order is preserved).")] = 1,
+) -> None:
+    """Score a file of profiles, one result per input row, streaming and in input order."""
+    from mscadvisor import batch as batching
+
+    knowledge = knowledge_source(ctx)
+    knowledge.open()  # fail early, and once, on a broken knowledge base or weights file
+    stream = sys.stdin.buffer if source == "-" else batching.open_input(Path(source))
+    rows = batching.read_rows(stream, input_format.value, None if source == "-" else source)
+    width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
+    job = batching.Job(
+        knowledge,
+        fmt.value,
+        width,
+        regimens if fmt is BatchFormat.jsonl else 0,
+    )
+    sink = BatchSink(output)
+    if fmt is BatchFormat.csv:
+        sink.write(batching.csv_header(max(width, 1)))
+    with BatchProgress(stream) as progress, sink.abandoned_on_error():
+        summary = batching.run(
+            job,
+            rows,
+            sink.write,
+            progress.report,
+            fail_fast=on_error is OnError.fail,
+            jobs=jobs,
+            tick=progress.tick,
+        )
+    sys.stderr.write(summary.text() + "\n")
+    if summary.stopped is None:
+        sink.commit()
+        return
+    sink.abandon()
+    raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
+
+
+class BatchSink:
+    """Batch output: stdout, or --output (see output.OutputFile) committed only on success."""
+
+    def __init__(self, output: Path | None) -> None:
+        from mscadvisor.render.output import OutputFile
+
+        self.file = OutputFile(output) if output is not None else None
+        self.write = self.file.write if self.file else sys.stdout.write
+
+    def commit(self) -> None:
+        if self.file is None:
+            sys.stdout.flush()
+        else:
+            self.file.commit()
+
+    @contextmanager
+    def abandoned_on_error(self) -> Iterator[None]:
+        """Leave no output file behind if the run fails with an error."""
+        try:
+            yield
+        except BaseException:
+            self.abandon()
+            raise
+
+    def abandon(self) -> None:
+        """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
+        if self.file is None:
+            sys.stdout.flush()
+            return
+        self.file.abandon()
+        if self.file.tmp is not None:
+            sys.stderr.write(f"mscadvisor: {self.file.path} was not written\n")
+
+
+class BatchProgress:
+    """Progress on stderr when it is a terminal: a bar over the input file's bytes (a running
+    count for a pipe), with bad-row reports printed above it. Plain reports otherwise."""
+
+    EVERY = 256  # rows between updates: the display refreshes a few times a second anyway
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.rows = 0
+        self.progress: Any = None
+
+    def __enter__(self) -> "BatchProgress":
+        if not sys.stderr.isatty():
+            return self
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        try:
+            info = os.fstat(self.stream.fileno())
+            size = info.st_size if stat.S_ISREG(info.st_mode) else None
+        except (OSError, ValueError):  # a stream without a file behind it
+            size = None
+        self.sized = size is not None
+        self.progress = Progress(
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rows]:,} rows"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True, emoji=False, highlight=False),
+            transient=True,
+        )
+        self.task = self.progress.add_task("batch", total=size, rows=0)
+        self.progress.start()
+        return self
+
+    def tick(self) -> None:
+        self.rows += 1
+        if self.progress is not None and self.rows % self.EVERY == 0:
+            done = self.stream.tell() if self.sized else None
+            self.progress.update(self.task, completed=done, rows=self.rows)
+
+    def report(self, message: str) -> None:
+        if self.progress is None:
+            sys.stderr.write(f"mscadvisor: {message}\n")
+        else:
+            self.progress.console.print(f"mscadvisor: {message}", markup=False, soft_wrap=True)
+
+    def __exit__(self, *_: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()

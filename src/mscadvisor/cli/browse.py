@@ -1,0 +1,144 @@
+"""Browse the knowledge base: diseases, Table 4 sources, routes, preconditioning, evidence,
+trials, references, errata and the published JSON schemas."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mscadvisor.cli.options import (
+    SCHEMA_FILES,
+    DiseaseFilter,
+    Format,
+    FormatOption,
+    SchemaName,
+    complete_ids,
+)
+from mscadvisor.cli.root import open_knowledge
+
+if TYPE_CHECKING:
+    from mscadvisor.kb.knowledge import KnowledgeBase
+    from mscadvisor.kb.records import Disease
+    from mscadvisor.render.views import View
+
+
+def show(view: "View", fmt: Format) -> None:
+    """Print a view: JSON rows for scripts, a table for people."""
+    from mscadvisor.render import output
+
+    if fmt is Format.json:
+        output.write_json(view.rows)
+        return
+    from mscadvisor.render.table import print_view
+
+    print_view(output.console(), view)
+
+
+def disease_or_none(kb: "KnowledgeBase", name: str | None) -> "Disease | None":
+    return kb.resolve_disease(name) if name is not None else None
+
+
+def diseases(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """List diseases with their ids, aliases, organ systems and etiologies."""
+    from mscadvisor.render.views import diseases_view
+
+    show(diseases_view(open_knowledge(ctx)), fmt)
+
+
+def sources(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """Show Table 4: procurement, advantages and disadvantages of each MSC tissue source."""
+    from mscadvisor.render.views import sources_view
+
+    show(sources_view(open_knowledge(ctx)), fmt)
+
+
+def routes(
+    ctx: typer.Context, disease: DiseaseFilter = None, fmt: FormatOption = Format.table
+) -> None:
+    """List administration routes, optionally those reported for one disease."""
+    from mscadvisor.render.views import routes_view
+
+    kb = open_knowledge(ctx)
+    show(routes_view(kb, disease_or_none(kb, disease)), fmt)
+
+
+def preconditioning(
+    ctx: typer.Context, disease: DiseaseFilter = None, fmt: FormatOption = Format.table
+) -> None:
+    """List preconditioning, engineering and combination strategies."""
+    from mscadvisor.render.views import preconditioning_view
+
+    kb = open_knowledge(ctx)
+    show(preconditioning_view(kb, disease_or_none(kb, disease)), fmt)
+
+
+def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
+    ctx: typer.Context,
+    disease: DiseaseFilter = None,
+    tissue: Annotated[
+        str | None,
+        typer.Option(
+            help="Tissue id: BM, AD (adipose), UC, UCB, DP, AM.",
+            autocompletion=complete_ids("tissue"),
+        ),
+    ] = None,
+    modality: Annotated[str | None, typer.Option(help="cells or exosomes.")] = None,
+    route: Annotated[
+        str | None,
+        typer.Option(help="Route id, e.g. IV, OV, IN.", autocompletion=complete_ids("route")),
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List the preclinical studies of Tables 1 (MSCs) and 2 (exosomes), filtered."""
+    from mscadvisor.render.views import evidence_view, resolve_id
+
+    kb = open_knowledge(ctx)
+    show(
+        evidence_view(
+            kb,
+            disease_or_none(kb, disease),
+            resolve_id("tissue", tissue, kb.tissues) if tissue else None,
+            resolve_id("modality", modality, kb.modalities) if modality else None,
+            resolve_id("route", route, kb.routes) if route else None,
+        ),
+        fmt,
+    )
+
+
+def trials(
+    ctx: typer.Context, disease: DiseaseFilter = None, fmt: FormatOption = Format.table
+) -> None:
+    """List the clinical studies of Table 3."""
+    from mscadvisor.render.views import trials_view
+
+    kb = open_knowledge(ctx)
+    show(trials_view(kb, disease_or_none(kb, disease)), fmt)
+
+
+def reference(
+    ctx: typer.Context,
+    number: Annotated[
+        int | None, typer.Argument(help="Reference number (all when omitted).")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show one reference of the review with DOI and PubMed links, or all of them."""
+    from mscadvisor.render.views import references_view
+
+    show(references_view(open_knowledge(ctx), number), fmt)
+
+
+def errata(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
+    """List where the review contradicts itself, both readings, and the one used here."""
+    from mscadvisor.render.views import errata_view
+
+    show(errata_view(open_knowledge(ctx)), fmt)
+
+
+def schema(name: Annotated[SchemaName, typer.Argument(help="Which document.")]) -> None:
+    """Print the JSON Schema of a JSON output (recommendation)."""
+    from importlib import resources
+
+    from mscadvisor.render import output
+
+    schema_file = resources.files("mscadvisor") / "schemas" / SCHEMA_FILES[name]
+    output.write_text(schema_file.read_text(encoding="utf-8"))

@@ -1,0 +1,54 @@
+"""Generated reference documents: docs/cli.md from the command line, and every other generated
+document (see ``authoring.docs_gen``). Regenerate them all with ``python -m mscadvisor.cli.docs``
+from the repository root; a test fails when the committed files are stale.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from mscadvisor.authoring import docs_gen
+from mscadvisor.kb.knowledge import load_knowledge_base
+
+HELP_WIDTH = 100
+
+
+def cli_markdown() -> str:
+    import typer.main
+
+    from mscadvisor.cli.main import app
+
+    root = typer.main.get_command(app)
+    lines = [
+        "# Command-line reference",
+        "",
+        "Generated from the CLI by `python -m mscadvisor.cli.docs`; do not edit by hand.",
+        "",
+    ]
+    lines += _command_help(root, "mscadvisor", None)
+    return "\n".join(lines)
+
+
+def _command_help(command: Any, path: str, parent: Any) -> list[str]:
+    ctx = command.context_class(
+        command,
+        info_name=path.rsplit(maxsplit=1)[-1],
+        parent=parent,
+        terminal_width=HELP_WIDTH,
+        max_content_width=HELP_WIDTH,
+    )
+    lines = [f"## `{path}`", "", "```", command.get_help(ctx), "```", ""]
+    for name in getattr(command, "list_commands", lambda _: [])(ctx):
+        sub = command.get_command(ctx, name)
+        lines += _command_help(sub, f"{path} {name}", ctx)
+    return lines
+
+
+def write_docs(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    kb = load_knowledge_base(use_cache=False)
+    (folder / "rules.md").write_text(docs_gen.rules_markdown(kb), encoding="utf-8")
+    (folder / "cli.md").write_text(cli_markdown(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_docs(Path("docs"))

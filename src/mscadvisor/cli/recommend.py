@@ -1,0 +1,205 @@
+"""recommend and explain: score a profile, and explain one candidate's score."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mscadvisor.cli.options import (
+    AgeOpt,
+    AvoidOpt,
+    ComorbidityOpt,
+    DiseaseOpt,
+    DonorOpt,
+    EtiologyOpt,
+    Format,
+    FormatOption,
+    ModalityOpt,
+    NeedOpt,
+    ProfileOpt,
+    RecommendFormat,
+    SexOpt,
+    complete_ids,
+)
+from mscadvisor.cli.root import open_knowledge
+from mscadvisor.errors import InputError
+
+# Profile fields by the name of the command-line parameter that sets them.
+_PROFILE_FLAGS = {
+    "disease": "disease",
+    "age": "age",
+    "sex": "sex",
+    "donor": "donor",
+    "modality": "modality",
+    "avoid_invasive_harvest": "avoid_invasive_harvest",
+    "comorbidity": "comorbidities",
+    "etiology": "etiology",
+    "need": "needs",
+}
+
+
+def profile_flags(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The profile fields among a command's parameters."""
+    return {field: parameters[name] for name, field in _PROFILE_FLAGS.items()}
+
+
+def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
+    ctx: typer.Context,
+    disease: DiseaseOpt = None,
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    donor: DonorOpt = None,
+    modality: ModalityOpt = None,
+    avoid_invasive_harvest: AvoidOpt = None,
+    comorbidity: ComorbidityOpt = None,
+    etiology: EtiologyOpt = None,
+    need: NeedOpt = None,
+    profile: ProfileOpt = None,
+    fmt: Annotated[
+        RecommendFormat,
+        typer.Option("--format", "-f", help="table (people), json (scripts), markdown (reports)."),
+    ] = RecommendFormat.table,
+    top: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Candidates shown per category in table and markdown "
+            "(0 = all). JSON always has all.",
+        ),
+    ] = 5,
+    regimens: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Complete regimens proposed (source + route + optional "
+            "preconditioning that the evidence used together).",
+        ),
+    ] = 3,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show every contribution of every candidate shown.")
+    ] = False,
+    what_if: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--what-if",
+            metavar="FIELD=VALUE",
+            help="Repeatable: compare with the "
+            "profile changed, e.g. age=65, donor=autologous, needs=fertility,durable-"
+            "effect (lists are comma-separated and replace the profile's).",
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also save the rationale as rendered in the terminal, to a .html or "
+            ".svg file (written atomically)."
+        ),
+    ] = None,
+) -> None:
+    """Score sources, routes and preconditioning for a disease and profile, with reasons."""
+    from mscadvisor.engine.profile import merge_profile
+    from mscadvisor.engine.scoring import score
+    from mscadvisor.render import output
+
+    if export is not None and export.suffix.lower() not in (".html", ".svg"):
+        raise InputError(f"--export {export}: the file name must end in .html or .svg")
+    if what_if and (export is not None or fmt is RecommendFormat.markdown):
+        raise InputError(
+            "--what-if compares two results side by side: it works with the table "
+            "and json formats, not with --format markdown or --export"
+        )
+    kb = open_knowledge(ctx)
+    person = merge_profile(kb, profile, profile_flags(locals()))
+    result = score(kb, person, regimens)
+    if what_if:
+        from mscadvisor.engine.whatif import apply_changes, movements
+
+        changed = score(kb, apply_changes(kb, person, what_if), regimens)
+        moved = movements(result, changed)
+        if fmt is RecommendFormat.json:
+            output.write_json(
+                {
+                    "baseline": result.to_dict(),
+                    "what_if": changed.to_dict(),
+                    "changes": [m.to_dict() for m in moved],
+                }
+            )
+            return
+        from mscadvisor.render.table import print_what_if
+
+        print_what_if(output.console(), result, changed, moved, top)
+        return
+    if fmt is RecommendFormat.json:
+        output.write_json(result.to_dict())
+    elif fmt is RecommendFormat.markdown:
+        from mscadvisor.render.markdown import recommendation_markdown
+
+        output.write_text(recommendation_markdown(result, top, explain))
+    if fmt is RecommendFormat.table or export is not None:
+        from mscadvisor.render.table import print_recommendation
+
+        console = output.console(record=export is not None, quiet=fmt is not RecommendFormat.table)
+        print_recommendation(console, result, top, explain)
+        if export is not None:
+            output.export_console(console, export)
+
+
+def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
+    ctx: typer.Context,
+    candidate: Annotated[
+        str,
+        typer.Option(
+            "--candidate",
+            "-c",
+            help="Candidate id as in the JSON: a source such as "
+            "AD-exosomes, a route such as IN, or a preconditioning id.",
+            autocompletion=complete_ids("candidate"),
+        ),
+    ],
+    disease: DiseaseOpt = None,
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    donor: DonorOpt = None,
+    modality: ModalityOpt = None,
+    avoid_invasive_harvest: AvoidOpt = None,
+    comorbidity: ComorbidityOpt = None,
+    etiology: EtiologyOpt = None,
+    need: NeedOpt = None,
+    profile: ProfileOpt = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="Also list the single-field profile changes "
+            "that would change the top choice of each category.",
+        ),
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Explain one candidate: every rule that fired, every rule that did not and why, and the
+    gap to the first-ranked candidate, rule by rule."""
+    from mscadvisor.engine.explanation import explain
+    from mscadvisor.engine.profile import merge_profile
+    from mscadvisor.engine.scoring import score
+    from mscadvisor.render import output
+
+    kb = open_knowledge(ctx)
+    person = merge_profile(kb, profile, profile_flags(locals()))
+    explanation = explain(kb, score(kb, person), candidate)
+    changes = []
+    if sensitivity:
+        from mscadvisor.engine.whatif import sensitivity as find_changes
+
+        changes = find_changes(kb, person)
+    if fmt is Format.json:
+        doc = explanation.to_dict()
+        if sensitivity:
+            doc["sensitivity"] = [c.to_dict() for c in changes]
+        output.write_json(doc)
+        return
+    from mscadvisor.render.table import print_explanation, print_sensitivity
+
+    console = output.console()
+    print_explanation(console, explanation)
+    if sensitivity:
+        print_sensitivity(console, changes)

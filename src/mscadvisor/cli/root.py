@@ -1,0 +1,57 @@
+"""The root command's options (--rules, --weights, --version), carried to every command on
+typer's context object, and the one way commands open the knowledge base they name."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mscadvisor import __version__
+
+if TYPE_CHECKING:
+    from mscadvisor.kb.knowledge import KnowledgeBase
+    from mscadvisor.kb.opening import KnowledgeSource
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mscadvisor {__version__}")
+        raise typer.Exit()
+
+
+def root(
+    ctx: typer.Context,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--rules",
+            help="Repeatable: a rule pack folder loaded on top of the "
+            "shipped rules (also $MSCADVISOR_RULES, a path list).",
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(help="TOML file scaling the points of named rules or rule groups."),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Top-level options."""
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    ctx.obj = KnowledgeSource.from_environment(tuple(rules or ()), weights)
+
+
+def knowledge_source(ctx: typer.Context) -> "KnowledgeSource":
+    """The knowledge source the root options named."""
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    source = ctx.find_root().obj
+    return source if isinstance(source, KnowledgeSource) else KnowledgeSource.from_environment()
+
+
+def open_knowledge(ctx: typer.Context, *extra_packs: Path) -> "KnowledgeBase":
+    """The knowledge base the root options name, with extra packs on top."""
+    return knowledge_source(ctx).with_packs(*extra_packs).open()

@@ -1,0 +1,118 @@
+"""rules: check, test, lint, list and show rules (shipped and rule packs)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mscadvisor.cli.browse import disease_or_none, show
+from mscadvisor.cli.options import DiseaseFilter, Format, FormatOption, complete_ids
+from mscadvisor.cli.root import knowledge_source, open_knowledge
+from mscadvisor.errors import EXIT_RUNTIME
+
+PackArgument = Annotated[
+    Path | None,
+    typer.Argument(help="A rule pack folder to add on top of the shipped rules (and --rules)."),
+]
+
+
+def rules_check(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="A complete rules tree to check instead of the shipped one."),
+    ] = None,
+) -> None:
+    """Validate a rules tree and print the number of records of each kind."""
+    from mscadvisor.kb.knowledge import load_knowledge_base
+
+    kb = load_knowledge_base(knowledge_source(ctx).packs, base=directory)
+    counts = {
+        "diseases": len(kb.diseases),
+        "tissues": len(kb.tissues),
+        "modalities": len(kb.modalities),
+        "routes": len(kb.routes),
+        "preconditioning": len(kb.preconditioning),
+        "references": len(kb.references),
+        "studies": len(kb.studies),
+        "trials": len(kb.trials),
+        "errata": len(kb.errata),
+        "rules": len(kb.rules),
+        "test cases": len(kb.cases),
+    }
+    typer.echo(f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, sha256 {kb.sha256}")
+    for kind, count in counts.items():
+        typer.echo(f"  {kind:16} {count}")
+
+
+def rules_test(ctx: typer.Context, pack: PackArgument = None) -> None:
+    """Run the rule test cases (shipped and packs); exit 1 if any fails."""
+    from mscadvisor.authoring.rule_tests import run_cases
+
+    kb = open_knowledge(ctx, *([pack] if pack else []))
+    results = run_cases(kb)
+    for r in results:
+        typer.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.case.id}: {r.case.summary}")
+        for failure in r.failures:
+            typer.echo(f"      - {failure}")
+    failed = sum(not r.passed for r in results)
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+def rules_coverage(ctx: typer.Context, pack: PackArgument = None) -> None:
+    """List the rules that no test case fires; exit 1 if there are any."""
+    from mscadvisor.authoring.rule_tests import run_cases, uncovered
+
+    kb = open_knowledge(ctx, *([pack] if pack else []))
+    missing = uncovered(kb, run_cases(kb))
+    covered = len(kb.rules) - len(missing)
+    typer.echo(f"{covered} of {len(kb.rules)} rules fired by at least one test case")
+    for rule_id in missing:
+        typer.echo(f"  not covered: {rule_id}")
+    if missing:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+def rules_lint(ctx: typer.Context, pack: PackArgument = None) -> None:
+    """Find rules that can never fire, duplicate or contradictory rules, and rationales that
+    mention evidence the rule does not cite; exit 1 if there are findings."""
+    from mscadvisor.authoring.rule_lint import lint
+
+    findings = lint(open_knowledge(ctx, *([pack] if pack else [])))
+    for f in findings:
+        typer.echo(f"{f.rule}: {f.code}: {f.message}")
+    typer.echo(f"{len(findings)} finding(s)")
+    if findings:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+def rules_list(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            help="A category (source, route, preconditioning, regimen) or a group "
+            "(table4, pattern, head-to-head, evidence, modality, ...)."
+        ),
+    ] = None,
+    disease: DiseaseFilter = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List rules, optionally of one kind and those that can fire for one disease."""
+    from mscadvisor.render.views import rules_view
+
+    kb = open_knowledge(ctx)
+    show(rules_view(kb, kind, disease_or_none(kb, disease)), fmt)
+
+
+def rules_show(
+    ctx: typer.Context,
+    rule_id: Annotated[str, typer.Argument(help="Rule id.", autocompletion=complete_ids("rule"))],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Show one rule: summary, rationale, conditions in readable form, effect, citations."""
+    from mscadvisor.render.views import rule_view
+
+    show(rule_view(open_knowledge(ctx), rule_id), fmt)

@@ -1,0 +1,44 @@
+"""The one way to open a knowledge base: the shipped rules (or another base tree), rule packs on
+top, and a weights file applied last. The CLI, the Python API and batch workers all use it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when opened: the CLI reads its options before it needs rules
+    from mscadvisor.kb.knowledge import KnowledgeBase
+
+RULES_ENV = "MSCADVISOR_RULES"
+
+
+@dataclass(frozen=True)
+class KnowledgeSource:
+    """Where a knowledge base comes from. Plain paths, so it can be sent to worker processes."""
+
+    packs: tuple[Path, ...] = ()
+    weights: Path | None = None
+    base: Path | None = None  # a complete rules tree instead of the shipped one
+
+    @classmethod
+    def from_environment(
+        cls, packs: tuple[Path, ...] = (), weights: Path | None = None
+    ) -> KnowledgeSource:
+        """Packs named in $MSCADVISOR_RULES (a path list) first, then the given ones."""
+        from_env = [Path(p) for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]
+        return cls((*from_env, *packs), weights)
+
+    def with_packs(self, *packs: Path) -> KnowledgeSource:
+        return KnowledgeSource((*self.packs, *packs), self.weights, self.base)
+
+    def open(self) -> KnowledgeBase:
+        from mscadvisor.kb.knowledge import load_knowledge_base
+
+        kb = load_knowledge_base(self.packs, base=self.base)
+        if self.weights is None:
+            return kb
+        from mscadvisor.kb.weights import apply_weights, read_weights
+
+        return apply_weights(kb, read_weights(self.weights, kb))
