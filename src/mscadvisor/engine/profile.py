@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import InputError, did_you_mean, unknown_value
-from mscadvisor.kb.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.vocabulary import PROFILE_DONORS, SEXES
 
 MIN_AGE, MAX_AGE = 0, 120
 MAX_PROFILE_BYTES = 1024 * 1024

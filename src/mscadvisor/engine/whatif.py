@@ -11,8 +11,9 @@ from mscadvisor.engine.result import Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb import conditions
-from mscadvisor.kb.knowledge import PROFILE_DONORS, SEXES, KnowledgeBase
+from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import CATEGORIES
+from mscadvisor.kb.vocabulary import PROFILE_DONORS, SEXES
 
 LIST_FIELDS = {"comorbidities": "comorbidity", "needs": "need"}
 # What-if fields, with the flag spellings accepted as synonyms.

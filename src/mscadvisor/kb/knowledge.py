@@ -6,26 +6,21 @@ that ``mscadvisor rules check`` reports all of them in one run.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
-from mscadvisor.kb import conditions
+from mscadvisor.kb import conditions, crossrefs
 from mscadvisor.kb.loader import SourceFile, parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.kb.records import (
-    SYSTEMS,
     Case,
-    Citation,
     Comorbidity,
     Disease,
     Erratum,
-    Expectation,
     KnowledgeBaseInfo,
     Modality,
     Need,
@@ -39,23 +34,6 @@ from mscadvisor.kb.records import (
     Trial,
     to_plain,
 )
-
-PROFILE_DONORS = ("autologous", "allogeneic", "any")
-SEXES = ("female", "male")
-PRECONDITIONING_KINDS = (
-    "preconditioning",
-    "engineering",
-    "combination",
-    "biomaterial",
-    "selection",
-)
-# Which evidence match keys make sense for which candidate category.
-MATCH_KEYS_BY_CATEGORY = {
-    "source": {"disease", "tissue", "modality", "etiology"},
-    "route": {"disease", "route", "modality", "etiology"},
-    "preconditioning": {"disease", "preconditioning", "modality", "etiology"},
-    "regimen": {"disease", "tissue", "modality", "route", "preconditioning"},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,14 +159,14 @@ def build_knowledge_base(
     compiled cache); ``sha256`` is then the content hash computed at that time.
     """
     problems: list[str] = []
-    typed = _apply_overrides(typed, problems)
+    typed = crossrefs.apply_overrides(typed, problems)
     infos = typed.get("knowledge_base", [])
     if len(infos) != 1:
         files = ", ".join(f for _, f in infos) or "no file"
         problems.append(
             f"exactly one [[knowledge_base]] record is required; found {len(infos)} ({files})"
         )
-    catalog = _Catalog(
+    catalog = crossrefs.Catalog(
         **{
             name: _index(typed, kind, problems)
             for name, kind in (
@@ -214,9 +192,9 @@ def build_knowledge_base(
     def where(kind: str, ident: object) -> str:
         return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
 
-    aliases = _disease_aliases(catalog, where, problems)
+    aliases = crossrefs.disease_aliases(catalog, where, problems)
     if not verified:
-        problems += _check_catalog(catalog, where)
+        problems += crossrefs.check_catalog(catalog, where)
         for study in studies.values():
             problems += catalog.check_record(where("study", study.id), study)
         for erratum in errata.values():
@@ -227,13 +205,13 @@ def build_knowledge_base(
         if verified:
             parsed_rules[rule.id] = _parse_rule(rule, file)
             continue
-        parsed, rule_problems = _check_rule(rule, file, catalog, rules)
+        trees, rule_problems = crossrefs.check_rule(rule, file, catalog, rules)
         problems += rule_problems
-        if parsed:
-            parsed_rules[rule.id] = parsed
+        if trees:
+            parsed_rules[rule.id] = ParsedRule(rule, *trees, file)
     if not verified:
         for case in cases.values():
-            problems += _check_case(case, where("case", case.id), rules)
+            problems += crossrefs.check_case(case, where("case", case.id), rules)
     if problems:
         raise KnowledgeBaseError(problems)
     return KnowledgeBase(
@@ -259,316 +237,13 @@ def build_knowledge_base(
     )
 
 
-Locate = Callable[[str, object], str]
-
-
-def _disease_aliases(catalog: _Catalog, where: Locate, problems: list[str]) -> dict[str, str]:
-    """Every disease id and alias, case-folded, mapped to its disease id."""
-    aliases: dict[str, str] = {}
-    for disease in catalog.diseases.values():
-        for name in (disease.id, *disease.aliases):
-            folded = name.casefold()
-            if aliases.get(folded, disease.id) != disease.id:
-                problems.append(
-                    f"{where('disease', disease.id)}: alias {name!r} also names disease "
-                    f"{aliases[folded]!r}"
-                )
-            aliases[folded] = disease.id
-    return aliases
-
-
-def _check_catalog(catalog: _Catalog, where: Locate) -> list[str]:
-    problems: list[str] = []
-    for disease in catalog.diseases.values():
-        etiology_ids = [e.id for e in disease.etiologies]
-        if len(set(etiology_ids)) != len(etiology_ids):
-            problems.append(f"{where('disease', disease.id)}: duplicate etiology id")
-        problems += catalog.check_citations(
-            where("disease", disease.id),
-            [
-                *disease.citations,
-                *(c for e in disease.etiologies for c in e.citations),
-                *(c for cv in disease.caveats for c in cv.citations),
-            ],
-        )
-    items = [i.id for t in catalog.tissues.values() for i in (*t.advantages, *t.disadvantages)]
-    problems += [
-        f"Table 4 item id {dup!r} is used by more than one item"
-        for dup in sorted({i for i in items if items.count(i) > 1})
-    ]
-    for modality in catalog.modalities.values():
-        problems += catalog.check_citations(
-            where("modality", modality.id), [c for t in modality.tradeoffs for c in t.citations]
-        )
-    for route in catalog.routes.values():
-        w = where("route", route.id)
-        problems += catalog.check_ids(w, "diseases", route.diseases, catalog.diseases)
-        problems += catalog.check_citations(w, route.citations)
-    for pre in catalog.preconditioning.values():
-        w = where("preconditioning", pre.id)
-        problems += catalog.check_ids(w, "diseases", pre.diseases, catalog.diseases)
-        problems += catalog.check_ids(w, "tissues", pre.tissues, catalog.tissues)
-        problems += catalog.check_ids(w, "modalities", pre.modalities, catalog.modalities)
-        problems += catalog.check_citations(w, pre.citations)
-    for need in catalog.needs.values():
-        problems += catalog.check_ids(
-            where("need", need.id), "diseases", need.diseases, catalog.diseases
-        )
-    for trial in catalog.trials.values():
-        w = where("trial", trial.id)
-        problems += catalog.check_record(w, trial)
-        if trial.nct is None and trial.ref is None:
-            problems.append(f"{w}: a trial needs an nct id or a ref number")
-    ncts = [t.nct for t in catalog.trials.values() if t.nct]
-    problems += [
-        f"NCT id {dup!r} is used by more than one [[trial]]"
-        for dup in sorted({n for n in ncts if ncts.count(n) > 1})
-    ]
-    return problems
-
-
-@dataclass(frozen=True)
-class _Catalog:
-    """The id sets that cross-reference checks resolve against."""
-
-    sections: dict[str, Section]
-    references: dict[int, Reference]
-    diseases: dict[str, Disease]
-    tissues: dict[str, Tissue]
-    modalities: dict[str, Modality]
-    routes: dict[str, Route]
-    preconditioning: dict[str, Preconditioning]
-    comorbidities: dict[str, Comorbidity]
-    needs: dict[str, Need]
-    trials: dict[str, Trial]
-
-    def check_ids(
-        self, where: str, field_name: str, values: Iterable[str | None], known: dict[str, Any]
-    ) -> list[str]:
-        return [
-            f"{where}: field {field_name}: unknown id {v!r}"
-            for v in values
-            if v is not None and v not in known
-        ]
-
-    @cached_property
-    def ncts(self) -> frozenset[str | None]:
-        return frozenset(t.nct for t in self.trials.values())
-
-    @cached_property
-    def table4_items(self) -> frozenset[str]:
-        return frozenset(
-            i.id for t in self.tissues.values() for i in (*t.advantages, *t.disadvantages)
-        )
-
-    def check_citations(self, where: str, citations: Iterable[Citation]) -> list[str]:
-        problems = []
-        for c in citations:
-            given = [v for v in (c.ref, c.nct, c.table, c.section) if v is not None]
-            if len(given) != 1:
-                problems.append(
-                    f"{where}: a citation needs exactly one of ref, nct, table, "
-                    f"section; got {dataclasses.asdict(c)}"
-                )
-            if c.ref is not None and c.ref not in self.references:
-                problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
-            if c.nct is not None and c.nct not in self.ncts:
-                problems.append(f"{where}: citation nct {c.nct!r} matches no [[trial]]")
-            if c.section is not None and c.section not in self.sections:
-                problems.append(f"{where}: citation section {c.section!r} is not a [[section]]")
-            if c.item is not None and (c.table != 4 or c.item not in self.table4_items):
-                problems.append(f"{where}: citation item {c.item!r} is not a Table 4 item")
-        return problems
-
-    def check_record(self, where: str, record: Study | Trial) -> list[str]:
-        problems = self.check_ids(where, "disease", [record.disease], self.diseases)
-        problems += self.check_ids(where, "tissue", [record.tissue], self.tissues)
-        problems += self.check_ids(where, "modality", [record.modality], self.modalities)
-        problems += self.check_ids(where, "route", [record.route], self.routes)
-        problems += self.check_ids(
-            where, "preconditioning", record.preconditioning, self.preconditioning
-        )
-        if record.ref is not None and record.ref not in self.references:
-            problems.append(f"{where}: field ref: {record.ref} is not in the reference list")
-        etiology = getattr(record, "etiology", None)
-        disease = self.diseases.get(record.disease)
-        if etiology is not None and disease is not None:
-            valid = {e.id for e in disease.etiologies}
-            if etiology not in valid:
-                problems.append(
-                    f"{where}: field etiology: {etiology!r} is not an etiology of "
-                    f"{record.disease} (valid: {', '.join(sorted(valid))})"
-                )
-        return problems
-
-    @cached_property
-    def domains(self) -> dict[str, set[str]]:
-        """Valid values for each condition field domain (see conditions.FIELDS)."""
-        return {
-            "sex": set(SEXES),
-            "donor": set(PROFILE_DONORS),
-            "profile_modality": {*self.modalities, "any"},
-            "comorbidity": set(self.comorbidities),
-            "etiology": {e.id for d in self.diseases.values() for e in d.etiologies},
-            "need": set(self.needs),
-            "disease": set(self.diseases),
-            "system": set(SYSTEMS),
-            "tissue": set(self.tissues),
-            "modality": set(self.modalities),
-            "preconditioning_kind": set(PRECONDITIONING_KINDS),
-        }
-
-
-def _check_rule(
-    rule: Rule, file: str, catalog: _Catalog, rules: dict[str, Rule]
-) -> tuple[ParsedRule | None, list[str]]:
-    where = f"{file}: [[rule]] id {rule.id!r}"
-    problems: list[str] = []
-    effects = [rule.points is not None, rule.exclude, rule.evidence is not None]
-    if sum(effects) != 1:
-        problems.append(f"{where}: give exactly one effect: points, exclude = true, or evidence")
-    if rule.category == "regimen" and rule.evidence is None:
-        problems.append(f"{where}: a regimen rule scores pairing evidence: give evidence = {{...}}")
-    if rule.evidence is not None:
-        allowed = MATCH_KEYS_BY_CATEGORY[rule.category]
-        for match_key in rule.evidence.match:
-            if match_key not in allowed:
-                problems.append(
-                    f"{where}: field evidence.match: {match_key!r} does not apply to "
-                    f"{rule.category} candidates (allowed: {sorted(allowed)})"
-                )
-        if rule.evidence.records == "studies" and rule.evidence.outcome:
-            problems.append(f"{where}: field evidence.outcome applies only to trials")
-        if rule.evidence.records == "trials" and rule.evidence.setting:
-            problems.append(f"{where}: field evidence.setting applies only to studies")
-    problems += catalog.check_citations(where, rule.citations)
-    problems += [
-        f"{where}: field table4_items: unknown item {i!r}"
-        for i in rule.table4_items
-        if i not in catalog.table4_items
-    ]
-    problems += [
-        f"{where}: field conflicts_with: unknown rule {r!r}"
-        for r in rule.conflicts_with
-        if r not in rules
-    ]
-    trees: list[conditions.Node] = []
-    domains = catalog.domains
-    for key, scope in CONDITION_SCOPES:
-        try:
-            tree = _tree(getattr(rule, key), key, scope)
-        except conditions.ConditionError as exc:
-            problems += [f"{where}: {p}" for p in exc.problems]
-            continue
-        trees.append(tree)
-        problems += [
-            f"{where}: {key}: {fld} compares against unknown value {value!r}"
-            for fld, value in conditions.compared_values(tree)
-            if (domain := conditions.FIELDS[fld].domain) and value not in domains[domain]
-        ]
-        problems += _check_candidate_fields(where, key, tree, rule.category)
-    if problems or len(trees) != 2:
-        return None, problems
-    return ParsedRule(rule, trees[0], trees[1], file), problems
-
-
-CONDITION_SCOPES: tuple[tuple[str, conditions.Scope], ...] = (
-    ("applies_to", "candidate"),
-    ("when", "profile"),
-)
-
-
-def _tree(raw: dict[str, Any] | None, key: str, scope: conditions.Scope) -> conditions.Node:
-    return conditions.ALWAYS if raw is None else conditions.parse(raw, key, scope)
-
-
 def _parse_rule(rule: Rule, file: str) -> ParsedRule:
-    """Parse the conditions of a rule that passed ``_check_rule`` before (compiled cache)."""
-    applies_to, when = (_tree(getattr(rule, key), key, scope) for key, scope in CONDITION_SCOPES)
+    """Parse the conditions of a rule checked before (the compiled cache)."""
+    applies_to, when = (
+        crossrefs.condition_tree(getattr(rule, key), key, scope)
+        for key, scope in crossrefs.CONDITION_SCOPES
+    )
     return ParsedRule(rule, applies_to, when, file)
-
-
-def _apply_overrides(
-    typed: dict[str, list[tuple[Any, str]]], problems: list[str]
-) -> dict[str, list[tuple[Any, str]]]:
-    """Drop every rule that another rule declares it overrides (rule packs do this).
-
-    Overriding an unknown rule, or two rules overriding the same one, is an error.
-    """
-    rules = typed.get("rule", [])
-    claims: dict[str, tuple[Rule, str]] = {}
-    for rule, file in rules:
-        if rule.overrides is None:
-            continue
-        if rule.overrides in claims:
-            problems.append(
-                f"{file}: [[rule]] id {rule.id!r}: overrides {rule.overrides!r}, which "
-                f"{claims[rule.overrides][1]} (rule {claims[rule.overrides][0].id!r}) "
-                "already overrides"
-            )
-            continue
-        claims[rule.overrides] = (rule, file)
-    if not claims:
-        return typed
-    kept: list[tuple[Rule, str]] = []
-    replaced: set[str] = set()
-    for rule, file in rules:
-        claim = claims.get(rule.id)
-        if claim is not None and claim[0] is not rule:
-            replaced.add(rule.id)
-            continue
-        kept.append((rule, file))
-    problems += [
-        f"{file}: [[rule]] id {rule.id!r}: overrides unknown rule {target!r}"
-        for target, (rule, file) in claims.items()
-        if target not in replaced
-    ]
-    return {**typed, "rule": kept}
-
-
-# Candidate fields that exist for each category.
-CANDIDATE_FIELDS = {
-    "source": {"candidate.id", "candidate.tissue", "candidate.modality", "candidate.perinatal"},
-    "route": {"candidate.id"},
-    "preconditioning": {
-        "candidate.id",
-        "candidate.kind",
-        "candidate.modalities",
-        "candidate.tissues",
-    },
-    "regimen": set(),
-}
-
-
-def _check_candidate_fields(
-    where: str, key: str, tree: conditions.Node, category: str
-) -> list[str]:
-    allowed = CANDIDATE_FIELDS[category]
-    return [
-        f"{where}: {key}: field {fld!r} does not exist for {category} candidates "
-        f"(allowed: {sorted(allowed)})"
-        for fld in sorted({leaf.field for leaf in conditions.leaves(tree)})
-        if fld.startswith("candidate.") and fld not in allowed
-    ]
-
-
-def _check_case(case: Case, where: str, rules: dict[str, Rule]) -> list[str]:
-    problems = []
-    for n, expectation in enumerate(case.expect):
-        at = f"{where}: expect[{n}]"
-        given = [k for k in Expectation.OUTCOMES if getattr(expectation, k) is not None]
-        if len(given) != 1:
-            problems.append(f"{at}: give exactly one of {', '.join(Expectation.OUTCOMES)}")
-            continue
-        rule = expectation.fires or expectation.not_fires
-        if rule is not None and rule not in rules:
-            problems.append(f"{at}: unknown rule {rule!r}")
-        needs_candidate = rule is not None or expectation.score_between is not None
-        if needs_candidate and expectation.candidate is None:
-            problems.append(f"{at}: {given[0]} needs a candidate")
-        if expectation.top is not None and expectation.category is None:
-            problems.append(f"{at}: top needs a category")
-    return problems
 
 
 def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
