@@ -126,7 +126,10 @@ def test_reference_links_only_real_pmids(cli: Cli) -> None:
         (["recommend", "--disease", "GOUT"], "unknown disease 'GOUT'"),
         (["recommend", "--disease", "POF", "--age", "300"], "outside 0-120"),
         (["recommend", "--disease", "POF", "--comorbidity", "flu"], "unknown comorbidity"),
-        (["recommend", "--disease", "OP", "--etiology", "photoaging"], "it is an etiology of SKIN"),
+        (
+            ["recommend", "--disease", "OP", "--etiology", "photoaging"],
+            "does not apply to OP (Osteoporosis) (it applies to SKIN)",
+        ),
         (["recommend"], "the disease is required"),
     ],
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -117,7 +116,7 @@ def test_sensitivity_reports_real_flips() -> None:
             current = set(getattr(profile, field))
             name = str(value)[1:]
             value = tuple(sorted(current - {name} if str(value)[0] == "-" else current | {name}))
-        varied = score(KB, replace(profile, **{field: value}))
+        varied = score(KB, profile.replace(**{field: value}))
         assert varied.ranked[c.category][0].id == c.after
 
 

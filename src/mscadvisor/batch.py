@@ -16,18 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mscadvisor.engine.profile import PROFILE_FIELDS, build_profile
+from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, MscAdvisorError
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.opening import KnowledgeSource
 from mscadvisor.kb.records import CATEGORIES
+from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, PROFILE_FIELD_NAMES, parse_text
 
-LIST_SEPARATOR = ";"  # inside a CSV cell: comorbidities and needs
 # Spreadsheet programs often start UTF-8 files with a byte-order mark; it is not data.
 BOM = codecs.BOM_UTF8
-TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +86,11 @@ def read_csv(lines: Iterable[str]) -> Iterator[Row]:
     except csv.Error as exc:
         raise InputError(f"line 1: invalid CSV header: {exc}") from None
     header = [h.strip() for h in header]
-    unknown = [h for h in header if h not in PROFILE_FIELDS]
+    unknown = [h for h in header if h not in PROFILE_FIELD_NAMES]
     if unknown:
         raise InputError(
             f"line 1: unknown CSV column(s) {', '.join(map(repr, unknown))}; "
-            f"valid: {', '.join(PROFILE_FIELDS)}"
+            f"valid: {', '.join(PROFILE_FIELD_NAMES)}"
         )
     if "disease" not in header:
         raise InputError("line 1: the CSV header needs a 'disease' column")
@@ -118,27 +117,14 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
             continue
         try:
             fields = {
-                h: _csv_value(h, c) for h, c in zip(header, cells, strict=True) if c.strip() != ""
+                h: parse_text(PROFILE_FIELD_BY_NAME[h], c)
+                for h, c in zip(header, cells, strict=True)
+                if c.strip() != ""
             }
         except ValueError as exc:
             yield Row(reader.line_num, None, str(exc))
             continue
         yield Row(reader.line_num, fields)
-
-
-def _csv_value(column: str, cell: str) -> Any:
-    cell = cell.strip()
-    if column in ("comorbidities", "needs"):
-        return [v.strip() for v in cell.split(LIST_SEPARATOR) if v.strip()]
-    if column == "avoid_invasive_harvest":
-        if cell.lower() not in TRUE_WORDS:
-            raise ValueError(f"field avoid_invasive_harvest: expected true or false, got {cell!r}")
-        return TRUE_WORDS[cell.lower()]
-    if column == "age":
-        if not cell.lstrip("-").isdigit():
-            raise ValueError(f"field age: expected a whole number of years, got {cell!r}")
-        return int(cell)
-    return cell
 
 
 def open_input(path: Path) -> BinaryIO:

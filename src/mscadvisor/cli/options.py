@@ -4,13 +4,19 @@ Annotations are real objects, not postponed strings: typer reads every command's
 every call, and resolving string annotations would add milliseconds to each start-up.
 """
 
+import functools
+import inspect
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from mscadvisor.errors import MscAdvisorError
+
+if TYPE_CHECKING:
+    from mscadvisor.kb.vocabulary import ProfileField
 
 
 class Format(StrEnum):
@@ -48,19 +54,21 @@ SCHEMA_FILES = {SchemaName.recommendation: "recommendation.schema.json"}
 
 
 def complete_ids(kind: str) -> Any:
-    """A shell-completion callback offering ids of one kind from the knowledge base."""
+    """A shell-completion callback offering ids of one kind from the knowledge base: a
+    vocabulary domain (see ``vocabulary.value_domains``), or disease (with aliases), route,
+    candidate or rule."""
 
     def complete(incomplete: str) -> list[str]:
         from mscadvisor.engine.candidates import source_id
         from mscadvisor.kb.opening import KnowledgeSource
+        from mscadvisor.kb.vocabulary import value_domains
 
         try:
             kb = KnowledgeSource.from_environment().open()
         except MscAdvisorError:
             return []
-        ids: list[str] = {
+        named: dict[str, list[str]] = {
             "disease": [*kb.diseases, *(a for d in kb.diseases.values() for a in d.aliases)],
-            "tissue": list(kb.tissues),
             "route": list(kb.routes),
             "candidate": [
                 *(source_id(t, m) for t in kb.tissues for m in kb.modalities),
@@ -68,7 +76,8 @@ def complete_ids(kind: str) -> Any:
                 *kb.preconditioning,
             ],
             "rule": list(kb.rules),
-        }[kind]
+        }
+        ids = named[kind] if kind in named else list(value_domains(kb)[kind])
         return sorted(i for i in ids if i.lower().startswith(incomplete.lower()))
 
     return complete
@@ -86,47 +95,59 @@ DiseaseFilter = Annotated[
         autocompletion=complete_ids("disease"),
     ),
 ]
-# Profile options, shared by recommend and explain.
-DiseaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--disease",
-        "-d",
-        help="Disease id or alias: POF, AD (Alzheimer's), AS, OP, "
-        "SKIN, FRAILTY. Required unless the profile file gives it.",
-        autocompletion=complete_ids("disease"),
-    ),
-]
-AgeOpt = Annotated[int | None, typer.Option(help="Patient age in years (0-120).")]
-SexOpt = Annotated[str | None, typer.Option(help="female or male.")]
-DonorOpt = Annotated[
-    str | None,
-    typer.Option(help="Where the cells come from: autologous, allogeneic, any (default any)."),
-]
-ModalityOpt = Annotated[
-    str | None, typer.Option(help="cells, exosomes (cell-free) or any (default any).")
-]
-AvoidOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--avoid-invasive-harvest",
-        show_default=False,
-        help="The patient will not undergo a painful or invasive collection.",
-    ),
-]
-ComorbidityOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="Repeatable: diabetes, obesity, thromboembolism, cardiovascular, "
-        "immunocompromised, cancer-history."
-    ),
-]
-EtiologyOpt = Annotated[
-    str | None, typer.Option(help="An etiology of the disease (see `mscadvisor diseases`).")
-]
-NeedOpt = Annotated[
-    list[str] | None, typer.Option(help="Repeatable: large-cell-dose, durable-effect, fertility.")
-]
 ProfileOpt = Annotated[
     Path | None, typer.Option(help="JSON or TOML file with the same fields; flags override it.")
 ]
+
+
+class ProfileInput(NamedTuple):
+    """What the profile options of a command gave: a profile file and the fields set by flags
+    (None where a flag was not given)."""
+
+    file: Path | None
+    fields: dict[str, Any]
+
+
+def _profile_option(spec: "ProfileField") -> inspect.Parameter:
+    python_type: Any = {"str": str, "int": int, "bool": bool, "set": list[str]}[spec.kind]
+    names = [spec.flag, spec.short_flag] if spec.short_flag else [spec.flag]
+    option = typer.Option(
+        *names,
+        help=spec.flag_help,
+        show_default=spec.kind != "bool",
+        autocompletion=complete_ids(spec.domain) if spec.domain else None,
+    )
+    return inspect.Parameter(
+        spec.flag.removeprefix("--").replace("-", "_"),
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[python_type | None, option],
+    )
+
+
+def with_profile_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command one option per profile field of the vocabulary, and --profile, in place
+    of its ``profile`` parameter, which then receives them as a ProfileInput."""
+    from mscadvisor.kb.vocabulary import PROFILE_FIELDS
+
+    by_parameter = {_profile_option(spec): spec.name for spec in PROFILE_FIELDS}
+    file_option = inspect.Parameter(
+        "profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOpt
+    )
+    parameters = []
+    for parameter in inspect.signature(command).parameters.values():
+        if parameter.name == "profile":
+            parameters += [*by_parameter, file_option]
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    names = {parameter.name: field for parameter, field in by_parameter.items()}
+
+    @functools.wraps(command)
+    def run(**given: Any) -> None:
+        fields = {field: given.pop(name) for name, field in names.items()}
+        profile = ProfileInput(given.pop("profile"), fields)
+        command(**given, profile=profile)
+
+    run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters}
+    return run

@@ -1,60 +1,26 @@
 """recommend and explain: score a profile, and explain one candidate's score."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from mscadvisor.cli.options import (
-    AgeOpt,
-    AvoidOpt,
-    ComorbidityOpt,
-    DiseaseOpt,
-    DonorOpt,
-    EtiologyOpt,
     Format,
     FormatOption,
-    ModalityOpt,
-    NeedOpt,
-    ProfileOpt,
+    ProfileInput,
     RecommendFormat,
-    SexOpt,
     complete_ids,
+    with_profile_options,
 )
 from mscadvisor.cli.root import open_knowledge
 from mscadvisor.errors import InputError
 
-# Profile fields by the name of the command-line parameter that sets them.
-_PROFILE_FLAGS = {
-    "disease": "disease",
-    "age": "age",
-    "sex": "sex",
-    "donor": "donor",
-    "modality": "modality",
-    "avoid_invasive_harvest": "avoid_invasive_harvest",
-    "comorbidity": "comorbidities",
-    "etiology": "etiology",
-    "need": "needs",
-}
 
-
-def profile_flags(parameters: dict[str, Any]) -> dict[str, Any]:
-    """The profile fields among a command's parameters."""
-    return {field: parameters[name] for name, field in _PROFILE_FLAGS.items()}
-
-
+@with_profile_options
 def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
-    disease: DiseaseOpt = None,
-    age: AgeOpt = None,
-    sex: SexOpt = None,
-    donor: DonorOpt = None,
-    modality: ModalityOpt = None,
-    avoid_invasive_harvest: AvoidOpt = None,
-    comorbidity: ComorbidityOpt = None,
-    etiology: EtiologyOpt = None,
-    need: NeedOpt = None,
-    profile: ProfileOpt = None,
+    profile: ProfileInput,
     fmt: Annotated[
         RecommendFormat,
         typer.Option("--format", "-f", help="table (people), json (scripts), markdown (reports)."),
@@ -109,7 +75,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             "and json formats, not with --format markdown or --export"
         )
     kb = open_knowledge(ctx)
-    person = merge_profile(kb, profile, profile_flags(locals()))
+    person = merge_profile(kb, profile.file, profile.fields)
     result = score(kb, person, regimens)
     if what_if:
         from mscadvisor.engine.whatif import apply_changes, movements
@@ -144,7 +110,8 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             output.export_console(console, export)
 
 
-def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
+@with_profile_options
+def explain_command(
     ctx: typer.Context,
     candidate: Annotated[
         str,
@@ -156,16 +123,7 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
             autocompletion=complete_ids("candidate"),
         ),
     ],
-    disease: DiseaseOpt = None,
-    age: AgeOpt = None,
-    sex: SexOpt = None,
-    donor: DonorOpt = None,
-    modality: ModalityOpt = None,
-    avoid_invasive_harvest: AvoidOpt = None,
-    comorbidity: ComorbidityOpt = None,
-    etiology: EtiologyOpt = None,
-    need: NeedOpt = None,
-    profile: ProfileOpt = None,
+    profile: ProfileInput,
     sensitivity: Annotated[
         bool,
         typer.Option(
@@ -184,7 +142,7 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.render import output
 
     kb = open_knowledge(ctx)
-    person = merge_profile(kb, profile, profile_flags(locals()))
+    person = merge_profile(kb, profile.file, profile.fields)
     explanation = explain(kb, score(kb, person), candidate)
     changes = []
     if sensitivity:

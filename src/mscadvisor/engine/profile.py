@@ -9,32 +9,63 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import InputError, did_you_mean, unknown_value
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.vocabulary import PROFILE_DONORS, SEXES
+from mscadvisor.kb.records import Disease
+from mscadvisor.kb.vocabulary import (
+    PROFILE_FIELD_NAMES,
+    PROFILE_FIELDS,
+    ProfileField,
+    disease_values,
+    value_domains,
+)
 
-MIN_AGE, MAX_AGE = 0, 120
 MAX_PROFILE_BYTES = 1024 * 1024
 POF_AGE_LIMIT = 40  # POF is ovarian decline before 40 (section MSCs: Premature ovarian failure)
 
 
-@dataclass(frozen=True, slots=True)
 class Profile:
-    """A normalised profile: canonical disease id, sorted unique lists."""
+    """A normalised profile: the canonical disease id and a value for every field of the
+    vocabulary (``vocabulary.PROFILE_FIELDS``), its default where none was given; set fields
+    are sorted tuples of unique ids. Immutable; fields are read as attributes."""
 
-    disease: str
-    age: int | None = None
-    sex: str | None = None
-    donor: str = "any"
-    modality: str = "any"
-    avoid_invasive_harvest: bool = False
-    comorbidities: tuple[str, ...] = ()
-    etiology: str | None = None
-    needs: tuple[str, ...] = ()
+    __slots__ = ("_values",)
+    _values: dict[str, Any]
+
+    def __init__(self, disease: str, **values: Any) -> None:
+        unknown = set(values) - set(PROFILE_FIELD_NAMES)
+        if unknown:
+            raise TypeError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+        filled = {f.name: values.get(f.name, f.default) for f in PROFILE_FIELDS}
+        object.__setattr__(self, "_values", {**filled, "disease": disease})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # private names are never fields (copy protocols ask for them)
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"a profile has no field {name!r}") from None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a profile is immutable: use replace()")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Profile) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        return "Profile(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+    def replace(self, **changes: Any) -> Profile:
+        values = {**self._values, **changes}
+        return Profile(values.pop("disease"), **values)
 
     def describe(self) -> str:
         """The profile in one line for people: unknown or empty values as '-'."""
@@ -47,19 +78,16 @@ class Profile:
             return "-" if value is None else str(value)
 
         return ", ".join(
-            f"{name}={shown(getattr(self, name))}"
-            for name in self.__dataclass_fields__
+            f"{name}={shown(self._values[name])}"
+            for name in PROFILE_FIELD_NAMES
             if name != "disease"
         )
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["comorbidities"] = list(self.comorbidities)
-        out["needs"] = list(self.needs)
-        return out
-
-
-PROFILE_FIELDS = tuple(Profile.__dataclass_fields__)
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in self._values.items()
+        } | {"disease": self._values["disease"]}
 
 
 def read_profile_file(path: Path) -> dict[str, Any]:
@@ -113,93 +141,83 @@ def merge_profile(
 
 
 def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Profile:
-    """Check raw profile fields against the catalog and return the normalised profile."""
+    """Check raw profile fields against the catalog and return the normalised profile.
+
+    Every field is read by its kind in the vocabulary; a missing or null field takes its
+    default."""
     for key in raw:
-        if key not in PROFILE_FIELDS:
+        if key not in PROFILE_FIELD_NAMES:
             raise InputError(
                 f"{origin}: unknown profile field {key!r}"
-                f"{did_you_mean(str(key), PROFILE_FIELDS)}; valid: "
-                f"{', '.join(PROFILE_FIELDS)}"
+                f"{did_you_mean(str(key), PROFILE_FIELD_NAMES)}; valid: "
+                f"{', '.join(PROFILE_FIELD_NAMES)}"
             )
     if raw.get("disease") is None:
         raise InputError(
             f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
         )
-    disease = kb.resolve_disease(_text(raw, "disease", origin))
-    age = raw.get("age")
-    if age is not None and (not isinstance(age, int) or isinstance(age, bool)):
-        raise InputError(f"{origin}: field age: expected a whole number of years, got {age!r}")
-    if age is not None and not MIN_AGE <= age <= MAX_AGE:
-        raise InputError(f"{origin}: field age: {age} is outside {MIN_AGE}-{MAX_AGE} years")
-    sex = _choice(raw, "sex", SEXES, origin, None)
-    if sex is not None and sex not in disease.sexes:
-        raise InputError(
-            f"{origin}: field sex: {disease.id} ({disease.name}) applies only to "
-            f"{' or '.join(disease.sexes)} patients, got {sex!r}"
-        )
-    donor = _choice(raw, "donor", PROFILE_DONORS, origin, "any")
-    modality = _choice(raw, "modality", (*kb.modalities, "any"), origin, "any")
-    avoid = raw.get("avoid_invasive_harvest", False)
-    if not isinstance(avoid, bool):
-        raise InputError(
-            f"{origin}: field avoid_invasive_harvest: expected true or false, got {avoid!r}"
-        )
-    comorbidities = _id_list(raw, "comorbidities", "comorbidity", kb.comorbidities, origin)
-    needs = _id_list(raw, "needs", "need", kb.needs, origin)
-    etiology = None
-    if raw.get("etiology") is not None:
-        etiology = _text(raw, "etiology", origin)
-        valid = [e.id for e in disease.etiologies]
-        if etiology not in valid:
-            owner = next(
-                (d.id for d in kb.diseases.values() if etiology in {e.id for e in d.etiologies}),
-                None,
-            )
-            why = f" (it is an etiology of {owner})" if owner else did_you_mean(etiology, valid)
-            raise InputError(
-                f"{origin}: field etiology: {etiology!r} is not an etiology of "
-                f"{disease.id}{why}; valid: {', '.join(valid)}"
-            )
-    return Profile(
-        disease=disease.id,
-        age=age,
-        sex=sex,
-        donor=donor,
-        modality=modality,
-        avoid_invasive_harvest=avoid,
-        comorbidities=comorbidities,
-        etiology=etiology,
-        needs=needs,
-    )
+    disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
+    values = {
+        spec.name: _read(spec, raw[spec.name], kb, disease, origin)
+        for spec in PROFILE_FIELDS[1:]
+        if raw.get(spec.name) is not None
+    }
+    return Profile(disease.id, **values)
 
 
-def _text(raw: Mapping[str, Any], key: str, origin: str) -> str:
-    value = raw[key]
+def _read(
+    spec: ProfileField,
+    value: Any,
+    kb: KnowledgeBase,
+    disease: Disease,
+    origin: str,
+) -> Any:
+    """One field's value, checked against its kind and allowed values."""
+    domains = _domains(kb)
+    where = f"{origin}: field {spec.name}"
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if spec.kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InputError(f"{where}: expected a whole number of {spec.unit}, got {value!r}")
+        if not spec.low <= value <= spec.high:  # type: ignore[operator]
+            raise InputError(f"{where}: {value} is outside {spec.low}-{spec.high} {spec.unit}")
+        return value
+    if spec.kind == "set":
+        if isinstance(value, str) or not isinstance(value, list):
+            raise InputError(f"{where}: expected a list of {spec.item} ids, got {value!r}")
+        for item in value:
+            if not isinstance(item, str):
+                raise InputError(f"{where}: expected {spec.item} ids, got {item!r}")
+            if item not in domains[spec.domain or ""]:
+                raise unknown_value(f"{spec.item} in {origin}", item, domains[spec.domain or ""])
+        return tuple(sorted(set(value)))
+    text = _text(value, spec.name, origin)
+    known = domains[spec.domain or ""]
+    chosen = next((v for v in sorted(known) if v.casefold() == text.casefold()), None)
+    if not spec.per_disease:
+        if chosen is None:
+            raise unknown_value(f"{spec.name} in {origin}", text.lower(), known)
+        return chosen
+    allowed = disease_values(spec, disease)
+    if chosen not in allowed:
+        owners = [d.id for d in kb.diseases.values() if chosen in disease_values(spec, d)]
+        hint = f" (it applies to {', '.join(owners)})" if owners else did_you_mean(text, allowed)
+        raise InputError(
+            f"{where}: {text!r} does not apply to {disease.id} ({disease.name}){hint}; "
+            f"valid for {disease.id}: {', '.join(allowed)}"
+        )
+    return chosen
+
+
+@lru_cache(maxsize=8)
+def _domains(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    return value_domains(kb)
+
+
+def _text(value: Any, key: str, origin: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{origin}: field {key}: expected a non-empty string, got {value!r}")
     return value.strip()
-
-
-def _choice(
-    raw: Mapping[str, Any], key: str, choices: tuple[str, ...], origin: str, default: str | None
-) -> Any:
-    if raw.get(key) is None:
-        return default
-    value = _text(raw, key, origin).lower()
-    if value not in choices:
-        raise unknown_value(f"{key} in {origin}", value, choices)
-    return value
-
-
-def _id_list(
-    raw: Mapping[str, Any], key: str, what: str, known: Mapping[str, Any], origin: str
-) -> tuple[str, ...]:
-    values = raw.get(key) or []
-    if isinstance(values, str) or not isinstance(values, list):
-        raise InputError(f"{origin}: field {key}: expected a list of {what} ids, got {values!r}")
-    for value in values:
-        if not isinstance(value, str):
-            raise InputError(f"{origin}: field {key}: expected {what} ids, got {value!r}")
-        if value not in known:
-            raise unknown_value(f"{what} in {origin}", value, known)
-    return tuple(sorted(set(values)))

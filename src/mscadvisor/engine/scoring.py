@@ -33,6 +33,7 @@ from mscadvisor.engine.result import (
 from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdict
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.kb.records import CATEGORIES, Citation, Study, Trial
+from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
 
 BASE_SCORE = 0
 
@@ -137,18 +138,17 @@ def applicable_rules(
 def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
     """The profile.* and disease.* fields of the condition language for this profile."""
     disease = kb.diseases[profile.disease]
-    return {
-        "profile.age": profile.age,
-        "profile.sex": profile.sex,
-        "profile.donor": profile.donor,
-        "profile.modality": profile.modality,
-        "profile.avoid_invasive_harvest": profile.avoid_invasive_harvest,
-        "profile.comorbidities": frozenset(profile.comorbidities),
-        "profile.etiology": profile.etiology,
-        "profile.needs": frozenset(profile.needs),
-        "disease.id": disease.id,
-        "disease.systems": frozenset(disease.systems),
+    context: dict[str, Any] = {
+        spec.condition_field: (
+            frozenset(getattr(profile, spec.name))
+            if spec.kind == "set"
+            else getattr(profile, spec.name)
+        )
+        for spec in CONDITION_PROFILE_FIELDS
     }
+    context["disease.id"] = disease.id
+    context["disease.systems"] = frozenset(disease.systems)
+    return context
 
 
 def score(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Recommendation:

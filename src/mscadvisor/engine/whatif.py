@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile, build_profile
@@ -12,23 +12,21 @@ from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import CATEGORIES
-from mscadvisor.kb.vocabulary import PROFILE_DONORS, SEXES
+from mscadvisor.kb.records import CATEGORIES, Disease
+from mscadvisor.kb.vocabulary import (
+    CONDITION_PROFILE_FIELDS,
+    PROFILE_FIELD_BY_NAME,
+    ProfileField,
+    disease_values,
+    parse_text,
+    value_domains,
+)
 
-LIST_FIELDS = {"comorbidities": "comorbidity", "needs": "need"}
-# What-if fields, with the flag spellings accepted as synonyms.
+# What-if fields by every spelling accepted: the field name and its flag (without "--").
 FIELD_NAMES = {
-    "age": "age",
-    "sex": "sex",
-    "donor": "donor",
-    "modality": "modality",
-    "avoid_invasive_harvest": "avoid_invasive_harvest",
-    "avoid-invasive-harvest": "avoid_invasive_harvest",
-    "etiology": "etiology",
-    "comorbidities": "comorbidities",
-    "comorbidity": "comorbidities",
-    "needs": "needs",
-    "need": "needs",
+    spelling: spec.name
+    for spec in CONDITION_PROFILE_FIELDS
+    for spelling in (spec.name, spec.flag.removeprefix("--"))
 }
 
 
@@ -84,24 +82,11 @@ def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Pr
                 f"{', '.join(sorted(set(FIELD_NAMES.values())))}"
                 + (did_you_mean(name, FIELD_NAMES) if sep else "")
             )
-        raw[field] = _value(field, text.strip(), change)
+        try:
+            raw[field] = parse_text(PROFILE_FIELD_BY_NAME[field], text)
+        except ValueError as exc:
+            raise InputError(f"--what-if {change!r}: {exc}") from None
     return build_profile(raw, kb, "--what-if")
-
-
-def _value(field: str, text: str, change: str) -> Any:
-    if field in LIST_FIELDS:
-        return [v.strip() for v in text.split(",") if v.strip()]
-    if field == "avoid_invasive_harvest":
-        if text.lower() not in ("true", "false", "yes", "no"):
-            raise InputError(f"--what-if {change!r}: expected true or false")
-        return text.lower() in ("true", "yes")
-    if field == "age":
-        if text.lower() in ("", "none", "unknown"):
-            return None
-        if not text.isdigit():
-            raise InputError(f"--what-if {change!r}: age must be a whole number of years")
-        return int(text)
-    return None if text.lower() in ("", "none") else text
 
 
 def movements(baseline: Recommendation, changed: Recommendation) -> list[Movement]:
@@ -146,47 +131,54 @@ def _tops(result: Recommendation) -> dict[str, str | None]:
     return {c: (result.ranked[c][0].id if result.ranked[c] else None) for c in CATEGORIES}
 
 
-def age_thresholds(kb: KnowledgeBase) -> list[int]:
-    """Every age at which some rule (or the POF age warning) changes its verdict."""
-    found = {POF_AGE_LIMIT}
+def thresholds(kb: KnowledgeBase, spec: ProfileField) -> list[int]:
+    """Every value of a numeric field at which some rule (or the POF age warning) changes its
+    verdict."""
+    found = {POF_AGE_LIMIT} if spec.name == "age" else set()
     for parsed in kb.rules.values():
         found |= {
             leaf.value
             for leaf in conditions.leaves(parsed.when)
-            if leaf.field == "profile.age" and isinstance(leaf.value, int)
+            if leaf.field == spec.condition_field and isinstance(leaf.value, int)
         }
     return sorted(found)
 
 
 def _variants(kb: KnowledgeBase, profile: Profile) -> Iterator[tuple[str, Any, Profile]]:
+    """Each single-field change worth trying: every other value of a choice, unknown for an
+    optional field, both sides of every threshold of a number, each set member toggled."""
     disease = kb.diseases[profile.disease]
-    ages: list[int | None] = [None]
-    for threshold in age_thresholds(kb):
-        ages += [threshold - 1, threshold]
-    for age in ages:
-        if age != profile.age:
-            yield "age", age, replace(profile, age=age)
-    for donor in PROFILE_DONORS:
-        if donor != profile.donor:
-            yield "donor", donor, replace(profile, donor=donor)
-    for modality in (*kb.modalities, "any"):
-        if modality != profile.modality:
-            yield "modality", modality, replace(profile, modality=modality)
-    for sex in SEXES:
-        if sex != profile.sex and sex in disease.sexes:
-            yield "sex", sex, replace(profile, sex=sex)
-    yield (
-        "avoid_invasive_harvest",
-        not profile.avoid_invasive_harvest,
-        replace(profile, avoid_invasive_harvest=not profile.avoid_invasive_harvest),
-    )
-    for field in LIST_FIELDS:
-        current: tuple[str, ...] = getattr(profile, field)
-        for value in sorted(getattr(kb, field)):
-            toggled = tuple(sorted(set(current) ^ {value}))
+    domains = value_domains(kb)
+    for spec in CONDITION_PROFILE_FIELDS:
+        current = getattr(profile, spec.name)
+        for label, value in _alternatives(kb, spec, current, disease, domains):
+            yield spec.name, label, profile.replace(**{spec.name: value})
+
+
+def _alternatives(
+    kb: KnowledgeBase,
+    spec: ProfileField,
+    current: Any,
+    disease: Disease,
+    domains: dict[str, tuple[str, ...]],
+) -> Iterator[tuple[Any, Any]]:
+    """(label, value) of the other values of one field."""
+    if spec.kind == "bool":
+        yield not current, not current
+        return
+    if spec.kind == "set":
+        for value in sorted(domains[spec.domain or ""]):
             label = f"-{value}" if value in current else f"+{value}"
-            changes: dict[str, Any] = {field: toggled}
-            yield field, label, replace(profile, **changes)
-    for etiology in [None, *(e.id for e in disease.etiologies)]:
-        if etiology != profile.etiology:
-            yield "etiology", etiology, replace(profile, etiology=etiology)
+            yield label, tuple(sorted(set(current) ^ {value}))
+        return
+    options: list[Any] = [] if spec.default is not None else [None]
+    if spec.kind == "int":
+        for threshold in thresholds(kb, spec):
+            options += [threshold - 1, threshold]
+    elif spec.per_disease:
+        options += disease_values(spec, disease)
+    else:
+        options += domains[spec.domain or ""]
+    for value in dict.fromkeys(options):
+        if value != current:
+            yield value, value

@@ -20,38 +20,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mscadvisor.kb.vocabulary import FIELDS, FieldSpec
+
 Scope = Literal["candidate", "profile"]
 Context = Mapping[str, Any]
 Predicate = Callable[[Context], bool]
 
-
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    scope: Scope  # "profile" covers the profile and the disease being treated
-    kind: Literal["str", "int", "bool", "set"]
-    domain: str | None = None  # name of the set of valid values, checked against the catalog
-    doc: str = ""
-
-
-FIELDS: dict[str, FieldSpec] = {
-    "profile.age": FieldSpec("profile", "int", None, "patient age in years (may be unknown)"),
-    "profile.sex": FieldSpec("profile", "str", "sex", "female or male (may be unknown)"),
-    "profile.donor": FieldSpec("profile", "str", "donor", "autologous, allogeneic or any"),
-    "profile.modality": FieldSpec("profile", "str", "profile_modality", "cells, exosomes, any"),
-    "profile.avoid_invasive_harvest": FieldSpec("profile", "bool", None, "no invasive harvest"),
-    "profile.comorbidities": FieldSpec("profile", "set", "comorbidity", "comorbidity ids"),
-    "profile.etiology": FieldSpec("profile", "str", "etiology", "etiology id (may be unknown)"),
-    "profile.needs": FieldSpec("profile", "set", "need", "need ids"),
-    "disease.id": FieldSpec("profile", "str", "disease", "disease id"),
-    "disease.systems": FieldSpec("profile", "set", "system", "organ-system tags"),
-    "candidate.id": FieldSpec("candidate", "str", None, "candidate id"),
-    "candidate.tissue": FieldSpec("candidate", "str", "tissue", "source tissue id"),
-    "candidate.modality": FieldSpec("candidate", "str", "modality", "source modality id"),
-    "candidate.perinatal": FieldSpec("candidate", "bool", None, "tissue collected at birth"),
-    "candidate.kind": FieldSpec("candidate", "str", "preconditioning_kind", "strategy kind"),
-    "candidate.modalities": FieldSpec("candidate", "set", "modality", "modalities tested"),
-    "candidate.tissues": FieldSpec("candidate", "set", "tissue", "tissues tested"),
-}
 
 SCALAR_OPS = {"eq", "ne", "lt", "le", "gt", "ge"}
 ORDER_OPS = {"lt", "le", "gt", "ge"}

@@ -15,7 +15,6 @@ from typing import Any
 
 from mscadvisor.kb import conditions
 from mscadvisor.kb.records import (
-    SYSTEMS,
     Case,
     Citation,
     Comorbidity,
@@ -34,10 +33,9 @@ from mscadvisor.kb.records import (
 )
 from mscadvisor.kb.vocabulary import (
     CANDIDATE_FIELDS,
+    FIELDS,
     MATCH_KEYS_BY_CATEGORY,
-    PRECONDITIONING_KINDS,
-    PROFILE_DONORS,
-    SEXES,
+    value_domains,
 )
 
 Locate = Callable[[str, object], str]
@@ -183,21 +181,9 @@ class Catalog:
         return problems
 
     @cached_property
-    def domains(self) -> dict[str, set[str]]:
-        """Valid values for each condition field domain (see conditions.FIELDS)."""
-        return {
-            "sex": set(SEXES),
-            "donor": set(PROFILE_DONORS),
-            "profile_modality": {*self.modalities, "any"},
-            "comorbidity": set(self.comorbidities),
-            "etiology": {e.id for d in self.diseases.values() for e in d.etiologies},
-            "need": set(self.needs),
-            "disease": set(self.diseases),
-            "system": set(SYSTEMS),
-            "tissue": set(self.tissues),
-            "modality": set(self.modalities),
-            "preconditioning_kind": set(PRECONDITIONING_KINDS),
-        }
+    def domains(self) -> dict[str, tuple[str, ...]]:
+        """Valid values for each condition field domain (see vocabulary.FIELDS)."""
+        return value_domains(self)
 
 
 def check_rule(
@@ -245,7 +231,7 @@ def check_rule(
         problems += [
             f"{where}: {key}: {fld} compares against unknown value {value!r}"
             for fld, value in conditions.compared_values(tree)
-            if (domain := conditions.FIELDS[fld].domain) and value not in domains[domain]
+            if (domain := FIELDS[fld].domain) and value not in domains[domain]
         ]
         problems += _check_candidate_fields(where, key, tree, rule.category)
     if problems or len(trees) != 2:
