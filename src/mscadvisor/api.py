@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mscadvisor.engine import defaults
 from mscadvisor.engine.profile import Profile, build_profile
 from mscadvisor.engine.result import Recommendation
 from mscadvisor.engine.scoring import score
@@ -37,7 +38,7 @@ def make_profile(kb: KnowledgeBase, **fields: Any) -> Profile:
 
 
 def recommend(
-    profile: Profile | Mapping[str, Any], kb: KnowledgeBase, *, regimens: int = 3
+    profile: Profile | Mapping[str, Any], kb: KnowledgeBase, *, regimens: int = defaults.REGIMENS
 ) -> Recommendation:
     """Score every candidate for the profile (a Profile, or a mapping of profile fields)."""
     if not isinstance(profile, Profile):
@@ -46,7 +47,10 @@ def recommend(
 
 
 def recommend_many(
-    profiles: Iterable[Profile | Mapping[str, Any]], kb: KnowledgeBase, *, regimens: int = 3
+    profiles: Iterable[Profile | Mapping[str, Any]],
+    kb: KnowledgeBase,
+    *,
+    regimens: int = defaults.REGIMENS,
 ) -> Iterable[Recommendation]:
     """Score a stream of profiles lazily, in order."""
     return (recommend(p, kb, regimens=regimens) for p in profiles)

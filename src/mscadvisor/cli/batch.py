@@ -12,6 +12,7 @@ import typer
 
 from mscadvisor.cli.options import BatchFormat, InputFormat, OnError
 from mscadvisor.cli.root import knowledge_source
+from mscadvisor.engine import defaults
 from mscadvisor.errors import EXIT_USAGE
 
 
@@ -49,7 +50,9 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
             "list length (default 0 = all).",
         ),
     ] = None,
-    regimens: Annotated[int, typer.Option(min=0, help="Regimens per profile in jsonl.")] = 3,
+    regimens: Annotated[
+        int, typer.Option(min=0, help="Regimens per profile in jsonl.")
+    ] = defaults.REGIMENS,
     on_error: Annotated[
         OnError, typer.Option(help="skip: report a bad row and go on; fail: stop at it.")
     ] = OnError.skip,

@@ -14,6 +14,7 @@ from mscadvisor.cli.options import (
     with_profile_options,
 )
 from mscadvisor.cli.root import open_knowledge
+from mscadvisor.engine import defaults
 from mscadvisor.errors import InputError
 
 
@@ -40,7 +41,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             help="Complete regimens proposed (source + route + optional "
             "preconditioning that the evidence used together).",
         ),
-    ] = 3,
+    ] = defaults.REGIMENS,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every contribution of every candidate shown.")
     ] = False,

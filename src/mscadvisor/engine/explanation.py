@@ -118,20 +118,11 @@ def explain(kb: KnowledgeBase, result: Recommendation, candidate_id: str) -> Exp
             failed = [f"no record in Tables 1-3 matches on {', '.join(rule.evidence.match)}"]
         if not failed:  # an applicable rule whose condition held has fired
             continue
-        effect = (
-            "exclude"
-            if rule.exclude
-            else f"{rule.points:+d}"
-            if rule.points is not None
-            else f"{rule.evidence.points_each:+d} per record, cap {rule.evidence.cap}"
-            if rule.evidence
-            else ""
-        )
         not_fired.append(
             NotFired(
                 rule.id,
                 rule.summary,
-                effect,
+                rule.effect_text(),
                 tuple(failed),
                 tuple(citations.view(kb, c) for c in rule.citations),
             )

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from mscadvisor.engine import citations
+from mscadvisor.engine import evidence
 from mscadvisor.engine.candidates import source_id
-from mscadvisor.engine.result import Contribution, Regimen, ScoredCandidate
+from mscadvisor.engine.result import Regimen, ScoredCandidate
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.kb.records import Citation, Study, Trial
+from mscadvisor.kb.records import Study, Trial
 
 Key = tuple[str, str, str | None]  # source id, route id, preconditioning id or None
 
@@ -38,22 +38,9 @@ def propose(
     for (src, route, pre), records in pairings.items():
         pairing = []
         for parsed, counted in rules:
-            rule = parsed.rule
-            assert rule.evidence is not None
             matched = [r for r in records if r in counted]
             if matched:
-                query = rule.evidence
-                points = min(query.cap, query.points_each * len(matched))
-                pairing.append(
-                    Contribution(
-                        rule.id,
-                        points,
-                        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, "
-                        f"capped at {query.cap}",
-                        rule.level,
-                        tuple(citations.view(kb, c) for c in _cites(matched)),
-                    )
-                )
+                pairing.append(evidence.contribution(kb, parsed.rule, matched))
         built.append(
             Regimen(
                 0,
@@ -61,7 +48,7 @@ def propose(
                 ranked["route"][route],
                 ranked["preconditioning"][pre] if pre else None,
                 tuple(pairing),
-                tuple(citations.view(kb, c) for c in _cites(records)),
+                evidence.cite(kb, records),
             )
         )
     built.sort(key=lambda r: (-r.score, r.id))
@@ -93,16 +80,3 @@ def _pairings(
             if pre in ranked["preconditioning"]:
                 found[(src, record.route, pre)].append(record)
     return found
-
-
-def _cites(records: list[Study | Trial]) -> list[Citation]:
-    cited: list[Citation] = []
-    for record in records:
-        cite = (
-            Citation(nct=record.nct)
-            if isinstance(record, Trial) and record.nct
-            else Citation(ref=record.ref)
-        )
-        if cite not in cited:
-            cited.append(cite)
-    return cited

@@ -54,6 +54,10 @@ class Contribution:
     level: str
     citations: tuple[CitationView, ...]
 
+    def cited(self) -> str:
+        """Its citations' labels, for people."""
+        return "; ".join(c.label for c in self.citations)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,

@@ -11,13 +11,12 @@ so memory stays flat over any cohort.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from mscadvisor import __version__
-from mscadvisor.engine import certainty, citations, regimens
+from mscadvisor.engine import certainty, citations, defaults, evidence, regimens
 from mscadvisor.engine.candidates import Candidate, candidates_for
 from mscadvisor.engine.notices import profile_notices
 from mscadvisor.engine.profile import Profile
@@ -32,7 +31,7 @@ from mscadvisor.engine.result import (
 )
 from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdict
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.kb.records import CATEGORIES, Citation, Study, Trial
+from mscadvisor.kb.records import CATEGORIES, Study, Trial
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
 
 BASE_SCORE = 0
@@ -88,27 +87,7 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         applicable = frozenset(
             c.id for c in candidates.get(rule.category, ()) if selects(c.attributes)
         )
-        records: tuple[Study | Trial, ...] = ()
-        if rule.evidence is not None:
-            query = rule.evidence
-            pool: Iterable[Study | Trial] = (
-                kb.studies if query.records == "studies" else kb.trials.values()
-            )
-            records = tuple(
-                r
-                for r in pool
-                if r.disease == disease_id
-                and (not query.setting or getattr(r, "setting", None) in query.setting)
-                and (not query.outcome or getattr(r, "outcome", None) in query.outcome)
-                and (
-                    query.head_to_head is None
-                    or getattr(r, "head_to_head", False) == query.head_to_head
-                )
-                and (
-                    query.reports_fertility is None
-                    or getattr(r, "reports_fertility", False) == query.reports_fertility
-                )
-            )
+        records = evidence.records_for(kb, disease_id, rule.evidence) if rule.evidence else ()
         when = None if verdict else compile_condition(parsed.when)
         cites = tuple(citations.view(kb, c) for c in rule.citations)
         rules[rule.category].append(_IndexedRule(parsed, when, applicable, records, cites))
@@ -151,7 +130,9 @@ def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
     return context
 
 
-def score(kb: KnowledgeBase, profile: Profile, regimen_count: int = 5) -> Recommendation:
+def score(
+    kb: KnowledgeBase, profile: Profile, regimen_count: int = defaults.REGIMENS
+) -> Recommendation:
     """Score every candidate of every category for the profile, with every contribution, and
     propose the best ``regimen_count`` complete regimens."""
     index = _disease_index(kb, profile.disease)
@@ -279,40 +260,10 @@ def _evidence(
     """The contribution of an evidence rule: its matching records, weighted and capped."""
     rule = indexed.parsed.rule
     assert rule.evidence is not None
-    query = rule.evidence
-    if "etiology" in query.match and profile.etiology is None:
-        return None
-    wanted_modality = candidate.modality or (
-        None if profile.modality == "any" else profile.modality
+    matched = evidence.matching(
+        indexed.records, rule.evidence, candidate, profile.modality, profile.etiology
     )
-    matched = [
-        r
-        for r in indexed.records
-        if ("tissue" not in query.match or r.tissue == candidate.tissue)
-        and ("modality" not in query.match or wanted_modality in (None, r.modality))
-        and ("route" not in query.match or r.route == candidate.id)
-        and ("preconditioning" not in query.match or candidate.id in r.preconditioning)
-        and ("etiology" not in query.match or getattr(r, "etiology", None) == profile.etiology)
-    ]
-    if not matched:
-        return None
-    points = min(query.cap, query.points_each * len(matched))
-    cited: list[Citation] = []
-    for record in matched:
-        cite = _record_citation(record)
-        if cite not in cited:
-            cited.append(cite)
-    views = tuple(citations.view(kb, c) for c in cited)
-    reason = (
-        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, capped at {query.cap}"
-    )
-    return Contribution(rule.id, points, reason, rule.level, views)
-
-
-def _record_citation(record: Study | Trial) -> Citation:
-    if isinstance(record, Trial) and record.nct:
-        return Citation(nct=record.nct)
-    return Citation(ref=record.ref)
+    return evidence.contribution(kb, rule, matched) if matched else None
 
 
 def _score(

@@ -309,6 +309,15 @@ class Rule:
     overrides: Id | None = None  # a rule pack replaces the rule with this id
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
+    def effect_text(self) -> str:
+        """What the rule does when it fires, for people: "+2", "exclude", or the evidence rate."""
+        if self.exclude:
+            return "exclude"
+        if self.evidence is not None:
+            each = "study" if self.evidence.records == "studies" else "trial"
+            return f"{self.evidence.points_each:+d} per matching {each}, cap {self.evidence.cap}"
+        return f"{self.points:+d}" if self.points is not None else ""
+
 
 @dataclass(frozen=True)
 class Expectation:

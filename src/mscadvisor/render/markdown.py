@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from mscadvisor.engine.result import CATEGORY_TITLES, DISCLAIMER, Contribution, Recommendation
+from mscadvisor.engine.result import CATEGORY_TITLES, DISCLAIMER, Recommendation
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _cites(c: Contribution) -> str:
-    return "; ".join(v.label for v in c.citations)
 
 
 def _table(header: str, align: str, rows: list[str]) -> list[str]:
@@ -33,7 +29,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
         rows = []
         for c in shown:
             reasons = "<br>".join(
-                f"{x.points:+d} {_cell(x.reason)} ({_cell(_cites(x))})" for x in c.contributions
+                f"{x.points:+d} {_cell(x.reason)} ({_cell(x.cited())})" for x in c.contributions
             )
             rank = f"={c.rank}" if c.tied_with else str(c.rank)
             rows.append(
@@ -59,7 +55,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
                     "| Points | Rule | Level | Citations |",
                     "|---:|---|---|---|",
                     [
-                        f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(_cites(x))} |"
+                        f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(x.cited())} |"
                         for x in c.contributions
                     ],
                 )

@@ -103,14 +103,10 @@ def _reasons(contributions: tuple[Contribution, ...]) -> str:
     strongest = sorted(contributions, key=lambda c: (-abs(c.points), c.rule))[:STRONGEST_REASONS]
     return (
         "\n".join(
-            f"{c.points:+d} {escape(c.reason)} [dim]({escape(_cites(c))})[/dim]" for c in strongest
+            f"{c.points:+d} {escape(c.reason)} [dim]({escape(c.cited())})[/dim]" for c in strongest
         )
         or "[dim]no rule fired[/dim]"
     )
-
-
-def _cites(c: Contribution) -> str:
-    return "; ".join(v.label for v in c.citations)
 
 
 def _contribution_table(candidate: ScoredCandidate) -> Table:
@@ -126,7 +122,7 @@ def _contribution_table(candidate: ScoredCandidate) -> Table:
     table.add_column("Level", ratio=2, overflow="fold")
     table.add_column("Citations", ratio=3, overflow="fold")
     for c in candidate.contributions:
-        table.add_row(f"{c.points:+d}", c.rule, escape(c.reason), c.level, escape(_cites(c)))
+        table.add_row(f"{c.points:+d}", c.rule, escape(c.reason), c.level, escape(c.cited()))
     return table
 
 

@@ -253,16 +253,7 @@ def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
     row = _plain(rule)
     row["applies_to_text"] = conditions.describe(parsed.applies_to)
     row["when_text"] = conditions.describe(parsed.when)
-    row["effect"] = (
-        "exclude"
-        if rule.exclude
-        else f"{rule.points:+d}"
-        if rule.points is not None
-        else f"{rule.evidence.points_each:+d} per matching {rule.evidence.records} record, "
-        f"cap {rule.evidence.cap}"
-        if rule.evidence
-        else ""
-    )
+    row["effect"] = rule.effect_text()
     row["file"] = parsed.file
     row["citations"] = [_citation_with_links(kb, c) for c in rule.citations]
     return row
