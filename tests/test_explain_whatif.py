@@ -169,8 +169,16 @@ def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
     table = cli("explain", "-d", "OP", "-c", "DP-cells")
     assert table.code == 0 and "why not" in table.out.lower() and "Why not first" in table.out
     what_if = cli("recommend", "-d", "AD", "--what-if", "modality=exosomes", "-f", "json").json()
-    assert set(what_if) == {"baseline", "what_if", "changes"}
+    assert set(what_if) == {"schema_version", "disclaimer", "baseline", "what_if", "changes"}
     assert what_if["what_if"]["query"]["profile"]["modality"] == "exosomes"
     assert cli("recommend", "-d", "AD", "--what-if", "modality=exosomes").code == 0
     bad = cli("explain", "-d", "OP", "-c", "XX-cells")
     assert bad.code == 2 and "unknown candidate 'XX-cells'" in bad.err
+
+
+def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:
+    flags = ["explain", "-d", "OP", "--donor", "autologous", "--age", "55", "-c", "BM-cells"]
+    table = cli(*flags, "--sensitivity")
+    assert table.code == 0 and "Sensitivity: single-field changes" in table.out
+    assert "age=60" in table.out and "AD-exosomes" in table.out
+    assert "Sensitivity" not in cli(*flags).out

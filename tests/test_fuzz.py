@@ -1,6 +1,6 @@
 """Fuzzing: command lines from a grammar of valid and invalid tokens, mutated profile files,
 batch rows and rule files. Whatever the input: no traceback, a documented exit code, and JSON
-on stdout that parses (and matches the published schema) when the command succeeds.
+on stdout that parses (and matches its published schema) when the command succeeds.
 
 The quick profile runs in CI; `MSCADVISOR_FUZZ=long python -m pytest tests/test_fuzz.py` runs
 many more examples by hand.
@@ -12,11 +12,9 @@ import json
 import os
 import string
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +31,7 @@ from mscadvisor.errors import (
 )
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.kb.opening import KnowledgeSource
+from tests import schemas
 from tests.conftest import CliResult
 
 LONG = os.environ.get("MSCADVISOR_FUZZ") == "long"
@@ -43,9 +42,6 @@ FUZZ = settings(
 )
 DOCUMENTED = {EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_KNOWLEDGE_BASE}
 KB = load_knowledge_base()
-SCHEMA = json.loads(
-    (resources.files("mscadvisor") / "schemas" / "recommendation.schema.json").read_text("utf-8")
-)
 
 junk = st.text(alphabet=string.ascii_letters + string.digits + "-_=.,;:/ é[]{}'\"", max_size=12)
 diseases = st.sampled_from([*KB.diseases, "alzheimers", "poi", "gout", "AD ", ""]) | junk
@@ -125,6 +121,8 @@ command_lines = st.one_of(
             st.sampled_from(
                 [
                     "recommendation",
+                    "what-if",
+                    "batch-line",
                     "T4-BM-D1-DONOR-AGE",
                     "x",
                     "--kind",
@@ -152,8 +150,10 @@ def test_any_command_line(cli: Callable[..., CliResult], argv: list[str]) -> Non
     wants_json = bool(formats_given) and formats_given[-1] == "json"
     if result.code == 0 and wants_json and "--help" not in argv and argv[:1] != ["cache"]:
         document = json.loads(result.out)
-        if argv[:1] == ["recommend"] and "--what-if" not in argv:
-            jsonschema.validate(document, SCHEMA)
+        if argv[:1] == ["recommend"]:
+            schemas.validate("what-if" if "--what-if" in argv else "recommendation", document)
+        elif argv[:1] == ["explain"]:
+            schemas.validate("explain", document)
     if result.code != 0:
         assert result.out == "" or argv[:1] == ["rules"], (argv, result.out[:200])
 
@@ -220,7 +220,7 @@ def test_batch_rows_never_crash(lines: list[str]) -> None:
     summary = batch.run(job, rows, outputs.append, reports.append, fail_fast=False)
     assert summary.read == summary.scored + summary.rejected == len(outputs) + len(reports)
     for text in outputs:
-        json.loads(text)
+        schemas.validate("batch-line", json.loads(text))
 
 
 RULE = {

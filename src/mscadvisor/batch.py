@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from mscadvisor.engine.profile import build_profile
-from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, MscAdvisorError
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -181,22 +181,36 @@ def _csv_line(cells: list[Any]) -> str:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True, slots=True)
+class BatchLine:
+    """One line of JSONL output: the input line number, then the recommend document (with its
+    ``schema_version``); ``schemas/batch-line.schema.json`` publishes the shape."""
+
+    line: int  # 1-based line number of the row in the input
+    result: Recommendation
+    top: int = 0  # candidates kept per category; 0 keeps them all
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = {"line": self.line, **self.result.to_dict()}
+        if self.top > 0:
+            for key in CATEGORY_KEYS.values():
+                doc[key] = doc[key][: self.top]
+        return doc
+
+    def to_json(self) -> str:
+        """``to_dict`` as one compact JSON line (without the newline)."""
+        if self.top <= 0:
+            return self.result.to_json_line(line=self.line)
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
 Formatter = Callable[[int, Recommendation], str]
 
 
 def formatter(output_format: str, top: int) -> Formatter:
     if output_format == "csv":
         return lambda line, result: csv_row(line, result, max(top, 1))
-    if top <= 0:
-        return lambda line, result: result.to_json_line(line=line) + "\n"
-
-    def jsonl(line: int, result: Recommendation) -> str:
-        doc = {"line": line, **result.to_dict()}
-        for key in ("sources", "routes", "preconditioning"):
-            doc[key] = doc[key][:top]
-        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
-
-    return jsonl
+    return lambda line, result: BatchLine(line, result, top).to_json() + "\n"
 
 
 @dataclass(frozen=True, slots=True)

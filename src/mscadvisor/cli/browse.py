@@ -135,7 +135,10 @@ def errata(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 
 
 def schema(name: Annotated[SchemaName, typer.Argument(help="Which document.")]) -> None:
-    """Print the JSON Schema of a JSON output (recommendation)."""
+    """Print the JSON Schema of a JSON output.
+
+    recommendation: recommend --format json; explain: explain --format json; what-if: recommend
+    --what-if ... --format json; batch-line: each line of batch --format jsonl."""
     from importlib import resources
 
     from mscadvisor.render import output

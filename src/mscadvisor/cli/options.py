@@ -48,9 +48,13 @@ class OnError(StrEnum):
 
 class SchemaName(StrEnum):
     recommendation = "recommendation"
+    explain = "explain"
+    what_if = "what-if"
+    batch_line = "batch-line"
 
 
-SCHEMA_FILES = {SchemaName.recommendation: "recommendation.schema.json"}
+# The published schema of each JSON document, in src/mscadvisor/schemas/.
+SCHEMA_FILES = {name: f"{name.value}.schema.json" for name in SchemaName}
 
 
 def complete_ids(kind: str) -> Any:

@@ -79,22 +79,15 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     person = merge_profile(kb, profile.file, profile.fields)
     result = score(kb, person, regimens)
     if what_if:
-        from mscadvisor.engine.whatif import apply_changes, movements
+        from mscadvisor.engine.whatif import what_if as compare
 
-        changed = score(kb, apply_changes(kb, person, what_if), regimens)
-        moved = movements(result, changed)
+        comparison = compare(kb, result, what_if, regimens)
         if fmt is RecommendFormat.json:
-            output.write_json(
-                {
-                    "baseline": result.to_dict(),
-                    "what_if": changed.to_dict(),
-                    "changes": [m.to_dict() for m in moved],
-                }
-            )
+            output.write_json(comparison.to_dict())
             return
         from mscadvisor.render.table import print_what_if
 
-        print_what_if(output.console(), result, changed, moved, top)
+        print_what_if(output.console(), comparison, top)
         return
     if fmt is RecommendFormat.json:
         output.write_json(result.to_dict())
@@ -144,21 +137,13 @@ def explain_command(
 
     kb = open_knowledge(ctx)
     person = merge_profile(kb, profile.file, profile.fields)
-    explanation = explain(kb, score(kb, person), candidate)
-    changes = []
-    if sensitivity:
-        from mscadvisor.engine.whatif import sensitivity as find_changes
-
-        changes = find_changes(kb, person)
+    explanation = explain(kb, score(kb, person), candidate, sensitivity=sensitivity)
     if fmt is Format.json:
-        doc = explanation.to_dict()
-        if sensitivity:
-            doc["sensitivity"] = [c.to_dict() for c in changes]
-        output.write_json(doc)
+        output.write_json(explanation.to_dict())
         return
     from mscadvisor.render.table import print_explanation, print_sensitivity
 
     console = output.console()
     print_explanation(console, explanation)
-    if sensitivity:
-        print_sensitivity(console, changes)
+    if explanation.sensitivity is not None:
+        print_sensitivity(console, explanation.sensitivity)

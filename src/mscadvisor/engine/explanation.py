@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import citations
 from mscadvisor.engine.result import (
     DISCLAIMER,
+    SCHEMA_VERSION,
     CitationView,
     Exclusion,
     Recommendation,
@@ -17,6 +18,9 @@ from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
+
+if TYPE_CHECKING:
+    from mscadvisor.engine.whatif import TopChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class GapItem:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
+    """The explain document; ``to_dict`` gives the JSON whose shape
+    ``schemas/explain.schema.json`` publishes."""
+
     category: str
     candidate: ScoredCandidate | None  # None when the candidate is excluded
     exclusions: tuple[Exclusion, ...]
@@ -58,10 +65,13 @@ class Explanation:
     gap: tuple[GapItem, ...]
     tie_break: str | None
     recommendation: Recommendation
+    # Single-field profile changes that change a category's top choice; None: not asked for.
+    sensitivity: tuple[TopChange, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         c = self.candidate
-        return {
+        doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "disclaimer": DISCLAIMER,
             "category": self.category,
             "candidate": c.to_dict() if c else None,
@@ -85,6 +95,9 @@ class Explanation:
                 "tie_break": self.tie_break,
             },
         }
+        if self.sensitivity is not None:
+            doc["sensitivity"] = [s.to_dict() for s in self.sensitivity]
+        return doc
 
 
 def candidate_category(result: Recommendation, candidate_id: str) -> str:
@@ -99,8 +112,11 @@ def candidate_category(result: Recommendation, candidate_id: str) -> str:
     return known[candidate_id]
 
 
-def explain(kb: KnowledgeBase, result: Recommendation, candidate_id: str) -> Explanation:
-    """Everything that went into one candidate's place in the recommendation."""
+def explain(
+    kb: KnowledgeBase, result: Recommendation, candidate_id: str, *, sensitivity: bool = False
+) -> Explanation:
+    """Everything that went into one candidate's place in the recommendation; with
+    ``sensitivity``, also the single-field profile changes that change a top choice."""
     category = candidate_category(result, candidate_id)
     ranked = result.ranked[category]
     candidate = next((c for c in ranked if c.id == candidate_id), None)
@@ -139,8 +155,13 @@ def explain(kb: KnowledgeBase, result: Recommendation, candidate_id: str) -> Exp
                 if top.certainty != candidate.certainty
                 else f"tied on score and certainty; {top.id} sorts first by id"
             )
+    changes = None
+    if sensitivity:
+        from mscadvisor.engine.whatif import sensitivity as top_changes
+
+        changes = tuple(top_changes(kb, result.profile))
     return Explanation(
-        category, candidate, exclusions, tuple(not_fired), top, gap, tie_break, result
+        category, candidate, exclusions, tuple(not_fired), top, gap, tie_break, result, changes
     )
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
 
+# The schema_version of every JSON document (recommendation, explain, what-if, batch line; see
+# schemas/): one version for all, as they share their parts. 1.1 added regimens and packs.
 SCHEMA_VERSION = "1.1"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "

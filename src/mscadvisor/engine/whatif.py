@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile, build_profile
-from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.result import DISCLAIMER, SCHEMA_VERSION, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb import conditions
@@ -68,6 +68,34 @@ class TopChange:
             "from": self.before,
             "to": self.after,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A recommendation beside the one for the changed profile, and every candidate that moved;
+    ``to_dict`` gives the JSON whose shape ``schemas/what-if.schema.json`` publishes."""
+
+    baseline: Recommendation
+    changed: Recommendation
+    moved: tuple[Movement, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "disclaimer": DISCLAIMER,
+            "baseline": self.baseline.to_dict(),
+            "what_if": self.changed.to_dict(),
+            "changes": [m.to_dict() for m in self.moved],
+        }
+
+
+def what_if(
+    kb: KnowledgeBase, baseline: Recommendation, changes: list[str], regimen_count: int
+) -> WhatIf:
+    """The baseline compared with the recommendation for its profile with each FIELD=VALUE
+    change applied (see ``apply_changes``), scored with as many regimens."""
+    changed = score(kb, apply_changes(kb, baseline.profile, changes), regimen_count)
+    return WhatIf(baseline, changed, tuple(movements(baseline, changed)))
 
 
 def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Profile:

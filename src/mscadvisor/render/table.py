@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -15,7 +17,7 @@ from mscadvisor.engine.result import (
     Recommendation,
     ScoredCandidate,
 )
-from mscadvisor.engine.whatif import Movement, TopChange
+from mscadvisor.engine.whatif import TopChange, WhatIf
 from mscadvisor.render.output import unicode_ok
 from mscadvisor.render.views import View
 
@@ -151,13 +153,8 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
     return table
 
 
-def print_what_if(
-    console: Console,
-    baseline: Recommendation,
-    changed: Recommendation,
-    moved: list[Movement],
-    top: int,
-) -> None:
+def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
+    baseline, changed = comparison.baseline, comparison.changed
     changes = (
         ", ".join(
             f"{k}: {v} -> {changed.profile.to_dict()[k]}"
@@ -191,7 +188,7 @@ def print_what_if(
                 move,
             )
         console.print(table)
-    console.print(f"{len(moved)} candidate(s) changed rank or score.", style="dim")
+    console.print(f"{len(comparison.moved)} candidate(s) changed rank or score.", style="dim")
 
 
 def result_title(result: Recommendation) -> str:
@@ -244,7 +241,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         console.print(table)
 
 
-def print_sensitivity(console: Console, changes: list[TopChange]) -> None:
+def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
     if not changes:
         console.print("No single-field change alters the top choice of any category.")
         return
