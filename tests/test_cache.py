@@ -77,6 +77,17 @@ def test_cache_of_another_version_is_not_used(
     assert cache.load(cache.cache_key(sources)) is None
 
 
+def test_cache_of_another_record_layout_is_not_used(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record type that gained a field must not read records its older layout cached."""
+    load_knowledge_base()
+    sources = knowledge.read_sources([knowledge.shipped_rules_dir()])
+    assert cache.load(cache.cache_key(sources)) is not None
+    monkeypatch.setattr(cache, "RECORD_LAYOUT", cache.RECORD_LAYOUT + ",new_field")
+    assert cache.load(cache.cache_key(sources)) is None
+
+
 def test_changed_rules_rebuild_the_cache(cache_dir: Path, rules_copy: Path) -> None:
     before = load_knowledge_base(base=rules_copy)
     target = rules_copy / "evidence" / "table3_trials.toml"

@@ -1,8 +1,9 @@
 """The compiled knowledge cache: validated records as plain data, so loading skips TOML parsing
 and pydantic validation.
 
-A cache file is keyed by a hash of every source file's path and bytes, the program version and
-the Python version; it is written atomically and ignored, never trusted, when it is missing,
+A cache file is keyed by a hash of every source file's path and bytes, the program version, the
+Python version and the layout of the record types (so a changed record type never reads a cache
+its older layout wrote); it is written atomically and ignored, never trusted, when it is missing,
 corrupt, truncated or from another version, or when the folder cannot be written. The payload is
 ``marshal`` data (plain values only, which cannot execute code on load) behind a sha256 checksum.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.kb.loader import SourceFile
-from mscadvisor.kb.records import from_compact, to_compact
+from mscadvisor.kb.records import RECORD_LAYOUT, from_compact, to_compact
 
 FORMAT = 2
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
@@ -41,7 +42,7 @@ def enabled() -> bool:
 
 
 def cache_key(sources: Sequence[SourceFile]) -> str:
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}".encode())
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}\0{RECORD_LAYOUT}".encode())
     for source in sources:
         digest.update(b"\0" + source.shown.encode() + b"\0")
         digest.update(hashlib.sha256(source.content).digest())

@@ -39,9 +39,18 @@ Category = Literal["source", "route", "preconditioning", "regimen"]
 # The categories ranked on their own; "regimen" rules score combinations of their candidates.
 CATEGORIES: tuple[Category, ...] = ("source", "route", "preconditioning")
 Setting = Literal["in-vivo", "in-vitro"]
+# What a study or trial found. "unverified": the table prints results, but nothing the review
+# cites or describes confirms them (see the errata); counted like "no-results".
 Outcome = Literal[
-    "efficacy-reported", "safety-reported", "no-efficacy", "inconclusive", "no-results"
+    "efficacy-reported",
+    "safety-reported",
+    "no-efficacy",
+    "inconclusive",
+    "no-results",
+    "unverified",
 ]
+# How a clinical study was designed, as the review describes it.
+TrialDesign = Literal["controlled", "cohort", "uncontrolled", "unstated"]
 Donor = Literal["autologous", "allogeneic"]
 # Evidence levels, strongest first (DESIGN: clinical outcome > clinical without outcome >
 # head-to-head in vivo > in vivo > in vitro > expert synthesis).
@@ -227,12 +236,19 @@ class Study:
     in_vitro_model: Text | None = None
     follow_up: Text | None = None
     head_to_head: bool = False
+    donor: Literal["autologous", "allogeneic", "xenogeneic"] | None = None
+    outcome: Literal["efficacy-reported", "safety-reported"] = "efficacy-reported"
+    # What was given, where it is not plain MSCs or exosomes (conditioned medium, mimetic
+    # nanovesicles, ...): the record is then only indirect evidence for its modality.
+    material: Text | None = None
+    particle_size: Text | None = None  # Table 2's size column, as printed
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
 @dataclass(frozen=True)
 class Trial:
-    """One row of Table 3 (clinical studies)."""
+    """One row of Table 3 (clinical studies), or a clinical study the review describes only in
+    its prose (``in_table3 = false``)."""
 
     id: Id
     disease: Id
@@ -240,7 +256,7 @@ class Trial:
     tissue: Id
     modality: Id
     phase: Text
-    enrollment: Annotated[int, at_least(1)]
+    enrollment: Annotated[int, at_least(1)] | None
     status: Text
     results: Text
     outcome: Outcome
@@ -250,6 +266,8 @@ class Trial:
     preconditioning: tuple[Id, ...] = ()
     donor: Donor | None = None
     reports_fertility: bool = False
+    design: TrialDesign = "unstated"
+    in_table3: bool = True
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
@@ -432,3 +450,9 @@ _RECORD_CLASSES: dict[str, Callable[..., Any]] = {
         Expectation,
     )
 }
+
+# The field names of every record type, in order: the compiled cache stores records by position.
+RECORD_LAYOUT = ";".join(
+    f"{name}:{','.join(getattr(cls, '__dataclass_fields__'))}"
+    for name, cls in sorted(_RECORD_CLASSES.items())
+)
