@@ -162,51 +162,194 @@ def test_compared_values_lists_every_string_operand() -> None:
     }
 
 
-ages = st.one_of(st.none(), st.integers(0, 120))
-leaf = st.builds(
-    lambda op, v: {"field": "profile.age", "op": op, "value": v},
-    st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]),
-    st.integers(0, 120),
+# Three-valued logic: a comparison on an unknown value is unknown, not false.
+
+SEX_IS_MALE = {"field": "profile.sex", "op": "eq", "value": "male"}
+
+
+def verdict(raw: dict[str, Any], ctx: dict[str, Any] | None = None) -> bool | None:
+    return conditions.verdict(parse(raw, "when", "profile"), {**BASE, **(ctx or {})})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        SEX_IS_MALE,
+        {"field": "profile.sex", "op": "ne", "value": "male"},
+        {"not": SEX_IS_MALE},
+        {"not": {"not": SEX_IS_MALE}},
+        {"field": "profile.sex", "op": "in", "value": ["male"]},
+        {"field": "profile.sex", "op": "not_in", "value": ["male"]},
+        {"not": {"field": "profile.sex", "op": "in", "value": ["male"]}},
+        {"all": [{"not": SEX_IS_MALE}, {"field": "profile.age", "op": "ge", "value": 60}]},
+        {"any": [{"not": SEX_IS_MALE}, {"field": "profile.age", "op": "lt", "value": 60}]},
+    ],
 )
-trees = st.recursive(
-    leaf,
+def test_not_does_not_turn_an_unknown_value_into_a_match(raw: dict[str, Any]) -> None:
+    """The trap: with the sex unknown, `ne male` never held but `not (eq male)` did."""
+    assert verdict(raw) is None  # BASE leaves profile.sex unknown
+    assert holds(raw) is False
+    assert verdict(raw, {"profile.sex": "female"}) is not None
+
+
+def test_not_of_a_known_value_still_inverts() -> None:
+    assert holds({"not": SEX_IS_MALE}, {"profile.sex": "female"}) is True
+    assert holds({"not": SEX_IS_MALE}, {"profile.sex": "male"}) is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Kleene: a false part settles all, a true part settles any, whatever is unknown.
+        ({"all": [SEX_IS_MALE, {"field": "profile.age", "op": "lt", "value": 60}]}, False),
+        ({"all": [SEX_IS_MALE, {"field": "profile.age", "op": "ge", "value": 60}]}, None),
+        ({"any": [SEX_IS_MALE, {"field": "profile.age", "op": "ge", "value": 60}]}, True),
+        ({"any": [SEX_IS_MALE, {"field": "profile.age", "op": "lt", "value": 60}]}, None),
+        ({"not": {"any": [SEX_IS_MALE, {"field": "profile.age", "op": "ge", "value": 60}]}}, False),
+        # is_set is never unknown
+        ({"not": {"field": "profile.sex", "op": "is_set"}}, True),
+        ({"field": "profile.sex", "op": "is_set"}, False),
+    ],
+)
+def test_all_and_any_follow_kleene_logic(raw: dict[str, Any], expected: bool | None) -> None:
+    assert verdict(raw) is expected
+    assert holds(raw) is (expected is True)
+
+
+def test_failures_name_the_unknown_values_under_not() -> None:
+    node = parse(
+        {"all": [{"not": SEX_IS_MALE}, {"field": "profile.donor", "op": "eq", "value": "any"}]},
+        "when",
+        "profile",
+    )
+    assert conditions.failures(node, BASE) == [
+        "not profile.sex = male (unknown: profile.sex is not given)",
+        "profile.donor = any",
+    ]
+    either = parse(
+        {
+            "any": [
+                SEX_IS_MALE,
+                {"field": "profile.etiology", "op": "eq", "value": "diabetic"},
+                {"field": "profile.age", "op": "ge", "value": 70},
+            ]
+        },
+        "when",
+        "profile",
+    )
+    assert conditions.failures(either, {**BASE, "profile.etiology": None}) == [
+        "profile.sex = male or profile.etiology = diabetic or profile.age >= 70 "
+        "(unknown: profile.etiology and profile.sex are not given)"
+    ]
+
+
+# Random trees over fields of every kind, some of whose values may be unknown, against a
+# direct reading of the documented semantics.
+
+OPTIONAL_VALUES = {
+    "profile.age": st.integers(58, 62),
+    "profile.sex": st.sampled_from(["female", "male"]),
+    "profile.etiology": st.sampled_from(["diabetic", "ovariectomy"]),
+}
+KNOWN_VALUES = {
+    "profile.donor": st.sampled_from(["autologous", "allogeneic", "any"]),
+    "profile.avoid_invasive_harvest": st.booleans(),
+}
+SET_VALUES = {"profile.comorbidities": st.sampled_from(["diabetes", "obesity", "cancer-history"])}
+SCALAR_VALUES = {**OPTIONAL_VALUES, **KNOWN_VALUES}
+
+
+@st.composite
+def leaves_3v(draw: st.DrawFn) -> dict[str, Any]:
+    field = draw(st.sampled_from(sorted({*SCALAR_VALUES, *SET_VALUES})))
+    if field in SET_VALUES:
+        values = SET_VALUES[field]
+        op = draw(st.sampled_from(["contains", "intersects", "is_set"]))
+    else:
+        values = SCALAR_VALUES[field]
+        ops = ["eq", "ne", "in", "not_in", "is_set"]
+        op = draw(
+            st.sampled_from(ops + (["lt", "le", "gt", "ge"] if field == "profile.age" else []))
+        )
+    if op == "is_set":
+        return {"field": field, "op": op}
+    if op in ("in", "not_in", "intersects"):
+        return {"field": field, "op": op, "value": draw(st.lists(values, min_size=1, max_size=3))}
+    return {"field": field, "op": op, "value": draw(values)}
+
+
+trees_3v = st.recursive(
+    leaves_3v(),
     lambda children: st.one_of(
-        st.builds(lambda c: {"all": c}, st.lists(children, max_size=3)),
-        st.builds(lambda c: {"any": c}, st.lists(children, max_size=3)),
+        st.builds(lambda c: {"all": c}, st.lists(children, max_size=4)),
+        st.builds(lambda c: {"any": c}, st.lists(children, max_size=4)),
         st.builds(lambda c: {"not": c}, children),
     ),
-    max_leaves=8,
+    max_leaves=10,
+)
+contexts_3v = st.fixed_dictionaries(
+    {
+        **{f: st.one_of(st.none(), v) for f, v in OPTIONAL_VALUES.items()},
+        **KNOWN_VALUES,
+        **{f: st.frozensets(v, max_size=2) for f, v in SET_VALUES.items()},
+    }
 )
 
 
-def reference_eval(raw: dict[str, Any], age: int | None) -> bool:
-    """A direct, slow reading of the documented semantics, to check the compiled predicates."""
-    if "all" in raw:
-        return all(reference_eval(c, age) for c in raw["all"])
-    if "any" in raw:
-        return any(reference_eval(c, age) for c in raw["any"])
+def reference_3v(raw: dict[str, Any], ctx: dict[str, Any]) -> bool | None:
+    """Three-valued logic read straight off the docs: None is unknown."""
+    if "all" in raw or "any" in raw:
+        parts = [reference_3v(c, ctx) for c in raw.get("all", raw.get("any"))]
+        settles = "all" not in raw  # a true part settles any, a false part settles all
+        if settles in parts:
+            return settles
+        return None if None in parts else not settles
     if "not" in raw:
-        return not reference_eval(raw["not"], age)
-    if age is None:
-        return False
-    v = raw["value"]
-    return {
-        "eq": age == v,
-        "ne": age != v,
-        "lt": age < v,
-        "le": age <= v,
-        "gt": age > v,
-        "ge": age >= v,
-    }[raw["op"]]
+        inner = reference_3v(raw["not"], ctx)
+        return None if inner is None else not inner
+    actual, op, operand = ctx[raw["field"]], raw["op"], raw.get("value")
+    if op == "is_set":
+        return actual is not None
+    if actual is None:
+        return None
+    if op in ("eq", "ne", "in", "not_in"):
+        member = actual == operand if op in ("eq", "ne") else actual in operand
+        return member if op in ("eq", "in") else not member
+    if op == "contains":
+        return operand in actual
+    if op == "intersects":
+        return any(v in actual for v in operand)
+    return {"lt": actual < operand, "le": actual <= operand, "gt": actual > operand}.get(
+        op, actual >= operand
+    )
 
 
-@given(trees, ages)
-def test_compiled_predicates_follow_the_documented_semantics(
-    raw: dict[str, Any], age: int | None
+@given(trees_3v, contexts_3v)
+def test_compiled_predicates_agree_with_three_valued_reference(
+    raw: dict[str, Any], ctx: dict[str, Any]
 ) -> None:
-    assert holds(raw, {"profile.age": age}) is reference_eval(raw, age)
+    node = parse(raw, "when", "profile")
+    expected = reference_3v(raw, ctx)
+    assert conditions.verdict(node, ctx) is expected
+    assert compile_condition(node)(ctx) is (expected is True)
+    assert compile_condition(conditions.Not(node))(ctx) is (expected is False)
+    assert (conditions.failures(node, ctx) == []) is (expected is True)
 
 
-@given(trees, ages)
-def test_double_negation_changes_nothing(raw: dict[str, Any], age: int | None) -> None:
-    assert holds({"not": {"not": raw}}, {"profile.age": age}) is holds(raw, {"profile.age": age})
+@given(trees_3v, contexts_3v, st.sets(st.sampled_from(sorted(SCALAR_VALUES))))
+def test_partial_verdict_never_contradicts_the_full_profile(
+    raw: dict[str, Any], ctx: dict[str, Any], hidden: set[str]
+) -> None:
+    """What the known fields settle, no value of the others can change."""
+    node = parse(raw, "when", "profile")
+    known = {f: v for f, v in ctx.items() if f not in hidden}
+    partial = conditions.partial_verdict(node, known)
+    assert partial is None or partial is reference_3v(raw, ctx)
+
+
+@given(trees_3v, contexts_3v)
+def test_double_negation_changes_nothing(raw: dict[str, Any], ctx: dict[str, Any]) -> None:
+    node = parse(raw, "when", "profile")
+    twice = conditions.Not(conditions.Not(node))
+    assert compile_condition(twice)(ctx) is compile_condition(node)(ctx)
+    assert conditions.verdict(twice, ctx) is conditions.verdict(node, ctx)
