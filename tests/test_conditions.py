@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from typing import Any
 
 import pytest
@@ -9,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mscadvisor.kb import conditions
-from mscadvisor.kb.conditions import ConditionError, compile_condition, describe, parse
+from mscadvisor.kb.conditions import ConditionError, Scope, compile_condition, describe, parse
+from mscadvisor.kb.knowledge import KnowledgeBase
 
 BASE = {
     "profile.age": 65,
@@ -92,14 +95,14 @@ def test_unknown_value_never_satisfies_membership() -> None:
     [
         ({"field": "profile.agee", "op": "eq", "value": 1}, "unknown field 'profile.agee'"),
         ({"field": "profile.age", "op": "around", "value": 1}, "unknown operator 'around'"),
-        ({"field": "profile.age", "op": "ge", "value": "60"}, "expected a int value"),
+        ({"field": "profile.age", "op": "ge", "value": "60"}, "expected an int value"),
         ({"field": "profile.donor", "op": "lt", "value": "x"}, "only to numeric fields"),
         ({"field": "profile.donor", "op": "in", "value": "autologous"}, "non-empty list"),
         ({"field": "profile.needs", "op": "eq", "value": "fertility"}, "does not apply to a set"),
         ({"field": "profile.age", "op": "contains", "value": 3}, "only to set fields"),
         ({"field": "profile.age", "op": "is_set", "value": True}, "is_set takes no value"),
         ({"field": "candidate.tissue", "op": "eq", "value": "BM"}, "cannot be tested in when"),
-        ({"alll": []}, "unrecognised condition"),
+        ({"field": "profile.age", "value": 1}, "unrecognised condition"),
         ({"all": {"field": "profile.age"}}, "must be a list"),
         ([1, 2], "must be a table"),
     ],
@@ -353,3 +356,275 @@ def test_double_negation_changes_nothing(raw: dict[str, Any], ctx: dict[str, Any
     twice = conditions.Not(conditions.Not(node))
     assert compile_condition(twice)(ctx) is compile_condition(node)(ctx)
     assert conditions.verdict(twice, ctx) is conditions.verdict(node, ctx)
+
+
+# The shorthand: the same trees, written for people.
+
+
+def both(shorthand: dict[str, Any], long_form: dict[str, Any], scope: Scope = "profile") -> None:
+    where = conditions.WHERE[scope]
+    assert parse(shorthand, where, scope) == parse(long_form, where, scope)
+
+
+def cmp(field: str, op: str, value: Any = None) -> dict[str, Any]:
+    return {"field": field, "op": op} | ({} if op == "is_set" else {"value": value})
+
+
+@pytest.mark.parametrize(
+    ("shorthand", "long_form", "scope"),
+    [
+        ({"tissue": "BM"}, cmp("candidate.tissue", "eq", "BM"), "candidate"),
+        (
+            {"tissue": "BM", "modality": "cells"},
+            {
+                "all": [
+                    cmp("candidate.tissue", "eq", "BM"),
+                    cmp("candidate.modality", "eq", "cells"),
+                ]
+            },
+            "candidate",
+        ),
+        (
+            {"id": ["IV", "intraosseous"]},
+            cmp("candidate.id", "in", ["IV", "intraosseous"]),
+            "candidate",
+        ),
+        ({"perinatal": True}, cmp("candidate.perinatal", "eq", True), "candidate"),
+        (
+            {"not": {"modalities": "cells"}},
+            {"not": cmp("candidate.modalities", "contains", "cells")},
+            "candidate",
+        ),
+        (
+            {"modalities": {"not": "cells"}},
+            {"not": cmp("candidate.modalities", "contains", "cells")},
+            "candidate",
+        ),
+        (
+            {"donor": "autologous", "age": {"at_least": 60}},
+            {"all": [cmp("profile.donor", "eq", "autologous"), cmp("profile.age", "ge", 60)]},
+            "profile",
+        ),
+        ({"disease": "POF"}, cmp("disease.id", "eq", "POF"), "profile"),
+        ({"systems": "skeletal"}, cmp("disease.systems", "contains", "skeletal"), "profile"),
+        ({"modality": "cells"}, cmp("profile.modality", "eq", "cells"), "profile"),
+        (
+            {"comorbidities": ["diabetes", "obesity"]},
+            cmp("profile.comorbidities", "intersects", ["diabetes", "obesity"]),
+            "profile",
+        ),
+        (
+            {"age": {"at_least": 18, "below": 65}},
+            {"all": [cmp("profile.age", "ge", 18), cmp("profile.age", "lt", 65)]},
+            "profile",
+        ),
+        ({"age": {"at_most": 40}}, cmp("profile.age", "le", 40), "profile"),
+        ({"age": {"above": 40}}, cmp("profile.age", "gt", 40), "profile"),
+        ({"age": 40}, cmp("profile.age", "eq", 40), "profile"),
+        ({"age": {"is": 40}}, cmp("profile.age", "eq", 40), "profile"),
+        ({"sex": {"not": "male"}}, cmp("profile.sex", "ne", "male"), "profile"),
+        (
+            {"donor": {"not": ["autologous"]}},
+            cmp("profile.donor", "not_in", ["autologous"]),
+            "profile",
+        ),
+        (
+            {"donor": {"none_of": ["autologous"]}},
+            cmp("profile.donor", "not_in", ["autologous"]),
+            "profile",
+        ),
+        ({"donor": {"any_of": ["any"]}}, cmp("profile.donor", "in", ["any"]), "profile"),
+        (
+            {"needs": {"contains": "fertility"}},
+            cmp("profile.needs", "contains", "fertility"),
+            "profile",
+        ),
+        (
+            {"needs": {"none_of": ["fertility"]}},
+            {"not": cmp("profile.needs", "intersects", ["fertility"])},
+            "profile",
+        ),
+        (
+            {"needs": {"not": ["fertility"]}},
+            {"not": cmp("profile.needs", "intersects", ["fertility"])},
+            "profile",
+        ),
+        ({"age": {"given": True}}, cmp("profile.age", "is_set"), "profile"),
+        ({"age": {"given": False}}, {"not": cmp("profile.age", "is_set")}, "profile"),
+        (
+            {"age": {"not": {"at_least": 18, "below": 65}}},
+            {"not": {"all": [cmp("profile.age", "ge", 18), cmp("profile.age", "lt", 65)]}},
+            "profile",
+        ),
+        (
+            # fields beside all / any / not in one table: all of them
+            {"disease": "POF", "any": [{"age": {"below": 40}}, {"needs": "fertility"}]},
+            {
+                "all": [
+                    cmp("disease.id", "eq", "POF"),
+                    {
+                        "any": [
+                            cmp("profile.age", "lt", 40),
+                            cmp("profile.needs", "contains", "fertility"),
+                        ]
+                    },
+                ]
+            },
+            "profile",
+        ),
+        (
+            # the long form stays valid, inside the shorthand too
+            {"any": [cmp("profile.age", "lt", 40), {"sex": "female"}]},
+            {"any": [cmp("profile.age", "lt", 40), cmp("profile.sex", "eq", "female")]},
+            "profile",
+        ),
+    ],
+)
+def test_shorthand_builds_the_long_forms_tree(
+    shorthand: dict[str, Any], long_form: dict[str, Any], scope: Scope
+) -> None:
+    both(shorthand, long_form, scope)
+
+
+@pytest.mark.parametrize(
+    ("raw", "scope", "message"),
+    [
+        ({"agee": 1}, "profile", "when.agee: unknown field 'agee' (did you mean 'age'?)"),
+        ({"alll": []}, "profile", "when.alll: unknown field 'alll' (did you mean 'all'?)"),
+        ({"tissue": "BM"}, "profile", "when.tissue: 'tissue' is a candidate field"),
+        ({"donor": "any"}, "candidate", "applies_to.donor: 'donor' is a profile field"),
+        ({"profile.age": 1}, "profile", "when.profile.age: write the field as 'age'"),
+        ({"profile": {"age": 1}}, "profile", "when.profile: a dotted key such as profile.x"),
+        ({"disease": {"id": "POF"}}, "profile", "a dotted key makes a nested table"),
+        ({"age": "60"}, "profile", "when.age: expected an int value, got '60'"),
+        ({"age": {"at_least": "60"}}, "profile", "when.age.at_least: expected an int value"),
+        ({"age": {"around": 1}}, "profile", "when.age.around: unknown operator word 'around'"),
+        ({"sex": {"below": 1}}, "profile", "when.sex.below: 'below' does not apply to sex"),
+        ({"needs": {"is": "x"}}, "profile", "when.needs.is: 'is' does not apply to needs"),
+        ({"needs": []}, "profile", "when.needs: expected a non-empty list"),
+        ({"donor": {"any_of": "any"}}, "profile", "when.donor.any_of: expected a non-empty list"),
+        ({"age": {"given": "yes"}}, "profile", "when.age.given: expected true or false"),
+        ({"age": {}}, "profile", "when.age: empty table; expected a value, a list or operator"),
+        ({}, "profile", "when: empty condition"),
+        ({"any": [{"sex": {"not": {"at_least": 1}}}]}, "profile", "when.any[0].sex.not.at_least"),
+        ({"field": "profile.age", "age": 1}, "profile", "when: unrecognised condition"),
+    ],
+)
+def test_shorthand_faults_name_the_path_and_what_was_expected(
+    raw: dict[str, Any], scope: Scope, message: str
+) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse(raw, conditions.WHERE[scope], scope)
+    assert message in str(info.value)
+
+
+def test_every_fault_of_a_table_is_reported() -> None:
+    with pytest.raises(ConditionError) as info:
+        parse({"agee": 1, "sex": {"below": 1}, "needs": []}, "when", "profile")
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "when.agee",
+        "when.sex.below",
+        "when.needs",
+    ]
+
+
+@pytest.mark.parametrize("word", [w for w in conditions.WORDS if w not in ("not", "given")])
+def test_word_table_says_what_parse_builds(word: str) -> None:
+    """The generated docs show WORDS: each word's long forms are what parse() builds."""
+    spec = conditions.WORDS[word]
+    cases = [("profile.age", spec.one), ("profile.needs", spec.many)]
+    if not spec.numbers_only:
+        cases.append(("profile.sex", spec.one))
+    for field, meaning in cases:
+        operand: Any = 5 if field == "profile.age" else "female"
+        if spec.takes == "a non-empty list":
+            operand = [operand]
+        raw = {conditions.short_name(field): {word: operand}}
+        if meaning == "-":
+            with pytest.raises(ConditionError, match="does not apply"):
+                parse(raw, "when", "profile")
+            continue
+        op = meaning.removeprefix("not ")
+        expected = cmp(field, op, operand)
+        both(raw, {"not": expected} if meaning.startswith("not ") else expected)
+
+
+# Random trees over every field of a scope: the shorthand and the long form give them back.
+
+
+@st.composite
+def compare_nodes(draw: st.DrawFn, fields: list[str]) -> conditions.Compare:
+    field = draw(st.sampled_from(fields))
+    kind = conditions.FIELDS[field].kind
+    scalars = {
+        "str": st.sampled_from(["a", "b", "c"]),
+        "int": st.integers(0, 9),
+        "bool": st.booleans(),
+        "set": st.sampled_from(["a", "b", "c"]),
+    }[kind]
+    if kind == "set":
+        ops = ["contains", "intersects", "is_set"]
+    else:
+        ops = ["eq", "ne", "in", "not_in", "is_set"]
+        if kind == "int":
+            ops += ["lt", "le", "gt", "ge"]
+    op = draw(st.sampled_from(ops))
+    if op == "is_set":
+        return conditions.Compare(field, op, None)
+    if op in ("in", "not_in", "intersects"):
+        return conditions.Compare(field, op, tuple(draw(st.lists(scalars, min_size=1, max_size=3))))
+    return conditions.Compare(field, op, draw(scalars))
+
+
+def node_trees(scope: Scope) -> st.SearchStrategy[conditions.Node]:
+    fields = [f for f, spec in conditions.FIELDS.items() if spec.scope == scope]
+    compare = compare_nodes(fields)
+    one_field = st.sampled_from(fields).flatmap(
+        lambda f: st.lists(compare_nodes([f]), min_size=2, max_size=3)
+    )
+    base = st.one_of(
+        compare,
+        st.builds(conditions.Not, compare),
+        st.builds(lambda c: conditions.All(tuple(c)), one_field),  # a field's table of words
+    )
+    return st.recursive(
+        base,
+        lambda children: st.one_of(
+            st.builds(lambda c: conditions.All(tuple(c)), st.lists(children, max_size=4)),
+            st.builds(lambda c: conditions.AnyOf(tuple(c)), st.lists(children, max_size=3)),
+            st.builds(conditions.Not, children),
+        ),
+        max_leaves=10,
+    )
+
+
+@pytest.mark.parametrize("scope", ["candidate", "profile"])
+@given(data=st.data())
+def test_shorthand_and_long_form_give_the_same_tree(scope: Scope, data: st.DataObject) -> None:
+    tree = data.draw(node_trees(scope))
+    where = conditions.WHERE[scope]
+    shorthand = conditions.to_shorthand(tree)
+    assert parse(shorthand, where, scope) == tree
+    assert parse(conditions.to_long_form(tree), where, scope) == tree
+    # and through TOML text, as a rule file would carry it
+    assert parse(tomllib.loads(toml_text(shorthand))["c"], where, scope) == tree
+
+
+def toml_text(raw: dict[str, Any]) -> str:
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)
+
+    return f"c = {value(raw)}"
+
+
+def test_shipped_rules_read_the_same_in_either_form(kb: KnowledgeBase) -> None:
+    scopes: tuple[Scope, Scope] = ("candidate", "profile")
+    for parsed in kb.rules.values():
+        for tree, scope in zip((parsed.applies_to, parsed.when), scopes, strict=True):
+            where = conditions.WHERE[scope]
+            assert parse(conditions.to_shorthand(tree), where, scope) == tree
+            assert parse(conditions.to_long_form(tree), where, scope) == tree

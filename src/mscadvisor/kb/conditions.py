@@ -1,6 +1,6 @@
 """The condition language of rules: data in, predicates out, never ``eval``.
 
-A condition is a TOML table of one of these shapes::
+A condition is a TOML table. The long form spells every part out::
 
     { all = [cond, ...] }     every one holds (an empty list holds)
     { any = [cond, ...] }     at least one holds
@@ -11,6 +11,19 @@ Fields name what is being tested (``FIELDS``). Operators: ``eq ne lt le gt ge`` 
 scalar; ``in not_in`` test a scalar against a list; ``contains`` tests a set field for one value;
 ``intersects`` tests a set field against a list; ``is_set`` holds when an optional value is
 given.
+
+The shorthand says the same for people who read rules (``parse`` accepts both, anywhere, and
+builds the same tree; ``to_shorthand`` and ``to_long_form`` write a tree back)::
+
+    applies_to = { tissue = "BM", modality = "cells" }
+    when = { donor = "autologous", age = { at_least = 60 } }
+
+A table whose keys are fields holds when every key holds (so does one that mixes fields with
+``all``, ``any`` and ``not``). A field is named without its prefix: ``tissue`` in
+``applies_to`` is ``candidate.tissue``, ``age`` in ``when`` is ``profile.age``, and the disease's
+fields are ``disease`` (``disease.id``) and ``systems``. A field's value is a value (``eq``; on a
+set field ``contains``), a list (``in``; on a set field ``intersects``), or a table of operator
+words (``WORDS``), several of which must all hold.
 
 Unknown values and three-valued logic: the profile may leave its age, sex and etiology unknown
 (``None``), and then a comparison on them is neither true nor false but *unknown*; only
@@ -31,6 +44,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mscadvisor.errors import did_you_mean
+
 Scope = Literal["candidate", "profile"]
 Context = Mapping[str, Any]
 Predicate = Callable[[Context], bool]
@@ -41,28 +56,49 @@ class FieldSpec:
     scope: Scope  # "profile" covers the profile and the disease being treated
     kind: Literal["str", "int", "bool", "set"]
     domain: str | None = None  # name of the set of valid values, checked against the catalog
-    doc: str = ""
+    doc: str = ""  # what the field is, for the generated docs
+    may_be_unknown: bool = False  # the profile may leave it unknown (None)
 
 
 FIELDS: dict[str, FieldSpec] = {
-    "profile.age": FieldSpec("profile", "int", None, "patient age in years (may be unknown)"),
-    "profile.sex": FieldSpec("profile", "str", "sex", "female or male (may be unknown)"),
-    "profile.donor": FieldSpec("profile", "str", "donor", "autologous, allogeneic or any"),
-    "profile.modality": FieldSpec("profile", "str", "profile_modality", "cells, exosomes, any"),
-    "profile.avoid_invasive_harvest": FieldSpec("profile", "bool", None, "no invasive harvest"),
-    "profile.comorbidities": FieldSpec("profile", "set", "comorbidity", "comorbidity ids"),
-    "profile.etiology": FieldSpec("profile", "str", "etiology", "etiology id (may be unknown)"),
-    "profile.needs": FieldSpec("profile", "set", "need", "need ids"),
-    "disease.id": FieldSpec("profile", "str", "disease", "disease id"),
-    "disease.systems": FieldSpec("profile", "set", "system", "organ-system tags"),
-    "candidate.id": FieldSpec("candidate", "str", None, "candidate id"),
-    "candidate.tissue": FieldSpec("candidate", "str", "tissue", "source tissue id"),
-    "candidate.modality": FieldSpec("candidate", "str", "modality", "source modality id"),
-    "candidate.perinatal": FieldSpec("candidate", "bool", None, "tissue collected at birth"),
-    "candidate.kind": FieldSpec("candidate", "str", "preconditioning_kind", "strategy kind"),
-    "candidate.modalities": FieldSpec("candidate", "set", "modality", "modalities tested"),
-    "candidate.tissues": FieldSpec("candidate", "set", "tissue", "tissues tested"),
+    "profile.age": FieldSpec("profile", "int", None, "the patient's age in years", True),
+    "profile.sex": FieldSpec("profile", "str", "sex", "the patient's sex", True),
+    "profile.donor": FieldSpec("profile", "str", "donor", "whose cells are acceptable"),
+    "profile.modality": FieldSpec("profile", "str", "profile_modality", "cells, exosomes or any"),
+    "profile.avoid_invasive_harvest": FieldSpec(
+        "profile", "bool", None, "the patient wants no invasive harvest"
+    ),
+    "profile.comorbidities": FieldSpec("profile", "set", "comorbidity", "the comorbidities"),
+    "profile.etiology": FieldSpec("profile", "str", "etiology", "the disease's cause", True),
+    "profile.needs": FieldSpec("profile", "set", "need", "what the treatment must provide"),
+    "disease.id": FieldSpec("profile", "str", "disease", "the disease being treated"),
+    "disease.systems": FieldSpec("profile", "set", "system", "the disease's organ systems"),
+    "candidate.id": FieldSpec("candidate", "str", None, "the candidate's id"),
+    "candidate.tissue": FieldSpec("candidate", "str", "tissue", "a source's tissue"),
+    "candidate.modality": FieldSpec("candidate", "str", "modality", "a source's modality"),
+    "candidate.perinatal": FieldSpec(
+        "candidate", "bool", None, "a source's tissue is collected at birth"
+    ),
+    "candidate.kind": FieldSpec("candidate", "str", "preconditioning_kind", "a strategy's kind"),
+    "candidate.modalities": FieldSpec(
+        "candidate", "set", "modality", "the modalities a strategy was tested with"
+    ),
+    "candidate.tissues": FieldSpec(
+        "candidate", "set", "tissue", "the tissues a strategy was tested with"
+    ),
 }
+
+
+def short_name(field: str) -> str:
+    """The field's name in the shorthand: without its prefix; ``disease.id`` is ``disease``."""
+    return "disease" if field == "disease.id" else field.split(".", 1)[1]
+
+
+SHORT_NAMES: dict[Scope, dict[str, str]] = {
+    scope: {short_name(f): f for f, spec in FIELDS.items() if spec.scope == scope}
+    for scope in ("candidate", "profile")
+}
+WHERE: dict[Scope, str] = {"candidate": "applies_to", "profile": "when"}
 
 SCALAR_OPS = {"eq", "ne", "lt", "le", "gt", "ge"}
 ORDER_OPS = {"lt", "le", "gt", "ge"}
@@ -118,8 +154,53 @@ Node = All | AnyOf | Not | Compare
 ALWAYS = All(())
 
 
+@dataclass(frozen=True, slots=True)
+class Word:
+    """An operator word of the shorthand: what it takes, and the long form it stands for on a
+    field of one value (str, int, bool) and on a set field ("-": does not apply there)."""
+
+    takes: str
+    one: str
+    many: str
+    numbers_only: bool = False
+
+
+# For every word but ``not`` and ``given`` the long forms are what parse() builds: an operator,
+# or "not" and an operator for a negated comparison.
+WORDS: dict[str, Word] = {
+    "is": Word("a value", "eq", "-"),
+    "not": Word(
+        "a value, a list, or a table of words",
+        "ne; not_in; not (the words)",
+        "not contains; not intersects; not (the words)",
+    ),
+    "any_of": Word("a non-empty list", "in", "intersects"),
+    "none_of": Word("a non-empty list", "not_in", "not intersects"),
+    "contains": Word("a value", "-", "contains"),
+    "at_least": Word("a whole number", "ge", "-", numbers_only=True),
+    "at_most": Word("a whole number", "le", "-", numbers_only=True),
+    "above": Word("a whole number", "gt", "-", numbers_only=True),
+    "below": Word("a whole number", "lt", "-", numbers_only=True),
+    "given": Word("true or false", "is_set; not is_set", "is_set; not is_set"),
+}
+_COMBINATORS = ("all", "any", "not")
+_LONG_KEYS = {"field", "op", "value"}
+
+
+def words_for(spec: FieldSpec) -> list[str]:
+    """The operator words that apply to a field."""
+    if spec.kind == "set":
+        return [w for w, word in WORDS.items() if word.many != "-"]
+    return [
+        w
+        for w, word in WORDS.items()
+        if word.one != "-" and (spec.kind == "int" or not word.numbers_only)
+    ]
+
+
 def parse(raw: object, path: str, scope: Scope) -> Node:
-    """Check the shape of a raw condition and build its tree; raise ConditionError if malformed."""
+    """Check the shape of a raw condition, long form or shorthand, and build its tree; raise
+    ConditionError naming the path of every fault."""
     problems: list[str] = []
     node = _parse(raw, path, scope, problems)
     if problems:
@@ -132,25 +213,136 @@ def _parse(raw: object, path: str, scope: Scope, problems: list[str]) -> Node:
         problems.append(f"{path}: a condition must be a table, got {type(raw).__name__}")
         return ALWAYS
     keys = set(raw)
-    if keys in ({"all"}, {"any"}):
-        (key,) = keys
-        items = raw[key]
-        if not isinstance(items, list):
-            problems.append(f"{path}.{key}: must be a list of conditions")
-            return ALWAYS
-        children = tuple(
-            _parse(item, f"{path}.{key}[{n}]", scope, problems) for n, item in enumerate(items)
+    if keys & _LONG_KEYS:
+        if "field" in keys and "op" in keys and keys <= _LONG_KEYS:
+            return _parse_compare(raw, path, scope, problems)
+        problems.append(
+            f"{path}: unrecognised condition with keys {sorted(keys)}; a comparison in the long "
+            "form takes exactly field, op and value (no value for is_set)"
         )
+        return ALWAYS
+    if not keys:
+        problems.append(
+            f"{path}: empty condition; expected fields (such as {_example(scope)}), "
+            "{all = [...]}, {any = [...]}, {not = ...} or {field, op, value}"
+        )
+        return ALWAYS
+    parts = [_parse_key(key, item, path, scope, problems) for key, item in raw.items()]
+    return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+
+def _example(scope: Scope) -> str:
+    return 'tissue = "BM"' if scope == "candidate" else 'donor = "autologous"'
+
+
+def _parse_key(key: str, item: object, path: str, scope: Scope, problems: list[str]) -> Node:
+    """One key of a condition table: all, any, not, or a field of the scope."""
+    at = f"{path}.{key}"
+    if key in ("all", "any"):
+        if not isinstance(item, list):
+            problems.append(f"{at}: must be a list of conditions")
+            return ALWAYS
+        children = tuple(_parse(c, f"{at}[{n}]", scope, problems) for n, c in enumerate(item))
         return All(children) if key == "all" else AnyOf(children)
-    if keys == {"not"}:
-        return Not(_parse(raw["not"], f"{path}.not", scope, problems))
-    if "field" in keys and "op" in keys and keys <= {"field", "op", "value"}:
-        return _parse_compare(raw, path, scope, problems)
-    problems.append(
-        f"{path}: unrecognised condition with keys {sorted(keys)}; expected one of "
-        "{all = [...]}, {any = [...]}, {not = ...} or {field, op, value}"
-    )
+    if key == "not":
+        return Not(_parse(item, at, scope, problems))
+    field = SHORT_NAMES[scope].get(key)
+    if field is not None:
+        return _parse_field(field, item, at, problems)
+    other: Scope = "profile" if scope == "candidate" else "candidate"
+    if key in FIELDS and FIELDS[key].scope == scope:
+        problems.append(f"{at}: write the field as {short_name(key)!r}, without its prefix")
+    elif key in FIELDS or key in SHORT_NAMES[other]:
+        problems.append(
+            f"{at}: {key!r} is a {other} field: it can be tested only in {WHERE[other]}, "
+            f"not in {WHERE[scope]}"
+        )
+    elif key in ("profile", "candidate") and isinstance(item, dict):
+        problems.append(
+            f"{at}: a dotted key such as {key}.x = ... makes a nested table; write the field "
+            "without its prefix"
+        )
+    else:
+        names = [*_COMBINATORS, *SHORT_NAMES[scope]]
+        problems.append(
+            f"{at}: unknown field {key!r}{did_you_mean(key, names)}; expected all, any, not or "
+            f"a field of {WHERE[scope]}: {', '.join(SHORT_NAMES[scope])}"
+        )
     return ALWAYS
+
+
+def _parse_field(field: str, item: object, path: str, problems: list[str]) -> Node:
+    """A field's value in the shorthand: a value, a list, or a table of operator words."""
+    spec = FIELDS[field]
+    if isinstance(item, dict):
+        if not item:
+            problems.append(
+                f"{path}: empty table; expected a value, a list or operator words "
+                f"({', '.join(words_for(spec))})"
+            )
+            return ALWAYS
+        parts = [
+            _parse_word(field, word, operand, f"{path}.{word}", problems)
+            for word, operand in item.items()
+        ]
+        return parts[0] if len(parts) == 1 else All(tuple(parts))
+    word = "any_of" if isinstance(item, list) else "contains" if spec.kind == "set" else "is"
+    return _parse_word(field, word, item, path, problems)
+
+
+def _parse_word(field: str, word: str, operand: object, path: str, problems: list[str]) -> Node:
+    spec = FIELDS[field]
+    allowed = words_for(spec)
+    if word not in allowed:
+        name = short_name(field)
+        if word in WORDS:
+            problems.append(
+                f"{path}: {word!r} does not apply to {name} ({_kind_text(spec)}); use one of "
+                f"{', '.join(allowed)}"
+            )
+        else:
+            dotted = (
+                " (a dotted key makes a nested table: write the field without its prefix)"
+                if f"{name}.{word}" in FIELDS
+                else ""
+            )
+            problems.append(
+                f"{path}: unknown operator word {word!r}{did_you_mean(word, allowed)}; for "
+                f"{name} ({_kind_text(spec)}) use one of {', '.join(allowed)}{dotted}"
+            )
+        return ALWAYS
+    if word == "given":
+        if not isinstance(operand, bool):
+            problems.append(f"{path}: expected true or false, got {operand!r}")
+            return ALWAYS
+        given = Compare(field, "is_set", None)
+        return given if operand else Not(given)
+    if word == "not":
+        if isinstance(operand, dict):
+            return Not(_parse_field(field, operand, path, problems))
+        if isinstance(operand, list):
+            meaning = "not intersects" if spec.kind == "set" else "not_in"
+        else:
+            meaning = "not contains" if spec.kind == "set" else "ne"
+    else:
+        meaning = WORDS[word].many if spec.kind == "set" else WORDS[word].one
+    negated = meaning.startswith("not ")
+    op = meaning.removeprefix("not ")
+    fault = _operand_fault(spec, op, operand, True)
+    if fault:
+        problems.append(f"{path}: {fault}")
+        return ALWAYS
+    compare = Compare(field, op, tuple(operand) if isinstance(operand, list) else operand)
+    return Not(compare) if negated else compare
+
+
+def _kind_text(spec: FieldSpec) -> str:
+    return {
+        "str": "a text field",
+        "int": "a number field",
+        "bool": "a true/false field",
+        "set": "a set field",
+    }[spec.kind]
 
 
 def _parse_compare(raw: dict[str, Any], path: str, scope: Scope, problems: list[str]) -> Node:
@@ -179,6 +371,9 @@ def _parse_compare(raw: dict[str, Any], path: str, scope: Scope, problems: list[
 def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str | None:
     """Why this operator and operand do not fit the field, or None when they do."""
     scalar_type = {"str": str, "int": int, "bool": bool, "set": str}[spec.kind]
+    a_value = {"str": "a str value", "int": "an int value", "bool": "a bool value"}[
+        scalar_type.__name__
+    ]
 
     def fits(v: Any) -> bool:
         return isinstance(v, scalar_type) and (spec.kind == "bool" or not isinstance(v, bool))
@@ -187,19 +382,113 @@ def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str
         return "is_set takes no value" if has_value else None
     if spec.kind == "set":
         if op == "contains":
-            return None if fits(value) else f"expected a {scalar_type.__name__} value"
+            return None if fits(value) else f"expected {a_value}, got {value!r}"
         if op == "intersects":
             ok = isinstance(value, list) and value and all(fits(v) for v in value)
-            return None if ok else "expected a non-empty list of strings"
+            return None if ok else f"expected a non-empty list of strings, got {value!r}"
         return f"operator {op!r} does not apply to a set field; use contains or intersects"
     if op in SET_OPS:
         return f"operator {op!r} applies only to set fields"
     if op in LIST_OPS:
         ok = isinstance(value, list) and value and all(fits(v) for v in value)
-        return None if ok else f"expected a non-empty list of {scalar_type.__name__} values"
+        return (
+            None
+            if ok
+            else f"expected a non-empty list of {scalar_type.__name__} values, got {value!r}"
+        )
     if op in ORDER_OPS and spec.kind != "int":
         return f"operator {op!r} applies only to numeric fields"
-    return None if fits(value) else f"expected a {scalar_type.__name__} value, got {value!r}"
+    return None if fits(value) else f"expected {a_value}, got {value!r}"
+
+
+def to_long_form(node: Node) -> dict[str, Any]:
+    """The condition in the long form (``parse`` gives the same tree back)."""
+    if isinstance(node, All | AnyOf):
+        key = "all" if isinstance(node, All) else "any"
+        return {key: [to_long_form(c) for c in node.children]}
+    if isinstance(node, Not):
+        return {"not": to_long_form(node.child)}
+    out: dict[str, Any] = {"field": node.field, "op": node.op}
+    if node.op != "is_set":
+        out["value"] = list(node.value) if isinstance(node.value, tuple) else node.value
+    return out
+
+
+_WORD_OF = {
+    "eq": "is",
+    "ne": "not",
+    "in": "any_of",
+    "not_in": "none_of",
+    "contains": "contains",
+    "intersects": "any_of",
+    "lt": "below",
+    "le": "at_most",
+    "gt": "above",
+    "ge": "at_least",
+}
+
+
+def to_shorthand(node: Node) -> dict[str, Any]:
+    """The condition in the shorthand, as compact as it goes (``parse`` in the scope of its
+    fields gives the same tree back)."""
+    if isinstance(node, AnyOf):
+        return {"any": [to_shorthand(c) for c in node.children]}
+    if isinstance(node, All):
+        if len(node.children) >= 2:
+            same_field = _word_table(node)
+            if same_field is not None:
+                return dict([same_field])
+            keyed = [_one_key(c) for c in node.children]
+            if len({key for key, _ in keyed}) == len(keyed):
+                return dict(keyed)
+        return {"all": [to_shorthand(c) for c in node.children]}
+    word = _word(node)
+    if word is None:
+        assert isinstance(node, Not)
+        return {"not": to_shorthand(node.child)}
+    field, name, operand = word
+    spec = FIELDS[field]
+    bare = name in ("any_of", "contains" if spec.kind == "set" else "is")
+    return {short_name(field): operand if bare else {name: operand}}
+
+
+def _word(node: Node) -> tuple[str, str, Any] | None:
+    """(field, word, operand) when one operator word says the node, else None."""
+    if isinstance(node, Compare):
+        if node.op == "is_set":
+            return node.field, "given", True
+        value = list(node.value) if isinstance(node.value, tuple) else node.value
+        return node.field, _WORD_OF[node.op], value
+    if isinstance(node, Not) and isinstance(node.child, Compare):
+        inner = node.child
+        match inner.op:
+            case "is_set":
+                return inner.field, "given", False
+            case "contains":
+                return inner.field, "not", inner.value
+            case "intersects":
+                return inner.field, "none_of", list(inner.value)
+    return None
+
+
+def _word_table(node: All) -> tuple[str, dict[str, Any]] | None:
+    """An ``all`` of one field's tests, each one word, as that field's table of words."""
+    words = [_word(c) for c in node.children]
+    fields = {w[0] for w in words if w is not None}
+    names = {w[1] for w in words if w is not None}
+    if None in words or len(fields) != 1 or len(names) != len(words):
+        return None
+    (field,) = fields
+    return short_name(field), {w[1]: w[2] for w in words if w is not None}
+
+
+def _one_key(node: Node) -> tuple[str, Any]:
+    """The node as one key of a condition table."""
+    if isinstance(node, All):
+        table = _word_table(node) if len(node.children) >= 2 else None
+        return table or ("all", [to_shorthand(c) for c in node.children])
+    ((key, value),) = to_shorthand(node).items()
+    return key, value
 
 
 def leaves(node: Node) -> Iterator[Compare]:

@@ -288,8 +288,9 @@ class EvidenceQuery:
 class Rule:
     """A scoring rule: when it fires for a candidate it adds points, or excludes the candidate.
 
-    ``applies_to`` and ``when`` are conditions in the small language of ``conditions.py``:
-    ``applies_to`` looks only at the candidate, ``when`` only at the profile and disease.
+    ``applies_to`` and ``when`` are conditions in the small language of ``conditions.py``
+    (long form or shorthand, kept as written): ``applies_to`` looks only at the candidate,
+    ``when`` only at the profile and disease.
     """
 
     id: Id
