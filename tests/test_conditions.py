@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.scoring import profile_context
 from mscadvisor.kb import conditions
 from mscadvisor.kb.conditions import ConditionError, Scope, compile_condition, describe, parse
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -628,3 +630,11 @@ def test_shipped_rules_read_the_same_in_either_form(kb: KnowledgeBase) -> None:
             where = conditions.WHERE[scope]
             assert parse(conditions.to_shorthand(tree), where, scope) == tree
             assert parse(conditions.to_long_form(tree), where, scope) == tree
+
+
+def test_fields_that_may_be_unknown_are_those_a_profile_may_leave_out(kb: KnowledgeBase) -> None:
+    context = profile_context(build_profile({"disease": "OP"}, kb, "test"), kb)
+    profile_fields = {f for f, spec in conditions.FIELDS.items() if spec.scope == "profile"}
+    assert set(context) == profile_fields
+    unknown = {f for f, value in context.items() if value is None}
+    assert unknown == {f for f, spec in conditions.FIELDS.items() if spec.may_be_unknown}

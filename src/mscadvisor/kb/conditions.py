@@ -64,7 +64,7 @@ FIELDS: dict[str, FieldSpec] = {
     "profile.age": FieldSpec("profile", "int", None, "the patient's age in years", True),
     "profile.sex": FieldSpec("profile", "str", "sex", "the patient's sex", True),
     "profile.donor": FieldSpec("profile", "str", "donor", "whose cells are acceptable"),
-    "profile.modality": FieldSpec("profile", "str", "profile_modality", "cells, exosomes or any"),
+    "profile.modality": FieldSpec("profile", "str", "profile_modality", "the modality wanted"),
     "profile.avoid_invasive_harvest": FieldSpec(
         "profile", "bool", None, "the patient wants no invasive harvest"
     ),
@@ -187,15 +187,22 @@ _COMBINATORS = ("all", "any", "not")
 _LONG_KEYS = {"field", "op", "value"}
 
 
-def words_for(spec: FieldSpec) -> list[str]:
+def words_for(spec: FieldSpec) -> tuple[str, ...]:
     """The operator words that apply to a field."""
-    if spec.kind == "set":
-        return [w for w, word in WORDS.items() if word.many != "-"]
-    return [
-        w
-        for w, word in WORDS.items()
-        if word.one != "-" and (spec.kind == "int" or not word.numbers_only)
-    ]
+    return _WORDS_BY_KIND[spec.kind]
+
+
+_WORDS_BY_KIND = {
+    "set": tuple(w for w, word in WORDS.items() if word.many != "-"),
+    **{
+        kind: tuple(
+            w
+            for w, word in WORDS.items()
+            if word.one != "-" and (kind == "int" or not word.numbers_only)
+        )
+        for kind in ("str", "int", "bool")
+    },
+}
 
 
 def parse(raw: object, path: str, scope: Scope) -> Node:
@@ -368,12 +375,18 @@ def _parse_compare(raw: dict[str, Any], path: str, scope: Scope, problems: list[
     return Compare(field, op, tuple(value) if isinstance(value, list) else value)
 
 
+_SCALAR_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool, "set": str}
+_A_VALUE = {
+    "str": "a str value",
+    "int": "an int value",
+    "bool": "a bool value",
+    "set": "a str value",
+}
+
+
 def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str | None:
     """Why this operator and operand do not fit the field, or None when they do."""
-    scalar_type = {"str": str, "int": int, "bool": bool, "set": str}[spec.kind]
-    a_value = {"str": "a str value", "int": "an int value", "bool": "a bool value"}[
-        scalar_type.__name__
-    ]
+    scalar_type = _SCALAR_TYPES[spec.kind]
 
     def fits(v: Any) -> bool:
         return isinstance(v, scalar_type) and (spec.kind == "bool" or not isinstance(v, bool))
@@ -382,7 +395,7 @@ def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str
         return "is_set takes no value" if has_value else None
     if spec.kind == "set":
         if op == "contains":
-            return None if fits(value) else f"expected {a_value}, got {value!r}"
+            return None if fits(value) else f"expected {_A_VALUE[spec.kind]}, got {value!r}"
         if op == "intersects":
             ok = isinstance(value, list) and value and all(fits(v) for v in value)
             return None if ok else f"expected a non-empty list of strings, got {value!r}"
@@ -398,7 +411,7 @@ def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str
         )
     if op in ORDER_OPS and spec.kind != "int":
         return f"operator {op!r} applies only to numeric fields"
-    return None if fits(value) else f"expected {a_value}, got {value!r}"
+    return None if fits(value) else f"expected {_A_VALUE[spec.kind]}, got {value!r}"
 
 
 def to_long_form(node: Node) -> dict[str, Any]:
