@@ -240,7 +240,12 @@ toml_values = st.recursive(
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["field", "op", "value", "all", "any", "not", "ref", "table", "x"]),
+            st.sampled_from(
+                [
+                    *("field", "op", "value", "all", "any", "not", "ref", "table", "x"),
+                    *("tissue", "age", "at_least", "any_of", "given"),  # the shorthand
+                ]
+            ),
             children,
             max_size=3,
         )

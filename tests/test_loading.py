@@ -16,6 +16,7 @@ from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
 from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.kb.validation import validate_records
+from mscadvisor.render.views import rule_view
 
 
 def append(path: Path, text: str) -> None:
@@ -111,10 +112,10 @@ def test_missing_folder_is_rejected(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("replace", "by", "fragment"),
     [
-        ('op = "ge", value = 60', 'op = "around", value = 60', "unknown operator 'around'"),
+        ("age = { at_least = 60 }", "age = { around = 60 }", "unknown operator word 'around'"),
         (
-            'value = "autologous" }, { field = "profile.age"',
-            'value = "autologus" }, { field = "profile.age"',
+            'donor = "autologous", age',
+            'donor = "autologus", age',
             "compares against unknown value 'autologus'",
         ),
         ('table4_items = ["BM-D1"]', 'table4_items = ["BM-D9"]', "unknown item 'BM-D9'"),
@@ -207,3 +208,35 @@ def test_hash_changes_with_the_knowledge(rules_copy: Path, kb: KnowledgeBase) ->
         target.read_text("utf-8").replace("enrollment = 40", "enrollment = 41"), "utf-8"
     )
     assert load_knowledge_base(base=rules_copy).sha256 != kb.sha256
+
+
+BM_DONOR_AGE = 'when = { donor = "autologous", age = { at_least = 60 } }'
+
+
+@pytest.mark.parametrize(
+    ("written", "same"),
+    [
+        (
+            'when = { all = [{ field = "profile.donor", op = "eq", value = "autologous" }, '
+            '{ field = "profile.age", op = "ge", value = 60 }] }',
+            True,
+        ),
+        ('when = { all = [{ donor = "autologous" }, { age = { at_least = 60 } }] }', True),
+        ('when = { donor = "autologous", age = { at_least = 61 } }', False),
+        ('when = { age = { at_least = 60 }, donor = "autologous" }', False),  # order is kept
+    ],
+)
+def test_hash_and_rule_listing_ignore_how_a_condition_is_written(
+    rules_copy: Path, kb: KnowledgeBase, written: str, same: bool
+) -> None:
+    """The hash covers what a condition means (its tree), not the form it is written in."""
+    target = rules_copy / "scoring" / "table4.toml"
+    text = target.read_text("utf-8")
+    assert BM_DONOR_AGE in text
+    target.write_text(text.replace(BM_DONOR_AGE, written), "utf-8")
+    rewritten = load_knowledge_base(base=rules_copy, use_cache=False)
+    assert (rewritten.sha256 == kb.sha256) is same
+    (row,) = rule_view(rewritten, "T4-BM-D1-DONOR-AGE").rows
+    (shipped,) = rule_view(kb, "T4-BM-D1-DONOR-AGE").rows
+    assert (row["when"] == shipped["when"]) is same  # `rules list --format json`: the long form
+    assert row["when"]["all"][0]["field"] in ("profile.donor", "profile.age")

@@ -11,7 +11,9 @@ from mscadvisor.authoring import docs_gen
 from mscadvisor.cli import docs as cli_docs
 from mscadvisor.cli.options import complete_ids
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.kb import conditions
+from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.kb.vocabulary import FIELDS
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
@@ -270,6 +272,14 @@ def test_generated_docs_are_current() -> None:
     assert (DOCS / "cli.md").read_text("utf-8") == cli_docs.cli_markdown(), (
         "docs/cli.md is stale: run python -m mscadvisor.cli.docs"
     )
+
+
+def test_condition_reference_documents_every_field_and_word(kb: KnowledgeBase) -> None:
+    text = "\n".join(docs_gen.condition_language_markdown(kb))
+    for name, spec in FIELDS.items():
+        assert f"`{name}` | `{conditions.short_name(name)}`" in text and spec.doc in text
+    for word in conditions.WORDS:
+        assert f"| `{word}` |" in text
 
 
 def test_completion_offers_ids() -> None:

@@ -6,7 +6,13 @@ root); a test fails when the committed files are stale.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
+from mscadvisor.kb import conditions, crossrefs
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.vocabulary import CANDIDATE_FIELDS, FIELDS
 from mscadvisor.render.views import rule_view
 
 
@@ -17,6 +23,7 @@ def rules_markdown(kb: KnowledgeBase) -> str:
         "Generated from the rule files by `python -m mscadvisor.cli.docs`; do not edit by hand.",
         f"Knowledge base {kb.info.version}, {len(kb.rules)} rules.",
         "",
+        *condition_language_markdown(kb),
     ]
     by_category: dict[str, list[str]] = {}
     for rule_id, parsed in sorted(kb.rules.items()):
@@ -44,3 +51,141 @@ def rules_markdown(kb: KnowledgeBase) -> str:
                 "",
             ]
     return "\n".join(lines)
+
+
+# Shorthand examples, each shown with what it means and its long form (both computed).
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("applies_to", '{ tissue = "BM" }'),
+    ("applies_to", '{ tissue = "BM", modality = "cells" }'),
+    ("applies_to", '{ id = ["IV", "intraosseous"] }'),
+    ("applies_to", '{ modalities = { not = "cells" } }'),
+    ("when", '{ disease = "POF" }'),
+    ("when", '{ donor = "autologous", age = { at_least = 60 } }'),
+    ("when", "{ age = { at_least = 18, below = 65 } }"),
+    ("when", '{ comorbidities = ["thromboembolism", "cardiovascular"] }'),
+    ("when", '{ systems = "skeletal", modality = { not = "exosomes" } }'),
+    ("when", '{ disease = "POF", any = [{ needs = "fertility" }, { age = { below = 40 } }] }'),
+    ("when", "{ sex = { given = false } }"),
+)
+SCOPES: dict[str, conditions.Scope] = {"applies_to": "candidate", "when": "profile"}
+
+
+def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
+    """The "Condition language and fields" section: the shorthand, its operator words, unknown
+    values and every field, drawn from ``kb.conditions`` and the catalog."""
+    import tomllib
+
+    lines = [
+        "## Condition language and fields",
+        "",
+        "A rule's `applies_to` picks the candidates it speaks about (it tests `candidate.*` "
+        "fields); its `when` says for which patients it fires (it tests `profile.*` and "
+        "`disease.*` fields). Both are conditions: data that the engine evaluates, never code.",
+        "",
+        "A condition is written in the shorthand or in the long form, and the two mix freely: "
+        "they mean the same thing, the knowledge-base hash does not depend on which is used, "
+        "and `rules list --format json` always shows the long form.",
+        "",
+        "### Shorthand",
+        "",
+        "- A table of fields holds when every one of them holds. Fields are named without "
+        "their prefix: `tissue` in `applies_to` is `candidate.tissue`, `age` in `when` is "
+        "`profile.age`; the disease's fields are `disease` (`disease.id`) and `systems`.",
+        "- A field's value is a value (it must equal it; on a set field, the set must contain "
+        "it), a list (one of them; on a set field, the set must contain at least one of them), "
+        "or a table of operator words, all of which must hold.",
+        "- `all = [...]`, `any = [...]` and `not = {...}` combine conditions, and may stand "
+        "beside fields in the same table.",
+        "",
+    ]
+    rows = []
+    for key, text in EXAMPLES:
+        raw = tomllib.loads(f"c = {text}")["c"]
+        tree = conditions.parse(raw, key, SCOPES[key])
+        rows.append(
+            f"| `{key} = {text}` | {_cell(conditions.describe(tree))} | "
+            f"`{_toml(conditions.to_long_form(tree))}` |"
+        )
+    lines += _table(["Shorthand", "Means", "Long form"], rows)
+    lines += [
+        "### Operator words",
+        "",
+        "Each stands for an operator of the long form; `-` marks a word that does not apply.",
+        "",
+    ]
+    rows = [
+        f"| `{name}` | {word.takes} | {_cell(word.one)} | {_cell(word.many)} |"
+        for name, word in conditions.WORDS.items()
+    ]
+    lines += _table(["Word", "Takes", "On a field of one value", "On a set field"], rows)
+    lines += [
+        '`not` takes a value (`sex = { not = "male" }`), a list (none of them) or a table of '
+        "words (`age = { not = { at_least = 18, below = 65 } }`); `given = true` holds when the "
+        "profile gives the value.",
+        "",
+        "### Long form",
+        "",
+        '`{ field = "profile.age", op = "ge", value = 60 }`, combined with '
+        "`{ all = [...] }`, `{ any = [...] }` and `{ not = ... }`. Operators: `eq ne lt le gt "
+        "ge` compare one value (`lt le gt ge` only numbers); `in not_in` test it against a "
+        "list; `contains` tests a set field for one value and `intersects` for any of a list; "
+        "`is_set` holds when the value is given (it takes no `value`).",
+        "",
+        "### Unknown values",
+        "",
+        "A profile may leave some values unknown (the fields marked below). A test of an "
+        "unknown value is neither true nor false but unknown, and `not` leaves it unknown; "
+        "`all` is false when any part is false, `any` is true when any part is true, and "
+        "otherwise an unknown part makes the whole unknown. A rule fires only when its "
+        "condition is definitely true, and `explain` names the unknown values that kept it "
+        'from firing. So with the sex unknown, neither `sex = "male"` nor '
+        '`sex = { not = "male" }` nor `not = { sex = "male" }` fires a rule; '
+        "`sex = { given = false }` does.",
+        "",
+        "### Fields",
+        "",
+    ]
+    domains = crossrefs.Catalog(
+        **{f.name: getattr(kb, f.name) for f in dataclasses.fields(crossrefs.Catalog)}
+    ).domains
+    rows = []
+    for name, spec in FIELDS.items():
+        values = (
+            ", ".join(f"`{v}`" for v in sorted(domains[spec.domain]))
+            if spec.domain
+            else {"int": "a whole number", "bool": "`true`, `false`"}.get(
+                spec.kind, "a source (such as `BM-cells`), route or strategy id"
+            )
+        )
+        where = conditions.WHERE[spec.scope]
+        if spec.scope == "candidate":
+            categories = [c for c, fields in CANDIDATE_FIELDS.items() if name in fields]
+            where += f" of {', '.join(categories)} rules"
+        rows.append(
+            f"| `{name}` | `{conditions.short_name(name)}` | {where} | "
+            f"{'a set' if spec.kind == 'set' else 'one value'} | {values} | "
+            f"{'yes' if spec.may_be_unknown else 'no'} | {_cell(spec.doc)} |"
+        )
+    lines += _table(
+        ["Field", "Shorthand", "Tested in", "Holds", "Values", "May be unknown", "What it is"],
+        rows,
+    )
+    return lines
+
+
+def _table(header: list[str], rows: list[str]) -> list[str]:
+    """A Markdown table's lines and the blank line after it."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *rows, ""]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _toml(value: Any) -> str:
+    """An inline TOML value (tables, lists, strings, numbers, booleans)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)

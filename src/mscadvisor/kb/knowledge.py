@@ -249,12 +249,23 @@ def _parse_rule(rule: Rule, file: str) -> ParsedRule:
 def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
     """sha256 of the knowledge itself: independent of file names, order, comments and layout.
 
-    Rule test cases are not knowledge and do not count.
+    A rule's conditions count as the trees they mean, written in the long form, so writing one
+    in the shorthand instead changes nothing. Rule test cases are not knowledge and do not count.
+    Only for records whose conditions parse (build_knowledge_base checks them first).
     """
     canonical = sorted(
-        json.dumps([kind, to_plain(record)], sort_keys=True, ensure_ascii=False)
+        json.dumps([kind, _canonical(kind, record)], sort_keys=True, ensure_ascii=False)
         for kind, records in typed.items()
         if kind != "case"
         for record, _ in records
     )
     return hashlib.sha256("\n".join(canonical).encode("utf-8")).hexdigest()
+
+
+def _canonical(kind: str, record: Any) -> Any:
+    plain = to_plain(record)
+    if kind == "rule":
+        for key, scope in crossrefs.CONDITION_SCOPES:
+            if plain[key] is not None:
+                plain[key] = conditions.to_long_form(conditions.parse(plain[key], key, scope))
+    return plain

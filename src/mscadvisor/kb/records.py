@@ -306,8 +306,9 @@ class EvidenceQuery:
 class Rule:
     """A scoring rule: when it fires for a candidate it adds points, or excludes the candidate.
 
-    ``applies_to`` and ``when`` are conditions in the small language of ``conditions.py``:
-    ``applies_to`` looks only at the candidate, ``when`` only at the profile and disease.
+    ``applies_to`` and ``when`` are conditions in the small language of ``conditions.py``
+    (long form or shorthand, kept as written): ``applies_to`` looks only at the candidate,
+    ``when`` only at the profile and disease.
     """
 
     id: Id
@@ -453,6 +454,6 @@ _RECORD_CLASSES: dict[str, Callable[..., Any]] = {
 
 # The field names of every record type, in order: the compiled cache stores records by position.
 RECORD_LAYOUT = ";".join(
-    f"{name}:{','.join(getattr(cls, '__dataclass_fields__'))}"
+    f"{name}:{','.join(vars(cls)['__dataclass_fields__'])}"
     for name, cls in sorted(_RECORD_CLASSES.items())
 )

@@ -162,13 +162,14 @@ class FieldSpec:
     scope: Literal["candidate", "profile"]  # "profile" covers the profile and the disease
     kind: Kind
     domain: str | None = None  # name of the set of valid values, checked against the catalog
-    doc: str = ""
+    doc: str = ""  # what the field is, for the generated docs
+    may_be_unknown: bool = False  # the profile may leave it unknown (None)
 
 
 # Every field a rule condition can test.
 FIELDS: dict[str, FieldSpec] = {
     **{
-        f.condition_field: FieldSpec("profile", f.kind, f.domain, f.doc)
+        f.condition_field: FieldSpec("profile", f.kind, f.domain, f.doc, f.default is None)
         for f in CONDITION_PROFILE_FIELDS
     },
     "disease.id": FieldSpec("profile", "str", "disease", "disease id"),

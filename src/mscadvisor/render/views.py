@@ -251,6 +251,10 @@ def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
     parsed = kb.rules[rule_id]
     rule = parsed.rule
     row = _plain(rule)
+    # Conditions in the long form, however the rule file writes them (see conditions.py).
+    for key, tree in (("applies_to", parsed.applies_to), ("when", parsed.when)):
+        if row[key] is not None:
+            row[key] = conditions.to_long_form(tree)
     row["applies_to_text"] = conditions.describe(parsed.applies_to)
     row["when_text"] = conditions.describe(parsed.when)
     row["effect"] = rule.effect_text()
