@@ -207,3 +207,22 @@ def test_hash_changes_with_the_knowledge(rules_copy: Path, kb: KnowledgeBase) ->
         target.read_text("utf-8").replace("enrollment = 40", "enrollment = 41"), "utf-8"
     )
     assert load_knowledge_base(base=rules_copy).sha256 != kb.sha256
+
+
+def test_hash_ignores_test_cases(rules_copy: Path, kb: KnowledgeBase) -> None:
+    """Test cases are not knowledge: adding, editing or removing them keeps the hash, with or
+    without the compiled cache, while the cache still serves the edited cases."""
+    scoring = rules_copy / "scoring"
+    assert load_knowledge_base(base=rules_copy).sha256 == kb.sha256  # fills the cache
+    table4 = scoring / "table4.cases.toml"
+    first = next(iter(load_knowledge_base(base=rules_copy).cases.values()))
+    (scoring / "routes.cases.toml").unlink()
+    text = table4.read_text("utf-8")
+    table4.write_text(text.replace("[[case]]", "# moved\n[[case]]", 1) + "\n", "utf-8")
+    target = next(p for p in scoring.glob("*.cases.toml") if first.summary in p.read_text("utf-8"))
+    target.write_text(target.read_text("utf-8").replace(first.summary, "Edited summary"), "utf-8")
+    for use_cache in (True, True, False):
+        loaded = load_knowledge_base(base=rules_copy, use_cache=use_cache)
+        assert loaded.sha256 == kb.sha256
+        assert loaded.cases[first.id].summary == "Edited summary"
+        assert not any(c.startswith("CASE-ROUTE-") for c in loaded.cases)

@@ -30,9 +30,11 @@ def test_shipped_rules_lint_clean() -> None:
     assert lint(SHIPPED) == []
 
 
-def write_pack(folder: Path, text: str) -> Path:
+def write_pack(folder: Path, rules: str, cases: str) -> Path:
+    """A pack with its rules in pack.toml and their test cases beside them."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    (folder / "pack.toml").write_text(rules, encoding="utf-8")
+    (folder / "pack.cases.toml").write_text(cases, encoding="utf-8")
     return folder
 
 
@@ -71,7 +73,9 @@ when = { field = "disease.id", op = "eq", value = "OP" }
 points = 1
 level = "expert-synthesis"
 citations = [{ section = "msc-op" }]
+"""
 
+BAD_PACK_CASES = """
 [[case]]
 id = "PACK-CASE-WRONG"
 summary = "An expectation that does not hold"
@@ -81,7 +85,7 @@ expect = [{ top = "AD-cells", category = "source" }]
 
 
 def test_lint_finds_the_faults_of_a_pack(tmp_path: Path) -> None:
-    kb = load_knowledge_base([write_pack(tmp_path / "pack", BAD_PACK)])
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", BAD_PACK, BAD_PACK_CASES)])
     found = {(f.rule, f.code) for f in lint(kb)}
     assert ("PACK-NEVER", "never-fires") in found
     assert ("PACK-UNCITED", "uncited-mention") in found
@@ -89,13 +93,17 @@ def test_lint_finds_the_faults_of_a_pack(tmp_path: Path) -> None:
 
 
 def test_rules_commands_on_a_pack(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
-    pack = str(write_pack(tmp_path / "pack", BAD_PACK))
+    pack = str(write_pack(tmp_path / "pack", BAD_PACK, BAD_PACK_CASES))
     tested = cli("rules", "test", pack)
     assert tested.code == 1
     assert "FAIL  PACK-CASE-WRONG" in tested.out and "expected top source AD-cells" in tested.out
-    # the pack's extra point for dental pulp also breaks a shipped case, which is reported
-    assert "FAIL  CASE-OP-CELLS" in tested.out
-    assert "13 passed, 2 failed" in tested.out
+    # the pack's extra point for dental pulp also breaks the shipped case that ranks bone
+    # marrow, dental pulp, cord and adipose for osteoporosis, which is reported
+    assert "FAIL  CASE-H2H-OP-CELLS" in tested.out
+    failed = tested.out.count("\nFAIL  ") + tested.out.startswith("FAIL  ")
+    total = len(SHIPPED.cases) + BAD_PACK_CASES.count("[[case]]")
+    assert tested.out.rstrip().endswith(f"{total - failed} passed, {failed} failed")
+    assert tested.out.count("PASS  ") == total - failed
     coverage = cli("rules", "coverage", pack)
     assert coverage.code == 1 and "not covered: PACK-NEVER" in coverage.out
     linted = cli("rules", "lint", pack)
@@ -103,7 +111,9 @@ def test_rules_commands_on_a_pack(tmp_path: Path, cli: Callable[..., CliResult])
 
 
 def test_rules_commands_on_the_shipped_rules(cli: Callable[..., CliResult]) -> None:
-    assert cli("rules", "test").out.rstrip().endswith("14 passed, 0 failed")
+    tested = cli("rules", "test").out
+    assert tested.rstrip().endswith(f"{len(SHIPPED.cases)} passed, 0 failed")
+    assert tested.count("PASS  ") == len(SHIPPED.cases)
     assert cli("rules", "coverage").out.startswith(f"{len(SHIPPED.rules)} of")
     assert cli("rules", "lint").out.strip() == "0 finding(s)"
 

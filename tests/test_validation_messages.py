@@ -17,10 +17,10 @@ from mscadvisor.kb.validation import record_label, validate_records
 GOLDEN = Path(__file__).parent / "golden" / "recommend_POF.json"
 
 
-def pack_problems(tmp_path: Path, text: str) -> str:
+def pack_problems(tmp_path: Path, text: str, name: str = "p.toml") -> str:
     pack = tmp_path / "pack"
     pack.mkdir(exist_ok=True)
-    (pack / "p.toml").write_text(text, encoding="utf-8")
+    (pack / name).write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base([pack], use_cache=False)
     return str(info.value)
@@ -163,7 +163,31 @@ def test_cross_reference_checks(tmp_path: Path, text: str, fragment: str) -> Non
     ],
 )
 def test_case_checks(tmp_path: Path, text: str, fragment: str) -> None:
-    assert fragment in pack_problems(tmp_path, text)
+    assert fragment in pack_problems(tmp_path, text, "p.cases.toml")
+
+
+CASE = (
+    '[[case]]\nid = "C5"\nsummary = "s"\nprofile = { disease = "POF" }\n'
+    'expect = [{ excluded = "UC-cells" }]\n'
+)
+
+
+def test_test_cases_only_in_test_case_files(tmp_path: Path) -> None:
+    """A file's name says whether it holds test cases (NAME.cases.toml) or knowledge."""
+    message = pack_problems(tmp_path, CASE, "lab.toml")
+    assert message.endswith(
+        "lab.toml: [[case]] outside a test-case file: test cases go in a file named "
+        "*.cases.toml beside the rules they test, here lab.cases.toml"
+    )
+    for path in (tmp_path / "pack").iterdir():
+        path.unlink()
+    rule = RULE.format(category="source", extra="points = 1")
+    message = pack_problems(tmp_path, rule + CASE, "lab.cases.toml")
+    assert message.endswith(
+        "lab.cases.toml: [[rule]] in a test-case file: a *.cases.toml file holds only [[case]] "
+        "records; put the rule records in a rule file such as lab.toml"
+    )
+    assert "[[case]] outside" not in message
 
 
 RULE = (
