@@ -130,3 +130,39 @@ def test_rules_list_and_show(cli: Callable[..., CliResult]) -> None:
     assert ref["doi_url"] == "https://doi.org/10.3389/fphar.2024.1349199"
     assert cli("rules", "show", "T4-BM-D1-DONOR-AGEE").code == 2
     assert cli("rules", "list", "--kind", "tabel4").code == 2
+
+
+def test_rules_commands_on_an_edited_copy_of_the_tree(
+    rules_copy: Path, cli: Callable[..., CliResult]
+) -> None:
+    """--base DIR reads a whole tree instead of the shipped one; the same tree given as a pack
+    would clash with every shipped id."""
+    cases = rules_copy / "scoring" / "table4.cases.toml"
+    cases.write_text(
+        cases.read_text("utf-8").replace(
+            'id = "CASE-T4-OP-CELLS"', 'id = "CASE-T4-OP-CELLS-EDITED"'
+        ),
+        "utf-8",
+    )
+    table4 = rules_copy / "scoring" / "table4.toml"
+    table4.write_text(
+        table4.read_text("utf-8").replace(
+            "Own bone marrow at 60 or older", "Own bone marrow, edited"
+        ),
+        "utf-8",
+    )
+    base = str(rules_copy)
+    tested = cli("rules", "test", "--base", base)
+    assert tested.code == 0 and "PASS  CASE-T4-OP-CELLS-EDITED" in tested.out
+    assert tested.out.rstrip().endswith(f"{len(SHIPPED.cases)} passed, 0 failed")
+    assert cli("rules", "coverage", "--base", base).code == 0
+    assert cli("rules", "lint", "--base", base).out.strip() == "0 finding(s)"
+    (shown,) = cli("rules", "show", "T4-BM-D1-DONOR-AGE", "--base", base, "-f", "json").json()
+    assert shown["summary"].startswith("Own bone marrow, edited")
+    listed = cli("rules", "list", "--base", base, "--kind", "table4", "-f", "json").json()
+    assert "Own bone marrow, edited" in {r["summary"][:23] for r in listed}
+    assert cli("rules", "check", "--base", base).out == cli("rules", "check", base).out
+    both = cli("rules", "check", base, "--base", str(rules_copy.parent))
+    assert both.code == 2 and "give the rules tree once" in both.err
+    as_pack = cli("rules", "test", base)
+    assert as_pack.code == 3 and "duplicate id" in as_pack.err and as_pack.out == ""
