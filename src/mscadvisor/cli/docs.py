@@ -46,12 +46,17 @@ def _command_help(command: Any, path: str, parent: Any) -> list[str]:
     return lines
 
 
+def generated_docs(base: Path | None = None) -> dict[str, str]:
+    """Every generated document by file name, from the rules tree base (default shipped)."""
+    kb = load_knowledge_base(base=base, use_cache=False)
+    return {"rules.md": docs_gen.rules_markdown(kb), "cli.md": cli_markdown()}
+
+
 def write_docs(folder: Path, base: Path | None = None) -> None:
     """Write every generated document into folder, from the rules tree base (default shipped)."""
     folder.mkdir(parents=True, exist_ok=True)
-    kb = load_knowledge_base(base=base, use_cache=False)
-    (folder / "rules.md").write_text(docs_gen.rules_markdown(kb), encoding="utf-8")
-    (folder / "cli.md").write_text(cli_markdown(), encoding="utf-8")
+    for name, text in generated_docs(base).items():
+        (folder / name).write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
