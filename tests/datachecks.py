@@ -8,8 +8,12 @@ of the knowledge and is checked where it matters (tests of the hash itself).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from mscadvisor.api import make_profile, recommend
 from mscadvisor.cli.docs import generated_docs
+from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.render.output import json_text
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN_POF = REPO / "tests" / "golden" / "recommend_POF.json"
@@ -30,3 +34,8 @@ def stale_docs(docs: Path, base: Path | None = None) -> list[str]:
         for name, text in generated_docs(base).items()
         if not (docs / name).is_file() or (docs / name).read_text("utf-8") != text
     ]
+
+
+def recommend_json(kb: KnowledgeBase, **profile: Any) -> str:
+    """What `mscadvisor recommend --format json` prints for this profile, on any knowledge base."""
+    return json_text(recommend(make_profile(kb, **profile), kb).to_dict())
