@@ -76,7 +76,9 @@ def test_a_new_rule_with_its_case_needs_only_regenerated_docs(
     assert (linted.code, linted.out) == (0, "0 finding(s)\n")
 
     assert stale_docs(docs, base=rules) == []
-    assert "LAB-SKIN-TOPICAL-EXOSOMES" in (docs / "rules.md").read_text("utf-8")
+    reference = (docs / "rules.md").read_text("utf-8")
+    assert "### LAB-SKIN-TOPICAL-EXOSOMES" in reference
+    assert "- file: `lab.toml`, test cases in `lab.cases.toml`" in reference
     golden = repo / GOLDEN_POF.relative_to(REPO)
     result = recommend_json(edited, disease="POF")
     assert json.loads(result)["knowledge_base"]["sha256"] == edited.sha256

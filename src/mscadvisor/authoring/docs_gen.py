@@ -6,7 +6,10 @@ root); a test fails when the committed files are stale.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.loader import CASES_SUFFIX
 from mscadvisor.render.views import rule_view
 
 
@@ -16,6 +19,9 @@ def rules_markdown(kb: KnowledgeBase) -> str:
         "",
         "Generated from the rule files by `python -m mscadvisor.cli.docs`; do not edit by hand.",
         f"Knowledge base {kb.info.version}, {len(kb.rules)} rules.",
+        "",
+        "The test cases of the rules in a file `NAME.toml` are the `[[case]]` records of "
+        f"`NAME{CASES_SUFFIX}` beside it; `mscadvisor rules test` runs them all.",
         "",
     ]
     by_category: dict[str, list[str]] = {}
@@ -39,8 +45,17 @@ def rules_markdown(kb: KnowledgeBase) -> str:
                 f"- when: `{row['when_text']}`",
                 f"- effect: {row['effect']}",
                 f"- citations: {cites}",
+                f"- file: {_file_and_cases(kb, row['file'])}",
                 "",
                 row["rationale"],
                 "",
             ]
     return "\n".join(lines)
+
+
+def _file_and_cases(kb: KnowledgeBase, file: str) -> str:
+    """A rule file's name, and that of the test-case file beside it."""
+    path = Path(file)
+    cases = path.with_name(path.name.removesuffix(".toml") + CASES_SUFFIX)
+    beside = f"test cases in `{cases.name}`" if str(cases) in kb.files else "no test-case file"
+    return f"`{path.name}`, {beside}"
