@@ -13,7 +13,7 @@ import os
 import string
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +28,7 @@ from mscadvisor.errors import (
     EXIT_USAGE,
     InputError,
     KnowledgeBaseError,
+    MscAdvisorError,
 )
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.kb.opening import KnowledgeSource
@@ -174,6 +175,17 @@ VALID_PROFILE = {
     "etiology": "diabetic",
     "needs": ["fertility"],
 }
+VALID_NORMALISED = build_profile(VALID_PROFILE, KB, "valid profile")
+FIELD_WORDS = {"comorbidities": "comorbidit", "needs": "need"}  # messages may say one of them
+T = TypeVar("T")
+
+
+def outcome(call: Callable[[], T]) -> tuple[T | None, MscAdvisorError | None]:
+    """What call returns, or the error by which it refused its input."""
+    try:
+        return call(), None
+    except (InputError, KnowledgeBaseError) as exc:
+        return None, exc
 
 
 @FUZZ
@@ -193,12 +205,33 @@ def test_mutated_profile_files(tmp_path: Path, changes: dict[str, Any], suffix: 
             if v is not None and not isinstance(v, dict)
         ]
         path.write_text("\n".join(lines), encoding="utf-8")
-    try:
-        build_profile(read_profile_file(path), KB, str(path))
-        problems = []
-    except InputError as exc:
-        problems = [str(exc)]
-    assert all(problems)  # accepted, or refused with a message
+    fields, unreadable = outcome(lambda: read_profile_file(path))
+    if unreadable is not None:
+        assert f"profile {path}: " in str(unreadable)  # the file itself is bad: named
+        return
+    assert fields is not None
+    profile, refused = outcome(lambda: build_profile(fields, KB, str(path)))
+    if refused is not None:
+        # refused: the message names a field the mutation changed, or one checked against it
+        named = {f for f in fields if FIELD_WORDS.get(f, f) in str(refused)}
+        named |= {"disease"} if "disease" in str(refused) else set()
+        culprits = set(changes) | ({"sex", "etiology"} if "disease" in changes else set())
+        assert named & culprits, (changes, str(refused))
+        return
+    assert profile is not None
+    # accepted: the profile says what the file says, normalised
+    assert {**VALID_PROFILE, **changes} != VALID_PROFILE or profile == VALID_NORMALISED
+    assert profile.disease == KB.resolve_disease(fields["disease"]).id
+    assert profile.age == fields.get("age")
+    assert profile.age is None or (type(profile.age) is int and 0 <= profile.age <= 120)
+    assert profile.avoid_invasive_harvest is (fields.get("avoid_invasive_harvest") is True)
+    for key in ("comorbidities", "needs"):
+        assert getattr(profile, key) == tuple(sorted(set(fields.get(key) or [])))
+    for key, default in (("sex", None), ("donor", "any"), ("modality", "any")):
+        value = fields.get(key)
+        assert getattr(profile, key) == (default if value is None else value.strip().lower())
+    etiology = fields.get("etiology")
+    assert profile.etiology == (None if etiology is None else etiology.strip())
 
 
 @FUZZ
@@ -268,11 +301,20 @@ def test_mutated_rule_files(
     tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any]
 ) -> None:
     pack = tmp_path_factory.mktemp("pack")
-    body = "\n".join(f"{k} = {toml_value(v)}" for k, v in {**RULE, **changes}.items())
+    written = {**RULE, **changes}
+    body = "\n".join(f"{k} = {toml_value(v)}" for k, v in written.items())
     (pack / "rule.toml").write_text(f"[[rule]]\n{body}\n", encoding="utf-8")
-    try:
-        kb = load_knowledge_base([pack], use_cache=False)
-        problems = [] if kb.rules else ["loaded without rules"]
-    except KnowledgeBaseError as exc:
-        problems = [p for p in exc.problems if not p.strip()]
-    assert problems == []  # accepted, or refused with messages that say something
+    kb, refused = outcome(lambda: load_knowledge_base([pack], use_cache=False))
+    if refused is not None:
+        # refused: with at least one problem, and every problem names the file
+        assert isinstance(refused, KnowledgeBaseError) and refused.problems
+        assert all(p.startswith(f"{pack / 'rule.toml'}: ") for p in refused.problems), refused
+        return
+    assert kb is not None
+    # accepted: exactly the written rule was added to the shipped ones, as written
+    assert set(kb.rules) - set(KB.rules) == {written["id"]}
+    assert len(kb.rules) == len(KB.rules) + 1
+    parsed = kb.rules[written["id"]]
+    assert parsed.file == str(pack / "rule.toml")
+    for key in ("group", "category", "summary", "rationale", "points", "level"):
+        assert getattr(parsed.rule, key) == written[key], key

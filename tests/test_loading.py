@@ -240,3 +240,22 @@ def test_hash_and_rule_listing_ignore_how_a_condition_is_written(
     (shipped,) = rule_view(kb, "T4-BM-D1-DONOR-AGE").rows
     assert (row["when"] == shipped["when"]) is same  # `rules list --format json`: the long form
     assert row["when"]["all"][0]["field"] in ("profile.donor", "profile.age")
+
+
+def test_hash_ignores_test_cases(rules_copy: Path, kb: KnowledgeBase) -> None:
+    """Test cases are not knowledge: adding, editing or removing them keeps the hash, with or
+    without the compiled cache, while the cache still serves the edited cases."""
+    scoring = rules_copy / "scoring"
+    assert load_knowledge_base(base=rules_copy).sha256 == kb.sha256  # fills the cache
+    table4 = scoring / "table4.cases.toml"
+    first = next(iter(load_knowledge_base(base=rules_copy).cases.values()))
+    (scoring / "routes.cases.toml").unlink()
+    text = table4.read_text("utf-8")
+    table4.write_text(text.replace("[[case]]", "# moved\n[[case]]", 1) + "\n", "utf-8")
+    target = next(p for p in scoring.glob("*.cases.toml") if first.summary in p.read_text("utf-8"))
+    target.write_text(target.read_text("utf-8").replace(first.summary, "Edited summary"), "utf-8")
+    for use_cache in (True, True, False):
+        loaded = load_knowledge_base(base=rules_copy, use_cache=use_cache)
+        assert loaded.sha256 == kb.sha256
+        assert loaded.cases[first.id].summary == "Edited summary"
+        assert not any(c.startswith("CASE-ROUTE-") for c in loaded.cases)

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from mscadvisor.authoring import docs_gen
-from mscadvisor.cli import docs as cli_docs
 from mscadvisor.cli.options import complete_ids
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.vocabulary import FIELDS
 from tests.conftest import CliResult
+from tests.datachecks import REPO, stale_docs
 
 Cli = Callable[..., CliResult]
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = REPO / "docs"
 
 PACK = """
 [[study]]
@@ -44,7 +44,9 @@ when = { field = "disease.id", op = "eq", value = "OP" }
 points = 4
 level = "preclinical-in-vivo"
 citations = [{ ref = 41 }]
+"""
 
+PACK_CASES = """
 [[case]]
 id = "LAB-CASE"
 summary = "With our replication, dental pulp leads for osteoporosis"
@@ -54,14 +56,17 @@ expect = [{ top = "DP-cells", category = "source" },
 """
 
 
-def make_pack(folder: Path, text: str, name: str = "pack.toml") -> Path:
+def make_pack(folder: Path, text: str, cases: str = "") -> Path:
+    """A pack folder: pack.toml holds text, pack.cases.toml beside it the test cases, if any."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
+    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    if cases:
+        (folder / "pack.cases.toml").write_text(cases, encoding="utf-8")
     return folder
 
 
 def test_user_pack_changes_a_score_that_explain_attributes(tmp_path: Path, cli: Cli) -> None:
-    pack = str(make_pack(tmp_path / "lab", PACK))
+    pack = str(make_pack(tmp_path / "lab", PACK, PACK_CASES))
     base = cli("recommend", "-d", "OP", "--modality", "cells", "-f", "json").json()
     packed = cli(
         "--rules", pack, "recommend", "-d", "OP", "--modality", "cells", "-f", "json"
@@ -93,6 +98,27 @@ def test_user_pack_changes_a_score_that_explain_attributes(tmp_path: Path, cli: 
     ]
     tested = cli("--rules", pack, "rules", "test")
     assert "PASS  LAB-CASE" in tested.out
+
+
+def test_a_packs_test_cases_are_not_part_of_its_hash(tmp_path: Path, cli: Cli) -> None:
+    def hashes(pack: Path) -> tuple[str, str]:
+        kb = load_knowledge_base([pack])
+        return kb.sha256, kb.packs[0].sha256
+
+    with_cases = make_pack(tmp_path / "lab", PACK, PACK_CASES)
+    without = make_pack(tmp_path / "plain", PACK)
+    assert (with_cases / "pack.cases.toml").is_file()
+    assert hashes(with_cases) == hashes(without)
+    edited = make_pack(tmp_path / "edited", PACK, PACK_CASES.replace("leads", "comes first"))
+    assert (
+        load_knowledge_base([edited])
+        .cases["LAB-CASE"]
+        .summary.endswith("comes first for osteoporosis")
+    )
+    assert hashes(edited) == hashes(without)
+    changed = make_pack(tmp_path / "changed", PACK.replace("points = 4", "points = 3"))
+    assert hashes(changed)[0] != hashes(without)[0]
+    assert hashes(changed)[1] != hashes(without)[1]
 
 
 def test_pack_text_is_printed_literally_in_tables(tmp_path: Path, cli: Cli) -> None:
@@ -265,13 +291,8 @@ def test_export_failures_leave_nothing(tmp_path: Path, cli: Cli) -> None:
 
 
 def test_generated_docs_are_current() -> None:
-    kb = load_knowledge_base(use_cache=False)
-    assert (DOCS / "rules.md").read_text("utf-8") == docs_gen.rules_markdown(kb), (
-        "docs/rules.md is stale: run python -m mscadvisor.cli.docs"
-    )
-    assert (DOCS / "cli.md").read_text("utf-8") == cli_docs.cli_markdown(), (
-        "docs/cli.md is stale: run python -m mscadvisor.cli.docs"
-    )
+    stale = stale_docs(DOCS)
+    assert stale == [], f"docs/{', docs/'.join(stale)} stale: run python -m mscadvisor.cli.docs"
 
 
 def test_condition_reference_documents_every_field_and_word(kb: KnowledgeBase) -> None:

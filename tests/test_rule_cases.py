@@ -30,9 +30,11 @@ def test_shipped_rules_lint_clean() -> None:
     assert lint(SHIPPED) == []
 
 
-def write_pack(folder: Path, text: str) -> Path:
+def write_pack(folder: Path, rules: str, cases: str) -> Path:
+    """A pack with its rules in pack.toml and their test cases beside them."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    (folder / "pack.toml").write_text(rules, encoding="utf-8")
+    (folder / "pack.cases.toml").write_text(cases, encoding="utf-8")
     return folder
 
 
@@ -71,7 +73,9 @@ when = { field = "disease.id", op = "eq", value = "OP" }
 points = 1
 level = "expert-synthesis"
 citations = [{ section = "msc-op" }]
+"""
 
+BAD_PACK_CASES = """
 [[case]]
 id = "PACK-CASE-WRONG"
 summary = "An expectation that does not hold"
@@ -81,7 +85,7 @@ expect = [{ top = "AD-cells", category = "source" }]
 
 
 def test_lint_finds_the_faults_of_a_pack(tmp_path: Path) -> None:
-    kb = load_knowledge_base([write_pack(tmp_path / "pack", BAD_PACK)])
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", BAD_PACK, BAD_PACK_CASES)])
     found = {(f.rule, f.code) for f in lint(kb)}
     assert ("PACK-NEVER", "never-fires") in found
     assert ("PACK-UNCITED", "uncited-mention") in found
@@ -89,13 +93,17 @@ def test_lint_finds_the_faults_of_a_pack(tmp_path: Path) -> None:
 
 
 def test_rules_commands_on_a_pack(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
-    pack = str(write_pack(tmp_path / "pack", BAD_PACK))
+    pack = str(write_pack(tmp_path / "pack", BAD_PACK, BAD_PACK_CASES))
     tested = cli("rules", "test", pack)
     assert tested.code == 1
     assert "FAIL  PACK-CASE-WRONG" in tested.out and "expected top source AD-cells" in tested.out
-    # the pack's extra point for dental pulp also breaks a shipped case, which is reported
-    assert "FAIL  CASE-OP-CELLS" in tested.out
-    assert "13 passed, 2 failed" in tested.out
+    # the pack's extra point for dental pulp also breaks the shipped case that ranks bone
+    # marrow, dental pulp, cord and adipose for osteoporosis, which is reported
+    assert "FAIL  CASE-H2H-OP-CELLS" in tested.out
+    failed = tested.out.count("\nFAIL  ") + tested.out.startswith("FAIL  ")
+    total = len(SHIPPED.cases) + BAD_PACK_CASES.count("[[case]]")
+    assert tested.out.rstrip().endswith(f"{total - failed} passed, {failed} failed")
+    assert tested.out.count("PASS  ") == total - failed
     coverage = cli("rules", "coverage", pack)
     assert coverage.code == 1 and "not covered: PACK-NEVER" in coverage.out
     linted = cli("rules", "lint", pack)
@@ -103,7 +111,9 @@ def test_rules_commands_on_a_pack(tmp_path: Path, cli: Callable[..., CliResult])
 
 
 def test_rules_commands_on_the_shipped_rules(cli: Callable[..., CliResult]) -> None:
-    assert cli("rules", "test").out.rstrip().endswith("14 passed, 0 failed")
+    tested = cli("rules", "test").out
+    assert tested.rstrip().endswith(f"{len(SHIPPED.cases)} passed, 0 failed")
+    assert tested.count("PASS  ") == len(SHIPPED.cases)
     assert cli("rules", "coverage").out.startswith(f"{len(SHIPPED.rules)} of")
     assert cli("rules", "lint").out.strip() == "0 finding(s)"
 
@@ -120,3 +130,39 @@ def test_rules_list_and_show(cli: Callable[..., CliResult]) -> None:
     assert ref["doi_url"] == "https://doi.org/10.3389/fphar.2024.1349199"
     assert cli("rules", "show", "T4-BM-D1-DONOR-AGEE").code == 2
     assert cli("rules", "list", "--kind", "tabel4").code == 2
+
+
+def test_rules_commands_on_an_edited_copy_of_the_tree(
+    rules_copy: Path, cli: Callable[..., CliResult]
+) -> None:
+    """--base DIR reads a whole tree instead of the shipped one; the same tree given as a pack
+    would clash with every shipped id."""
+    cases = rules_copy / "scoring" / "table4.cases.toml"
+    cases.write_text(
+        cases.read_text("utf-8").replace(
+            'id = "CASE-T4-OP-CELLS"', 'id = "CASE-T4-OP-CELLS-EDITED"'
+        ),
+        "utf-8",
+    )
+    table4 = rules_copy / "scoring" / "table4.toml"
+    table4.write_text(
+        table4.read_text("utf-8").replace(
+            "Own bone marrow at 60 or older", "Own bone marrow, edited"
+        ),
+        "utf-8",
+    )
+    base = str(rules_copy)
+    tested = cli("rules", "test", "--base", base)
+    assert tested.code == 0 and "PASS  CASE-T4-OP-CELLS-EDITED" in tested.out
+    assert tested.out.rstrip().endswith(f"{len(SHIPPED.cases)} passed, 0 failed")
+    assert cli("rules", "coverage", "--base", base).code == 0
+    assert cli("rules", "lint", "--base", base).out.strip() == "0 finding(s)"
+    (shown,) = cli("rules", "show", "T4-BM-D1-DONOR-AGE", "--base", base, "-f", "json").json()
+    assert shown["summary"].startswith("Own bone marrow, edited")
+    listed = cli("rules", "list", "--base", base, "--kind", "table4", "-f", "json").json()
+    assert "Own bone marrow, edited" in {r["summary"][:23] for r in listed}
+    assert cli("rules", "check", "--base", base).out == cli("rules", "check", base).out
+    both = cli("rules", "check", base, "--base", str(rules_copy.parent))
+    assert both.code == 2 and "give the rules tree once" in both.err
+    as_pack = cli("rules", "test", base)
+    assert as_pack.code == 3 and "duplicate id" in as_pack.err and as_pack.out == ""

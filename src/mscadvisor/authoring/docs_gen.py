@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 from mscadvisor.kb import conditions, crossrefs
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.loader import CASES_SUFFIX
 from mscadvisor.kb.vocabulary import CANDIDATE_FIELDS, FIELDS
 from mscadvisor.render.views import rule_view
 
@@ -22,6 +24,9 @@ def rules_markdown(kb: KnowledgeBase) -> str:
         "",
         "Generated from the rule files by `python -m mscadvisor.cli.docs`; do not edit by hand.",
         f"Knowledge base {kb.info.version}, {len(kb.rules)} rules.",
+        "",
+        "The test cases of the rules in a file `NAME.toml` are the `[[case]]` records of "
+        f"`NAME{CASES_SUFFIX}` beside it; `mscadvisor rules test` runs them all.",
         "",
         *condition_language_markdown(kb),
     ]
@@ -46,6 +51,7 @@ def rules_markdown(kb: KnowledgeBase) -> str:
                 f"- when: `{row['when_text']}`",
                 f"- effect: {row['effect']}",
                 f"- citations: {cites}",
+                f"- file: {_file_and_cases(kb, row['file'])}",
                 "",
                 row["rationale"],
                 "",
@@ -189,3 +195,11 @@ def _toml(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(value)
+
+
+def _file_and_cases(kb: KnowledgeBase, file: str) -> str:
+    """A rule file's name, and that of the test-case file beside it."""
+    path = Path(file)
+    cases = path.with_name(path.name.removesuffix(".toml") + CASES_SUFFIX)
+    beside = f"test cases in `{cases.name}`" if str(cases) in kb.files else "no test-case file"
+    return f"`{path.name}`, {beside}"

@@ -1,6 +1,9 @@
 """Generated reference documents: docs/cli.md from the command line, and every other generated
 document (see ``authoring.docs_gen``). Regenerate them all with ``python -m mscadvisor.cli.docs``
 from the repository root; a test fails when the committed files are stale.
+
+``python -m mscadvisor.cli.docs --base DIR OUT`` generates them from another complete rules tree
+into another folder, as the rules commands' ``--base`` does (a scratch copy of the repository).
 """
 
 from pathlib import Path
@@ -43,12 +46,37 @@ def _command_help(command: Any, path: str, parent: Any) -> list[str]:
     return lines
 
 
-def write_docs(folder: Path) -> None:
+def generated_docs(base: Path | None = None) -> dict[str, str]:
+    """Every generated document by file name, from the rules tree base (default shipped)."""
+    kb = load_knowledge_base(base=base, use_cache=False)
+    return {"rules.md": docs_gen.rules_markdown(kb), "cli.md": cli_markdown()}
+
+
+def write_docs(folder: Path, base: Path | None = None) -> None:
+    """Write every generated document into folder, from the rules tree base (default shipped)."""
     folder.mkdir(parents=True, exist_ok=True)
-    kb = load_knowledge_base(use_cache=False)
-    (folder / "rules.md").write_text(docs_gen.rules_markdown(kb), encoding="utf-8")
-    (folder / "cli.md").write_text(cli_markdown(), encoding="utf-8")
+    for name, text in generated_docs(base).items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mscadvisor.cli.docs", description="Regenerate the generated documents."
+    )
+    parser.add_argument(
+        "--base",
+        type=Path,
+        metavar="DIR",
+        help="a complete rules tree to document instead of the shipped one",
+    )
+    parser.add_argument(
+        "out", nargs="?", type=Path, default=Path("docs"), help="folder to write (docs)"
+    )
+    args = parser.parse_args(argv)
+    write_docs(args.out, base=args.base)
 
 
 if __name__ == "__main__":
-    write_docs(Path("docs"))
+    main()

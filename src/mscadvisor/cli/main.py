@@ -30,7 +30,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(
-    help="Check, test, lint, list and show rules (shipped and rule packs).", no_args_is_help=True
+    help="Check, test, lint, list and show rules: the shipped rules tree or another one "
+    "(--base DIR, a complete tree such as an edited copy of rules/), with rule packs on top "
+    "(--rules, PACK). Test cases live beside the rules they test, in NAME.cases.toml files.",
+    no_args_is_help=True,
 )
 app.add_typer(rules_app, name="rules")
 cache_app = typer.Typer(help="Inspect or clear the compiled knowledge cache.", no_args_is_help=True)

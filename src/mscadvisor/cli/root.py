@@ -52,6 +52,9 @@ def knowledge_source(ctx: typer.Context) -> "KnowledgeSource":
     return source if isinstance(source, KnowledgeSource) else KnowledgeSource.from_environment()
 
 
-def open_knowledge(ctx: typer.Context, *extra_packs: Path) -> "KnowledgeBase":
-    """The knowledge base the root options name, with extra packs on top."""
-    return knowledge_source(ctx).with_packs(*extra_packs).open()
+def open_knowledge(
+    ctx: typer.Context, *extra_packs: Path, base: Path | None = None
+) -> "KnowledgeBase":
+    """The knowledge base the root options name, with extra packs on top; ``base`` is a complete
+    rules tree to load instead of the shipped one."""
+    return knowledge_source(ctx).with_base(base).with_packs(*extra_packs).open()

@@ -1,4 +1,11 @@
-"""rules: check, test, lint, list and show rules (shipped and rule packs)."""
+"""rules: check, test, lint, list and show rules (shipped and rule packs).
+
+Every rules command reads the same knowledge: a rules tree (the shipped one, or ``--base DIR``,
+a complete tree such as an edited copy of ``rules/``) with rule packs on top (``--rules``,
+``$MSCADVISOR_RULES``, and the PACK argument of test, coverage and lint). A tree replaces the
+shipped rules; a pack adds to them, so a copy of the whole tree loaded as a pack clashes with
+every shipped id.
+"""
 
 from pathlib import Path
 from typing import Annotated
@@ -8,11 +15,23 @@ import typer
 from mscadvisor.cli.browse import disease_or_none, show
 from mscadvisor.cli.options import DiseaseFilter, Format, FormatOption, complete_ids
 from mscadvisor.cli.root import knowledge_source, open_knowledge
-from mscadvisor.errors import EXIT_RUNTIME
+from mscadvisor.errors import EXIT_RUNTIME, InputError
 
 PackArgument = Annotated[
     Path | None,
-    typer.Argument(help="A rule pack folder to add on top of the shipped rules (and --rules)."),
+    typer.Argument(
+        help="A rule pack folder to add on top of the rules tree (the shipped one, or --base) "
+        "and of --rules; not a whole tree, which would clash with every shipped id."
+    ),
+]
+BaseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--base",
+        metavar="DIR",
+        help="A complete rules tree to use instead of the shipped one, such as an edited "
+        "copy of the whole rules/ folder; packs still load on top of it.",
+    ),
 ]
 
 
@@ -20,13 +39,23 @@ def rules_check(
     ctx: typer.Context,
     directory: Annotated[
         Path | None,
-        typer.Argument(help="A complete rules tree to check instead of the shipped one."),
+        typer.Argument(
+            help="A complete rules tree to check instead of the shipped one (the same as --base)."
+        ),
     ] = None,
+    base: BaseOption = None,
 ) -> None:
-    """Validate a rules tree and print the number of records of each kind."""
+    """Validate a rules tree and print the number of records of each kind.
+
+    The tree is the shipped one, or DIR (or --base DIR), with any --rules packs on top."""
     from mscadvisor.kb.knowledge import load_knowledge_base
 
-    kb = load_knowledge_base(knowledge_source(ctx).packs, base=directory)
+    if directory is not None and base is not None and directory != base:
+        raise InputError(
+            f"rules check: give the rules tree once, as DIR or as --base, not both "
+            f"({directory} and {base})"
+        )
+    kb = load_knowledge_base(knowledge_source(ctx).packs, base=directory or base)
     counts = {
         "diseases": len(kb.diseases),
         "tissues": len(kb.tissues),
@@ -45,11 +74,14 @@ def rules_check(
         typer.echo(f"  {kind:16} {count}")
 
 
-def rules_test(ctx: typer.Context, pack: PackArgument = None) -> None:
-    """Run the rule test cases (shipped and packs); exit 1 if any fails."""
+def rules_test(ctx: typer.Context, pack: PackArgument = None, base: BaseOption = None) -> None:
+    """Run the rule test cases; exit 1 if any fails.
+
+    The cases are those of every *.cases.toml file of the rules tree (the shipped one, or --base
+    DIR) and of the rule packs on top of it (--rules, PACK)."""
     from mscadvisor.authoring.rule_tests import run_cases
 
-    kb = open_knowledge(ctx, *([pack] if pack else []))
+    kb = open_knowledge(ctx, *([pack] if pack else []), base=base)
     results = run_cases(kb)
     for r in results:
         typer.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.case.id}: {r.case.summary}")
@@ -61,11 +93,14 @@ def rules_test(ctx: typer.Context, pack: PackArgument = None) -> None:
         raise typer.Exit(EXIT_RUNTIME)
 
 
-def rules_coverage(ctx: typer.Context, pack: PackArgument = None) -> None:
-    """List the rules that no test case fires; exit 1 if there are any."""
+def rules_coverage(ctx: typer.Context, pack: PackArgument = None, base: BaseOption = None) -> None:
+    """List the rules that no test case fires; exit 1 if there are any.
+
+    Rules and cases are those of the rules tree (the shipped one, or --base DIR) and of the rule
+    packs on top of it (--rules, PACK)."""
     from mscadvisor.authoring.rule_tests import run_cases, uncovered
 
-    kb = open_knowledge(ctx, *([pack] if pack else []))
+    kb = open_knowledge(ctx, *([pack] if pack else []), base=base)
     missing = uncovered(kb, run_cases(kb))
     covered = len(kb.rules) - len(missing)
     typer.echo(f"{covered} of {len(kb.rules)} rules fired by at least one test case")
@@ -75,12 +110,15 @@ def rules_coverage(ctx: typer.Context, pack: PackArgument = None) -> None:
         raise typer.Exit(EXIT_RUNTIME)
 
 
-def rules_lint(ctx: typer.Context, pack: PackArgument = None) -> None:
+def rules_lint(ctx: typer.Context, pack: PackArgument = None, base: BaseOption = None) -> None:
     """Find rules that can never fire, duplicate or contradictory rules, and rationales that
-    mention evidence the rule does not cite; exit 1 if there are findings."""
+    mention evidence the rule does not cite; exit 1 if there are findings.
+
+    The rules are those of the rules tree (the shipped one, or --base DIR) and of the rule packs
+    on top of it (--rules, PACK)."""
     from mscadvisor.authoring.rule_lint import lint
 
-    findings = lint(open_knowledge(ctx, *([pack] if pack else [])))
+    findings = lint(open_knowledge(ctx, *([pack] if pack else []), base=base))
     for f in findings:
         typer.echo(f"{f.rule}: {f.code}: {f.message}")
     typer.echo(f"{len(findings)} finding(s)")
@@ -99,11 +137,12 @@ def rules_list(
     ] = None,
     disease: DiseaseFilter = None,
     fmt: FormatOption = Format.table,
+    base: BaseOption = None,
 ) -> None:
     """List rules, optionally of one kind and those that can fire for one disease."""
     from mscadvisor.render.views import rules_view
 
-    kb = open_knowledge(ctx)
+    kb = open_knowledge(ctx, base=base)
     show(rules_view(kb, kind, disease_or_none(kb, disease)), fmt)
 
 
@@ -111,8 +150,9 @@ def rules_show(
     ctx: typer.Context,
     rule_id: Annotated[str, typer.Argument(help="Rule id.", autocompletion=complete_ids("rule"))],
     fmt: FormatOption = Format.table,
+    base: BaseOption = None,
 ) -> None:
     """Show one rule: summary, rationale, conditions in readable form, effect, citations."""
     from mscadvisor.render.views import rule_view
 
-    show(rule_view(open_knowledge(ctx), rule_id), fmt)
+    show(rule_view(open_knowledge(ctx, base=base), rule_id), fmt)

@@ -15,7 +15,13 @@ from typing import Any
 
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
 from mscadvisor.kb import conditions, crossrefs
-from mscadvisor.kb.loader import SourceFile, parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.loader import (
+    SourceFile,
+    is_cases_file,
+    parse_sources,
+    read_sources,
+    shipped_rules_dir,
+)
 from mscadvisor.kb.records import (
     Case,
     Comorbidity,
@@ -48,7 +54,8 @@ class ParsedRule:
 
 @dataclass(frozen=True, slots=True)
 class PackInfo:
-    """A rule pack as loaded: its folder and the sha256 of its files' paths and bytes."""
+    """A rule pack as loaded: its folder and the sha256 of its knowledge files' names and bytes
+    (its test-case files, ``*.cases.toml``, are not knowledge and do not count)."""
 
     path: str
     sha256: str
@@ -141,6 +148,8 @@ def _index(
 def _files_sha256(sources: Sequence[SourceFile]) -> str:
     digest = hashlib.sha256()
     for source in sources:
+        if is_cases_file(source.shown):
+            continue
         digest.update(Path(source.shown).name.encode() + b"\0")
         digest.update(hashlib.sha256(source.content).digest())
     return digest.hexdigest()

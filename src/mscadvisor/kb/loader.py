@@ -1,7 +1,13 @@
 """Stage 1: find rule files and parse their TOML into raw records, remembering where each came from.
 
 No meaning is checked here beyond the file layout (each top-level key names a record kind whose
-value is an array of tables); ``validation.py`` checks the records themselves.
+value is an array of tables, and test cases sit in test-case files); ``validation.py`` checks the
+records themselves.
+
+A file's name says what it holds: ``NAME.cases.toml`` holds the ``[[case]]`` records that test
+the rules of ``NAME.toml`` beside it, and only those; every other ``*.toml`` file holds knowledge
+and no ``[[case]]``. So test cases can be told from knowledge without parsing a file, and a
+rule's tests are found next to it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,12 @@ from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.records import RECORD_KINDS
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
+CASES_SUFFIX = ".cases.toml"
+
+
+def is_cases_file(path: str | Path) -> bool:
+    """Whether a rule file is a test-case file (``NAME.cases.toml``), by its name."""
+    return Path(path).name.endswith(CASES_SUFFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +118,9 @@ def parse_source(source: SourceFile) -> list[RawRecord]:
                 f"{', '.join(RECORD_KINDS)} (each as [[{kind}]] array of tables)"
             )
             continue
+        if (misplaced := _misplaced(shown, kind)) is not None:
+            problems.append(misplaced)
+            continue
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             problems.append(f"{shown}: {kind!r} must be an array of tables, written [[{kind}]]")
             continue
@@ -113,6 +128,24 @@ def parse_source(source: SourceFile) -> list[RawRecord]:
     if problems:
         raise KnowledgeBaseError(problems)
     return records
+
+
+def _misplaced(shown: str, kind: str) -> str | None:
+    """Why records of this kind may not be in this file, or None when they may."""
+    name = Path(shown).name
+    if is_cases_file(name) and kind != "case":
+        return (
+            f"{shown}: [[{kind}]] in a test-case file: a *{CASES_SUFFIX} file holds only "
+            f"[[case]] records; put the {kind} records in a rule file such as "
+            f"{name.removesuffix(CASES_SUFFIX)}.toml"
+        )
+    if not is_cases_file(name) and kind == "case":
+        return (
+            f"{shown}: [[case]] outside a test-case file: test cases go in a file named "
+            f"*{CASES_SUFFIX} beside the rules they test, here "
+            f"{name.removesuffix('.toml')}{CASES_SUFFIX}"
+        )
+    return None
 
 
 def parse_sources(sources: Sequence[SourceFile]) -> list[RawRecord]:

@@ -33,6 +33,10 @@ class KnowledgeSource:
     def with_packs(self, *packs: Path) -> KnowledgeSource:
         return KnowledgeSource((*self.packs, *packs), self.weights, self.base)
 
+    def with_base(self, base: Path | None) -> KnowledgeSource:
+        """The same packs and weights on another complete rules tree (None: keep this one)."""
+        return self if base is None else KnowledgeSource(self.packs, self.weights, base)
+
     def open(self) -> KnowledgeBase:
         from mscadvisor.kb.knowledge import load_knowledge_base
 
