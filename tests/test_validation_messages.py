@@ -205,8 +205,8 @@ RULE = (
         (
             "source",
             'evidence = { records = "studies", match = ["disease"], points_each = 1, '
-            'cap = 1, outcome = ["no-results"] }',
-            "evidence.outcome applies only to trials",
+            'cap = 1, design = ["cohort"] }',
+            "evidence.design applies only to trials",
         ),
         (
             "source",

@@ -1,44 +1,98 @@
-"""Evidence levels and the certainty label each candidate carries, with why it is not higher."""
+"""Certainty of evidence, graded apart from the score and explained step by step.
+
+Modelled on GRADE: the starting level comes from the design of the best evidence for the
+candidate (a controlled clinical study starts high; a cohort, an uncontrolled series or animal
+studies start low, which is as high as animal-only evidence can be; cell culture starts very
+low), then each concern rates it down one level: indirectness (the best evidence tested
+something other than the candidate), imprecision (few patients, or a single animal study) and
+inconsistency (evidence against, or a lost head-to-head comparison). Where the review reports
+nothing that supports the candidate, certainty is not assessed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from mscadvisor.kb.records import LEVELS
+from mscadvisor.engine.evidence import GRADE_WORDS, GRADES
+from mscadvisor.engine.result import Contribution, EvidenceUse
 
-NO_SUPPORT = "none"
-LEVEL_LABELS = {
-    "clinical-outcome": "Clinical, outcome reported",
-    "clinical-no-outcome": "Clinical, safety only or no results",
-    "preclinical-head-to-head": "Preclinical in vivo, head to head",
-    "preclinical-in-vivo": "Preclinical in vivo",
-    "in-vitro": "In vitro only",
-    "expert-synthesis": "Expert synthesis only",
-    NO_SUPPORT: "No supporting evidence",
+LEVELS = ("high", "moderate", "low", "very-low")  # strongest first
+NOT_ASSESSED = "not-assessed"
+SYMBOLS = {
+    "high": "⊕⊕⊕⊕",
+    "moderate": "⊕⊕⊕◯",
+    "low": "⊕⊕◯◯",
+    "very-low": "⊕◯◯◯",
+    NOT_ASSESSED: "-",
 }
-# Why a candidate whose best support is below a level does not reach it.
-_MISSING = {
-    "clinical-outcome": "no trial in the review reports an efficacy outcome for it",
-    "clinical-no-outcome": "no clinical study of it for this disease in the review",
-    "preclinical-head-to-head": "no head-to-head comparison favours it",
-    "preclinical-in-vivo": "no animal study of it for this disease",
-    "in-vitro": "no cell-culture study of it",
-    "expert-synthesis": "the review's synthesis (Table 4, Conclusion) does not favour it",
+START = {
+    "controlled-clinical": "high",
+    "cohort": "low",
+    "uncontrolled-clinical": "low",
+    "animal": "low",
+    "in-vitro": "very-low",
 }
+PRECISE_ENROLLMENT = 30  # fewer patients in all supporting clinical studies: imprecise
+
+
+@dataclass(frozen=True, slots=True)
+class Grading:
+    level: str
+    ledger: tuple[str, ...]  # the starting level and each rating down, with its reason
+
+    @property
+    def label(self) -> str:
+        return f"{SYMBOLS[self.level]} {self.level.replace('-', ' ')}"
 
 
 def rank(level: str) -> int:
-    """0 for the strongest level; NO_SUPPORT ranks last."""
+    """0 for the strongest level; not assessed ranks last."""
     return LEVELS.index(level) if level in LEVELS else len(LEVELS)
 
 
-def certainty(supporting_levels: Iterable[str]) -> tuple[str, tuple[str, ...]]:
-    """The best level among the supporting contributions, and the reasons it is not higher."""
-    best = min(supporting_levels, key=rank, default=NO_SUPPORT)
-    above = LEVELS[: rank(best)]
-    reasons = [_MISSING[level] for level in above]
-    if "clinical-outcome" in above and "clinical-no-outcome" in above:
-        reasons.remove(_MISSING["clinical-outcome"])  # "no clinical study" already says it
-    if best in ("preclinical-head-to-head", "preclinical-in-vivo"):
-        reasons.append("preclinical only: animal models")
-    return best, tuple(reasons)
+def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contribution]) -> Grading:
+    supporting = [u for u in uses if u.role == "supports"]
+    if not supporting:
+        pending = [u.citation.label for u in uses if u.role != "supports"]
+        why = "the review reports no study that supports it for this disease"
+        if pending:
+            why += f" (without an efficacy result: {', '.join(pending)})"
+        return Grading(NOT_ASSESSED, (f"not assessed: {why}",))
+    best = min(supporting, key=lambda u: (not u.direct, GRADES.index(u.grade)))
+    level = START[best.grade]
+    kind = f"{'an indirect' if not best.direct else 'a'} {GRADE_WORDS[best.grade]}"
+    ledger = [f"starts {level.replace('-', ' ')}: best evidence is {kind} ({best.citation.label})"]
+    for concern in _concerns(best, supporting, uses, contributions):
+        if level == LEVELS[-1]:
+            ledger.append(f"(already very low) {concern}")
+            continue
+        level = LEVELS[LEVELS.index(level) + 1]
+        ledger.append(f"rated down to {level.replace('-', ' ')}: {concern}")
+    return Grading(level, tuple(ledger))
+
+
+def _concerns(
+    best: EvidenceUse,
+    supporting: Sequence[EvidenceUse],
+    uses: Sequence[EvidenceUse],
+    contributions: Sequence[Contribution],
+) -> list[str]:
+    concerns = []
+    if not best.direct:
+        concerns.append(f"indirectness: the best evidence differs ({'; '.join(best.differs)})")
+    same = [u for u in supporting if u.direct == best.direct and u.grade == best.grade]
+    if best.grade in ("controlled-clinical", "cohort", "uncontrolled-clinical"):
+        sizes = [u.size for u in same]
+        if None in sizes or sum(s or 0 for s in sizes) < PRECISE_ENROLLMENT:
+            shown = ", ".join("n not given" if s is None else f"n={s}" for s in sizes)
+            concerns.append(
+                f"imprecision: fewer than {PRECISE_ENROLLMENT} patients or size not given ({shown})"
+            )
+    elif len(same) == 1:
+        concerns.append("imprecision: a single study")
+    against = [u.citation.label for u in uses if u.role == "against" and u.direct]
+    lost = [c.rule for c in contributions if c.points < 0 and c.level.endswith("head-to-head")]
+    if against or lost:
+        concerns.append(f"inconsistency: evidence against it ({', '.join(against + lost)})")
+    return concerns

@@ -1,81 +1,234 @@
-"""Evidence rules: which table records (Tables 1-3) a rule counts for a candidate, and the
-contribution they make. Scoring and regimens both count evidence through this module."""
+"""Evidence matched to the exact question a candidate asks.
+
+A candidate asks a precise question: a source (tissue and modality, given the profile's donor
+type), a route given a source, or a preconditioning strategy given a source. Every study or
+trial of the disease that tested the candidate's own key (the tissue, the route, the strategy)
+is a *use* of that record for the candidate: *direct* when it matches every other attribute
+the question fixes, *indirect* otherwise, with the attributes that differ. Scoring rules count
+uses by grade and outcome; certainty is graded from them; all of them are shown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from mscadvisor.engine import citations
-from mscadvisor.engine.candidates import Candidate
-from mscadvisor.engine.result import CitationView, Contribution
+from mscadvisor.engine.result import CitationView, Contribution, EvidenceUse
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation, EvidenceQuery, Rule, Study, Trial
 
 Record = Study | Trial
+Grade = Literal["controlled-clinical", "cohort", "uncontrolled-clinical", "animal", "in-vitro"]
+# Strongest first: a controlled clinical study, a cohort, an uncontrolled clinical series, an
+# animal study, a cell-culture study.
+GRADES: tuple[Grade, ...] = (
+    "controlled-clinical",
+    "cohort",
+    "uncontrolled-clinical",
+    "animal",
+    "in-vitro",
+)
+GRADE_WORDS = {
+    "controlled-clinical": "controlled clinical study",
+    "cohort": "clinical cohort",
+    "uncontrolled-clinical": "uncontrolled clinical study",
+    "animal": "animal study",
+    "in-vitro": "cell-culture study",
+}
+# What a record's outcome means for efficacy.
+ROLES = {
+    "efficacy-reported": "supports",
+    "no-efficacy": "against",
+    "safety-reported": "safety only",
+    "inconclusive": "inconclusive",
+    "no-results": "pending",
+    "unverified": "pending",
+}
 
 
-def records_for(kb: KnowledgeBase, disease_id: str, query: EvidenceQuery) -> tuple[Record, ...]:
-    """The disease's records of the query's kind that pass its filters (setting, outcome,
-    head to head, fertility), before matching to any candidate."""
-    pool: Iterable[Record] = kb.studies if query.records == "studies" else kb.trials.values()
-    return tuple(
-        r
-        for r in pool
-        if r.disease == disease_id
-        and (not query.setting or getattr(r, "setting", None) in query.setting)
-        and (not query.outcome or getattr(r, "outcome", None) in query.outcome)
-        and (query.head_to_head is None or getattr(r, "head_to_head", False) == query.head_to_head)
+def grade(record: Record) -> Grade:
+    if isinstance(record, Trial):
+        return {"controlled": "controlled-clinical", "cohort": "cohort"}.get(
+            record.design, "uncontrolled-clinical"
+        )  # type: ignore[return-value]
+    return "animal" if record.setting == "in-vivo" else "in-vitro"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What a candidate fixes. ``None`` leaves an attribute open; ``preconditioning`` is the
+    strategy asked about, or () for the plain (unconditioned) product."""
+
+    key: Literal["tissue", "route", "preconditioning"]  # what a record must share to count
+    tissue: str
+    modality: str
+    route: str | None = None
+    preconditioning: tuple[str, ...] = ()
+    donor: str = "any"  # the profile's: autologous, allogeneic or any
+
+
+def uses(
+    kb: KnowledgeBase, records: Iterable[Record], question: Question
+) -> tuple[EvidenceUse, ...]:
+    """Every record that tested the question's key, as direct or indirect evidence for it.
+
+    One paper counts once: when a reference appears in several records (a Table 1 row and the
+    clinical study its prose describes), the most direct, strongest record stands for it.
+    """
+    found: dict[object, tuple[tuple[int, int], EvidenceUse]] = {}
+    for record in records:
+        if not _shares_key(record, question):
+            continue
+        differs = _differences(record, question)
+        use = EvidenceUse(
+            record=record.id,
+            citation=citations.view(kb, _citation(record)),
+            grade=grade(record),
+            outcome=record.outcome,
+            role=ROLES[record.outcome],
+            direct=not differs,
+            differs=differs,
+            size=record.enrollment if isinstance(record, Trial) else None,
+            head_to_head=getattr(record, "head_to_head", False),
+        )
+        strength = (len(differs), GRADES.index(use.grade))
+        paper = record.ref if record.ref is not None else record.id
+        if paper not in found or strength < found[paper][0]:
+            found[paper] = (strength, use)
+    return tuple(sorted((u for _, u in found.values()), key=_order))
+
+
+def _order(use: EvidenceUse) -> tuple[Any, ...]:
+    return (not use.direct, GRADES.index(use.grade), use.citation.label)
+
+
+def _shares_key(record: Record, question: Question) -> bool:
+    if question.key == "tissue":
+        return record.tissue == question.tissue
+    if question.key == "route":
+        return record.route == question.route
+    return bool(set(question.preconditioning) & set(record.preconditioning))
+
+
+def _differences(record: Record, question: Question) -> tuple[str, ...]:
+    """The attributes the question fixes that the record does not share, in words."""
+    differs = []
+    if record.tissue != question.tissue:
+        differs.append(f"tissue {record.tissue}")
+    if record.modality != question.modality:
+        differs.append(f"modality {record.modality}")
+    material = getattr(record, "material", None)
+    if material:
+        differs.append(f"material: {material}")
+    if (
+        question.donor in ("autologous", "allogeneic")
+        and record.donor
+        in (
+            "autologous",
+            "allogeneic",
+        )
+        and record.donor != question.donor
+    ):
+        differs.append(f"donor {record.donor}")
+    if question.route is not None and record.route != question.route:
+        differs.append(f"route {record.route or 'not given'}")
+    extra = sorted(set(record.preconditioning) - set(question.preconditioning))
+    if extra:
+        differs.append(f"with {', '.join(extra)}")
+    return tuple(differs)
+
+
+def _citation(record: Record) -> Citation:
+    if isinstance(record, Trial) and record.nct:
+        return Citation(nct=record.nct)
+    return Citation(ref=record.ref)
+
+
+def admits(query: EvidenceQuery, record: Record) -> bool:
+    """Whether an evidence rule counts this kind of record (its filters, not the match)."""
+    if query.records == "studies" and not isinstance(record, Study):
+        return False
+    if query.records == "trials" and not isinstance(record, Trial):
+        return False
+    return (
+        (not query.setting or getattr(record, "setting", None) in query.setting)
+        and (not query.outcome or record.outcome in query.outcome)
+        and (not query.design or getattr(record, "design", None) in query.design)
+        and (
+            query.head_to_head is None
+            or getattr(record, "head_to_head", False) == query.head_to_head
+        )
         and (
             query.reports_fertility is None
-            or getattr(r, "reports_fertility", False) == query.reports_fertility
+            or getattr(record, "reports_fertility", False) == query.reports_fertility
         )
     )
 
 
-def matching(
-    records: Sequence[Record],
+def counted(
     query: EvidenceQuery,
-    candidate: Candidate,
-    modality: str,
+    found: Sequence[EvidenceUse],
+    records: dict[str, Record],
+    question: Question,
     etiology: str | None,
-) -> list[Record]:
-    """The records that match the candidate on every key the query names. ``modality`` and
-    ``etiology`` are the profile's; an etiology query matches nothing without an etiology."""
-    if "etiology" in query.match and etiology is None:
-        return []
-    wanted_modality = candidate.modality or (None if modality == "any" else modality)
-    return [
-        r
-        for r in records
-        if ("tissue" not in query.match or r.tissue == candidate.tissue)
-        and ("modality" not in query.match or wanted_modality in (None, r.modality))
-        and ("route" not in query.match or r.route == candidate.id)
-        and ("preconditioning" not in query.match or candidate.id in r.preconditioning)
-        and ("etiology" not in query.match or getattr(r, "etiology", None) == etiology)
-    ]
+) -> list[EvidenceUse]:
+    """The uses an evidence rule counts: records of its kind, filters and exact-match keys
+    (a key named in ``match`` must be shared, not merely be close)."""
+    chosen = []
+    for use in found:
+        record = records[use.record]
+        if not admits(query, record):
+            continue
+        if "modality" in query.match and record.modality != question.modality:
+            continue
+        if "etiology" in query.match and (
+            etiology is None or getattr(record, "etiology", None) != etiology
+        ):
+            continue
+        chosen.append(use)
+    return chosen
 
 
-def contribution(kb: KnowledgeBase, rule: Rule, matched: Sequence[Record]) -> Contribution:
-    """The points of an evidence rule for its matched records: so many each, capped."""
+def contribution(rule: Rule, counted: Sequence[EvidenceUse]) -> Contribution | None:
+    """An evidence rule's points for the uses it counts: so many per direct use up to its cap,
+    and (much less) per indirect use up to its own cap; None when it counts nothing."""
     query = rule.evidence
     assert query is not None
-    points = min(query.cap, query.points_each * len(matched))
-    reason = (
-        f"{rule.summary}: {len(matched)} record(s), {query.points_each} each, capped at {query.cap}"
+    direct = [u for u in counted if u.direct]
+    indirect = [u for u in counted if not u.direct] if query.indirect_each else []
+    if not (direct or indirect):
+        return None
+    points = _capped(query.points_each, len(direct), query.cap) + _capped(
+        query.indirect_each, len(indirect), query.indirect_cap
     )
-    return Contribution(rule.id, points, reason, rule.level, cite(kb, matched))
+    parts = [f"{len(direct)} direct ({query.points_each:+d} each, cap {query.cap})"]
+    if indirect:
+        parts.append(
+            f"{len(indirect)} indirect ({query.indirect_each:+d} each, cap {query.indirect_cap})"
+        )
+    used = (*direct, *indirect)
+    return Contribution(
+        rule.id,
+        points,
+        f"{rule.summary}: {', '.join(parts)}",
+        rule.level,
+        _distinct(u.citation for u in used),
+        tuple(u.record for u in used),
+    )
+
+
+def _capped(each: int, count: int, cap: int) -> int:
+    """count x each, its size capped at cap (a negative rate stays negative)."""
+    total = min(cap, abs(each) * count)
+    return -total if each < 0 else total
+
+
+def _distinct(views: Iterable[CitationView]) -> tuple[CitationView, ...]:
+    return tuple(dict.fromkeys(views))
 
 
 def cite(kb: KnowledgeBase, records: Iterable[Record]) -> tuple[CitationView, ...]:
-    """One citation per distinct study or trial, in order: the NCT id of a registered trial,
-    else the reference number."""
-    cited: list[Citation] = []
-    for record in records:
-        one = (
-            Citation(nct=record.nct)
-            if isinstance(record, Trial) and record.nct
-            else Citation(ref=record.ref)
-        )
-        if one not in cited:
-            cited.append(one)
-    return tuple(citations.view(kb, c) for c in cited)
+    """One citation per distinct study or trial, in order."""
+    return _distinct(citations.view(kb, _citation(r)) for r in records)

@@ -1,12 +1,14 @@
-"""Warnings about a valid profile that the review cannot fully use."""
+"""Warnings: about a valid profile that the review cannot fully use, and about a ranking
+that the evidence and the ranking rule pull different ways."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from mscadvisor.engine import citations
+from mscadvisor.engine.evidence import GRADE_WORDS, GRADES
 from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile
-from mscadvisor.engine.result import Notice
+from mscadvisor.engine.result import Notice, ScoredCandidate
 from mscadvisor.kb.conditions import compared_values
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation
@@ -58,3 +60,46 @@ def used_profile_values(kb: KnowledgeBase) -> frozenset[tuple[str, str]]:
     return frozenset(
         {pair for parsed in kb.rules.values() for pair in compared_values(parsed.when)}
     )
+
+
+def conflict_notices(sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]:
+    """A conflict, stated, when a source ranked below the first has stronger direct evidence
+    of efficacy than the first (for example clinical against animal only): the ranking rule
+    decided between them, and the reader should see both sides."""
+    if not sources:
+        return ()
+    top = sources[0]
+    top_grade = _best_direct_grade(top)
+    for other in sources[1:]:
+        grade = _best_direct_grade(other)
+        if grade is None or (top_grade is not None and grade >= top_grade):
+            continue
+        use = next(u for u in other.evidence if u.direct and u.role == "supports")
+        top_basis = (
+            f"its best direct evidence is {GRADE_WORDS[GRADES[top_grade]]}s"
+            if top_grade is not None
+            else "it has no direct evidence"
+        )
+        synthesis = [
+            c.rule for c in top.contributions if c.level == "expert-synthesis" and c.points > 0
+        ]
+        return (
+            Notice(
+                "conflict",
+                f"{top.id} ranks first ({top.score:+d}; {top_basis}"
+                + (f"; expert synthesis {', '.join(synthesis)}" if synthesis else "")
+                + f"), but {other.id} ({other.score:+d}) has stronger direct evidence: a "
+                f"{GRADE_WORDS[use.grade]} ({use.citation.label}"
+                + (f", n={use.size}" if use.size else "")
+                + f"), certainty {other.certainty_label}. Ranked by score, then certainty.",
+                (top.contributions[0].citations[:1] if top.contributions else ()) + (use.citation,),
+            ),
+        )
+    return ()
+
+
+def _best_direct_grade(candidate: ScoredCandidate) -> int | None:
+    grades = [
+        GRADES.index(u.grade) for u in candidate.evidence if u.direct and u.role == "supports"
+    ]
+    return min(grades) if grades else None

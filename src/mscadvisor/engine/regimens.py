@@ -1,56 +1,66 @@
-"""Complete regimens: a source, a route and optionally a preconditioning strategy that the
-evidence has actually used together, scored as the sum of their parts plus pairing rules."""
+"""Complete regimens: a source, a route and optionally a preconditioning strategy that a study
+or trial of the disease used together. Each source is judged with its own routes and
+strategies (evidence counted for that source), and a regimen scores the sum of its parts plus
+the pairing rules for the records that used exactly those parts together."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 
 from mscadvisor.engine import evidence
-from mscadvisor.engine.candidates import source_id
 from mscadvisor.engine.result import Regimen, ScoredCandidate
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.kb.records import Study, Trial
 
-Key = tuple[str, str, str | None]  # source id, route id, preconditioning id or None
-
-
-PairingRules = list[tuple[ParsedRule, tuple[Study | Trial, ...]]]
+# The routes or strategies of a category judged for a source.
+Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
 
 
 def propose(
     kb: KnowledgeBase,
-    disease_id: str,
-    ranked_lists: dict[str, tuple[ScoredCandidate, ...]],
-    rules: PairingRules,
+    *,
+    records: dict[str, evidence.Record],
+    sources: Iterable[ScoredCandidate],
+    judged: Judged,
+    pairing_rules: list[ParsedRule],
+    donor: str,
     top: int,
 ) -> tuple[Regimen, ...]:
-    """The best ``top`` regimens whose parts a study or trial of the disease used together.
-
-    ``rules`` are the regimen rules that fired, each with the records it may count. Pairs no
-    record supports (a route only ever used with exosomes, proposed for cells) are never
-    proposed.
-    """
+    """The best ``top`` regimens. Combinations no record used (a route only ever used with
+    exosomes, proposed for cells) are never proposed."""
     if top <= 0:
         return ()
-    ranked = {cat: {c.id: c for c in cs} for cat, cs in ranked_lists.items()}
-    pairings = _pairings(kb, disease_id, ranked)
     built = []
-    for (src, route, pre), records in pairings.items():
-        pairing = []
-        for parsed, counted in rules:
-            matched = [r for r in records if r in counted]
-            if matched:
-                pairing.append(evidence.contribution(kb, parsed.rule, matched))
-        built.append(
-            Regimen(
-                0,
-                ranked["source"][src],
-                ranked["route"][route],
-                ranked["preconditioning"][pre] if pre else None,
-                tuple(pairing),
-                evidence.cite(kb, records),
+    for source in sources:
+        routes = {r.id: r for r in judged(source, "route")}
+        strategies = {p.id: p for p in judged(source, "preconditioning")}
+        for (route, strategy), used in _pairings(records, source, routes, strategies).items():
+            question = evidence.Question(
+                "route",
+                source.tissue or "",
+                source.modality or "",
+                route=route,
+                preconditioning=(strategy,) if strategy else (),
+                donor=donor,
             )
-        )
+            uses = evidence.uses(kb, used, question)
+            pairing = []
+            for parsed in pairing_rules:
+                assert parsed.rule.evidence is not None
+                counted = evidence.counted(parsed.rule.evidence, uses, records, question, None)
+                support = evidence.contribution(parsed.rule, counted)
+                if support is not None:
+                    pairing.append(support)
+            built.append(
+                Regimen(
+                    0,
+                    source,
+                    routes[route],
+                    strategies[strategy] if strategy else None,
+                    tuple(pairing),
+                    evidence.cite(kb, used),
+                )
+            )
     built.sort(key=lambda r: (-r.score, r.id))
     return tuple(
         Regimen(n, r.source, r.route, r.preconditioning, r.pairing, r.paired_by)
@@ -59,24 +69,26 @@ def propose(
 
 
 def _pairings(
-    kb: KnowledgeBase, disease_id: str, ranked: dict[str, dict[str, ScoredCandidate]]
-) -> dict[Key, list[Study | Trial]]:
-    """Every (source, route, preconditioning) combination of ranked candidates that in vivo
-    studies or trials of the disease used, with those records."""
-    found: dict[Key, list[Study | Trial]] = defaultdict(list)
-    records: list[Study | Trial] = [s for s in kb.studies if s.setting == "in-vivo"]
-    records += kb.trials.values()
-    for record in records:
-        src = source_id(record.tissue, record.modality)
+    records: dict[str, evidence.Record],
+    source: ScoredCandidate,
+    routes: dict[str, ScoredCandidate],
+    strategies: dict[str, ScoredCandidate],
+) -> dict[tuple[str, str | None], list[evidence.Record]]:
+    """Every (route, strategy or None) that in vivo studies or trials used with this source's
+    tissue and modality, with those records: plain records pair the plain regimen, a record
+    with a strategy pairs the regimen with that strategy."""
+    found: dict[tuple[str, str | None], list[evidence.Record]] = defaultdict(list)
+    for record in records.values():
         if (
-            record.disease != disease_id
-            or record.route is None
-            or src not in ranked["source"]
-            or record.route not in ranked["route"]
+            record.tissue != source.tissue
+            or record.modality != source.modality
+            or record.route not in routes
+            or getattr(record, "setting", "in-vivo") != "in-vivo"
         ):
             continue
-        found[(src, record.route, None)].append(record)
-        for pre in record.preconditioning:
-            if pre in ranked["preconditioning"]:
-                found[(src, record.route, pre)].append(record)
+        if not record.preconditioning:
+            found[(record.route, None)].append(record)
+        for strategy in record.preconditioning:
+            if strategy in strategies:
+                found[(record.route, strategy)].append(record)
     return found

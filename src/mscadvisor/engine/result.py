@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 
 # The schema_version of every JSON document (recommendation, explain, what-if, batch line; see
 # schemas/): one version for all, as they share their parts. 1.1 added regimens and packs.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
 )
-RANKING_ORDER = ("score, highest first", "certainty, strongest first", "id, alphabetical")
+RANKING_ORDER = (
+    "candidates with evidence for the disease first (general traits alone never outrank it)",
+    "score, highest first",
+    "certainty, strongest first",
+    "id, alphabetical",
+)
 CATEGORY_KEYS = {"source": "sources", "route": "routes", "preconditioning": "preconditioning"}
 CATEGORY_TITLES = {
     "source": "Sources (tissue and modality)",
@@ -49,12 +54,41 @@ class CitationView:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceUse:
+    """One study or trial as evidence for one candidate: direct when it tested exactly what
+    the candidate asks, else indirect, with what differs."""
+
+    record: str
+    citation: CitationView
+    grade: str  # controlled-clinical, cohort, uncontrolled-clinical, animal, in-vitro
+    outcome: str
+    role: str  # supports, against, safety only, inconclusive, pending
+    direct: bool
+    differs: tuple[str, ...]
+    size: int | None = None  # enrollment of a clinical study, where the review gives it
+    head_to_head: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "citation": self.citation.to_dict(),
+            "grade": self.grade,
+            "outcome": self.outcome,
+            "role": self.role,
+            "direct": self.direct,
+            "differs": list(self.differs),
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Contribution:
     rule: str
     points: int
     reason: str
     level: str
     citations: tuple[CitationView, ...]
+    records: tuple[str, ...] = ()  # evidence rules: the records counted
 
     def cited(self) -> str:
         """Its citations' labels, for people."""
@@ -67,6 +101,7 @@ class Contribution:
             "reason": self.reason,
             "level": self.level,
             "citations": [c.to_dict() for c in self.citations],
+            "records": list(self.records),
         }
 
 
@@ -102,6 +137,8 @@ class ScoredCandidate:
     tied_with: tuple[str, ...]
     tissue: str | None = None
     modality: str | None = None
+    evidence: tuple[EvidenceUse, ...] = ()  # every study or trial that tested it, as used
+    has_evidence: bool = False  # False: only general traits and synthesis speak for it
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "label": self.label}
@@ -118,6 +155,8 @@ class ScoredCandidate:
             contributions=[c.to_dict() for c in self.contributions],
             caveats=list(self.caveats),
             tied_with=list(self.tied_with),
+            evidence=[e.to_dict() for e in self.evidence],
+            traits_only=not self.has_evidence,
         )
         return out
 
@@ -192,6 +231,7 @@ class Recommendation:
     excluded: tuple[Exclusion, ...]
     warnings: tuple[Notice, ...]
     regimens: tuple[Regimen, ...] = ()
+    judged_for: str | None = None  # the source that routes and preconditioning are judged for
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.to_dict_head()
@@ -215,7 +255,11 @@ class Recommendation:
                 "disease_name": self.disease_name,
                 "profile": self.profile.to_dict(),
             },
-            "ranking": {"order": list(RANKING_ORDER), "score": "base + sum of contributions"},
+            "ranking": {
+                "order": list(RANKING_ORDER),
+                "score": "base + sum of contributions",
+                "routes_and_preconditioning_for": self.judged_for,
+            },
         }
 
     def _lists(self) -> dict[str, Any]:

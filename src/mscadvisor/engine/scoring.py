@@ -1,12 +1,15 @@
-"""Stages 4-5: match rules against a profile and its candidates, score and rank them, every
-point carried by the contribution of the rule that gave it.
+"""Stages 4-5: match rules and evidence against a profile and its candidates, score and rank
+them, every point carried by the contribution of the rule that gave it, and grade certainty.
+
+Sources are judged first. Routes and preconditioning strategies are judged *given a source*
+(the top source, or the one asked for): their evidence counts fully only where it tested that
+source. Complete regimens judge each of the leading sources with its own routes and strategies.
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
-``when`` predicate, the candidates its ``applies_to`` selects, and for evidence rules the table
-records of that disease. Scoring a profile evaluates only the conditions that depend on the
-profile, once each. Outcomes are memoized by what they depend on (the fired rules, modality and
-etiology); those keys are bounded by the knowledge base, not by the number of profiles scored,
-so memory stays flat over any cohort.
+``when`` predicate, which candidates its ``applies_to`` selects (given each source), and the
+disease's studies and trials. A category's outcome depends only on the fired rules, the source
+it is judged for and the profile's modality, etiology and donor type, so it is memoized on
+those; the keys are bounded by the knowledge base, not by the number of profiles scored.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 from mscadvisor import __version__
-from mscadvisor.engine import certainty, citations, defaults, evidence, regimens
+from mscadvisor.engine import citations, defaults, evidence, regimens
 from mscadvisor.engine.candidates import Candidate, candidates_for
-from mscadvisor.engine.notices import profile_notices
+from mscadvisor.engine.certainty import grade_certainty, rank
+from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.result import (
     CitationView,
@@ -26,50 +30,42 @@ from mscadvisor.engine.result import (
     Exclusion,
     Notice,
     Recommendation,
-    Regimen,
     ScoredCandidate,
 )
+from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdict
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.kb.records import CATEGORIES, Study, Trial
+from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
 
 BASE_SCORE = 0
+NO_SOURCE = ""  # the "source" a source candidate is judged for
 
 
 @dataclass(frozen=True, slots=True)
 class _IndexedRule:
     parsed: ParsedRule
     when: Predicate | None  # None: the disease alone makes the condition hold
-    applicable: frozenset[str]  # ids of the candidates its applies_to selects
-    records: tuple[Study | Trial, ...]  # evidence rules: this disease's records passing filters
+    applicable: frozenset[tuple[str, str]]  # (source id, candidate id) its applies_to selects
     cites: tuple[CitationView, ...]  # the rule's own citations, resolved once
 
 
-# A category's outcome depends only on which of its rules fired and on the profile's modality
-# and etiology (which select evidence records), so it is computed once per such key.
-CategoryKey = tuple[str, tuple[str, ...], str, str | None]
-CategoryOutcome = tuple[tuple["ScoredCandidate", ...], tuple[Exclusion, ...]]
+CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
+CategoryOutcome = tuple[tuple[ScoredCandidate, ...], tuple[Exclusion, ...]]
 
 
 @dataclass(frozen=True)
 class _DiseaseIndex:
-    """Per disease: its candidates and the rules that can fire for it (a rule whose condition
-    the disease alone makes false is left out)."""
+    """Per disease: its candidates, its records, and the rules that can fire for it (a rule
+    whose condition the disease alone makes false is left out)."""
 
     candidates: dict[str, tuple[Candidate, ...]]
     rules: dict[str, tuple[_IndexedRule, ...]]
     caveats: tuple[Notice, ...]  # the disease's own warnings
+    records: dict[str, evidence.Record]  # the disease's studies and trials, by id
     # Per category, the rules whose condition depends on the profile: (rule id, predicate).
     dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
-    evidence_memo: dict[tuple[str, str, str, str | None], Contribution | None] = field(
-        default_factory=dict
-    )
     outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
-    candidate_memo: dict[CategoryKey, ScoredCandidate | tuple[Exclusion, ...]] = field(
-        default_factory=dict
-    )
-    regimen_memo: dict[tuple[object, ...], tuple[Regimen, ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
@@ -79,18 +75,18 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
     disease = kb.diseases[disease_id]
     known = {"disease.id": disease.id, "disease.systems": frozenset(disease.systems)}
     for parsed in kb.rules.values():
-        rule = parsed.rule
         verdict = partial_verdict(parsed.when, known)
         if verdict is False:
             continue
         selects = compile_condition(parsed.applies_to)
         applicable = frozenset(
-            c.id for c in candidates.get(rule.category, ()) if selects(c.attributes)
+            (subject, c.id)
+            for subject, attributes, c in _judged(candidates, parsed.rule.category)
+            if selects(attributes)
         )
-        records = evidence.records_for(kb, disease_id, rule.evidence) if rule.evidence else ()
         when = None if verdict else compile_condition(parsed.when)
-        cites = tuple(citations.view(kb, c) for c in rule.citations)
-        rules[rule.category].append(_IndexedRule(parsed, when, applicable, records, cites))
+        cites = tuple(citations.view(kb, c) for c in parsed.rule.citations)
+        rules[parsed.rule.category].append(_IndexedRule(parsed, when, applicable, cites))
     caveats = tuple(
         Notice(
             f"{disease.id.lower()}-{caveat.code}",
@@ -99,19 +95,46 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         )
         for caveat in disease.caveats
     )
+    records: list[evidence.Record] = [*kb.studies, *kb.trials.values()]
     dynamic = {
         c: tuple((r.parsed.rule.id, r.when) for r in rs if r.when is not None)
         for c, rs in rules.items()
     }
-    return _DiseaseIndex(candidates, {c: tuple(rs) for c, rs in rules.items()}, caveats, dynamic)
+    return _DiseaseIndex(
+        candidates,
+        {c: tuple(rs) for c, rs in rules.items()},
+        caveats,
+        {r.id: r for r in records if r.disease == disease_id},
+        dynamic,
+    )
+
+
+def _judged(
+    candidates: dict[str, tuple[Candidate, ...]], category: str
+) -> list[tuple[str, dict[str, Any], Candidate]]:
+    """(source id, condition attributes, candidate) for every way a candidate is judged:
+    sources on their own, routes and strategies given each source."""
+    if category == "source":
+        return [(NO_SOURCE, c.attributes, c) for c in candidates["source"]]
+    if category not in candidates:
+        return []
+    return [
+        (s.id, {**c.attributes, **_source_attributes(s)}, c)
+        for s in candidates["source"]
+        for c in candidates[category]
+    ]
+
+
+def _source_attributes(source: Candidate) -> dict[str, Any]:
+    return {"source.tissue": source.tissue, "source.modality": source.modality}
 
 
 def applicable_rules(
-    kb: KnowledgeBase, disease_id: str, category: str, candidate_id: str
+    kb: KnowledgeBase, disease_id: str, category: str, candidate_id: str, source: str = NO_SOURCE
 ) -> list[ParsedRule]:
     """The rules of a category whose applies_to selects the candidate, fired or not."""
     index = _disease_index(kb, disease_id)
-    return [r.parsed for r in index.rules[category] if candidate_id in r.applicable]
+    return [r.parsed for r in index.rules[category] if (source, candidate_id) in r.applicable]
 
 
 def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
@@ -131,31 +154,33 @@ def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def score(
-    kb: KnowledgeBase, profile: Profile, regimen_count: int = defaults.REGIMENS
+    kb: KnowledgeBase,
+    profile: Profile,
+    regimen_count: int = defaults.REGIMENS,
+    source: str | None = None,
 ) -> Recommendation:
-    """Score every candidate of every category for the profile, with every contribution, and
-    propose the best ``regimen_count`` complete regimens."""
+    """Score every candidate for the profile, with every contribution: sources, then routes
+    and strategies given ``source`` (default: the top source), and the best ``regimen_count``
+    complete regimens."""
     index = _disease_index(kb, profile.disease)
     context = profile_context(profile, kb)
-    ranked: dict[str, tuple[ScoredCandidate, ...]] = {}
-    excluded: list[Exclusion] = []
-    keys = []
-    for category in CATEGORIES:
-        key = (category, _fired_ids(index, category, context), profile.modality, profile.etiology)
-        if key not in index.outcome_memo:
-            fired = _fired(index, category, key[1])
-            index.outcome_memo[key] = _score_category(kb, index, category, fired, profile)
-        ranked[category], exclusions = index.outcome_memo[key]
-        excluded += exclusions
-        keys.append(key)
-    pairing_ids = _fired_ids(index, "regimen", context)
-    regimen_key = (*keys, pairing_ids, regimen_count)
-    if regimen_key not in index.regimen_memo:
-        pairing = [(r.parsed, r.records) for r in _fired(index, "regimen", pairing_ids)]
-        index.regimen_memo[regimen_key] = regimens.propose(
-            kb, profile.disease, ranked, pairing, regimen_count
-        )
-    proposed = index.regimen_memo[regimen_key]
+    fired = {category: _fired_ids(index, category, context) for category in index.rules}
+    sources, excluded = _category(kb, index, "source", fired, profile, None)
+    subject = _subject(sources, excluded, source, profile.disease)
+    ranked = {"source": sources, "route": (), "preconditioning": ()}
+    for category in ("route", "preconditioning"):
+        if subject is not None:
+            ranked[category], exclusions = _category(kb, index, category, fired, profile, subject)
+            excluded += exclusions
+    proposed = regimens.propose(
+        kb,
+        records=index.records,
+        sources=sources,
+        judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
+        pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
+        donor=profile.donor,
+        top=regimen_count,
+    )
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
@@ -167,9 +192,32 @@ def score(
         disease_name=disease.name,
         profile=profile,
         ranked=ranked,
-        excluded=tuple(excluded),
-        warnings=index.caveats + profile_notices(profile, kb),
+        excluded=excluded,
+        warnings=index.caveats + conflict_notices(sources) + profile_notices(profile, kb),
         regimens=proposed,
+        judged_for=subject.id if subject else None,
+    )
+
+
+def _subject(
+    sources: tuple[ScoredCandidate, ...],
+    excluded: tuple[Exclusion, ...],
+    wanted: str | None,
+    disease: str,
+) -> ScoredCandidate | None:
+    """The source routes and strategies are judged for: the one asked for, else the top one."""
+    if wanted is None:
+        return sources[0] if sources else None
+    by_id = {s.id.casefold(): s for s in sources}
+    if wanted.casefold() in by_id:
+        return by_id[wanted.casefold()]
+    why = next((e for e in excluded if e.id.casefold() == wanted.casefold()), None)
+    if why is not None:
+        raise InputError(f"--source {wanted}: excluded for this profile: {why.reason} ({why.rule})")
+    raise InputError(
+        f"--source {wanted}: not a source for {disease}"
+        f"{did_you_mean(wanted, [s.id for s in sources])}; valid: "
+        f"{', '.join(sorted(s.id for s in sources))}"
     )
 
 
@@ -184,103 +232,127 @@ def _fired(index: _DiseaseIndex, category: str, dynamic_ids: tuple[str, ...]) ->
     return [r for r in index.rules[category] if r.when is None or r.parsed.rule.id in chosen]
 
 
-def _score_category(
+def _category(  # noqa: PLR0917 (the memo key's parts, in order)
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    category: str,
+    fired: dict[str, tuple[str, ...]],
+    profile: Profile,
+    source: ScoredCandidate | None,
+) -> CategoryOutcome:
+    """The ranked candidates of a category (given a source) and those excluded, memoized."""
+    subject = source.id if source else NO_SOURCE
+    key = (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
+    if key not in index.outcome_memo:
+        rules = _fired(index, category, fired[category])
+        index.outcome_memo[key] = _score_category(kb, index, category, rules, profile, source)
+    return index.outcome_memo[key]
+
+
+def _score_category(  # noqa: PLR0917 (as _category)
     kb: KnowledgeBase,
     index: _DiseaseIndex,
     category: str,
     fired: list[_IndexedRule],
     profile: Profile,
+    source: ScoredCandidate | None,
 ) -> CategoryOutcome:
-    pool = [
-        c
-        for c in index.candidates[category]
-        if c.modality is None or profile.modality in ("any", c.modality)
-    ]
+    subject = source.id if source else NO_SOURCE
     scored = []
     excluded: list[Exclusion] = []
-    for candidate in pool:
-        # A candidate's outcome depends only on the fired rules that apply to it.
-        mine = [r for r in fired if candidate.id in r.applicable]
-        key = (
-            candidate.id,
-            tuple(r.parsed.rule.id for r in mine),
-            profile.modality,
-            profile.etiology,
-        )
-        outcome = index.candidate_memo.get(key)
-        if outcome is None:
-            contributions, exclusions = _evaluate(kb, index, mine, candidate, profile)
-            outcome = tuple(exclusions) if exclusions else _score(candidate, contributions, kb)
-            index.candidate_memo[key] = outcome
-        if isinstance(outcome, tuple):
-            excluded += outcome
-        else:
-            scored.append(outcome)
+    for candidate in index.candidates[category]:
+        if candidate.modality is not None and profile.modality not in ("any", candidate.modality):
+            continue
+        mine = [r for r in fired if (subject, candidate.id) in r.applicable]
+        exclusions = [
+            Exclusion(
+                category,
+                candidate.id,
+                candidate.label,
+                r.parsed.rule.summary,
+                r.parsed.rule.id,
+                r.cites,
+            )
+            for r in mine
+            if r.parsed.rule.exclude
+        ]
+        if exclusions:
+            excluded += exclusions
+            continue
+        question = _question(category, candidate, source, profile)
+        uses = evidence.uses(kb, index.records.values(), question) if question else ()
+        contributions = _contributions(index, mine, uses, question, profile)
+        caveats = [
+            *candidate.caveats,
+            *(r.parsed.rule.summary for r in mine if r.parsed.rule.caveat),
+        ]
+        scored.append(_scored(candidate, contributions, uses, tuple(caveats)))
     return _rank(scored), tuple(excluded)
 
 
-def _evaluate(
-    kb: KnowledgeBase,
+def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
+    rule = indexed.parsed.rule
+    return Exclusion(category, candidate.id, candidate.label, rule.summary, rule.id, indexed.cites)
+
+
+def _question(
+    category: str, candidate: Candidate, source: ScoredCandidate | None, profile: Profile
+) -> evidence.Question | None:
+    """What the candidate asks of the evidence."""
+    if category == "source":
+        assert candidate.tissue is not None and candidate.modality is not None
+        return evidence.Question(
+            "tissue", candidate.tissue, candidate.modality, donor=profile.donor
+        )
+    if source is None or source.tissue is None or source.modality is None:
+        return None
+    if category == "route":
+        return evidence.Question(
+            "route", source.tissue, source.modality, route=candidate.id, donor=profile.donor
+        )
+    return evidence.Question(
+        "preconditioning",
+        source.tissue,
+        source.modality,
+        preconditioning=(candidate.id,),
+        donor=profile.donor,
+    )
+
+
+def _contributions(
     index: _DiseaseIndex,
-    fired: list[_IndexedRule],
-    candidate: Candidate,
+    rules: list[_IndexedRule],
+    uses: tuple[Any, ...],
+    question: evidence.Question | None,
     profile: Profile,
-) -> tuple[list[Contribution], list[Exclusion]]:
-    contributions: list[Contribution] = []
-    exclusions: list[Exclusion] = []
-    for indexed in fired:
-        if candidate.id not in indexed.applicable:
-            continue
+) -> list[Contribution]:
+    contributions = []
+    for indexed in rules:
         rule = indexed.parsed.rule
-        cites = indexed.cites
-        if rule.exclude:
-            exclusions.append(
-                Exclusion(
-                    candidate.category, candidate.id, candidate.label, rule.summary, rule.id, cites
-                )
+        if rule.evidence is not None:
+            if question is None:
+                continue
+            counted = evidence.counted(
+                rule.evidence, uses, index.records, question, profile.etiology
             )
-        elif rule.evidence is not None:
-            key = (rule.id, candidate.id, profile.modality, profile.etiology)
-            if key not in index.evidence_memo:
-                index.evidence_memo[key] = _evidence(kb, indexed, candidate, profile)
-            support = index.evidence_memo[key]
+            support = evidence.contribution(rule, counted)
             if support is not None:
                 contributions.append(support)
-        else:
-            assert rule.points is not None
+        elif rule.points is not None:
             contributions.append(
-                Contribution(rule.id, rule.points, rule.summary, rule.level, cites)
+                Contribution(rule.id, rule.points, rule.summary, rule.level, indexed.cites)
             )
-    return contributions, exclusions
+    return contributions
 
 
-def _evidence(
-    kb: KnowledgeBase, indexed: _IndexedRule, candidate: Candidate, profile: Profile
-) -> Contribution | None:
-    """The contribution of an evidence rule: its matching records, weighted and capped."""
-    rule = indexed.parsed.rule
-    assert rule.evidence is not None
-    matched = evidence.matching(
-        indexed.records, rule.evidence, candidate, profile.modality, profile.etiology
-    )
-    return evidence.contribution(kb, rule, matched) if matched else None
-
-
-def _score(
-    candidate: Candidate, contributions: list[Contribution], kb: KnowledgeBase
+def _scored(
+    candidate: Candidate,
+    contributions: list[Contribution],
+    uses: tuple[Any, ...],
+    caveats: tuple[str, ...],
 ) -> ScoredCandidate:
     contributions.sort(key=lambda c: (-c.points, c.rule))
-    fired_ids = {c.rule for c in contributions}
-    caveats = list(candidate.caveats)
-    for c in contributions:
-        for other in kb.rules[c.rule].rule.conflicts_with:
-            if other in fired_ids and c.rule < other:
-                points = next(x.points for x in contributions if x.rule == other)
-                caveats.append(
-                    f"Conflicting evidence, both counted: {c.rule} ({c.points:+d}) "
-                    f"vs {other} ({points:+d})."
-                )
-    level, reasons = certainty.certainty(c.level for c in contributions if c.points > 0)
+    grading = grade_certainty(uses, contributions)
     return ScoredCandidate(
         category=candidate.category,
         id=candidate.id,
@@ -288,24 +360,35 @@ def _score(
         rank=0,
         score=BASE_SCORE + sum(c.points for c in contributions),
         base=BASE_SCORE,
-        certainty=level,
-        certainty_label=certainty.LEVEL_LABELS[level],
-        certainty_reasons=reasons,
+        certainty=grading.level,
+        certainty_label=grading.label,
+        certainty_reasons=grading.ledger,
         contributions=tuple(contributions),
-        caveats=tuple(caveats),
+        caveats=caveats,
         tied_with=(),
         tissue=candidate.tissue,
         modality=candidate.modality,
+        evidence=tuple(uses),
+        has_evidence=has_evidence(contributions),
     )
 
 
+def has_evidence(contributions: list[Contribution] | tuple[Contribution, ...]) -> bool:
+    """Whether anything but general traits and expert synthesis supports the candidate."""
+    return any(c.points > 0 and c.level != "expert-synthesis" for c in contributions)
+
+
 def _rank(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
-    """Order by score, then certainty, then id; record which candidates tie on score."""
-    ordered = sorted(scored, key=lambda s: (-s.score, certainty.rank(s.certainty), s.id))
-    by_score: dict[int, list[str]] = {}
+    """Order by result.RANKING_ORDER; record which candidates tie (same evidence tier and score)."""
+    ordered = sorted(scored, key=lambda s: (not s.has_evidence, -s.score, rank(s.certainty), s.id))
+    ties: dict[tuple[bool, int], list[str]] = {}
     for s in ordered:
-        by_score.setdefault(s.score, []).append(s.id)
+        ties.setdefault((s.has_evidence, s.score), []).append(s.id)
     return tuple(
-        replace(s, rank=n, tied_with=tuple(i for i in by_score[s.score] if i != s.id))
+        replace(
+            s,
+            rank=n,
+            tied_with=tuple(i for i in ties[(s.has_evidence, s.score)] if i != s.id),
+        )
         for n, s in enumerate(ordered, 1)
     )

@@ -191,9 +191,11 @@ def check_rule(
 ) -> tuple[tuple[conditions.Node, conditions.Node] | None, list[str]]:
     where = f"{file}: [[rule]] id {rule.id!r}"
     problems: list[str] = []
-    effects = [rule.points is not None, rule.exclude, rule.evidence is not None]
+    effects = [rule.points is not None, rule.exclude, rule.evidence is not None, rule.caveat]
     if sum(effects) != 1:
-        problems.append(f"{where}: give exactly one effect: points, exclude = true, or evidence")
+        problems.append(
+            f"{where}: give exactly one effect: points, exclude = true, evidence, or caveat = true"
+        )
     if rule.category == "regimen" and rule.evidence is None:
         problems.append(f"{where}: a regimen rule scores pairing evidence: give evidence = {{...}}")
     if rule.evidence is not None:
@@ -204,8 +206,8 @@ def check_rule(
                     f"{where}: field evidence.match: {match_key!r} does not apply to "
                     f"{rule.category} candidates (allowed: {sorted(allowed)})"
                 )
-        if rule.evidence.records == "studies" and rule.evidence.outcome:
-            problems.append(f"{where}: field evidence.outcome applies only to trials")
+        if rule.evidence.records == "studies" and rule.evidence.design:
+            problems.append(f"{where}: field evidence.design applies only to trials")
         if rule.evidence.records == "trials" and rule.evidence.setting:
             problems.append(f"{where}: field evidence.setting applies only to studies")
     problems += catalog.check_citations(where, rule.citations)
@@ -297,7 +299,7 @@ def _check_candidate_fields(
         f"{where}: {key}: field {fld!r} does not exist for {category} candidates "
         f"(allowed: {sorted(allowed)})"
         for fld in sorted({leaf.field for leaf in conditions.leaves(tree)})
-        if fld.startswith("candidate.") and fld not in allowed
+        if fld.startswith(("candidate.", "source.")) and fld not in allowed
     ]
 
 

@@ -284,7 +284,9 @@ class Erratum:
 
 @dataclass(frozen=True)
 class EvidenceQuery:
-    """How an evidence rule counts table records: which records, matched on which keys."""
+    """How an evidence rule counts table records: which kinds of record (setting, outcome,
+    design), which keys must be shared exactly (``match``), and the points per direct and per
+    indirect record, each capped."""
 
     records: Literal["studies", "trials"]
     match: Annotated[
@@ -293,12 +295,15 @@ class EvidenceQuery:
         ],
         NOT_EMPTY,
     ]
-    points_each: int
-    cap: Annotated[int, at_least(0)]
+    points_each: int  # per direct record (negative: evidence against)
+    cap: Annotated[int, at_least(0)]  # the most the direct records give, in size
     setting: tuple[Setting, ...] = ()
     outcome: tuple[Outcome, ...] = ()
+    design: tuple[TrialDesign, ...] = ()
     head_to_head: bool | None = None
     reports_fertility: bool | None = None
+    indirect_each: int = 0  # per indirect record: one that differs from the question
+    indirect_cap: Annotated[int, at_least(0)] = 0
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
@@ -323,6 +328,9 @@ class Rule:
     points: int | None = None
     exclude: bool = False
     evidence: EvidenceQuery | None = None
+    caveat: bool = False  # no points: the summary travels with the candidate as a caveat
+    # A number or link the review does not give, declared as a modelling assumption.
+    assumption: Text | None = None
     table4_items: tuple[Id, ...] = ()
     conflicts_with: tuple[Id, ...] = ()
     overrides: Id | None = None  # a rule pack replaces the rule with this id
@@ -332,6 +340,8 @@ class Rule:
         """What the rule does when it fires, for people: "+2", "exclude", or the evidence rate."""
         if self.exclude:
             return "exclude"
+        if self.caveat:
+            return "caveat"
         if self.evidence is not None:
             each = "study" if self.evidence.records == "studies" else "trial"
             return f"{self.evidence.points_each:+d} per matching {each}, cap {self.evidence.cap}"

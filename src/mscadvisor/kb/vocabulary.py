@@ -181,17 +181,21 @@ FIELDS: dict[str, FieldSpec] = {
     "candidate.kind": FieldSpec("candidate", "str", "preconditioning_kind", "strategy kind"),
     "candidate.modalities": FieldSpec("candidate", "set", "modality", "modalities tested"),
     "candidate.tissues": FieldSpec("candidate", "set", "tissue", "tissues tested"),
+    "source.tissue": FieldSpec("candidate", "str", "tissue", "tissue of the source judged for"),
+    "source.modality": FieldSpec("candidate", "str", "modality", "modality of that source"),
 }
 
 # Candidate fields that exist for each category.
 CANDIDATE_FIELDS = {
     "source": {"candidate.id", "candidate.tissue", "candidate.modality", "candidate.perinatal"},
-    "route": {"candidate.id"},
+    "route": {"candidate.id", "source.tissue", "source.modality"},
     "preconditioning": {
         "candidate.id",
         "candidate.kind",
         "candidate.modalities",
         "candidate.tissues",
+        "source.tissue",
+        "source.modality",
     },
     "regimen": set(),
 }
