@@ -40,7 +40,7 @@ EXPLAIN_KEYS = [
 EXPLAINED = [
     (["-d", "OP", "--modality", "cells"], "UC-cells"),
     (["-d", "OP", "--donor", "autologous", "--age", "65"], "BM-cells"),
-    (["-d", "OP", "--modality", "cells"], "BM-cells"),
+    (["-d", "POF", "--modality", "cells"], "BM-cells"),  # tied with the top on score
     (["-d", "AD", "--modality", "exosomes", "--age", "71"], "UC-exosomes"),
     (["-d", "POF", "--donor", "autologous"], "UC-cells"),
     (["-d", "AD", "--age", "80", "--comorbidity", "diabetes"], "IN"),

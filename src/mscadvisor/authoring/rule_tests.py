@@ -29,7 +29,10 @@ def run_case(kb: KnowledgeBase, case: Case) -> CaseResult:
         profile = build_profile(case.profile, kb, f"case {case.id} profile")
     except InputError as exc:
         return CaseResult(case, (str(exc),), frozenset())
-    result = score(kb, profile)
+    try:
+        result = score(kb, profile, source=case.source)
+    except InputError as exc:
+        return CaseResult(case, (str(exc),), frozenset())
     failures = tuple(f for e in case.expect if (f := check(result, e)) is not None)
     return CaseResult(case, failures, fired_rules(result))
 
@@ -40,6 +43,7 @@ def run_cases(kb: KnowledgeBase) -> list[CaseResult]:
 
 def fired_rules(result: Recommendation) -> frozenset[str]:
     fired = {c.rule for cs in result.ranked.values() for cand in cs for c in cand.contributions}
+    fired |= {r for cs in result.ranked.values() for cand in cs for r in cand.caveat_rules}
     fired |= {e.rule for e in result.excluded}
     fired |= {c.rule for r in result.regimens for c in r.pairing}
     return frozenset(fired)
@@ -76,7 +80,11 @@ def check(result: Recommendation, e: Expectation) -> str | None:
     if e.candidate not in by_id and e.candidate not in excluded and e.candidate not in regimens:
         return f"unknown candidate {e.candidate}"
     candidate = by_id.get(e.candidate)
-    rules = {c.rule for c in candidate.contributions} if candidate else set()
+    rules = (
+        {c.rule for c in candidate.contributions} | set(candidate.caveat_rules)
+        if candidate
+        else set()
+    )
     rules |= {x.rule for x in result.excluded if x.id == e.candidate}
     if e.candidate in regimens:
         rules |= {c.rule for c in regimens[e.candidate].pairing}

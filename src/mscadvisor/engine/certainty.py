@@ -61,7 +61,8 @@ def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contrib
         return Grading(NOT_ASSESSED, (f"not assessed: {why}",))
     best = min(supporting, key=lambda u: (not u.direct, GRADES.index(u.grade)))
     level = START[best.grade]
-    kind = f"{'an indirect' if not best.direct else 'a'} {GRADE_WORDS[best.grade]}"
+    words = f"{'' if best.direct else 'indirect '}{GRADE_WORDS[best.grade]}"
+    kind = f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
     ledger = [f"starts {level.replace('-', ' ')}: best evidence is {kind} ({best.citation.label})"]
     for concern in _concerns(best, supporting, uses, contributions):
         if level == LEVELS[-1]:

@@ -193,11 +193,14 @@ def counted(
 
 def contribution(rule: Rule, counted: Sequence[EvidenceUse]) -> Contribution | None:
     """An evidence rule's points for the uses it counts: so many per direct use up to its cap,
-    and (much less) per indirect use up to its own cap; None when it counts nothing."""
+    and (much less) per indirect use that differs in one respect, up to its own cap; None when
+    it counts nothing."""
     query = rule.evidence
     assert query is not None
     direct = [u for u in counted if u.direct]
-    indirect = [u for u in counted if not u.direct] if query.indirect_each else []
+    # Indirect evidence counts only one step removed: a record that differs in two respects
+    # (another modality and another product, say) is shown but counts nothing.
+    indirect = [u for u in counted if len(u.differs) == 1] if query.indirect_each else []
     if not (direct or indirect):
         return None
     points = _capped(query.points_each, len(direct), query.cap) + _capped(

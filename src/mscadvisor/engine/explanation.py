@@ -14,7 +14,7 @@ from mscadvisor.engine.result import (
     Recommendation,
     ScoredCandidate,
 )
-from mscadvisor.engine.scoring import applicable_rules, profile_context
+from mscadvisor.engine.scoring import applicable_rules, best_design, profile_context
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -125,13 +125,14 @@ def explain(
     fired = {c.rule for c in candidate.contributions} if candidate else set()
     fired |= {e.rule for e in exclusions}
     not_fired = []
-    for parsed in applicable_rules(kb, result.disease, category, candidate_id):
+    source = result.judged_for if category != "source" and result.judged_for else ""
+    for parsed in applicable_rules(kb, result.disease, category, candidate_id, source):
         rule = parsed.rule
         if rule.id in fired:
             continue
         failed = conditions.failures(parsed.when, context)
         if not failed and rule.evidence is not None:
-            failed = [f"no record in Tables 1-3 matches on {', '.join(rule.evidence.match)}"]
+            failed = ["no study or trial of this kind tested it (see the candidate's evidence)"]
         if not failed:  # an applicable rule whose condition held has fired
             continue
         not_fired.append(
@@ -148,13 +149,7 @@ def explain(
     tie_break = None
     if candidate and top and top.id != candidate.id:
         gap = _gap(top, candidate)
-        if top.score == candidate.score:
-            tie_break = (
-                f"tied on score {top.score}; {top.id} ranks first on certainty "
-                f"({top.certainty} vs {candidate.certainty})"
-                if top.certainty != candidate.certainty
-                else f"tied on score and certainty; {top.id} sorts first by id"
-            )
+        tie_break = _tie_break(top, candidate)
     changes = None
     if sensitivity:
         from mscadvisor.engine.whatif import sensitivity as top_changes
@@ -163,6 +158,25 @@ def explain(
     return Explanation(
         category, candidate, exclusions, tuple(not_fired), top, gap, tie_break, result, changes
     )
+
+
+def _tie_break(top: ScoredCandidate, candidate: ScoredCandidate) -> str | None:
+    """Why the top candidate ranks first, in words, when no score separates them."""
+    if top.has_evidence != candidate.has_evidence:
+        return (
+            f"{top.id} ranks first: evidence supports it, while {candidate.id} rests on general "
+            "traits and expert synthesis alone"
+        )
+    if top.score != candidate.score:
+        return None
+    if top.certainty != candidate.certainty:
+        return (
+            f"tied on score {top.score}; {top.id} ranks first on certainty "
+            f"({top.certainty} vs {candidate.certainty})"
+        )
+    if best_design(top) != best_design(candidate):
+        return f"tied on score and certainty; {top.id} ranks first on the stronger study design"
+    return f"tied on score, certainty and design; {top.id} sorts first by id"
 
 
 def _gap(top: ScoredCandidate, candidate: ScoredCandidate) -> tuple[GapItem, ...]:

@@ -69,6 +69,15 @@ def conflict_notices(sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]
     if not sources:
         return ()
     top = sources[0]
+    if not top.has_evidence:
+        return (
+            Notice(
+                "no-evidence",
+                "No source has evidence for this disease and modality in the review: the order "
+                "rests only on general traits and expert synthesis, and ties break by "
+                "certainty (from indirect evidence) and id.",
+            ),
+        )
     top_grade = _best_direct_grade(top)
     for other in sources[1:]:
         grade = _best_direct_grade(other)

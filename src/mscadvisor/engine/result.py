@@ -25,6 +25,7 @@ RANKING_ORDER = (
     "candidates with evidence for the disease first (general traits alone never outrank it)",
     "score, highest first",
     "certainty, strongest first",
+    "the strongest design of direct evidence (clinical, then animal, then cell culture)",
     "id, alphabetical",
 )
 CATEGORY_KEYS = {"source": "sources", "route": "routes", "preconditioning": "preconditioning"}
@@ -139,6 +140,7 @@ class ScoredCandidate:
     modality: str | None = None
     evidence: tuple[EvidenceUse, ...] = ()  # every study or trial that tested it, as used
     has_evidence: bool = False  # False: only general traits and synthesis speak for it
+    caveat_rules: tuple[str, ...] = ()  # the caveat rules whose summaries head ``caveats``
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "label": self.label}
@@ -154,6 +156,7 @@ class ScoredCandidate:
             certainty_reasons=list(self.certainty_reasons),
             contributions=[c.to_dict() for c in self.contributions],
             caveats=list(self.caveats),
+            caveat_rules=list(self.caveat_rules),
             tied_with=list(self.tied_with),
             evidence=[e.to_dict() for e in self.evidence],
             traits_only=not self.has_evidence,

@@ -282,11 +282,18 @@ def _score_category(  # noqa: PLR0917 (as _category)
         question = _question(category, candidate, source, profile)
         uses = evidence.uses(kb, index.records.values(), question) if question else ()
         contributions = _contributions(index, mine, uses, question, profile)
-        caveats = [
-            *candidate.caveats,
-            *(r.parsed.rule.summary for r in mine if r.parsed.rule.caveat),
-        ]
-        scored.append(_scored(candidate, contributions, uses, tuple(caveats)))
+        caveat_rules = tuple(r.parsed.rule for r in mine if r.parsed.rule.caveat)
+        caveats = (*(r.summary for r in caveat_rules), *candidate.caveats)
+        scored.append(
+            _scored(
+                kb,
+                candidate,
+                contributions,
+                uses,
+                caveats=caveats,
+                caveat_rules=tuple(r.id for r in caveat_rules),
+            )
+        )
     return _rank(scored), tuple(excluded)
 
 
@@ -346,12 +353,23 @@ def _contributions(
 
 
 def _scored(
+    kb: KnowledgeBase,
     candidate: Candidate,
     contributions: list[Contribution],
     uses: tuple[Any, ...],
+    *,
     caveats: tuple[str, ...],
+    caveat_rules: tuple[str, ...],
 ) -> ScoredCandidate:
     contributions.sort(key=lambda c: (-c.points, c.rule))
+    points = {c.rule: c.points for c in contributions}
+    caveats += tuple(
+        f"Conflicting items, both counted: {c.rule} ({c.points:+d}) vs {other} "
+        f"({points[other]:+d})."
+        for c in contributions
+        for other in kb.rules[c.rule].rule.conflicts_with
+        if other in points and c.rule < other
+    )
     grading = grade_certainty(uses, contributions)
     return ScoredCandidate(
         category=candidate.category,
@@ -370,17 +388,34 @@ def _scored(
         modality=candidate.modality,
         evidence=tuple(uses),
         has_evidence=has_evidence(contributions),
+        caveat_rules=caveat_rules,
+    )
+
+
+def best_design(candidate: ScoredCandidate) -> int:
+    """The strongest design among the direct evidence that supports it (0 strongest)."""
+    return min(
+        (
+            evidence.GRADES.index(u.grade)
+            for u in candidate.evidence
+            if u.direct and u.role == "supports"
+        ),
+        default=len(evidence.GRADES),
     )
 
 
 def has_evidence(contributions: list[Contribution] | tuple[Contribution, ...]) -> bool:
-    """Whether anything but general traits and expert synthesis supports the candidate."""
-    return any(c.points > 0 and c.level != "expert-synthesis" for c in contributions)
+    """Whether the evidence (everything but general traits and expert synthesis) supports the
+    candidate on balance: a null trial can cancel an animal study."""
+    return sum(c.points for c in contributions if c.level != "expert-synthesis") > 0
 
 
 def _rank(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
     """Order by result.RANKING_ORDER; record which candidates tie (same evidence tier and score)."""
-    ordered = sorted(scored, key=lambda s: (not s.has_evidence, -s.score, rank(s.certainty), s.id))
+    ordered = sorted(
+        scored,
+        key=lambda s: (not s.has_evidence, -s.score, rank(s.certainty), best_design(s), s.id),
+    )
     ties: dict[tuple[bool, int], list[str]] = {}
     for s in ordered:
         ties.setdefault((s.has_evidence, s.score), []).append(s.id)

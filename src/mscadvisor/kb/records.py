@@ -256,10 +256,10 @@ class Trial:
     tissue: Id
     modality: Id
     phase: Text
-    enrollment: Annotated[int, at_least(1)] | None
     status: Text
     results: Text
     outcome: Outcome
+    enrollment: Annotated[int, at_least(1)] | None = None  # None: the review gives none
     nct: Nct | None = None
     ref: RefNumber | None = None
     route: Id | None = None
@@ -380,6 +380,7 @@ class Case:
     summary: Text
     profile: dict[str, Any]
     expect: Annotated[tuple[Expectation, ...], NOT_EMPTY]
+    source: Id | None = None  # the source routes and strategies are judged for (default: top)
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
