@@ -38,12 +38,17 @@ def make_profile(kb: KnowledgeBase, **fields: Any) -> Profile:
 
 
 def recommend(
-    profile: Profile | Mapping[str, Any], kb: KnowledgeBase, *, regimens: int = defaults.REGIMENS
+    profile: Profile | Mapping[str, Any],
+    kb: KnowledgeBase,
+    *,
+    regimens: int = defaults.REGIMENS,
+    source: str | None = None,
 ) -> Recommendation:
-    """Score every candidate for the profile (a Profile, or a mapping of profile fields)."""
+    """Score every candidate for the profile (a Profile, or a mapping of profile fields);
+    routes and preconditioning are judged for ``source`` (default: the top source)."""
     if not isinstance(profile, Profile):
         profile = build_profile(profile, kb, "profile")
-    return score(kb, profile, regimens)
+    return score(kb, profile, regimens, source)
 
 
 def recommend_many(

@@ -1,6 +1,10 @@
 """Static checks of a loaded rule set: rules that can never fire, duplicate or contradictory
 rules, and rationales that mention evidence the rule does not cite.
 
+Also: a Table 4 item scored twice for one candidate and profile (a general trait counts at most
+once), and a condition that uses a number or list the review does not give without declaring it
+as an ``assumption``.
+
 (Rules without a citation and citations that resolve to nothing are already rejected when the
 rules load, so a loaded knowledge base cannot contain them.)
 """
@@ -10,10 +14,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, product
 
-from mscadvisor.engine.candidates import can_fire_for
+from mscadvisor.engine.candidates import can_fire_for, candidates_for, judged
+from mscadvisor.engine.profile import Profile
+from mscadvisor.engine.scoring import profile_context
+from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.vocabulary import FIELDS, value_domains
 
 REF_MENTION = re.compile(r"\[(\d+)\]")
 NCT_MENTION = re.compile(r"NCT\d{8}")
@@ -30,6 +38,8 @@ def lint(kb: KnowledgeBase) -> list[Finding]:
     findings = [f for parsed in kb.rules.values() for f in _never_fires(kb, parsed)]
     findings += _duplicates(kb)
     findings += [f for parsed in kb.rules.values() for f in _uncited_mentions(parsed)]
+    findings += _double_counted(kb)
+    findings += [f for parsed in kb.rules.values() for f in _undeclared_assumption(parsed)]
     return sorted(findings, key=lambda f: (f.rule, f.code))
 
 
@@ -53,7 +63,16 @@ def _duplicates(kb: KnowledgeBase) -> list[Finding]:
     groups: dict[tuple[object, ...], list[ParsedRule]] = defaultdict(list)
     for parsed in kb.rules.values():
         rule = parsed.rule
-        effect = "exclude" if rule.exclude else "evidence" if rule.evidence else "points"
+        # Caveats differ by what they say; other effects by their selector and condition.
+        effect = (
+            "exclude"
+            if rule.exclude
+            else "evidence"
+            if rule.evidence
+            else f"caveat: {rule.summary}"
+            if rule.caveat
+            else "points"
+        )
         key = (
             rule.category,
             parsed.applies_to,
@@ -110,3 +129,101 @@ def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
             f"the rationale mentions {', '.join(shown)} but the rule does not cite it",
         )
     ]
+
+
+def _double_counted(kb: KnowledgeBase) -> list[Finding]:
+    """Two rules that score the same Table 4 item and can both fire for one candidate and one
+    profile: a general trait must count at most once per candidate."""
+    by_item: dict[str, list[ParsedRule]] = defaultdict(list)
+    for parsed in kb.rules.values():
+        if parsed.rule.points is not None:
+            for item in parsed.rule.table4_items:
+                by_item[item].append(parsed)
+    findings = []
+    for item, rules in sorted(by_item.items()):
+        for first, second in combinations(rules, 2):
+            if _can_both_fire(kb, first, second):
+                findings.append(
+                    Finding(
+                        first.rule.id,
+                        "double-count",
+                        f"scores Table 4 item {item} again with {second.rule.id}: both can fire "
+                        "for the same candidate and profile",
+                    )
+                )
+    return findings
+
+
+def _can_both_fire(kb: KnowledgeBase, first: ParsedRule, second: ParsedRule) -> bool:
+    """Whether some candidate and some profile make both rules fire: every disease and
+    candidate, with every combination of the values the two conditions compare."""
+    if first.rule.category != second.rule.category:
+        return False
+    both = conditions.All((first.when, second.when))
+    selects = [conditions.compile_condition(p.applies_to) for p in (first, second)]
+    holds = conditions.compile_condition(both)
+    for disease in kb.diseases.values():
+        candidates = candidates_for(kb, disease.id)
+        if not any(
+            all(s(attributes) for s in selects)
+            for _, attributes, _ in judged(candidates, first.rule.category)
+        ):
+            continue
+        base = profile_context(Profile(disease.id), kb)
+        if any(holds({**base, **trial}) for trial in _trial_values(kb, both)):
+            return True
+    return False
+
+
+def _trial_values(kb: KnowledgeBase, node: conditions.Node) -> list[dict[str, object]]:
+    """Assignments of the profile fields a condition tests: every value of a choice, each
+    number it compares and one below (and unknown where a profile may leave it so), both
+    truth values, and for set fields every subset of the values it names."""
+    domains = value_domains(kb)
+    options: dict[str, list[object]] = {}
+    for leaf in conditions.leaves(node):
+        spec = FIELDS[leaf.field]
+        if spec.scope != "profile" or leaf.field.startswith("disease."):
+            continue
+        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+        known = options.setdefault(leaf.field, [None] if spec.may_be_unknown else [])
+        if spec.kind == "set":
+            named = sorted({*(v for o in known if isinstance(o, frozenset) for v in o), *values})
+            options[leaf.field] = [
+                frozenset(c) for n in range(len(named) + 1) for c in combinations(named, n)
+            ]
+        elif spec.kind == "bool":
+            known += [True, False]
+        elif spec.kind == "int":
+            known += [x for v in values if isinstance(v, int) for x in (v, v - 1)]
+        else:
+            known += domains[spec.domain] if spec.domain else values
+    fields = sorted(options)
+    combos = product(*(dict.fromkeys(options[f]) for f in fields))
+    return [dict(zip(fields, combo, strict=True)) for combo in combos]
+
+
+# Comparisons whose number or list the review does not give: a rule making one must say so.
+ASSUMED_WHEN = "an age threshold, or a list of three or more comorbidities standing for a trait"
+
+
+def _undeclared_assumption(parsed: ParsedRule) -> list[Finding]:
+    if parsed.rule.assumption is not None:
+        return []
+    for leaf in conditions.leaves(parsed.when):
+        numeric = FIELDS.get(leaf.field) is not None and FIELDS[leaf.field].kind == "int"
+        long_list = (
+            leaf.field == "profile.comorbidities"
+            and isinstance(leaf.value, tuple)
+            and len(leaf.value) >= 3
+        )
+        if numeric or long_list:
+            return [
+                Finding(
+                    parsed.rule.id,
+                    "undeclared-assumption",
+                    f"its condition uses {ASSUMED_WHEN} ({conditions.describe(leaf)}); "
+                    'declare it with assumption = "..."',
+                )
+            ]
+    return []

@@ -155,3 +155,15 @@ def with_profile_options(command: Callable[..., None]) -> Callable[..., None]:
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in parameters}
     return run
+
+
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="The source to judge routes and preconditioning for, e.g. UC-cells "
+        "(default: the top-ranked source). Their evidence counts fully only where it "
+        "tested that source.",
+        autocompletion=complete_ids("candidate"),
+    ),
+]

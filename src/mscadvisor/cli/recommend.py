@@ -10,6 +10,7 @@ from mscadvisor.cli.options import (
     FormatOption,
     ProfileInput,
     RecommendFormat,
+    SourceOpt,
     complete_ids,
     with_profile_options,
 )
@@ -22,6 +23,7 @@ from mscadvisor.errors import InputError
 def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     profile: ProfileInput,
+    source: SourceOpt = None,
     fmt: Annotated[
         RecommendFormat,
         typer.Option("--format", "-f", help="table (people), json (scripts), markdown (reports)."),
@@ -77,11 +79,11 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
         )
     kb = open_knowledge(ctx)
     person = merge_profile(kb, profile.file, profile.fields)
-    result = score(kb, person, regimens)
+    result = score(kb, person, regimens, source)
     if what_if:
         from mscadvisor.engine.whatif import what_if as compare
 
-        comparison = compare(kb, result, what_if, regimens)
+        comparison = compare(kb, result, what_if, regimens, source)
         if fmt is RecommendFormat.json:
             output.write_json(comparison.to_dict())
             return
@@ -105,7 +107,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
 
 
 @with_profile_options
-def explain_command(
+def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     candidate: Annotated[
         str,
@@ -118,6 +120,7 @@ def explain_command(
         ),
     ],
     profile: ProfileInput,
+    source: SourceOpt = None,
     sensitivity: Annotated[
         bool,
         typer.Option(
@@ -137,7 +140,7 @@ def explain_command(
 
     kb = open_knowledge(ctx)
     person = merge_profile(kb, profile.file, profile.fields)
-    explanation = explain(kb, score(kb, person), candidate, sensitivity=sensitivity)
+    explanation = explain(kb, score(kb, person, source=source), candidate, sensitivity=sensitivity)
     if fmt is Format.json:
         output.write_json(explanation.to_dict())
         return

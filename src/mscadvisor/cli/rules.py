@@ -126,7 +126,7 @@ def rules_lint(ctx: typer.Context, pack: PackArgument = None, base: BaseOption =
         raise typer.Exit(EXIT_RUNTIME)
 
 
-def rules_list(
+def rules_list(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     kind: Annotated[
         str | None,
@@ -136,6 +136,14 @@ def rules_list(
         ),
     ] = None,
     disease: DiseaseFilter = None,
+    assumptions: Annotated[
+        bool,
+        typer.Option(
+            "--assumptions",
+            help="Only rules that declare a modelling assumption (a number or link the "
+            "review does not give), with the assumption.",
+        ),
+    ] = False,
     fmt: FormatOption = Format.table,
     base: BaseOption = None,
 ) -> None:
@@ -143,7 +151,7 @@ def rules_list(
     from mscadvisor.render.views import rules_view
 
     kb = open_knowledge(ctx, base=base)
-    show(rules_view(kb, kind, disease_or_none(kb, disease)), fmt)
+    show(rules_view(kb, kind, disease_or_none(kb, disease), assumptions), fmt)
 
 
 def rules_show(

@@ -21,6 +21,9 @@ class Candidate:
     modality: str | None = None
 
 
+NO_SOURCE = ""  # what a source candidate is judged for: nothing but itself
+
+
 def source_id(tissue: str, modality: str) -> str:
     return f"{tissue}-{modality}"
 
@@ -92,6 +95,26 @@ def candidates_for(kb: KnowledgeBase, disease_id: str) -> dict[str, tuple[Candid
     }
 
 
+def judged(
+    candidates: dict[str, tuple[Candidate, ...]], category: str
+) -> list[tuple[str, dict[str, Any], Candidate]]:
+    """(source id, condition attributes, candidate) for every way a candidate is judged:
+    sources on their own, routes and strategies given each source."""
+    if category == "source":
+        return [(NO_SOURCE, c.attributes, c) for c in candidates["source"]]
+    if category not in candidates:
+        return []
+    return [
+        (s.id, {**c.attributes, **source_attributes(s)}, c)
+        for s in candidates["source"]
+        for c in candidates[category]
+    ]
+
+
+def source_attributes(source: Candidate) -> dict[str, Any]:
+    return {"source.tissue": source.tissue, "source.modality": source.modality}
+
+
 def can_fire_for(kb: KnowledgeBase, parsed: ParsedRule, disease: Disease) -> bool:
     """Whether some profile for this disease could make the rule fire: it selects one of the
     disease's candidates and the disease alone does not make its condition false."""
@@ -101,4 +124,5 @@ def can_fire_for(kb: KnowledgeBase, parsed: ParsedRule, disease: Disease) -> boo
     if parsed.rule.category == "regimen":
         return True
     selects = compile_condition(parsed.applies_to)
-    return any(selects(c.attributes) for c in candidates_for(kb, disease.id)[parsed.rule.category])
+    candidates = candidates_for(kb, disease.id)
+    return any(selects(attributes) for _, attributes, _ in judged(candidates, parsed.rule.category))

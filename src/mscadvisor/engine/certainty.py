@@ -63,13 +63,13 @@ def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contrib
     level = START[best.grade]
     words = f"{'' if best.direct else 'indirect '}{GRADE_WORDS[best.grade]}"
     kind = f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
-    ledger = [f"starts {level.replace('-', ' ')}: best evidence is {kind} ({best.citation.label})"]
+    ledger = [f"starts {level.replace('-', ' ')}: {kind} ({best.citation.label})"]
     for concern in _concerns(best, supporting, uses, contributions):
         if level == LEVELS[-1]:
             ledger.append(f"(already very low) {concern}")
             continue
         level = LEVELS[LEVELS.index(level) + 1]
-        ledger.append(f"rated down to {level.replace('-', ' ')}: {concern}")
+        ledger.append(f"down to {level.replace('-', ' ')}: {concern}")
     return Grading(level, tuple(ledger))
 
 
@@ -81,7 +81,7 @@ def _concerns(
 ) -> list[str]:
     concerns = []
     if not best.direct:
-        concerns.append(f"indirectness: the best evidence differs ({'; '.join(best.differs)})")
+        concerns.append(f"indirect (best evidence differs: {'; '.join(best.differs)})")
     same = [u for u in supporting if u.direct == best.direct and u.grade == best.grade]
     if best.grade in ("controlled-clinical", "cohort", "uncontrolled-clinical"):
         sizes = [u.size for u in same]
@@ -91,9 +91,9 @@ def _concerns(
                 f"imprecision: fewer than {PRECISE_ENROLLMENT} patients or size not given ({shown})"
             )
     elif len(same) == 1:
-        concerns.append("imprecision: a single study")
+        concerns.append("imprecise (a single study)")
     against = [u.citation.label for u in uses if u.role == "against" and u.direct]
     lost = [c.rule for c in contributions if c.points < 0 and c.level.endswith("head-to-head")]
     if against or lost:
-        concerns.append(f"inconsistency: evidence against it ({', '.join(against + lost)})")
+        concerns.append(f"inconsistent (evidence against: {', '.join(against + lost)})")
     return concerns

@@ -90,6 +90,7 @@ class Contribution:
     level: str
     citations: tuple[CitationView, ...]
     records: tuple[str, ...] = ()  # evidence rules: the records counted
+    assumption: str | None = None  # a number or link the review does not give, declared
 
     def cited(self) -> str:
         """Its citations' labels, for people."""
@@ -103,6 +104,7 @@ class Contribution:
             "level": self.level,
             "citations": [c.to_dict() for c in self.citations],
             "records": list(self.records),
+            "assumption": self.assumption,
         }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.engine import citations, defaults, evidence, regimens
-from mscadvisor.engine.candidates import Candidate, candidates_for
+from mscadvisor.engine.candidates import NO_SOURCE, Candidate, candidates_for, judged
 from mscadvisor.engine.certainty import grade_certainty, rank
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
@@ -39,7 +39,6 @@ from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
 
 BASE_SCORE = 0
-NO_SOURCE = ""  # the "source" a source candidate is judged for
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         selects = compile_condition(parsed.applies_to)
         applicable = frozenset(
             (subject, c.id)
-            for subject, attributes, c in _judged(candidates, parsed.rule.category)
+            for subject, attributes, c in judged(candidates, parsed.rule.category)
             if selects(attributes)
         )
         when = None if verdict else compile_condition(parsed.when)
@@ -107,26 +106,6 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         {r.id: r for r in records if r.disease == disease_id},
         dynamic,
     )
-
-
-def _judged(
-    candidates: dict[str, tuple[Candidate, ...]], category: str
-) -> list[tuple[str, dict[str, Any], Candidate]]:
-    """(source id, condition attributes, candidate) for every way a candidate is judged:
-    sources on their own, routes and strategies given each source."""
-    if category == "source":
-        return [(NO_SOURCE, c.attributes, c) for c in candidates["source"]]
-    if category not in candidates:
-        return []
-    return [
-        (s.id, {**c.attributes, **_source_attributes(s)}, c)
-        for s in candidates["source"]
-        for c in candidates[category]
-    ]
-
-
-def _source_attributes(source: Candidate) -> dict[str, Any]:
-    return {"source.tissue": source.tissue, "source.modality": source.modality}
 
 
 def applicable_rules(
@@ -347,7 +326,14 @@ def _contributions(
                 contributions.append(support)
         elif rule.points is not None:
             contributions.append(
-                Contribution(rule.id, rule.points, rule.summary, rule.level, indexed.cites)
+                Contribution(
+                    rule.id,
+                    rule.points,
+                    rule.summary,
+                    rule.level,
+                    indexed.cites,
+                    assumption=rule.assumption,
+                )
             )
     return contributions
 

@@ -90,11 +90,16 @@ class WhatIf:
 
 
 def what_if(
-    kb: KnowledgeBase, baseline: Recommendation, changes: list[str], regimen_count: int
+    kb: KnowledgeBase,
+    baseline: Recommendation,
+    changes: list[str],
+    regimen_count: int,
+    source: str | None = None,
 ) -> WhatIf:
     """The baseline compared with the recommendation for its profile with each FIELD=VALUE
-    change applied (see ``apply_changes``), scored with as many regimens."""
-    changed = score(kb, apply_changes(kb, baseline.profile, changes), regimen_count)
+    change applied (see ``apply_changes``), scored with as many regimens, and routes judged
+    for ``source`` (default: each side's top source)."""
+    changed = score(kb, apply_changes(kb, baseline.profile, changes), regimen_count, source)
     return WhatIf(baseline, changed, tuple(movements(baseline, changed)))
 
 

@@ -23,6 +23,7 @@ from mscadvisor.render.views import View
 
 BAR_WIDTH = 10
 STRONGEST_REASONS = 3
+CAVEATS_SHOWN = 3
 
 
 def print_view(console: Console, view: View) -> None:
@@ -42,10 +43,13 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
     for category, title in CATEGORY_TITLES.items():
         candidates = result.ranked[category]
         shown = candidates if top <= 0 else candidates[:top]
-        console.print(_category_table(title, shown, len(candidates), unicode_ok(console)))
+        judged = f", for {result.judged_for}" if category != "source" and result.judged_for else ""
+        console.print(_category_table(title + judged, shown, len(candidates), unicode_ok(console)))
         if explain:
             for candidate in shown:
                 console.print(_contribution_table(candidate))
+                if candidate.evidence:
+                    console.print(_evidence_table(candidate))
     if result.regimens:
         console.print(_regimen_table(result, len(result.regimens)))
     if result.excluded:
@@ -62,8 +66,10 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
             + (f" [dim]({escape(cited)})[/dim]" if cited else "")
         )
     console.print(
-        f"Score = base + sum of contributions (--explain shows them all). Ties break by "
-        f"certainty, then id. Knowledge base {result.knowledge_base_version}, "
+        "Score = base + sum of contributions (--explain shows them and the evidence). "
+        "Candidates with evidence rank first; then score, certainty, study design, id. "
+        f"Routes and preconditioning are judged for one source (--source). "
+        f"Knowledge base {result.knowledge_base_version}, "
         f"sha256 {result.knowledge_base_sha256[:12]}.",
         style="dim",
     )
@@ -84,10 +90,12 @@ def _category_table(
         rank = f"={c.rank}" if c.tied_with else str(c.rank)
         table.add_row(
             rank,
-            escape(c.label) + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:2]),
+            escape(c.label)
+            + ("" if c.has_evidence else "\n[italic]no supporting evidence[/italic]")
+            + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
             _score_cell(c.score, peak, unicode),
             escape(c.certainty_label)
-            + (f"\n[dim]{escape(c.certainty_reasons[0])}[/dim]" if c.certainty_reasons else ""),
+            + "".join(f"\n[dim]{escape(r)}[/dim]" for r in c.certainty_reasons[1:3]),
             _reasons(c.contributions),
         )
     return table
@@ -111,6 +119,21 @@ def _reasons(contributions: tuple[Contribution, ...]) -> str:
     )
 
 
+def _evidence_table(candidate: ScoredCandidate) -> Table:
+    """Every study or trial that tested the candidate: what it was, what it found, and whether
+    it is direct evidence or what differs."""
+    table = Table(title=f"{candidate.label}: the evidence", expand=True)
+    table.add_column("Study", ratio=3, overflow="fold")
+    table.add_column("Design", ratio=3, overflow="fold")
+    table.add_column("Found", ratio=2, overflow="fold")
+    table.add_column("Fit", ratio=5, overflow="fold")
+    for u in candidate.evidence:
+        design = u.grade.replace("-", " ") + (f", n={u.size}" if u.size else "")
+        fit = "direct" if u.direct else "indirect: " + "; ".join(u.differs)
+        table.add_row(escape(u.citation.label), design, u.role, escape(fit))
+    return table
+
+
 def _contribution_table(candidate: ScoredCandidate) -> Table:
     table = Table(
         title=f"{candidate.label}: every contribution",
@@ -124,7 +147,10 @@ def _contribution_table(candidate: ScoredCandidate) -> Table:
     table.add_column("Level", ratio=2, overflow="fold")
     table.add_column("Citations", ratio=3, overflow="fold")
     for c in candidate.contributions:
-        table.add_row(f"{c.points:+d}", c.rule, escape(c.reason), c.level, escape(c.cited()))
+        reason = escape(c.reason) + (
+            f"\n[italic]assumption: {escape(c.assumption)}[/italic]" if c.assumption else ""
+        )
+        table.add_row(f"{c.points:+d}", c.rule, reason, c.level, escape(c.cited()))
     return table
 
 
@@ -208,13 +234,19 @@ def print_explanation(console: Console, e: Explanation) -> None:
                 f"[dim]({escape('; '.join(v.label for v in x.citations))})[/dim]"
             )
     else:
+        judged = f", judged for {result.judged_for}" if e.category != "source" else ""
         console.print(
-            f"Rank {c.rank} of {len(result.ranked[e.category])}, score {c.score:+d}, "
+            f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
             f"certainty: {escape(c.certainty_label)}"
+            + ("" if c.has_evidence else " (general traits only: no evidence supports it)")
         )
-        for reason in c.certainty_reasons:
-            console.print(f"  not higher: {escape(reason)}", style="dim")
+        for step in c.certainty_reasons:
+            console.print(f"  certainty {escape(step)}", style="dim")
+        for caveat in c.caveats:
+            console.print(f"  caveat: {escape(caveat)}", style="dim")
         console.print(_contribution_table(c))
+        if c.evidence:
+            console.print(_evidence_table(c))
     if e.not_fired:
         table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
         table.add_column("Rule", ratio=3, overflow="fold")

@@ -275,7 +275,11 @@ def _citation_with_links(kb: KnowledgeBase, citation: Citation) -> Row:
     return out
 
 
-def rules_view(kb: KnowledgeBase, kind: str | None, disease: Disease | None) -> View:
+def rules_view(
+    kb: KnowledgeBase, kind: str | None, disease: Disease | None, assumptions: bool = False
+) -> View:
+    """Rules, optionally of one kind, that can fire for one disease, or (``assumptions``) only
+    those that declare a modelling assumption, with it."""
     from mscadvisor.engine.candidates import can_fire_for
 
     kinds = {p.rule.category for p in kb.rules.values()} | {p.rule.group for p in kb.rules.values()}
@@ -286,16 +290,22 @@ def rules_view(kb: KnowledgeBase, kind: str | None, disease: Disease | None) -> 
         for rule_id, parsed in kb.rules.items()
         if (kind is None or kind in (parsed.rule.category, parsed.rule.group))
         and (disease is None or can_fire_for(kb, parsed, disease))
+        and (not assumptions or parsed.rule.assumption is not None)
     ]
+    last = (
+        Column("Assumption", _key("assumption"), 5)
+        if assumptions
+        else Column("Summary", _key("summary"), 5)
+    )
     return View(
-        "Rules",
+        "Rules with modelling assumptions" if assumptions else "Rules",
         rows,
         (
             Column("Id", _key("id"), 3),
             Column("Category", _key("category")),
             Column("Group", _key("group")),
             Column("Effect", _key("effect")),
-            Column("Summary", _key("summary"), 5),
+            last,
         ),
     )
 
