@@ -9,7 +9,7 @@ into another folder, as the rules commands' ``--base`` does (a scratch copy of t
 from pathlib import Path
 from typing import Any
 
-from mscadvisor.authoring import docs_gen
+from mscadvisor.authoring import docs_gen, scoring_doc
 from mscadvisor.kb.knowledge import load_knowledge_base
 
 HELP_WIDTH = 100
@@ -49,7 +49,11 @@ def _command_help(command: Any, path: str, parent: Any) -> list[str]:
 def generated_docs(base: Path | None = None) -> dict[str, str]:
     """Every generated document by file name, from the rules tree base (default shipped)."""
     kb = load_knowledge_base(base=base, use_cache=False)
-    return {"rules.md": docs_gen.rules_markdown(kb), "cli.md": cli_markdown()}
+    return {
+        "rules.md": docs_gen.rules_markdown(kb),
+        "scoring.md": scoring_doc.scoring_markdown(kb),
+        "cli.md": cli_markdown(),
+    }
 
 
 def write_docs(folder: Path, base: Path | None = None) -> None:

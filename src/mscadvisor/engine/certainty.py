@@ -24,7 +24,7 @@ SYMBOLS = {
     "moderate": "⊕⊕⊕◯",
     "low": "⊕⊕◯◯",
     "very-low": "⊕◯◯◯",
-    NOT_ASSESSED: "-",
+    NOT_ASSESSED: "",
 }
 START = {
     "controlled-clinical": "high",
@@ -43,7 +43,7 @@ class Grading:
 
     @property
     def label(self) -> str:
-        return f"{SYMBOLS[self.level]} {self.level.replace('-', ' ')}"
+        return f"{SYMBOLS[self.level]} {self.level.replace('-', ' ')}".strip()
 
 
 def rank(level: str) -> int:
@@ -52,7 +52,7 @@ def rank(level: str) -> int:
 
 
 def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contribution]) -> Grading:
-    supporting = [u for u in uses if u.role == "supports"]
+    supporting = [u for u in uses if u.role == "supports"] + _described(contributions)
     if not supporting:
         pending = [u.citation.label for u in uses if u.role != "supports"]
         why = "the review reports no study that supports it for this disease"
@@ -97,3 +97,31 @@ def _concerns(
     if against or lost:
         concerns.append(f"inconsistent (evidence against: {', '.join(against + lost)})")
     return concerns
+
+
+# The grade of a finding that a rule states from the review's prose (a head-to-head comparison,
+# a prose-only study) rather than counts from the tables.
+LEVEL_GRADES = {
+    "clinical-outcome": "uncontrolled-clinical",
+    "preclinical-head-to-head": "animal",
+    "preclinical-in-vivo": "animal",
+    "in-vitro": "in-vitro",
+}
+
+
+def _described(contributions: Sequence[Contribution]) -> list[EvidenceUse]:
+    """Positive findings of rules that cite the prose rather than count records, as evidence
+    uses, so that a candidate supported only by them is graded too."""
+    return [
+        EvidenceUse(
+            record=c.rule,
+            citation=c.citations[0],
+            grade=LEVEL_GRADES[c.level],
+            outcome="efficacy-reported",
+            role="supports",
+            direct=True,
+            differs=(),
+        )
+        for c in contributions
+        if c.points > 0 and not c.records and c.level in LEVEL_GRADES
+    ]
