@@ -88,7 +88,7 @@ def _concerns(
         if None in sizes or sum(s or 0 for s in sizes) < PRECISE_ENROLLMENT:
             shown = ", ".join("n not given" if s is None else f"n={s}" for s in sizes)
             concerns.append(
-                f"imprecision: fewer than {PRECISE_ENROLLMENT} patients or size not given ({shown})"
+                f"imprecise ({shown}; under {PRECISE_ENROLLMENT} patients or not given)"
             )
     elif len(same) == 1:
         concerns.append("imprecise (a single study)")

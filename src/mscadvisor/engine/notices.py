@@ -85,7 +85,7 @@ def conflict_notices(sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]
             continue
         use = next(u for u in other.evidence if u.direct and u.role == "supports")
         top_basis = (
-            f"its best direct evidence is {GRADE_WORDS[GRADES[top_grade]]}s"
+            f"its best direct evidence: {GRADE_WORDS[GRADES[top_grade]]}"
             if top_grade is not None
             else "it has no direct evidence"
         )
@@ -97,7 +97,7 @@ def conflict_notices(sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]
                 "conflict",
                 f"{top.id} ranks first ({top.score:+d}; {top_basis}"
                 + (f"; expert synthesis {', '.join(synthesis)}" if synthesis else "")
-                + f"), but {other.id} ({other.score:+d}) has stronger direct evidence: a "
+                + f"), but {other.id} ({other.score:+d}) has stronger direct evidence: "
                 f"{GRADE_WORDS[use.grade]} ({use.citation.label}"
                 + (f", n={use.size}" if use.size else "")
                 + f"), certainty {other.certainty_label}. Ranked by score, then certainty.",
