@@ -67,7 +67,7 @@ def mark(name):
     marks.append((name, time.perf_counter()))
 import typer.main
 mark("import typer")
-from mscadvisor.cli import app as cli
+from mscadvisor.cli import main as cli
 typer.main.get_command(cli.app)
 mark("command tree: typer reads every command's signature")
 from mscadvisor.engine import scoring as engine

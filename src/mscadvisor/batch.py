@@ -264,7 +264,7 @@ def run(
 ) -> Summary:
     """Score every row in input order, writing results and reporting bad rows as they come.
 
-    ``fail_fast`` stops at the first bad row (``summary.stopped_at`` says where). With
+    ``fail_fast`` stops at the first bad row (``summary.stopped`` says why). With
     ``jobs`` > 1 rows are scored in ordered chunks by that many worker processes.
     """
     summary = Summary()

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mscadvisor import __version__
+from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, to_compact
 from mscadvisor.kb.loader import SourceFile
-from mscadvisor.kb.records import RECORD_LAYOUT, from_compact, to_compact
 
 FORMAT = 2
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
