@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.scoring import profile_context
-from mscadvisor.kb import conditions
-from mscadvisor.kb.conditions import ConditionError, Scope, compile_condition, describe, parse
+from mscadvisor.kb import condition_syntax, conditions
+from mscadvisor.kb.condition_syntax import parse
+from mscadvisor.kb.conditions import ConditionError, Scope, compile_condition, describe
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.vocabulary import FIELDS
 
@@ -365,7 +366,7 @@ def test_double_negation_changes_nothing(raw: dict[str, Any], ctx: dict[str, Any
 
 
 def both(shorthand: dict[str, Any], long_form: dict[str, Any], scope: Scope = "profile") -> None:
-    where = conditions.WHERE[scope]
+    where = condition_syntax.WHERE[scope]
     assert parse(shorthand, where, scope) == parse(long_form, where, scope)
 
 
@@ -517,7 +518,7 @@ def test_shorthand_faults_name_the_path_and_what_was_expected(
     raw: dict[str, Any], scope: Scope, message: str
 ) -> None:
     with pytest.raises(ConditionError) as info:
-        parse(raw, conditions.WHERE[scope], scope)
+        parse(raw, condition_syntax.WHERE[scope], scope)
     assert message in str(info.value)
 
 
@@ -531,10 +532,10 @@ def test_every_fault_of_a_table_is_reported() -> None:
     ]
 
 
-@pytest.mark.parametrize("word", [w for w in conditions.WORDS if w not in ("not", "given")])
+@pytest.mark.parametrize("word", [w for w in condition_syntax.WORDS if w not in ("not", "given")])
 def test_word_table_says_what_parse_builds(word: str) -> None:
     """The generated docs show WORDS: each word's long forms are what parse() builds."""
-    spec = conditions.WORDS[word]
+    spec = condition_syntax.WORDS[word]
     cases = [("profile.age", spec.one), ("profile.needs", spec.many)]
     if not spec.numbers_only:
         cases.append(("profile.sex", spec.one))
@@ -542,7 +543,7 @@ def test_word_table_says_what_parse_builds(word: str) -> None:
         operand: Any = 5 if field == "profile.age" else "female"
         if spec.takes == "a non-empty list":
             operand = [operand]
-        raw = {conditions.short_name(field): {word: operand}}
+        raw = {condition_syntax.short_name(field): {word: operand}}
         if meaning == "-":
             with pytest.raises(ConditionError, match="does not apply"):
                 parse(raw, "when", "profile")
@@ -605,10 +606,10 @@ def node_trees(scope: Scope) -> st.SearchStrategy[conditions.Node]:
 @given(data=st.data())
 def test_shorthand_and_long_form_give_the_same_tree(scope: Scope, data: st.DataObject) -> None:
     tree = data.draw(node_trees(scope))
-    where = conditions.WHERE[scope]
-    shorthand = conditions.to_shorthand(tree)
+    where = condition_syntax.WHERE[scope]
+    shorthand = condition_syntax.to_shorthand(tree)
     assert parse(shorthand, where, scope) == tree
-    assert parse(conditions.to_long_form(tree), where, scope) == tree
+    assert parse(condition_syntax.to_long_form(tree), where, scope) == tree
     # and through TOML text, as a rule file would carry it
     assert parse(tomllib.loads(toml_text(shorthand))["c"], where, scope) == tree
 
@@ -628,9 +629,9 @@ def test_shipped_rules_read_the_same_in_either_form(kb: KnowledgeBase) -> None:
     scopes: tuple[Scope, Scope] = ("candidate", "profile")
     for parsed in kb.rules.values():
         for tree, scope in zip((parsed.applies_to, parsed.when), scopes, strict=True):
-            where = conditions.WHERE[scope]
-            assert parse(conditions.to_shorthand(tree), where, scope) == tree
-            assert parse(conditions.to_long_form(tree), where, scope) == tree
+            where = condition_syntax.WHERE[scope]
+            assert parse(condition_syntax.to_shorthand(tree), where, scope) == tree
+            assert parse(condition_syntax.to_long_form(tree), where, scope) == tree
 
 
 def test_fields_that_may_be_unknown_are_those_a_profile_may_leave_out(kb: KnowledgeBase) -> None:

@@ -10,7 +10,7 @@ import pytest
 from mscadvisor.authoring import docs_gen
 from mscadvisor.cli.options import complete_ids
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb import conditions
+from mscadvisor.kb import condition_syntax
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.vocabulary import FIELDS
 from tests.conftest import CliResult
@@ -298,8 +298,8 @@ def test_generated_docs_are_current() -> None:
 def test_condition_reference_documents_every_field_and_word(kb: KnowledgeBase) -> None:
     text = "\n".join(docs_gen.condition_language_markdown(kb))
     for name, spec in FIELDS.items():
-        assert f"`{name}` | `{conditions.short_name(name)}`" in text and spec.doc in text
-    for word in conditions.WORDS:
+        assert f"`{name}` | `{condition_syntax.short_name(name)}`" in text and spec.doc in text
+    for word in condition_syntax.WORDS:
         assert f"| `{word}` |" in text
 
 

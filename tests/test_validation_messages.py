@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb import cache, conditions
+from mscadvisor.kb import cache, condition_syntax, conditions
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.kb.loader import RawRecord
 from mscadvisor.kb.validation import record_label, validate_records
@@ -259,7 +259,7 @@ UNKNOWN, KNOWN_TRUE, KNOWN_FALSE = (
     ],
 )
 def test_partial_verdict(raw: dict[str, object], expected: bool | None) -> None:
-    node = conditions.parse(raw, "when", "profile")
+    node = condition_syntax.parse(raw, "when", "profile")
     known = {"disease.id": "OP", "disease.systems": frozenset({"skeletal"})}
     assert conditions.partial_verdict(node, known) is expected
 
@@ -276,7 +276,7 @@ def test_failures_describe_any_and_nested_conditions() -> None:
             },
         ]
     }
-    node = conditions.parse(raw, "when", "profile")
+    node = condition_syntax.parse(raw, "when", "profile")
     ctx = {"profile.donor": "any", "profile.age": 30, "profile.needs": frozenset()}
     assert conditions.failures(node, ctx) == [
         "profile.donor = autologous",

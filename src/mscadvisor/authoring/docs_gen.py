@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mscadvisor.kb import conditions, crossrefs
+from mscadvisor.kb import condition_syntax, conditions, crossrefs
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.loader import CASES_SUFFIX
 from mscadvisor.kb.vocabulary import CANDIDATE_FIELDS, FIELDS
@@ -107,10 +107,10 @@ def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
     rows = []
     for key, text in EXAMPLES:
         raw = tomllib.loads(f"c = {text}")["c"]
-        tree = conditions.parse(raw, key, SCOPES[key])
+        tree = condition_syntax.parse(raw, key, SCOPES[key])
         rows.append(
             f"| `{key} = {text}` | {_cell(conditions.describe(tree))} | "
-            f"`{_toml(conditions.to_long_form(tree))}` |"
+            f"`{_toml(condition_syntax.to_long_form(tree))}` |"
         )
     lines += _table(["Shorthand", "Means", "Long form"], rows)
     lines += [
@@ -121,7 +121,7 @@ def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
     ]
     rows = [
         f"| `{name}` | {word.takes} | {_cell(word.one)} | {_cell(word.many)} |"
-        for name, word in conditions.WORDS.items()
+        for name, word in condition_syntax.WORDS.items()
     ]
     lines += _table(["Word", "Takes", "On a field of one value", "On a set field"], rows)
     lines += [
@@ -163,12 +163,12 @@ def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
                 spec.kind, "a source (such as `BM-cells`), route or strategy id"
             )
         )
-        where = conditions.WHERE[spec.scope]
+        where = condition_syntax.WHERE[spec.scope]
         if spec.scope == "candidate":
             categories = [c for c, fields in CANDIDATE_FIELDS.items() if name in fields]
             where += f" of {', '.join(categories)} rules"
         rows.append(
-            f"| `{name}` | `{conditions.short_name(name)}` | {where} | "
+            f"| `{name}` | `{condition_syntax.short_name(name)}` | {where} | "
             f"{'a set' if spec.kind == 'set' else 'one value'} | {values} | "
             f"{'yes' if spec.may_be_unknown else 'no'} | {_cell(spec.doc)} |"
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from mscadvisor.kb import conditions
+from mscadvisor.kb import condition_syntax, conditions
 from mscadvisor.kb.records import (
     Case,
     Citation,
@@ -250,7 +250,7 @@ CONDITION_SCOPES: tuple[tuple[str, conditions.Scope], ...] = (
 def condition_tree(
     raw: dict[str, Any] | None, key: str, scope: conditions.Scope
 ) -> conditions.Node:
-    return conditions.ALWAYS if raw is None else conditions.parse(raw, key, scope)
+    return conditions.ALWAYS if raw is None else condition_syntax.parse(raw, key, scope)
 
 
 def apply_overrides(

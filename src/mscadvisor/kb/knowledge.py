@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
-from mscadvisor.kb import conditions, crossrefs
+from mscadvisor.kb import condition_syntax, conditions, crossrefs
 from mscadvisor.kb.loader import (
     SourceFile,
     is_cases_file,
@@ -276,5 +276,7 @@ def _canonical(kind: str, record: Any) -> Any:
     if kind == "rule":
         for key, scope in crossrefs.CONDITION_SCOPES:
             if plain[key] is not None:
-                plain[key] = conditions.to_long_form(conditions.parse(plain[key], key, scope))
+                plain[key] = condition_syntax.to_long_form(
+                    condition_syntax.parse(plain[key], key, scope)
+                )
     return plain

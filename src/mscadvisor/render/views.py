@@ -10,7 +10,7 @@ from typing import Any
 
 from mscadvisor.engine import citations
 from mscadvisor.errors import InputError, unknown_value
-from mscadvisor.kb import conditions
+from mscadvisor.kb import condition_syntax, conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation, Disease
 
@@ -254,7 +254,7 @@ def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
     # Conditions in the long form, however the rule file writes them (see conditions.py).
     for key, tree in (("applies_to", parsed.applies_to), ("when", parsed.when)):
         if row[key] is not None:
-            row[key] = conditions.to_long_form(tree)
+            row[key] = condition_syntax.to_long_form(tree)
     row["applies_to_text"] = conditions.describe(parsed.applies_to)
     row["when_text"] = conditions.describe(parsed.when)
     row["effect"] = rule.effect_text()
