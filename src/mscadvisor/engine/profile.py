@@ -33,23 +33,23 @@ class Profile:
     vocabulary (``vocabulary.PROFILE_FIELDS``), its default where none was given; set fields
     are sorted tuples of unique ids. Immutable; fields are read as attributes."""
 
-    __slots__ = ("_values",)
-    _values: dict[str, Any]
+    # The fields live in the instance's __dict__, so reading one is a plain attribute lookup
+    # (the engine reads several per profile); __setattr__ keeps them immutable.
 
     def __init__(self, disease: str, **values: Any) -> None:
         unknown = set(values) - set(PROFILE_FIELD_NAMES)
         if unknown:
             raise TypeError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
         filled = {f.name: values.get(f.name, f.default) for f in PROFILE_FIELDS}
-        object.__setattr__(self, "_values", {**filled, "disease": disease})
+        self.__dict__.update(filled, disease=disease)
+
+    @property
+    def _values(self) -> dict[str, Any]:
+        return self.__dict__
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # private names are never fields (copy protocols ask for them)
-            raise AttributeError(name)
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"a profile has no field {name!r}") from None
+        # Only called for a name that is not a field: typed access to fields for mypy.
+        raise AttributeError(f"a profile has no field {name!r}")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("a profile is immutable: use replace()")

@@ -30,6 +30,7 @@ from mscadvisor.engine.result import (
     Exclusion,
     Notice,
     Recommendation,
+    Regimen,
     ScoredCandidate,
 )
 from mscadvisor.errors import InputError, did_you_mean
@@ -65,6 +66,11 @@ class _DiseaseIndex:
     # Per category, the rules whose condition depends on the profile: (rule id, predicate).
     dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
     outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
+    # Regimens depend on every category's fired rules and on the profile's modality, etiology
+    # and donor type, like the categories they combine.
+    regimen_memo: dict[tuple[object, ...], tuple[Regimen, ...]] = field(default_factory=dict)
+    # By the identity of a memoized source ranking, kept alive beside its notices.
+    conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=64)
@@ -119,17 +125,20 @@ def applicable_rules(
 def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
     """The profile.* and disease.* fields of the condition language for this profile."""
     disease = kb.diseases[profile.disease]
+    values = vars(profile)
     context: dict[str, Any] = {
-        spec.condition_field: (
-            frozenset(getattr(profile, spec.name))
-            if spec.kind == "set"
-            else getattr(profile, spec.name)
-        )
-        for spec in CONDITION_PROFILE_FIELDS
+        field: frozenset(values[name]) if is_set else values[name]
+        for field, name, is_set in _CONTEXT_FIELDS
     }
     context["disease.id"] = disease.id
     context["disease.systems"] = frozenset(disease.systems)
     return context
+
+
+# (condition field, profile field, whether it is a set) for every profile.* field.
+_CONTEXT_FIELDS = tuple(
+    (spec.condition_field, spec.name, spec.kind == "set") for spec in CONDITION_PROFILE_FIELDS
+)
 
 
 def score(
@@ -151,15 +160,24 @@ def score(
         if subject is not None:
             ranked[category], exclusions = _category(kb, index, category, fired, profile, subject)
             excluded += exclusions
-    proposed = regimens.propose(
-        kb,
-        records=index.records,
-        sources=sources,
-        judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
-        pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
-        donor=profile.donor,
-        top=regimen_count,
+    regimen_key = (
+        tuple(fired.items()),
+        profile.modality,
+        profile.etiology,
+        profile.donor,
+        regimen_count,
     )
+    if regimen_key not in index.regimen_memo:
+        index.regimen_memo[regimen_key] = regimens.propose(
+            kb,
+            records=index.records,
+            sources=sources,
+            judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
+            pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
+            donor=profile.donor,
+            top=regimen_count,
+        )
+    proposed = index.regimen_memo[regimen_key]
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
@@ -172,10 +190,19 @@ def score(
         profile=profile,
         ranked=ranked,
         excluded=excluded,
-        warnings=index.caveats + conflict_notices(sources) + profile_notices(profile, kb),
+        warnings=index.caveats + _conflicts(index, sources) + profile_notices(profile, kb),
         regimens=proposed,
         judged_for=subject.id if subject else None,
     )
+
+
+def _conflicts(index: _DiseaseIndex, sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]:
+    """The conflict notices of a source ranking, once per ranking (rankings are memoized, so
+    the same tuple comes back for every profile that shares it)."""
+    key = id(sources)
+    if key not in index.conflict_memo:
+        index.conflict_memo[key] = (sources, conflict_notices(sources))
+    return index.conflict_memo[key][1]
 
 
 def _subject(

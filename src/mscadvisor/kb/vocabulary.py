@@ -11,8 +11,7 @@ where its values are data, a catalog file that lists them).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 PROFILE_DONORS = ("autologous", "allogeneic", "any")
 SEXES = ("female", "male")
@@ -34,8 +33,7 @@ MATCH_KEYS_BY_CATEGORY = {
 Kind = Literal["str", "int", "bool", "set"]
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileField:
+class ProfileField(NamedTuple):
     """One field of a patient profile.
 
     ``domain`` names the set of valid values (see ``Domains``); ``per_disease`` fields take
@@ -155,8 +153,7 @@ PROFILE_FIELD_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
 CONDITION_PROFILE_FIELDS = tuple(f for f in PROFILE_FIELDS if f.name != "disease")
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """A field of the condition language."""
 
     scope: Literal["candidate", "profile"]  # "profile" covers the profile and the disease
