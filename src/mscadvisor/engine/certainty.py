@@ -30,6 +30,7 @@ START = {
     "controlled-clinical": "high",
     "cohort": "low",
     "uncontrolled-clinical": "low",
+    "clinical": "low",
     "animal": "low",
     "in-vitro": "very-low",
 }
@@ -83,7 +84,7 @@ def _concerns(
     if not best.direct:
         concerns.append(f"indirect (best evidence differs: {'; '.join(best.differs)})")
     same = [u for u in supporting if u.direct == best.direct and u.grade == best.grade]
-    if best.grade in ("controlled-clinical", "cohort", "uncontrolled-clinical"):
+    if best.grade in ("controlled-clinical", "cohort", "uncontrolled-clinical", "clinical"):
         sizes = [u.size for u in same]
         if None in sizes or sum(s or 0 for s in sizes) < PRECISE_ENROLLMENT:
             shown = ", ".join("n not given" if s is None else f"n={s}" for s in sizes)

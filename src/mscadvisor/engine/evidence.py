@@ -20,13 +20,16 @@ from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation, EvidenceQuery, Rule, Study, Trial
 
 Record = Study | Trial
-Grade = Literal["controlled-clinical", "cohort", "uncontrolled-clinical", "animal", "in-vitro"]
-# Strongest first: a controlled clinical study, a cohort, an uncontrolled clinical series, an
-# animal study, a cell-culture study.
+Grade = Literal[
+    "controlled-clinical", "cohort", "uncontrolled-clinical", "clinical", "animal", "in-vitro"
+]
+# Strongest first: a controlled clinical study, a cohort, an uncontrolled clinical series, a
+# clinical study whose design the review does not state, an animal study, a cell-culture study.
 GRADES: tuple[Grade, ...] = (
     "controlled-clinical",
     "cohort",
     "uncontrolled-clinical",
+    "clinical",
     "animal",
     "in-vitro",
 )
@@ -34,6 +37,7 @@ GRADE_WORDS = {
     "controlled-clinical": "controlled clinical study",
     "cohort": "clinical cohort",
     "uncontrolled-clinical": "uncontrolled clinical study",
+    "clinical": "clinical study (design not stated)",
     "animal": "animal study",
     "in-vitro": "cell-culture study",
 }
@@ -48,11 +52,17 @@ ROLES = {
 }
 
 
+_TRIAL_GRADES: dict[str, Grade] = {
+    "controlled": "controlled-clinical",
+    "cohort": "cohort",
+    "uncontrolled": "uncontrolled-clinical",
+    "unstated": "clinical",
+}
+
+
 def grade(record: Record) -> Grade:
     if isinstance(record, Trial):
-        return {"controlled": "controlled-clinical", "cohort": "cohort"}.get(
-            record.design, "uncontrolled-clinical"
-        )  # type: ignore[return-value]
+        return _TRIAL_GRADES[record.design]
     return "animal" if record.setting == "in-vivo" else "in-vitro"
 
 
