@@ -219,11 +219,6 @@ def test_the_weights_are_recorded_in_the_result() -> None:
     assert result.to_dict()["knowledge_base"]["weights"] == weights
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="apply_weights scales points_each and cap but not indirect_each/indirect_cap, so a "
-    "weight of 0 leaves the indirect points of an evidence rule in place",
-)
 def test_a_weight_of_zero_silences_an_evidence_rule() -> None:
     # POF, cord cells: Ding 2018 [24] (cord cells on a collagen scaffold) is an indirect
     # uncontrolled series, worth +1 unweighted.

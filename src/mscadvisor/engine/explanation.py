@@ -123,10 +123,12 @@ def explain(
     exclusions = tuple(e for e in result.excluded if e.id == candidate_id)
     context = profile_context(result.profile, kb)
     fired = {c.rule for c in candidate.contributions} if candidate else set()
-    fired |= {e.rule for e in exclusions}
+    fired |= set(candidate.caveat_rules) if candidate else set()
     not_fired = []
     source = result.judged_for if category != "source" and result.judged_for else ""
-    for parsed in applicable_rules(kb, result.disease, category, candidate_id, source):
+    # An excluded candidate is not scored: its exclusion is the whole explanation.
+    applicable = applicable_rules(kb, result.disease, category, candidate_id, source)
+    for parsed in applicable if candidate else []:
         rule = parsed.rule
         if rule.id in fired:
             continue

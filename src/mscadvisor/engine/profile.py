@@ -67,8 +67,8 @@ class Profile:
         values = {**self._values, **changes}
         return Profile(values.pop("disease"), **values)
 
-    def describe(self) -> str:
-        """The profile in one line for people: unknown or empty values as '-'."""
+    def shown(self) -> dict[str, str]:
+        """Every field but the disease as people read it: unknown or empty as '-', yes/no."""
 
         def shown(value: Any) -> str:
             if isinstance(value, bool):
@@ -77,11 +77,11 @@ class Profile:
                 return ",".join(value) or "-"
             return "-" if value is None else str(value)
 
-        return ", ".join(
-            f"{name}={shown(self._values[name])}"
-            for name in PROFILE_FIELD_NAMES
-            if name != "disease"
-        )
+        return {name: shown(self._values[name]) for name in PROFILE_FIELD_NAMES[1:]}
+
+    def describe(self) -> str:
+        """The profile in one line for people."""
+        return ", ".join(f"{name}={value}" for name, value in self.shown().items())
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -76,6 +76,8 @@ def _scaled(parsed: ParsedRule, weights: dict[str, float]) -> ParsedRule:
             rule.evidence,
             points_each=round(rule.evidence.points_each * factor),
             cap=round(rule.evidence.cap * factor),
+            indirect_each=round(rule.evidence.indirect_each * factor),
+            indirect_cap=round(rule.evidence.indirect_cap * factor),
         )
         rule = dataclasses.replace(rule, evidence=evidence)
     return dataclasses.replace(parsed, rule=rule)

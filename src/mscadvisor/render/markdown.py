@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from mscadvisor.engine.result import CATEGORY_TITLES, DISCLAIMER, Recommendation
+from mscadvisor.engine.result import (
+    CATEGORY_TITLES,
+    DISCLAIMER,
+    RANKING_ORDER,
+    Recommendation,
+    ScoredCandidate,
+)
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _label(c: ScoredCandidate) -> str:
+    """The candidate, whether evidence supports it, and the caveats that travel with it."""
+    parts = [_cell(c.label)]
+    if not c.has_evidence:
+        parts.append("_no supporting evidence_")
+    parts += [f"_{_cell(v)}_" for v in c.caveats]
+    return "<br>".join(parts)
 
 
 def _table(header: str, align: str, rows: list[str]) -> list[str]:
@@ -33,12 +48,13 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
             )
             rank = f"={c.rank}" if c.tied_with else str(c.rank)
             rows.append(
-                f"| {rank} | {_cell(c.label)} | {c.score:+d} | "
+                f"| {rank} | {_label(c)} | {c.score:+d} | "
                 f"{_cell(c.certainty_label)} | {reasons or 'no rule fired'} |"
             )
         if len(shown) < len(candidates):
             rows.append(f"\n_Showing {len(shown)} of {len(candidates)}._")
-        lines += [f"## {title}", ""]
+        judged = f", for {result.judged_for}" if category != "source" and result.judged_for else ""
+        lines += [f"## {title}{judged}", ""]
         lines += _table(
             "| # | Candidate | Score | Certainty | Reasons |", "|---:|---|---:|---|---|", rows
         )
@@ -59,6 +75,19 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
                         for x in c.contributions
                     ],
                 )
+    if result.regimens:
+        lines += ["## Complete regimens", ""]
+        lines += _table(
+            "| # | Regimen | Score | Parts | Paired by |",
+            "|---:|---|---:|---|---|",
+            [
+                f"| {r.rank} | {_cell(r.id)} | {r.score:+d} | "
+                + " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
+                + "".join(f" + pairing {x.points:+d}" for x in r.pairing)
+                + f" | {_cell('; '.join(c.label for c in r.paired_by))} |"
+                for r in result.regimens
+            ],
+        )
     if result.excluded:
         lines += ["## Excluded", ""]
         lines += _table(
@@ -74,7 +103,8 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
         lines += [f"- {w.message}" for w in result.warnings]
         lines.append("")
     lines.append(
-        f"_Score = base + sum of contributions; ties break by certainty, then id. Knowledge base "
+        f"_Score = base + sum of contributions. Ranking: {'; then '.join(RANKING_ORDER)}. "
+        f"Knowledge base "
         f"{result.knowledge_base_version}, sha256 `{result.knowledge_base_sha256}`._"
     )
     return "\n".join(lines) + "\n"

@@ -94,11 +94,16 @@ def _category_table(
             + ("" if c.has_evidence else "\n[italic]no supporting evidence[/italic]")
             + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
             _score_cell(c.score, peak, unicode),
-            escape(c.certainty_label)
+            escape(_symbols(c.certainty_label, unicode))
             + "".join(f"\n[dim]{escape(r)}[/dim]" for r in c.certainty_reasons[1:3]),
             _reasons(c.contributions),
         )
     return table
+
+
+def _symbols(label: str, unicode: bool) -> str:
+    """A certainty label, with ASCII circles where the console cannot show the GRADE ones."""
+    return label if unicode else label.replace("⊕", "+").replace("◯", "o")
 
 
 def _score_cell(score: int, peak: int, unicode: bool) -> Text:
@@ -122,7 +127,7 @@ def _reasons(contributions: tuple[Contribution, ...]) -> str:
 def _evidence_table(candidate: ScoredCandidate) -> Table:
     """Every study or trial that tested the candidate: what it was, what it found, and whether
     it is direct evidence or what differs."""
-    table = Table(title=f"{candidate.label}: the evidence", expand=True)
+    table = Table(title=f"{escape(candidate.label)}: the evidence", expand=True)
     table.add_column("Study", ratio=3, overflow="fold")
     table.add_column("Design", ratio=3, overflow="fold")
     table.add_column("Found", ratio=2, overflow="fold")
@@ -136,7 +141,7 @@ def _evidence_table(candidate: ScoredCandidate) -> Table:
 
 def _contribution_table(candidate: ScoredCandidate) -> Table:
     table = Table(
-        title=f"{candidate.label}: every contribution",
+        title=f"{escape(candidate.label)}: every contribution",
         caption=f"score {candidate.score:+d} = base {candidate.base:+d} + "
         + " ".join(f"({c.points:+d})" for c in candidate.contributions),
         expand=True,
@@ -181,11 +186,12 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
 
 def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
     baseline, changed = comparison.baseline, comparison.changed
+    before_values, after_values = baseline.profile.shown(), changed.profile.shown()
     changes = (
         ", ".join(
-            f"{k}: {v} -> {changed.profile.to_dict()[k]}"
-            for k, v in baseline.profile.to_dict().items()
-            if changed.profile.to_dict()[k] != v
+            f"{k}: {v} -> {after_values[k]}"
+            for k, v in before_values.items()
+            if after_values[k] != v
         )
         or "none"
     )
@@ -194,7 +200,7 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
     for category, title in CATEGORY_TITLES.items():
         before, after = baseline.ranked[category], changed.ranked[category]
         rows = max(len(before), len(after)) if top <= 0 else min(top, max(len(before), len(after)))
-        table = Table(title=title, expand=True)
+        table = Table(title=escape(title + _judged_for(category, baseline, changed)), expand=True)
         table.add_column("#", justify="right", width=3)
         table.add_column("Baseline", ratio=3, overflow="fold")
         table.add_column("What if", ratio=3, overflow="fold")
@@ -217,6 +223,15 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
     console.print(f"{len(comparison.moved)} candidate(s) changed rank or score.", style="dim")
 
 
+def _judged_for(category: str, baseline: Recommendation, changed: Recommendation) -> str:
+    """Which source each side judged routes or strategies for."""
+    if category == "source" or not (baseline.judged_for or changed.judged_for):
+        return ""
+    if baseline.judged_for != changed.judged_for:
+        return f" (for {baseline.judged_for} -> for {changed.judged_for})"
+    return f", for {baseline.judged_for}"
+
+
 def result_title(result: Recommendation) -> str:
     return f"{result.disease}: {result.disease_name}"
 
@@ -237,7 +252,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         judged = f", judged for {result.judged_for}" if e.category != "source" else ""
         console.print(
             f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
-            f"certainty: {escape(c.certainty_label)}"
+            f"certainty: {escape(_symbols(c.certainty_label, unicode_ok(console)))}"
             + ("" if c.has_evidence else " (general traits only: no evidence supports it)")
         )
         for step in c.certainty_reasons:
@@ -257,7 +272,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         console.print(table)
     if e.top is not None and c is not None and e.top.id != c.id:
         table = Table(
-            title=f"Why not first: {e.top.label} {e.top.score:+d} vs {c.score:+d}",
+            title=f"Why not first: {escape(e.top.label)} {e.top.score:+d} vs {c.score:+d}",
             caption=f"gap {e.top.score - c.score} = sum of differences"
             + (f"; {e.tie_break}" if e.tie_break else ""),
             expand=True,
@@ -281,5 +296,10 @@ def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
     for header in ("Change", "Category", "Top now", "Top after"):
         table.add_column(header, overflow="fold")
     for ch in changes:
-        table.add_row(f"{ch.field}={ch.value}", ch.category, str(ch.before), str(ch.after))
+        table.add_row(
+            f"{ch.field}={'-' if ch.value is None else ch.value}",
+            ch.category,
+            ch.before or "-",
+            ch.after or "-",
+        )
     console.print(table)

@@ -12,7 +12,7 @@ from mscadvisor.engine import citations
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import condition_syntax, conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import Citation, Disease
+from mscadvisor.kb.records import Citation, Disease, Study, Trial
 
 Row = dict[str, Any]
 
@@ -95,8 +95,15 @@ def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
         if disease and disease.id not in route.diseases:
             continue
         row = _plain(route)
-        row["studies"] = sum(1 for s in kb.studies if s.route == route.id)
-        row["trials"] = sum(1 for t in kb.trials.values() if t.route == route.id)
+        # With a disease, count that disease's records only.
+        records: list[Study | Trial] = [*kb.studies, *kb.trials.values()]
+        mine = [
+            r
+            for r in records
+            if r.route == route.id and (disease is None or r.disease == disease.id)
+        ]
+        row["studies"] = sum(1 for r in mine if not isinstance(r, Trial))
+        row["trials"] = sum(1 for r in mine if isinstance(r, Trial))
         row["citations"] = [citations.view(kb, c).to_dict() for c in route.citations]
         rows.append(row)
     return View(
