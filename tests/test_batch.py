@@ -156,7 +156,8 @@ def test_csv_from_a_spreadsheet_with_a_byte_order_mark(tmp_path: Path, cli: Cli)
     path = tmp_path / "cohort.csv"
     path.write_text("disease,age\nPOF,34\n", encoding="utf-8-sig")
     result = cli("batch", str(path), "-f", "csv")
-    assert result.code == 0 and result.out.splitlines()[1].startswith("2,POF,BM-cells,")
+    # The disease column was read (no BOM glued to its name): POF's top source, UC-cells.
+    assert result.code == 0 and result.out.splitlines()[1].startswith("2,POF,UC-cells,")
 
 
 @pytest.mark.subprocess
@@ -250,13 +251,17 @@ def test_python_api() -> None:
     assert isinstance(profile, mscadvisor.Profile)
     result = mscadvisor.recommend(profile, kb)
     assert isinstance(result, mscadvisor.Recommendation)
-    assert result.ranked["source"][0].id == "BM-cells"
+    # Two animal studies and the head-to-head [41] put dental pulp ahead of bone marrow (one).
+    assert result.ranked["source"][0].id == "DP-cells"
     many = list(
         mscadvisor.recommend_many(
             [{"disease": "AD", "modality": "exosomes"}, {"disease": "POF"}], kb
         )
     )
-    assert [r.ranked["route"][0].id for r in many] == ["IN", "OV"]
+    # Routes are judged given the top source: AD-exosomes (intranasal trial), and for POF
+    # UC-cells, for which [18] found intravenous better than intraovarian.
+    assert [r.judged_for for r in many] == ["AD-exosomes", "UC-cells"]
+    assert [r.ranked["route"][0].id for r in many] == ["IN", "IV"]
     with pytest.raises(InputError, match="unknown disease"):
         mscadvisor.recommend({"disease": "GOUT"}, kb)
     with pytest.raises(AttributeError):

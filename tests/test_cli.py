@@ -57,7 +57,7 @@ def test_version(cli: Cli) -> None:
         (["evidence", "--modality", "exosomes", "--route", "in"], 1, {"ref"}),
         (
             ["trials"],
-            18,
+            19,  # the 18 rows of Table 3 and the prose-only clinical study [24] (REF24)
             {
                 "nct",
                 "ref",
@@ -73,7 +73,7 @@ def test_version(cli: Cli) -> None:
         (["trials", "--disease", "AD"], 6, {"nct"}),
         (["reference"], 83, {"ref", "doi", "pmid"}),
         (["reference", "41"], 1, {"doi_url", "pubmed_url"}),
-        (["errata"], 24, {"id", "readings", "used", "why"}),
+        (["errata"], 32, {"id", "readings", "used", "why"}),
     ],
 )
 def test_browsing_commands_json(cli: Cli, args: list[str], count: int, keys: set[str]) -> None:
@@ -107,6 +107,13 @@ def test_trials_json_keeps_missing_nct_as_null(cli: Cli) -> None:
     rows = cli("trials", "--disease", "AS", "--format", "json").json()
     assert len(rows) == 1
     assert rows[0]["nct"] is None and rows[0]["ref"] == 39
+
+
+def test_trials_json_marks_the_prose_only_study(cli: Cli) -> None:
+    rows = cli("trials", "--format", "json").json()
+    assert sum(row["in_table3"] for row in rows) == 18  # Table 3's rows
+    (prose,) = [row for row in rows if not row["in_table3"]]
+    assert (prose["id"], prose["ref"], prose["nct"]) == ("REF24", 24, None)
 
 
 def test_reference_links_only_real_pmids(cli: Cli) -> None:
@@ -164,7 +171,7 @@ def test_recommend_json_document(cli: Cli) -> None:
     doc = result.json()
     assert result.code == 0 and result.err == ""
     assert doc["query"]["disease"] == "AD" and doc["query"]["profile"]["age"] == 71
-    assert doc["schema_version"] == "1.1" and len(doc["knowledge_base"]["sha256"]) == 64
+    assert doc["schema_version"] == "2.0" and len(doc["knowledge_base"]["sha256"]) == 64
     assert {s["modality"] for s in doc["sources"]} == {"exosomes"}
     assert doc["routes"][0]["id"] == "IN"
 
@@ -233,7 +240,11 @@ def test_recommend_table_and_markdown(cli: Cli) -> None:
     markdown = cli("recommend", "--disease", "POF", "--format", "markdown", "--explain")
     assert markdown.out.startswith("# POF: Premature ovarian failure")
     assert "| # | Candidate | Score | Certainty | Reasons |" in markdown.out
-    assert "Score +13 = base +0" in markdown.out
+    # The top source's score, spelt out as the base plus each contribution.
+    top = cli("recommend", "--disease", "POF", "--format", "json").json()["sources"][0]
+    assert (top["id"], top["score"]) == ("UC-cells", 8)
+    parts = " ".join(f"({c['points']:+d})" for c in top["contributions"])
+    assert f"Score {top['score']:+d} = base {top['base']:+d} + {parts}" in markdown.out
 
 
 def test_recommend_autologous_table_lists_exclusions(cli: Cli) -> None:
@@ -254,7 +265,7 @@ def test_golden_recommendation_for_pof(cli: Cli, kb: KnowledgeBase) -> None:
 
 def test_schema_command_prints_the_published_schema(cli: Cli) -> None:
     schema = cli("schema", "recommendation").json()
-    assert schema["properties"]["schema_version"] == {"const": "1.1"}
+    assert schema["properties"]["schema_version"] == {"const": "2.0"}
 
 
 def test_rules_check_passes_and_counts(cli: Cli, kb: KnowledgeBase) -> None:

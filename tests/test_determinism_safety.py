@@ -145,7 +145,7 @@ def test_no_network_connection_is_ever_opened(
         ["recommend", "-d", "AD", "--export", str(tmp_path / "x.svg")],
         ["batch", str(profiles)],
         ["reference", "64", "-f", "json"],
-        ["rules", "show", "EV-SRC-TRIAL-EFFICACY"],
+        ["rules", "show", "EV-SRC-CLINICAL-UNCONTROLLED"],
         ["explain", "-d", "AD", "-c", "IN"],
     ):
         assert cli(*argv).code == 0

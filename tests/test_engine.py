@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mscadvisor.engine.profile import build_profile
-from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
+from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation, ScoredCandidate
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
 from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
@@ -98,11 +98,16 @@ def test_donor_age_threshold_is_60_for_autologous_bone_marrow() -> None:
 
 
 def test_table4_self_contradiction_is_shown_as_conflict() -> None:
-    result = run(disease="POF", modality="cells")
-    (adipose,) = [c for c in result.ranked["source"] if c.id == "AD-cells"]
-    rules = {c.rule for c in adipose.contributions}
-    assert {"T4-AD-A2-PROLIFERATION-DIFFERENTIATION", "T4-AD-D2-DIFFERENTIATION"} <= rules
-    assert any("Conflicting evidence" in caveat for caveat in adipose.caveats)
+    # Table 4's cord blood row says both "osteogenic differentiation ability" and "less
+    # osteogenic potential than BM"; both bear on skeletal disease (erratum E-T4-UCB-OSTEOGENIC).
+    result = run(disease="OP", modality="cells")
+    (cord_blood,) = [c for c in result.ranked["source"] if c.id == "UCB-cells"]
+    points = {c.rule: c.points for c in cord_blood.contributions}
+    assert points["T4-UCB-A2-OSTEOGENIC"] == 1 and points["T4-UCB-D3-LESS-OSTEOGENIC"] == -1
+    assert (
+        "Conflicting items, both counted: T4-UCB-A2-OSTEOGENIC (+1) vs "
+        "T4-UCB-D3-LESS-OSTEOGENIC (-1)." in cord_blood.caveats
+    )
 
 
 def test_durable_effect_penalises_exosomes() -> None:
@@ -129,16 +134,41 @@ def test_disease_caveats_become_warnings() -> None:
 
 def test_evidence_rule_cites_every_counted_record() -> None:
     result = run(disease="POF", modality="cells")
-    (bm,) = [c for c in result.ranked["source"] if c.id == "BM-cells"]
-    (trials,) = [c for c in bm.contributions if c.rule == "EV-SRC-TRIAL-EFFICACY"]
-    assert trials.points == 10
-    assert {v.nct for v in trials.citations} == {"NCT02062931", "NCT02043743", "NCT02696889"}
+    by_id = {c.id: c for c in result.ranked["source"]}
+    (trials,) = [c for c in by_id["BM-cells"].contributions if c.rule.startswith("EV-SRC-CLIN")]
+    # NCT02062931 and NCT02043743 print the same unverified results: listed, never counted.
+    assert (trials.rule, trials.points) == ("EV-SRC-CLINICAL-UNCONTROLLED", 6)
+    assert trials.records == ("NCT02696889",)
+    assert {v.nct for v in trials.citations} == {"NCT02696889"}
+    unverified = {u.record for u in by_id["BM-cells"].evidence if u.outcome == "unverified"}
+    assert unverified == {"NCT02062931", "NCT02043743"}
+    # Four direct animal studies pass the cap (6 points, 2 each), and all four are cited.
+    (animal,) = [c for c in by_id["UC-cells"].contributions if c.rule == "EV-SRC-ANIMAL"]
+    assert animal.points == 6 and len(animal.records) == 4
+    assert [v.ref for v in animal.citations] == [11, 13, 14, 18]
 
 
 @cache
 def schema() -> dict[str, Any]:
     text = resources.files("mscadvisor") / "schemas" / "recommendation.schema.json"
     return json.loads(text.read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+CERTAINTY_ORDER = ("high", "moderate", "low", "very-low", "not-assessed")
+DESIGN_ORDER = ("controlled-clinical", "cohort", "uncontrolled-clinical", "animal", "in-vitro")
+
+
+def ranking_key(c: ScoredCandidate) -> tuple[Any, ...]:
+    """RANKING_ORDER: evidence on balance first, then score, certainty, strongest direct
+    supporting design, id."""
+    designs = [DESIGN_ORDER.index(u.grade) for u in c.evidence if u.direct and u.role == "supports"]
+    return (
+        not c.has_evidence,
+        -c.score,
+        CERTAINTY_ORDER.index(c.certainty),
+        min(designs, default=len(DESIGN_ORDER)),
+        c.id,
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -148,9 +178,12 @@ def test_score_is_base_plus_contributions_and_ranks_are_ordered(raw: dict[str, A
     for category in CATEGORY_KEYS:
         ranked = result.ranked[category]
         assert [c.rank for c in ranked] == list(range(1, len(ranked) + 1))
-        assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+        assert [ranking_key(c) for c in ranked] == sorted(ranking_key(c) for c in ranked)
         for c in ranked:
             assert c.score == c.base + sum(x.points for x in c.contributions)
+            # Evidence supports it on balance: everything but expert synthesis sums above 0.
+            evidence = sum(x.points for x in c.contributions if x.level != "expert-synthesis")
+            assert c.has_evidence == (evidence > 0)
     excluded = {(e.category, e.id) for e in result.excluded}
     assert not excluded & {(c.category, c.id) for cs in result.ranked.values() for c in cs}
 

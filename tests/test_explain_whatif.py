@@ -32,9 +32,14 @@ def test_explain_sums_and_says_why_not() -> None:
     assert why_not["T4-UC-A4-ALLOGENEIC-CHOSEN"] == ("profile.donor = allogeneic",)
     assert why_not["T4-UC-A3-LARGE-DOSE"] == ("profile.needs contains large-cell-dose",)
     assert "EXCL-PERINATAL-AUTOLOGOUS" in why_not
-    assert e.top is not None and e.top.id == "BM-cells"
+    # Dental pulp leads for osteoporosis: two animal studies and the head-to-head [41].
+    assert e.top is not None and e.top.id == "DP-cells"
     assert sum(g.difference for g in e.gap) == e.top.score - e.candidate.score
-    assert {g.rule for g in e.gap} >= {"PAT-SKELETAL-BM", "H2H-41-OTHERS-BELOW-DENTAL-PULP-OP"}
+    assert {g.rule for g in e.gap} >= {
+        "EV-SRC-ANIMAL",
+        "H2H-41-DENTAL-PULP-BEST-OP",
+        "H2H-41-OTHERS-BELOW-DENTAL-PULP-OP",
+    }
 
 
 def test_explain_unknown_age_is_named() -> None:
@@ -45,15 +50,21 @@ def test_explain_unknown_age_is_named() -> None:
 
 def test_explain_evidence_rule_without_records() -> None:
     e = explain(KB, result_for(disease="SKIN"), "BM-cells")
-    (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-PRECLINICAL-IN-VIVO"]
-    assert failed == ("no record in Tables 1-3 matches on disease, tissue, modality",)
+    assert e.candidate is not None and e.candidate.evidence == ()  # no skin study used BM
+    (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-ANIMAL"]
+    assert failed == ("no study or trial of this kind tested it (see the candidate's evidence)",)
 
 
 def test_explain_tie_break() -> None:
+    e = explain(KB, result_for(disease="POF"), "BM-cells")
+    assert e.top is not None and e.top.id == "UC-cells"
+    assert e.tie_break == "tied on score 8; UC-cells ranks first on certainty (low vs very-low)"
+    assert e.to_dict()["versus_top"]["gap"] == 0
+    # Evidence on balance ranks before any score: the tier is named, whatever the gap.
     e = explain(KB, result_for(disease="AD", modality="exosomes", age=71), "UC-exosomes")
     assert e.top is not None and e.top.id == "AD-exosomes"
-    assert e.tie_break is not None and "certainty" in e.tie_break
-    assert e.to_dict()["versus_top"]["gap"] == 0
+    assert e.tie_break is not None and "evidence supports it" in e.tie_break
+    assert e.to_dict()["versus_top"]["gap"] == 6
 
 
 def test_explain_excluded_candidate() -> None:
@@ -103,12 +114,35 @@ def test_bad_what_if(change: str, fragment: str) -> None:
         apply_changes(KB, build_profile({"disease": "AD"}, KB, "test"), [change])
 
 
-def test_sensitivity_reports_real_flips() -> None:
-    profile = build_profile({"disease": "OP", "modality": "cells"}, KB, "test")
+@pytest.mark.parametrize(
+    ("raw", "expected", "absent"),
+    [
+        (
+            {"disease": "OP", "modality": "cells"},
+            {("modality", "exosomes", "source"): "AD-exosomes"},
+            # Dental pulp already leads: avoiding a marrow harvest only widens its lead.
+            [("avoid_invasive_harvest", "True", "source")],
+        ),
+        (
+            {"disease": "POF", "modality": "cells", "age": 34, "needs": ["fertility"]},
+            {
+                # The only trial that reported a pregnancy used bone marrow cells; without a
+                # marrow harvest (donor not fixed), umbilical cord cells lead.
+                ("avoid_invasive_harvest", "True", "source"): "UC-cells",
+                ("needs", "-fertility", "source"): "UC-cells",
+            },
+            [],
+        ),
+    ],
+)
+def test_sensitivity_reports_real_flips(
+    raw: dict[str, Any], expected: dict[tuple[str, str, str], str], absent: list[Any]
+) -> None:
+    profile = build_profile(raw, KB, "test")
     changes = sensitivity(KB, profile)
     flips = {(c.field, str(c.value), c.category): c.after for c in changes}
-    assert flips[("modality", "exosomes", "source")] == "AD-exosomes"
-    assert flips[("avoid_invasive_harvest", "True", "source")] == "DP-cells"
+    assert {key: flips.get(key) for key in expected} == expected
+    assert not set(absent) & set(flips)
     for c in changes:  # every reported flip is real
         field = c.field
         value: Any = c.value
@@ -120,21 +154,39 @@ def test_sensitivity_reports_real_flips() -> None:
         assert varied.ranked[c.category][0].id == c.after
 
 
+AGE_PROFILE = {
+    "disease": "AD",
+    "modality": "cells",
+    "donor": "autologous",
+    "age": 55,
+    "comorbidities": ["diabetes"],
+}
+
+
 def test_sensitivity_crosses_the_age_threshold() -> None:
-    profile = build_profile({"disease": "OP", "donor": "autologous", "age": 55}, KB, "test")
+    profile = build_profile(AGE_PROFILE, KB, "test")
+    assert result_for(**AGE_PROFILE).ranked["source"][0].id == "BM-cells"
     ages = {c.value: c.after for c in sensitivity(KB, profile) if c.field == "age"}
-    assert ages == {60: "AD-exosomes"}  # own bone marrow loses ground from 60 (Table 4, BM-D1)
+    # Own bone marrow loses ground from 60 (Table 4, BM-D1); own fat already has (diabetes).
+    assert ages == {60: "AD-cells"}
 
 
 @settings(max_examples=60, deadline=None)
 @given(raw_profiles(KB))
 def test_regimens_are_paired_by_evidence_and_add_up(raw: dict[str, Any]) -> None:
     result = result_for(**raw)
-    ranked = {c.id: c for cs in result.ranked.values() for c in cs}
     for r in result.regimens:
         assert r.paired_by
         assert r.score == sum(p.score for p in r.parts) + sum(c.points for c in r.pairing)
-        assert all(p.id in ranked for p in r.parts)
+        # Each part is a candidate as ranked: the source among the sources, its route and
+        # strategy as judged for that source (what --source gives).
+        assert r.source in result.ranked["source"]
+        given = score(KB, result.profile, source=r.source.id)
+        assert given.judged_for == r.source.id
+        assert r.route in given.ranked["route"]
+        assert r.preconditioning is None or r.preconditioning in given.ranked["preconditioning"]
+        if r.source.id == result.judged_for:
+            assert r.route in result.ranked["route"]
         records = [s for s in KB.studies if s.setting == "in-vivo"] + list(KB.trials.values())
         assert any(
             x.disease == result.disease
@@ -164,10 +216,12 @@ def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
         "-f",
         "json",
     ).json()
-    assert doc["candidate"]["id"] == "UC-cells" and doc["versus_top"]["top"] == "BM-cells"
+    assert doc["candidate"]["id"] == "UC-cells" and doc["versus_top"]["top"] == "DP-cells"
     assert any(s["field"] == "modality" for s in doc["sensitivity"])
-    table = cli("explain", "-d", "OP", "-c", "DP-cells")
+    table = cli("explain", "-d", "OP", "-c", "BM-cells")  # a runner-up, since DP-cells leads
     assert table.code == 0 and "why not" in table.out.lower() and "Why not first" in table.out
+    first = cli("explain", "-d", "OP", "-c", "DP-cells")
+    assert first.code == 0 and "Why not first" not in first.out
     what_if = cli("recommend", "-d", "AD", "--what-if", "modality=exosomes", "-f", "json").json()
     assert set(what_if) == {"schema_version", "disclaimer", "baseline", "what_if", "changes"}
     assert what_if["what_if"]["query"]["profile"]["modality"] == "exosomes"
@@ -177,8 +231,10 @@ def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
 
 
 def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:
-    flags = ["explain", "-d", "OP", "--donor", "autologous", "--age", "55", "-c", "BM-cells"]
+    flags = ["explain", "-d", "AD", "--modality", "cells", "--donor", "autologous"]
+    flags += ["--age", "55", "--comorbidity", "diabetes", "-c", "BM-cells"]
     table = cli(*flags, "--sensitivity")
     assert table.code == 0 and "Sensitivity: single-field changes" in table.out
-    assert "age=60" in table.out and "AD-exosomes" in table.out
+    (row,) = [line for line in table.out.splitlines() if "age=60" in line]
+    assert "BM-cells" in row and "AD-cells" in row
     assert "Sensitivity" not in cli(*flags).out

@@ -36,12 +36,21 @@ EXPLAIN_KEYS = [
     "versus_top",
 ]
 # (profile flags, candidate): a runner-up with a gap, the first (whose sensitivity has ages and
-# an unknown age), a tie broken on certainty, an excluded candidate, a route, a preconditioning.
+# an unknown age), a tie broken on certainty, one ranked below on evidence, one with a higher
+# score ranked below a candidate that evidence supports (a negative gap), an excluded candidate,
+# a route, a preconditioning (whose sensitivity has a true/false change).
 EXPLAINED = [
     (["-d", "OP", "--modality", "cells"], "UC-cells"),
-    (["-d", "OP", "--donor", "autologous", "--age", "65"], "BM-cells"),
+    (
+        [
+            *("-d", "AD", "--modality", "cells", "--donor", "autologous"),
+            *("--age", "65", "--comorbidity", "diabetes"),
+        ],
+        "AD-cells",
+    ),
     (["-d", "POF", "--modality", "cells"], "BM-cells"),  # tied with the top on score
     (["-d", "AD", "--modality", "exosomes", "--age", "71"], "UC-exosomes"),
+    (["-d", "SKIN", "--donor", "autologous", "--comorbidity", "cancer-history"], "AD-exosomes"),
     (["-d", "POF", "--donor", "autologous"], "UC-cells"),
     (["-d", "AD", "--age", "80", "--comorbidity", "diabetes"], "IN"),
     (["-d", "POF", "--sex", "female", "--need", "fertility"], "hypoxia"),
@@ -109,8 +118,13 @@ def test_explain_cases_cover_every_shape(cli: Cli) -> None:
     assert any(d["versus_top"] is None and d["candidate"] is not None for d in docs)
     assert any(d["versus_top"] and d["versus_top"]["tie_break"] for d in docs)
     assert any(d["versus_top"] and d["versus_top"]["gap"] > 0 for d in docs)
+    assert any(d["versus_top"] and d["versus_top"]["gap"] < 0 for d in docs)
     values = {type(s["value"]) for d in docs for s in d["sensitivity"]}
     assert values >= {str, bool, int, type(None)}
+    first = docs[1]
+    assert first["versus_top"] is None and first["candidate"]["rank"] == 1
+    ages = {s["value"] for s in first["sensitivity"] if s["field"] == "age"}
+    assert None in ages and 59 in ages  # unknown age, or under 60: own bone marrow leads
 
 
 @pytest.mark.parametrize(("flags", "changes"), WHAT_IFS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import random
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
 from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.validation import validate_records
 from mscadvisor.render.views import rule_view
 
@@ -30,7 +32,10 @@ def problems_of(root: Path) -> str:
 
 
 def test_shipped_rules_are_valid(kb: KnowledgeBase) -> None:
-    assert len(kb.rules) > 80
+    files = [f for f in (shipped_rules_dir() / "scoring").glob("*.toml") if ".cases." not in f.name]
+    declared = [r["id"] for f in files for r in tomllib.loads(f.read_text("utf-8"))["rule"]]
+    assert sorted(kb.rules) == sorted(declared) and len(declared) > 60
+    assert {r.rule.category for r in kb.rules.values()} == {*CATEGORIES, "regimen"}
     assert kb.info.version
 
 
@@ -124,7 +129,11 @@ def test_missing_folder_is_rejected(tmp_path: Path) -> None:
             "citations = [{ ref = 200 }]",
             "citation ref 200 is not in the reference list",
         ),
-        ("points = -3\nlevel", "level", "give exactly one effect"),
+        (
+            "points = -2\nlevel",
+            "level",
+            "give exactly one effect: points, exclude = true, evidence, or caveat = true",
+        ),
     ],
 )
 def test_broken_rule_is_rejected(rules_copy: Path, replace: str, by: str, fragment: str) -> None:
