@@ -155,7 +155,14 @@ def schema() -> dict[str, Any]:
 
 
 CERTAINTY_ORDER = ("high", "moderate", "low", "very-low", "not-assessed")
-DESIGN_ORDER = ("controlled-clinical", "cohort", "uncontrolled-clinical", "animal", "in-vitro")
+DESIGN_ORDER = (
+    "controlled-clinical",
+    "cohort",
+    "uncontrolled-clinical",
+    "clinical",
+    "animal",
+    "in-vitro",
+)
 
 
 def ranking_key(c: ScoredCandidate) -> tuple[Any, ...]:
@@ -181,9 +188,14 @@ def test_score_is_base_plus_contributions_and_ranks_are_ordered(raw: dict[str, A
         assert [ranking_key(c) for c in ranked] == sorted(ranking_key(c) for c in ranked)
         for c in ranked:
             assert c.score == c.base + sum(x.points for x in c.contributions)
-            # Evidence supports it on balance: everything but expert synthesis sums above 0.
+            # Evidence supports it on balance (everything but expert synthesis sums above 0),
+            # and something direct stands behind it: a study of exactly it, or a stated finding.
             evidence = sum(x.points for x in c.contributions if x.level != "expert-synthesis")
-            assert c.has_evidence == (evidence > 0)
+            direct = any(u.direct and u.role == "supports" for u in c.evidence) or any(
+                x.points > 0 and not x.records and x.level != "expert-synthesis"
+                for x in c.contributions
+            )
+            assert c.has_evidence == (evidence > 0 and direct)
     excluded = {(e.category, e.id) for e in result.excluded}
     assert not excluded & {(c.category, c.id) for cs in result.ranked.values() for c in cs}
 

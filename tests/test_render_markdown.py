@@ -65,8 +65,9 @@ def test_heading_disclaimer_profile_and_footer() -> None:
 def test_every_category_has_a_section_and_a_five_column_table() -> None:
     text = recommendation_markdown(POF, 0, False)
     for category, title in CATEGORY_TITLES.items():
-        assert f"\n## {title}\n" in text
-        body = table_after(text, f"## {title}")
+        heading = f"## {title}" + ("" if category == "source" else f", for {POF.judged_for}")
+        assert f"\n{heading}\n" in text
+        body = table_after(text, heading)
         assert len(body) == len(POF.ranked[category])
         assert all(len(row) == 5 for row in body)
 
@@ -82,20 +83,18 @@ def test_every_table_is_well_formed() -> None:
 
 def test_rows_carry_rank_with_ties_score_certainty_and_every_reason() -> None:
     body = table_after(recommendation_markdown(POF, 0, False), f"## {CATEGORY_TITLES['source']}")
-    by_label = {row[1]: row for row in body}
+    # The candidate cell: its label, then (italic) the caveats that travel with it.
+    by_label = {row[1].split("<br>")[0]: row for row in body}
     # POF: cord and marrow cells tie at +8; cord cells come first on certainty.
-    assert by_label["UC-MSC (umbilical cord), cells"][:4] == [
-        "=1",
-        "UC-MSC (umbilical cord), cells",
-        "+8",
-        "⊕⊕◯◯ low",
-    ]
+    cord = by_label["UC-MSC (umbilical cord), cells"]
+    assert [cord[0], cord[2], cord[3]] == ["=1", "+8", "⊕⊕◯◯ low"]
+    assert "_Transplanted cells have an uncertain fate" in cord[1]
     assert by_label["BM-MSC (bone marrow), cells"][0] == "=2"
     assert by_label["UC-MSC (umbilical cord), exosomes"][0] == "3"
     marrow = by_label["BM-MSC (bone marrow), cells"][4].split("<br>")
     assert marrow == [
-        "+6 An uncontrolled clinical study reported efficacy: 1 direct (+6 each, cap 6) "
-        "(NCT02696889)",
+        "+6 A clinical study without a stated control group reported efficacy: 1 direct "
+        "(+6 each, cap 6) (NCT02696889)",
         "+2 Animal studies reported efficacy: 1 direct (+2 each, cap 6) ([12] Ei-Derany MO, 2021)",
     ]
     assert by_label["DP-MSC (dental pulp), cells"][4] == "no rule fired"
@@ -121,7 +120,7 @@ def test_pipes_and_newlines_in_data_do_not_break_a_table() -> None:
     result = dataclasses.replace(POF, ranked={**POF.ranked, "source": (odd,)}, excluded=(excluded,))
     text = recommendation_markdown(result, 0, True)
     (row,) = table_after(text, f"## {CATEGORY_TITLES['source']}")
-    assert row[1] == "Cord \\| cells line two"
+    assert row[1].split("<br>")[0] == "Cord \\| cells line two"
     assert row[4].startswith(f"{first.points:+d} a \\| b (")
     (gone,) = table_after(text, "## Excluded")
     assert gone[1:3] == ["x\\|y", "p \\| q"]

@@ -205,7 +205,8 @@ def test_explain_adds_every_contribution_and_the_evidence() -> None:
     assert row(marrow, "EV-SRC-CLINICAL-UNCONTROLLED") == [
         "+6",
         "EV-SRC-CLINICAL-UNCONTROLLED",
-        "An uncontrolled clinical study reported efficacy: 1 direct (+6 each, cap 6)",
+        "A clinical study without a stated control group reported efficacy: 1 direct "
+        "(+6 each, cap 6)",
         "clinical-outcome",
         "NCT02696889",
     ]

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
 
 # The schema_version of every JSON document (recommendation, explain, what-if, batch line; see
-# schemas/): one version for all, as they share their parts. 1.1 added regimens and packs.
+# schemas/): one version for all, as they share their parts. 1.1 added regimens and packs; 2.0
+# the evidence each candidate was judged on, graded certainty, routes judged for one source
+# and the evidence-first ranking.
 SCHEMA_VERSION = "2.0"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "

@@ -14,6 +14,7 @@ those; the keys are bounded by the knowledge base, not by the number of profiles
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -27,6 +28,7 @@ from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
+    EvidenceUse,
     Exclusion,
     Notice,
     Recommendation,
@@ -400,7 +402,7 @@ def _scored(
         tissue=candidate.tissue,
         modality=candidate.modality,
         evidence=tuple(uses),
-        has_evidence=has_evidence(contributions),
+        has_evidence=has_evidence(contributions, uses),
         caveat_rules=caveat_rules,
     )
 
@@ -417,10 +419,16 @@ def best_design(candidate: ScoredCandidate) -> int:
     )
 
 
-def has_evidence(contributions: list[Contribution] | tuple[Contribution, ...]) -> bool:
-    """Whether the evidence (everything but general traits and expert synthesis) supports the
-    candidate on balance: a null trial can cancel an animal study."""
-    return sum(c.points for c in contributions if c.level != "expert-synthesis") > 0
+def has_evidence(contributions: Sequence[Contribution], uses: Sequence[EvidenceUse]) -> bool:
+    """Whether evidence for the candidate itself supports it on balance: the evidence points
+    (everything but general traits and expert synthesis) sum above 0, so a null trial can
+    cancel an animal study, and something direct stands behind them (a study of exactly this
+    candidate, or a finding the review states about it) rather than indirect evidence alone."""
+    evidence = [c for c in contributions if c.level != "expert-synthesis"]
+    direct = any(u.direct and u.role == "supports" for u in uses) or any(
+        c.points > 0 and not c.records for c in evidence
+    )
+    return direct and sum(c.points for c in evidence) > 0
 
 
 def _rank(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
