@@ -2,7 +2,7 @@
 batch rows and rule files. Whatever the input: no traceback, a documented exit code, and JSON
 on stdout that parses (and matches its published schema) when the command succeeds.
 
-The quick profile runs in CI; `MSCADVISOR_FUZZ=long python -m pytest tests/test_fuzz.py` runs
+The quick profile runs in CI; `MSCADVISOR_FUZZ=long python -m pytest tests/cli/test_fuzz.py` runs
 many more examples by hand.
 """
 

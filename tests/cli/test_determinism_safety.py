@@ -16,7 +16,7 @@ import pytest
 from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "mscadvisor"
+SRC = Path(__file__).resolve().parents[2] / "src" / "mscadvisor"
 ARGS = ["recommend", "--disease", "OP", "--age", "70", "--donor", "autologous", "-f", "json"]
 
 
