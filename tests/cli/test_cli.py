@@ -249,7 +249,9 @@ def test_recommend_table_and_markdown(cli: Cli) -> None:
 
 def test_recommend_autologous_table_lists_exclusions(cli: Cli) -> None:
     out = cli("recommend", "--disease", "AS", "--donor", "autologous").out
-    assert "Excluded candidates" in out and "EXCL-PERINATAL-AUTOLOGOUS" in out
+    assert "excluded: AM-cells, AM-exosomes, UC-cells" in out and "EXCL-PERINATAL-AUTOLOGOUS" in out
+    detail = cli("recommend", "--disease", "AS", "--donor", "autologous", "--detail").out
+    assert "Excluded candidates" in detail and "EXCL-PERINATAL-AUTOLOGOUS" in detail
 
 
 def test_golden_recommendation_for_pof(cli: Cli, kb: KnowledgeBase) -> None:
@@ -378,10 +380,13 @@ def test_table_into_a_closed_pipe_and_an_ascii_locale() -> None:
     assert piped.stderr == ""
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"}
     ascii_run = subprocess.run(
-        [sys.executable, "-m", "mscadvisor", "recommend", "-d", "POF"],
+        [sys.executable, "-m", "mscadvisor", "recommend", "-d", "POF", "--detail"],
         capture_output=True,
         env=env,
         check=False,
     )
-    assert ascii_run.returncode == 0 and ascii_run.stderr == b""
+    assert ascii_run.returncode == 0
     assert b"+--" in ascii_run.stdout and b"##" in ascii_run.stdout
+    assert b"++oo low" in ascii_run.stdout and b"?" not in ascii_run.stderr
+    # piped, the warnings also go to stderr, so that they are seen
+    assert ascii_run.stderr.startswith(b"mscadvisor: warning: The review reports no consensus")

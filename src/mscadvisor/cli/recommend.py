@@ -1,7 +1,7 @@
 """recommend and explain: score a profile, and explain one candidate's score."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,19 @@ from mscadvisor.cli.options import (
 from mscadvisor.cli.root import open_knowledge
 from mscadvisor.engine import defaults
 from mscadvisor.errors import InputError
+
+if TYPE_CHECKING:
+    from mscadvisor.engine.result import Recommendation
+
+
+def _warnings_to_stderr(result: "Recommendation") -> None:
+    """Warnings about the profile and the evidence also go to stderr when stdout is not a
+    terminal, so that a reader of a piped table still sees them."""
+    import sys
+
+    if not sys.stdout.isatty():
+        for w in result.warnings:
+            sys.stderr.write(f"mscadvisor: warning: {w.message}\n")
 
 
 @with_profile_options
@@ -35,7 +48,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             help="Candidates shown per category in table and markdown "
             "(0 = all). JSON always has all.",
         ),
-    ] = 5,
+    ] = 3,
     regimens: Annotated[
         int,
         typer.Option(
@@ -44,8 +57,21 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             "preconditioning that the evidence used together).",
         ),
     ] = defaults.REGIMENS,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="The full rationale tables instead of the answer at a glance (as --export "
+            "saves them).",
+        ),
+    ] = False,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show every contribution of every candidate shown.")
+        bool,
+        typer.Option(
+            "--explain",
+            help="The full tables with every contribution and every study of every candidate "
+            "shown.",
+        ),
     ] = False,
     what_if: Annotated[
         list[str] | None,
@@ -97,13 +123,22 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
         from mscadvisor.render.markdown import recommendation_markdown
 
         output.write_text(recommendation_markdown(result, top, explain))
-    if fmt is RecommendFormat.table or export is not None:
+    full = detail or explain
+    if fmt is RecommendFormat.table and not full:
+        from mscadvisor.render.answer import print_answer
+
+        console = output.console()
+        print_answer(console, result, top, output.unicode_ok(console))
+    if (fmt is RecommendFormat.table and full) or export is not None:
         from mscadvisor.render.table import print_recommendation
 
-        console = output.console(record=export is not None, quiet=fmt is not RecommendFormat.table)
+        quiet = fmt is not RecommendFormat.table or not full
+        console = output.console(record=export is not None, quiet=quiet)
         print_recommendation(console, result, top, explain)
         if export is not None:
             output.export_console(console, export)
+    if fmt is RecommendFormat.table:
+        _warnings_to_stderr(result)
 
 
 @with_profile_options

@@ -100,7 +100,8 @@ def conflict_notices(sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]
                 + f"), but {other.id} ({other.score:+d}) has stronger direct evidence: "
                 f"{GRADE_WORDS[use.grade]} ({use.citation.label}"
                 + (f", n={use.size}" if use.size else "")
-                + f"), certainty {other.certainty_label}. Ranked by score, then certainty.",
+                + f"), certainty {other.certainty.replace('-', ' ')}. "
+                "Ranked by score, then certainty.",
                 (top.contributions[0].citations[:1] if top.contributions else ()) + (use.citation,),
             ),
         )

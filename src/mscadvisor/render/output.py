@@ -65,6 +65,11 @@ def unicode_ok(console: Console) -> bool:
     return console.encoding.lower().replace("-", "").startswith("utf")
 
 
+def symbols(text: str, unicode: bool) -> str:
+    """Text with the GRADE certainty circles in ASCII where the console cannot show them."""
+    return text if unicode else text.replace("⊕", "+").replace("◯", "o")
+
+
 def export_console(console: Console, path: Path) -> None:
     """Save what a recording console printed as HTML or SVG, atomically."""
     if path.suffix.lower() == ".svg":

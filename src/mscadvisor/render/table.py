@@ -18,7 +18,7 @@ from mscadvisor.engine.result import (
     ScoredCandidate,
 )
 from mscadvisor.engine.whatif import TopChange, WhatIf
-from mscadvisor.render.output import unicode_ok
+from mscadvisor.render.output import symbols, unicode_ok
 from mscadvisor.render.views import View
 
 BAR_WIDTH = 10
@@ -94,16 +94,11 @@ def _category_table(
             + ("" if c.has_evidence else "\n[italic]no supporting evidence[/italic]")
             + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
             _score_cell(c.score, peak, unicode),
-            escape(_symbols(c.certainty_label, unicode))
+            escape(symbols(c.certainty_label, unicode))
             + "".join(f"\n[dim]{escape(r)}[/dim]" for r in c.certainty_reasons[1:3]),
             _reasons(c.contributions),
         )
     return table
-
-
-def _symbols(label: str, unicode: bool) -> str:
-    """A certainty label, with ASCII circles where the console cannot show the GRADE ones."""
-    return label if unicode else label.replace("⊕", "+").replace("◯", "o")
 
 
 def _score_cell(score: int, peak: int, unicode: bool) -> Text:
@@ -252,7 +247,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         judged = f", judged for {result.judged_for}" if e.category != "source" else ""
         console.print(
             f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
-            f"certainty: {escape(_symbols(c.certainty_label, unicode_ok(console)))}"
+            f"certainty: {escape(symbols(c.certainty_label, unicode_ok(console)))}"
             + ("" if c.has_evidence else " (general traits only: no evidence supports it)")
         )
         for step in c.certainty_reasons:

@@ -1,0 +1,182 @@
+"""The answer at a glance: what `recommend` prints by default on a terminal.
+
+The best complete regimen first, with its score, certainty and the reasons that decide it; the
+warnings about the profile and the evidence; then a few rows per category, one line each, with
+the ids that `explain -c` takes, honest ties, and reasons that add up to the score. The full
+rationale tables are one flag away (`--detail`, `--explain`) and in `--export`.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from mscadvisor.engine.result import (
+    CATEGORY_TITLES,
+    Contribution,
+    Recommendation,
+    Regimen,
+    ScoredCandidate,
+)
+
+DISCLAIMER_SHORT = "Research decision support, not medical advice."
+
+
+def print_answer(console: Console, result: Recommendation, top: int, unicode: bool) -> None:
+    console.print(f"[bold]{escape(result.disease)}: {escape(result.disease_name)}[/bold]")
+    shown = {k: v for k, v in result.profile.shown().items() if v not in ("-", "any", "no")}
+    if shown:
+        console.print(
+            "Profile: " + escape(", ".join(f"{k}={v}" for k, v in shown.items())), style="dim"
+        )
+    console.print(f"[italic yellow]{DISCLAIMER_SHORT}[/italic yellow]")
+    if result.regimens:
+        _headline(console, result.regimens, result.regimens[0])
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/yellow] {escape(w.message)}")
+    for category, title in CATEGORY_TITLES.items():
+        candidates = result.ranked[category]
+        if not candidates:
+            continue
+        judged = f" for {result.judged_for}" if category != "source" and result.judged_for else ""
+        console.print(_category(f"{title}{judged}", candidates, top, unicode, console.width))
+        if category == "source":
+            _caveats(console, candidates if top <= 0 else candidates[:top])
+    _excluded(console, result)
+    console.print(
+        "'=' ties (evidence first, then score, certainty, design, id) · --detail: every rule "
+        "and study · explain -c ID",
+        style="dim",
+    )
+
+
+def _caveats(console: Console, shown: tuple[ScoredCandidate, ...]) -> None:
+    """The caveats that travel with the sources shown, each once, with whom it concerns."""
+    concerns: dict[str, list[str]] = {}
+    for c in shown:
+        for caveat in c.caveats:
+            concerns.setdefault(caveat, []).append(c.id)
+    for caveat, ids in concerns.items():
+        console.print(
+            f"  [dim]caveat ({escape(', '.join(ids))}):[/dim] {escape(caveat)}",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+
+
+def _excluded(console: Console, result: Recommendation) -> None:
+    """The excluded candidates, grouped by the rule that excluded them."""
+    by_rule: dict[str, list[str]] = {}
+    reasons: dict[str, str] = {}
+    for e in result.excluded:
+        by_rule.setdefault(e.rule, []).append(e.id)
+        reasons[e.rule] = e.reason
+    for rule, ids in by_rule.items():
+        console.print(
+            f"[dim]excluded:[/dim] {escape(', '.join(ids))} "
+            f"[dim]({escape(rule)}: {escape(reasons[rule])})[/dim]"
+        )
+
+
+def _headline(console: Console, regimens: tuple[Regimen, ...], best: Regimen) -> None:
+    """The best complete regimen, its score and certainty, and why, part by part."""
+    tied = [r.id for r in regimens if r.score == best.score and r is not best]
+    parts = " + ".join(p.id for p in best.parts)
+    certainty = min(best.parts, key=lambda p: _level(p.certainty)).certainty_label
+    console.print(
+        f"[bold green]Best regimen:[/bold green] [bold]{escape(parts)}[/bold]  "
+        f"{best.score:+d}, certainty {escape(certainty)} (its weakest part)"
+        + (f"; tied with {escape(', '.join(tied))}" if tied else "")
+    )
+    for part in best.parts:
+        line = f"  {part.id} {part.score:+d}: "
+        console.print(escape(line + _why(part, console.width - len(line))))
+    for pairing in best.pairing:
+        cited = "; ".join(c.label for c in pairing.citations)
+        console.print(escape(f"  used together {pairing.points:+d}: {cited}"))
+
+
+def _level(certainty: str) -> int:
+    order = ("high", "moderate", "low", "very-low", "not-assessed")
+    return -order.index(certainty) if certainty in order else -len(order)
+
+
+def _category(
+    title: str, candidates: tuple[ScoredCandidate, ...], top: int, unicode: bool, width: int
+) -> Table:
+    shown = candidates if top <= 0 else candidates[:top]
+    # What is left for the reasons once rank, id, score and certainty are laid out.
+    # (the columns between, with their padding, take about 36 characters)
+    room = width - max(len(c.id) for c in shown) - 36
+    table = Table(title=escape(title), title_justify="left", box=None, expand=True, pad_edge=False)
+    table.add_column("#", justify="right", no_wrap=True, width=3)
+    table.add_column("id", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("certainty", no_wrap=True)
+    table.add_column("why (points add up)", no_wrap=True, overflow="ellipsis", ratio=1)
+    for c in shown:
+        label = (
+            c.certainty_label if unicode else c.certainty_label.replace("⊕", "+").replace("◯", "o")
+        )
+        table.add_row(
+            rank_label(c, candidates),
+            escape(c.id),
+            f"{c.score:+d}",
+            escape(label),
+            escape(_why(c, room)) if c.has_evidence else "[dim]no supporting evidence[/dim]",
+        )
+    rest = len(candidates) - len(shown)
+    if rest:
+        last = shown[-1]
+        tied = sum(1 for c in candidates[len(shown) :] if _same_place(c, last))
+        note = f"{rest} more" + (f", {tied} of them tied with {last.id}" if tied else "")
+        table.caption = note
+        table.caption_justify = "left"
+    return table
+
+
+def rank_label(c: ScoredCandidate, ranked: tuple[ScoredCandidate, ...]) -> str:
+    """The rank people read: candidates that tie share the rank of the first of them, as '=N'."""
+    first = next(x for x in ranked if _same_place(x, c))
+    return f"={first.rank}" if c.tied_with else str(c.rank)
+
+
+def _same_place(a: ScoredCandidate, b: ScoredCandidate) -> bool:
+    return a.id == b.id or a.id in b.tied_with
+
+
+def _why(c: ScoredCandidate, room: int) -> str:
+    """The strongest reasons that fit in ``room`` characters, then the rest summed, so that
+    what is shown always adds up to the score."""
+    ordered = sorted(c.contributions, key=lambda x: (-abs(x.points), x.rule))
+    shown: list[str] = []
+    for n, x in enumerate(ordered):
+        rest = ordered[n + 1 :]
+        candidate = "; ".join([*shown, _reason(x)]) + (_rest(rest) if rest else "")
+        if shown and len(candidate) > room:
+            return "; ".join(shown) + _rest(ordered[n:])
+        shown.append(_reason(x))
+    return "; ".join(shown) or "no rule fired"
+
+
+def _rest(rest: list[Contribution]) -> str:
+    return f"; {sum(x.points for x in rest):+d} from {len(rest)} more"
+
+
+# What a count of records is, by the evidence level of the rule that counted them.
+RECORD_WORDS = {
+    "clinical-outcome": "clinical",
+    "clinical-no-outcome": "clinical",
+    "preclinical-head-to-head": "head-to-head",
+    "preclinical-in-vivo": "animal",
+    "in-vitro": "cell culture",
+}
+
+
+def _reason(x: Contribution) -> str:
+    """A contribution in a few words: an evidence rule as the kind and number of records it
+    counted ('+6 animal x4'), any other rule by its id (`mscadvisor rules show ID`)."""
+    if x.records:
+        return f"{x.points:+d} {RECORD_WORDS.get(x.level, x.level)} x{len(x.records)}"
+    return f"{x.points:+d} {x.rule}"

@@ -1,0 +1,83 @@
+"""The answer at a glance: `recommend` on a terminal fits one screen, best regimen first, with
+ids whole, honest ties and reasons that add up."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from rich.console import Console
+
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.result import Recommendation
+from mscadvisor.engine.scoring import score
+from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.render.answer import print_answer
+
+KB = load_knowledge_base()
+
+
+def render(result: Recommendation, width: int, top: int = 3) -> list[str]:
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    print_answer(console, result, top, unicode=True)
+    return console.export_text().splitlines()
+
+
+def run(**profile: object) -> Recommendation:
+    return score(KB, build_profile(profile, KB, "test"))
+
+
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_one_screen_with_the_best_regimen_first(disease: str) -> None:
+    result = run(disease=disease)
+    lines = render(result, 80)
+    assert len(lines) <= 50
+    best = next(n for n, line in enumerate(lines) if line.startswith("Best regimen:"))
+    assert best < 10
+    assert all(part.id in lines[best] for part in result.regimens[0].parts)
+
+
+@pytest.mark.parametrize("width", [80, 100, 160])
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_ids_are_never_split(disease: str, width: int) -> None:
+    result = run(disease=disease)
+    text = "\n".join(render(result, width))
+    for category in ("source", "route", "preconditioning"):
+        for c in result.ranked[category][:3]:
+            assert re.search(rf"(^|\s){re.escape(c.id)}(\s|$)", text, re.M), (c.id, width)
+
+
+def test_ties_share_a_rank_and_the_cut_off_says_how_many_more_tie() -> None:
+    result = run(disease="FRAILTY")
+    lines = render(result, 80)
+    rows = [line.split() for line in lines if re.match(r"\s+=?\d+\s+\S+-(cells|exosomes)\s", line)]
+    ranks = {row[1]: row[0] for row in rows}
+    assert ranks["AM-cells"] == "1"
+    tied = [c for c in result.ranked["source"] if c.tied_with and c.rank > 1]
+    assert all(ranks.get(c.id, "=2") == "=2" for c in tied)
+    assert any("9 of them tied with" in line for line in lines)
+
+
+def test_shown_reasons_add_up_to_the_score() -> None:
+    result = run(disease="POF")
+    lines = render(result, 80)
+    for c in result.ranked["source"][:3]:
+        (row,) = [line for line in lines if re.match(rf"\s+=?\d+\s+{re.escape(c.id)}\s", line)]
+        points = [
+            int(p) for p in re.findall(r"([+-]\d+) (?:animal|clinical|cell|head|from|[A-Z])", row)
+        ]
+        assert sum(points) == c.score, row
+
+
+def test_warnings_come_before_the_tables() -> None:
+    lines = render(run(disease="POF", age=45), 80)
+    warning = next(n for n, line in enumerate(lines) if "age 45 is outside" in line)
+    table = next(n for n, line in enumerate(lines) if line.startswith("Sources"))
+    assert warning < table
+
+
+def test_no_supporting_evidence_is_said() -> None:
+    lines = render(run(disease="FRAILTY", modality="exosomes"), 80)
+    assert any("no supporting evidence" in line for line in lines)
+    assert any("No source has evidence" in line for line in lines)
