@@ -50,9 +50,16 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
 
 
-def unknown_value(what: str, value: str, choices: Iterable[str]) -> InputError:
-    """An InputError for a value outside a known set, listing the valid ones."""
+LISTED_IN_FULL = 12  # more valid values than this are counted, and where to list them is said
+
+
+def unknown_value(
+    what: str, value: str, choices: Iterable[str], listed_by: str | None = None
+) -> InputError:
+    """An InputError for a value outside a known set, listing the valid ones (or, when there
+    are many and a command lists them, saying which)."""
     options = sorted(set(choices))
-    return InputError(
-        f"unknown {what} {value!r}{did_you_mean(value, options)}; valid: {', '.join(options)}"
-    )
+    valid = ", ".join(options)
+    if listed_by is not None and len(options) > LISTED_IN_FULL:
+        valid = f"{len(options)} ids, listed by `{listed_by}`"
+    return InputError(f"unknown {what} {value!r}{did_you_mean(value, options)}; valid: {valid}")

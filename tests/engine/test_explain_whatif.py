@@ -227,7 +227,7 @@ def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
     assert what_if["what_if"]["query"]["profile"]["modality"] == "exosomes"
     assert cli("recommend", "-d", "AD", "--what-if", "modality=exosomes").code == 0
     bad = cli("explain", "-d", "OP", "-c", "XX-cells")
-    assert bad.code == 2 and "unknown candidate 'XX-cells'" in bad.err
+    assert bad.code == 2 and "unknown candidate for OP 'XX-cells'" in bad.err
 
 
 def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:

@@ -224,7 +224,9 @@ def test_all_references_and_an_unknown_one() -> None:
 def test_rules_view_of_one_kind() -> None:
     view = views.rules_view(KB, "regimen", None)
     assert view.title == "Rules"
-    assert headers(view) == ["Id", "Category", "Group", "Effect", "Summary"]
+    # the table shows id, effect and summary; category and group stay in the JSON rows
+    assert headers(view) == ["Id", "Effect", "Summary"]
+    assert all({"category", "group"} <= set(r) for r in view.rows)
     rows = by(view, "Id")
     assert set(rows) == {"REG-PAIRED-IN-ANIMAL-STUDIES", "REG-PAIRED-IN-TRIALS"}
     assert rows["REG-PAIRED-IN-ANIMAL-STUDIES"]["Effect"] == "+1 per matching study, cap 2"
@@ -276,6 +278,9 @@ def test_rule_view_of_one_rule() -> None:
         "when: profile.donor = autologous and profile.age >= 60",
         "effect: -2",
         "level: expert-synthesis",
+        "assumption: Table 4 gives no age at which donor-age decline matters: 60 years is "
+        "assumed, the review's own boundary for the older population (section Aging in "
+        "general).",
     ]
     assert row["Citations"].splitlines() == ["Table 4, BM-D1", "Section: Aging in general"]
     # The JSON row carries the conditions in the long form, whatever the rule file wrote.

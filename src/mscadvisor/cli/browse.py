@@ -104,6 +104,24 @@ def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
     )
 
 
+def candidates(
+    ctx: typer.Context,
+    disease: Annotated[
+        str,
+        typer.Option(
+            "--disease", "-d", help="Disease id or alias.", autocompletion=complete_ids("disease")
+        ),
+    ],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List the candidate ids of a disease (sources, routes, strategies) that explain -c and
+    --source take, with the other spellings they accept."""
+    from mscadvisor.render.views import candidates_view
+
+    kb = open_knowledge(ctx)
+    show(candidates_view(kb, kb.resolve_disease(disease)), fmt)
+
+
 def trials(
     ctx: typer.Context, disease: DiseaseFilter = None, fmt: FormatOption = Format.table
 ) -> None:

@@ -44,6 +44,7 @@ app.command()(recommend.recommend)
 app.command("explain")(recommend.explain_command)
 app.command()(batch.batch)
 for command in (
+    browse.candidates,
     browse.diseases,
     browse.sources,
     browse.routes,

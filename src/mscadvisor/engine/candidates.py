@@ -126,3 +126,16 @@ def can_fire_for(kb: KnowledgeBase, parsed: ParsedRule, disease: Disease) -> boo
     selects = compile_condition(parsed.applies_to)
     candidates = candidates_for(kb, disease.id)
     return any(selects(attributes) for _, attributes, _ in judged(candidates, parsed.rule.category))
+
+
+def spellings(kb: KnowledgeBase, disease_id: str) -> dict[str, str]:
+    """Every way to name a candidate of the disease, case-folded, to its id: the id itself, and
+    a source as any alias of its tissue with its modality ('adipose-exosomes' for AD-exosomes)."""
+    names: dict[str, str] = {}
+    for category in candidates_for(kb, disease_id).values():
+        for c in category:
+            names[c.id.casefold()] = c.id
+            if c.tissue is not None and c.modality is not None:
+                for alias in kb.tissues[c.tissue].aliases:
+                    names[source_id(alias, c.modality).casefold()] = c.id
+    return names

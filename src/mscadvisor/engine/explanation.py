@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import citations
+from mscadvisor.engine.candidates import spellings
 from mscadvisor.engine.result import (
     DISCLAIMER,
     SCHEMA_VERSION,
@@ -15,7 +16,7 @@ from mscadvisor.engine.result import (
     ScoredCandidate,
 )
 from mscadvisor.engine.scoring import applicable_rules, best_design, profile_context
-from mscadvisor.errors import InputError, did_you_mean
+from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 
@@ -100,16 +101,22 @@ class Explanation:
         return doc
 
 
-def candidate_category(result: Recommendation, candidate_id: str) -> str:
-    """The category of a candidate id (ranked or excluded); InputError with suggestions if none."""
+def resolve_candidate(kb: KnowledgeBase, result: Recommendation, text: str) -> tuple[str, str]:
+    """(category, id) of the candidate text names, in any case or with a tissue alias;
+    InputError says why when it is excluded by the profile's modality or names nothing."""
     known = {c.id: c.category for cs in result.ranked.values() for c in cs}
     known.update({e.id: e.category for e in result.excluded})
-    if candidate_id not in known:
+    spelled = spellings(kb, result.disease).get(text.casefold())
+    if spelled in known:
+        return known[spelled], spelled
+    if spelled is not None:
         raise InputError(
-            f"unknown candidate {candidate_id!r} for {result.disease}"
-            f"{did_you_mean(candidate_id, known)}; valid: {', '.join(sorted(known))}"
+            f"candidate {spelled} is not scored for this profile: --modality "
+            f"{result.profile.modality} leaves out its modality"
         )
-    return known[candidate_id]
+    raise unknown_value(
+        f"candidate for {result.disease}", text, known, f"mscadvisor candidates -d {result.disease}"
+    )
 
 
 def explain(
@@ -117,7 +124,7 @@ def explain(
 ) -> Explanation:
     """Everything that went into one candidate's place in the recommendation; with
     ``sensitivity``, also the single-field profile changes that change a top choice."""
-    category = candidate_category(result, candidate_id)
+    category, candidate_id = resolve_candidate(kb, result, candidate_id)
     ranked = result.ranked[category]
     candidate = next((c for c in ranked if c.id == candidate_id), None)
     exclusions = tuple(e for e in result.excluded if e.id == candidate_id)

@@ -21,7 +21,7 @@ from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.engine import citations, defaults, evidence, regimens
-from mscadvisor.engine.candidates import NO_SOURCE, Candidate, candidates_for, judged
+from mscadvisor.engine.candidates import NO_SOURCE, Candidate, candidates_for, judged, spellings
 from mscadvisor.engine.certainty import grade_certainty, rank
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
@@ -156,7 +156,7 @@ def score(
     context = profile_context(profile, kb)
     fired = {category: _fired_ids(index, category, context) for category in index.rules}
     sources, excluded = _category(kb, index, "source", fired, profile, None)
-    subject = _subject(sources, excluded, source, profile.disease)
+    subject = _subject(kb, sources, excluded, source, profile.disease)
     ranked = {"source": sources, "route": (), "preconditioning": ()}
     for category in ("route", "preconditioning"):
         if subject is not None:
@@ -208,20 +208,25 @@ def _conflicts(index: _DiseaseIndex, sources: tuple[ScoredCandidate, ...]) -> tu
 
 
 def _subject(
+    kb: KnowledgeBase,
     sources: tuple[ScoredCandidate, ...],
     excluded: tuple[Exclusion, ...],
     wanted: str | None,
     disease: str,
 ) -> ScoredCandidate | None:
-    """The source routes and strategies are judged for: the one asked for, else the top one."""
+    """The source routes and strategies are judged for: the one asked for (in any case or with
+    a tissue alias), else the top one."""
     if wanted is None:
         return sources[0] if sources else None
-    by_id = {s.id.casefold(): s for s in sources}
-    if wanted.casefold() in by_id:
-        return by_id[wanted.casefold()]
-    why = next((e for e in excluded if e.id.casefold() == wanted.casefold()), None)
+    spelled = spellings(kb, disease).get(wanted.casefold())
+    chosen = next((s for s in sources if s.id == spelled), None)
+    if chosen is not None:
+        return chosen
+    why = next((e for e in excluded if e.id == spelled), None)
     if why is not None:
         raise InputError(f"--source {wanted}: excluded for this profile: {why.reason} ({why.rule})")
+    if spelled is not None:
+        raise InputError(f"--source {wanted}: {spelled} is left out by the profile's modality")
     raise InputError(
         f"--source {wanted}: not a source for {disease}"
         f"{did_you_mean(wanted, [s.id for s in sources])}; valid: "

@@ -129,6 +129,7 @@ class Tissue:
     procurement: Text
     advantages: tuple[Table4Item, ...] = ()
     disadvantages: tuple[Table4Item, ...] = ()
+    aliases: tuple[Text, ...] = ()  # other names people type for it (ids are case-insensitive)
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 

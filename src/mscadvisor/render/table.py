@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -26,10 +26,39 @@ STRONGEST_REASONS = 3
 CAVEATS_SHOWN = 3
 
 
+def _print_record(console: Console, view: View) -> None:
+    """One row as labelled lines, so that long values (links, rule text) stay whole; links are
+    terminal hyperlinks where the terminal supports them."""
+    (row,) = view.rows
+    console.print(f"[bold]{escape(view.title)}[/bold]")
+    for column in view.columns:
+        value = column.cell(row)
+        shown = (
+            f"[link={value}]{escape(value)}[/link]"
+            if value.startswith("https://")
+            else escape(value)
+        )
+        console.print(f"[dim]{escape(column.header)}:[/dim] {shown}", soft_wrap=column.whole)
+
+
+def _longest(ids: Iterable[str]) -> int:
+    """The width that keeps every id of a column whole."""
+    return max((len(i) for i in ids), default=0)
+
+
 def print_view(console: Console, view: View) -> None:
+    if len(view.rows) == 1:
+        _print_record(console, view)
+        return
     table = Table(title=view.title, show_lines=True, expand=True)
     for column in view.columns:
-        table.add_column(column.header, ratio=column.ratio, overflow="fold")
+        if column.whole:
+            longest = max((len(column.cell(row)) for row in view.rows), default=0)
+            table.add_column(column.header, no_wrap=True, min_width=longest)
+        else:
+            table.add_column(
+                column.header, ratio=column.ratio, overflow="fold", min_width=len(column.header)
+            )
     for row in view.rows:
         table.add_row(*(escape(column.cell(row)) for column in view.columns))
     console.print(table)
@@ -142,7 +171,9 @@ def _contribution_table(candidate: ScoredCandidate) -> Table:
         expand=True,
     )
     table.add_column("Points", justify="right", width=6)
-    table.add_column("Rule", ratio=3, overflow="fold")
+    table.add_column(
+        "Rule", no_wrap=True, min_width=_longest(c.rule for c in candidate.contributions)
+    )
     table.add_column("Reason", ratio=6, overflow="fold")
     table.add_column("Level", ratio=2, overflow="fold")
     table.add_column("Citations", ratio=3, overflow="fold")
@@ -259,7 +290,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
             console.print(_evidence_table(c))
     if e.not_fired:
         table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
-        table.add_column("Rule", ratio=3, overflow="fold")
+        table.add_column("Rule", no_wrap=True, min_width=_longest(n.rule for n in e.not_fired))
         table.add_column("Effect", ratio=1)
         table.add_column("Failed condition", ratio=5, overflow="fold")
         for n in e.not_fired:
@@ -272,7 +303,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
             + (f"; {e.tie_break}" if e.tie_break else ""),
             expand=True,
         )
-        table.add_column("Rule", ratio=4, overflow="fold")
+        table.add_column("Rule", no_wrap=True, min_width=_longest(g.rule for g in e.gap))
         table.add_column(e.top.id, justify="right", ratio=1)
         table.add_column(c.id, justify="right", ratio=1)
         table.add_column("Difference", justify="right", ratio=1)

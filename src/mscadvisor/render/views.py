@@ -22,6 +22,7 @@ class Column:
     header: str
     cell: Callable[[Row], str]
     ratio: int = 1  # relative width in the table
+    whole: bool = False  # ids and links: never split across lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def diseases_view(kb: KnowledgeBase) -> View:
         "Diseases (AD = Alzheimer's disease here; the tissue AD is adipose)",
         rows,
         (
-            Column("Id", _key("id")),
+            Column("Id", _key("id"), whole=True),
             Column("Name", _key("name"), 3),
             Column("Systems", _key("systems")),
             Column("Aliases", _key("aliases"), 2),
@@ -110,7 +111,7 @@ def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
         "Administration routes",
         rows,
         (
-            Column("Id", _key("id")),
+            Column("Id", _key("id"), whole=True),
             Column("Name", _key("name"), 3),
             Column("Diseases", _key("diseases"), 2),
             Column("Studies", _key("studies")),
@@ -132,7 +133,7 @@ def preconditioning_view(kb: KnowledgeBase, disease: Disease | None) -> View:
         "Preconditioning and combination strategies",
         rows,
         (
-            Column("Id", _key("id"), 2),
+            Column("Id", _key("id"), 2, whole=True),
             Column("Name", _key("name"), 3),
             Column("Kind", _key("kind")),
             Column("Diseases", _key("diseases")),
@@ -170,6 +171,32 @@ def evidence_view(
             Column("Preconditioning", _key("preconditioning"), 2),
             Column("Setting", _key("setting")),
             Column("Effect", _key("effect"), 5),
+        ),
+    )
+
+
+def candidates_view(kb: KnowledgeBase, disease: Disease) -> View:
+    """Every candidate of a disease with the id that `explain -c` and `--source` take, and the
+    other spellings those accept."""
+    from mscadvisor.engine.candidates import candidates_for, spellings
+
+    others: dict[str, list[str]] = {}
+    for spelling, ident in sorted(spellings(kb, disease.id).items()):
+        if spelling != ident.casefold():
+            others.setdefault(ident, []).append(spelling)
+    rows = [
+        {"category": c.category, "id": c.id, "label": c.label, "also": others.get(c.id, [])}
+        for category in candidates_for(kb, disease.id).values()
+        for c in category
+    ]
+    return View(
+        f"Candidates for {disease.id} (ids are case-insensitive)",
+        rows,
+        (
+            Column("Category", _key("category")),
+            Column("Id", _key("id"), 2, whole=True),
+            Column("Label", _key("label"), 4),
+            Column("Also accepted", lambda r: ", ".join(r["also"]), 3),
         ),
     )
 
@@ -238,7 +265,7 @@ def errata_view(kb: KnowledgeBase) -> View:
         "Errata: where the review contradicts itself, and the reading used here",
         rows,
         (
-            Column("Id", _key("id"), 2),
+            Column("Id", _key("id"), 2, whole=True),
             Column("Where", _key("where"), 3),
             Column("Readings", lambda r: "\n".join(f"- {x}" for x in r["readings"]), 5),
             Column("Used", _key("used"), 3),
@@ -246,11 +273,11 @@ def errata_view(kb: KnowledgeBase) -> View:
     )
 
 
-def resolve_id(what: str, value: str, ids: Iterable[str]) -> str:
+def resolve_id(what: str, value: str, ids: Iterable[str], listed_by: str | None = None) -> str:
     """The id among ids that value names, ignoring case; InputError lists the valid ones."""
     by_folded = {i.casefold(): i for i in ids}
     if value.casefold() not in by_folded:
-        raise unknown_value(what, value, by_folded.values())
+        raise unknown_value(what, value, by_folded.values(), listed_by)
     return by_folded[value.casefold()]
 
 
@@ -308,9 +335,7 @@ def rules_view(
         "Rules with modelling assumptions" if assumptions else "Rules",
         rows,
         (
-            Column("Id", _key("id"), 3),
-            Column("Category", _key("category")),
-            Column("Group", _key("group")),
+            Column("Id", _key("id"), 3, whole=True),
             Column("Effect", _key("effect")),
             last,
         ),
@@ -318,9 +343,7 @@ def rules_view(
 
 
 def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
-    if rule_id not in kb.rules:
-        raise unknown_value("rule", rule_id, kb.rules)
-    row = _rule_row(kb, rule_id)
+    row = _rule_row(kb, resolve_id("rule", rule_id, kb.rules, "mscadvisor rules list"))
 
     def cites(r: Row) -> str:
         return "\n".join(
@@ -330,7 +353,7 @@ def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
         )
 
     return View(
-        f"Rule {rule_id}",
+        f"Rule {row['id']}",
         [row],
         (
             Column("Rule", lambda r: f"{r['id']}\n{r['category']} / {r['group']}\n{r['file']}", 2),
@@ -340,6 +363,7 @@ def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
                 lambda r: (
                     f"applies to: {r['applies_to_text']}\nwhen: {r['when_text']}\n"
                     f"effect: {r['effect']}\nlevel: {r['level']}"
+                    + (f"\nassumption: {r['assumption']}" if r["assumption"] else "")
                 ),
                 3,
             ),
