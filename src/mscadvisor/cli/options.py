@@ -9,7 +9,7 @@ import inspect
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -104,12 +104,15 @@ ProfileOpt = Annotated[
 ]
 
 
-class ProfileInput(NamedTuple):
+class ProfileInput:
     """What the profile options of a command gave: a profile file and the fields set by flags
-    (None where a flag was not given)."""
+    (None where a flag was not given). A plain class: it is defined at every start-up."""
 
-    file: Path | None
-    fields: dict[str, Any]
+    __slots__ = ("fields", "file")
+
+    def __init__(self, file: Path | None, fields: dict[str, Any]) -> None:
+        self.file = file
+        self.fields = fields
 
 
 def _profile_option(spec: "ProfileField") -> inspect.Parameter:
@@ -129,12 +132,19 @@ def _profile_option(spec: "ProfileField") -> inspect.Parameter:
     )
 
 
+@functools.cache
+def _profile_parameters() -> dict[inspect.Parameter, str]:
+    """The profile options (built once, shared by every command that takes a profile), each
+    with the profile field it sets."""
+    from mscadvisor.kb.vocabulary import PROFILE_FIELDS
+
+    return {_profile_option(spec): spec.name for spec in PROFILE_FIELDS}
+
+
 def with_profile_options(command: Callable[..., None]) -> Callable[..., None]:
     """Give a command one option per profile field of the vocabulary, and --profile, in place
     of its ``profile`` parameter, which then receives them as a ProfileInput."""
-    from mscadvisor.kb.vocabulary import PROFILE_FIELDS
-
-    by_parameter = {_profile_option(spec): spec.name for spec in PROFILE_FIELDS}
+    by_parameter = _profile_parameters()
     file_option = inspect.Parameter(
         "profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOpt
     )
