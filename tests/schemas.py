@@ -12,7 +12,18 @@ import jsonschema
 from referencing import Registry, Resource
 
 # Every document `mscadvisor schema NAME` publishes, by NAME.
-NAMES = ("recommendation", "explain", "what-if", "batch-line")
+NAMES = (
+    "recommendation",
+    "explain",
+    "what-if",
+    "batch-line",
+    "listing",
+    "rules-check",
+    "rules-test",
+    "rules-coverage",
+    "rules-lint",
+    "cache-info",
+)
 
 
 def folder() -> Any:

@@ -137,14 +137,14 @@ def test_rules_commands_on_the_shipped_rules(cli: Callable[..., CliResult]) -> N
 
 
 def test_rules_list_and_show(cli: Callable[..., CliResult]) -> None:
-    listed = cli("rules", "list", "--kind", "table4", "--disease", "OP", "-f", "json").json()
+    listed = cli("rules", "list", "--kind", "table4", "-d", "OP", "-f", "json").json()["rows"]
     ids = {r["id"] for r in listed}
     assert "T4-BM-A2-OSTEOGENIC" in ids and "T4-UC-A4-ALLOGENEIC-CHOSEN" in ids
     assert all(r["group"] == "table4" for r in listed)
-    (shown,) = cli("rules", "show", "H2H-41-DENTAL-PULP-BEST-OP", "-f", "json").json()
+    (shown,) = cli("rules", "show", "H2H-41-DENTAL-PULP-BEST-OP", "-f", "json").json()["rows"]
     assert shown["when_text"] == "disease.id = OP"
     assert shown["effect"] == "+2"
-    (ref,) = [c for c in shown["citations"] if c.get("ref") == 41]
+    (ref,) = [c for c in shown["citations"] if c["ref"] == 41]
     assert ref["doi_url"] == "https://doi.org/10.3389/fphar.2024.1349199"
     assert cli("rules", "show", "T4-BM-D1-DONOR-AGEE").code == 2
     assert cli("rules", "list", "--kind", "tabel4").code == 2
@@ -175,9 +175,10 @@ def test_rules_commands_on_an_edited_copy_of_the_tree(
     assert tested.out.rstrip().endswith(f"{len(SHIPPED.cases)} passed, 0 failed")
     assert cli("rules", "coverage", "--base", base).code == 0
     assert cli("rules", "lint", "--base", base).out.strip() == "0 finding(s)"
-    (shown,) = cli("rules", "show", "T4-BM-D1-DONOR-AGE", "--base", base, "-f", "json").json()
+    shown = cli("rules", "show", "T4-BM-D1-DONOR-AGE", "--base", base, "-f", "json").json()
+    (shown,) = shown["rows"]
     assert shown["summary"].startswith("Own bone marrow, edited")
-    listed = cli("rules", "list", "--base", base, "--kind", "table4", "-f", "json").json()
+    listed = cli("rules", "list", "--base", base, "--kind", "table4", "-f", "json").json()["rows"]
     assert "Own bone marrow, edited" in {r["summary"][:23] for r in listed}
     assert cli("rules", "check", "--base", base).out == cli("rules", "check", base).out
     both = cli("rules", "check", base, "--base", str(rules_copy.parent))

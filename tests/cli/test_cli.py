@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mscadvisor import __version__
+from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.errors import EXIT_KNOWLEDGE_BASE, EXIT_USAGE
 from mscadvisor.kb.knowledge import KnowledgeBase
 from tests.conftest import CliResult
@@ -79,7 +80,7 @@ def test_version(cli: Cli) -> None:
 def test_browsing_commands_json(cli: Cli, args: list[str], count: int, keys: set[str]) -> None:
     result = cli(*args, "--format", "json")
     assert result.code == 0, result.err
-    rows = result.json()
+    rows = result.json()["rows"]
     assert len(rows) == count
     assert all(keys <= set(row) for row in rows)
 
@@ -104,22 +105,22 @@ def test_browsing_commands_table(cli: Cli, command: str) -> None:
 
 
 def test_trials_json_keeps_missing_nct_as_null(cli: Cli) -> None:
-    rows = cli("trials", "--disease", "AS", "--format", "json").json()
+    rows = cli("trials", "--disease", "AS", "--format", "json").json()["rows"]
     assert len(rows) == 1
     assert rows[0]["nct"] is None and rows[0]["ref"] == 39
 
 
 def test_trials_json_marks_the_prose_only_study(cli: Cli) -> None:
-    rows = cli("trials", "--format", "json").json()
+    rows = cli("trials", "--format", "json").json()["rows"]
     assert sum(row["in_table3"] for row in rows) == 18  # Table 3's rows
     (prose,) = [row for row in rows if not row["in_table3"]]
     assert (prose["id"], prose["ref"], prose["nct"]) == ("REF24", 24, None)
 
 
 def test_reference_links_only_real_pmids(cli: Cli) -> None:
-    (real,) = cli("reference", "41", "-f", "json").json()
+    (real,) = cli("reference", "41", "-f", "json").json()["rows"]
     assert real["pubmed_url"] == "https://pubmed.ncbi.nlm.nih.gov/38601464/"
-    (placeholder,) = cli("reference", "39", "-f", "json").json()
+    (placeholder,) = cli("reference", "39", "-f", "json").json()["rows"]
     assert placeholder["pubmed_url"] is None and placeholder["pmid_status"] == "placeholder"
 
 
@@ -171,7 +172,7 @@ def test_recommend_json_document(cli: Cli) -> None:
     doc = result.json()
     assert result.code == 0 and result.err == ""
     assert doc["query"]["disease"] == "AD" and doc["query"]["profile"]["age"] == 71
-    assert doc["schema_version"] == "2.0" and len(doc["knowledge_base"]["sha256"]) == 64
+    assert doc["schema_version"] == SCHEMA_VERSION and len(doc["knowledge_base"]["sha256"]) == 64
     assert {s["modality"] for s in doc["sources"]} == {"exosomes"}
     assert doc["routes"][0]["id"] == "IN"
 
@@ -267,7 +268,7 @@ def test_golden_recommendation_for_pof(cli: Cli, kb: KnowledgeBase) -> None:
 
 def test_schema_command_prints_the_published_schema(cli: Cli) -> None:
     schema = cli("schema", "recommendation").json()
-    assert schema["properties"]["schema_version"] == {"const": "2.0"}
+    assert schema["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
 
 
 def test_rules_check_passes_and_counts(cli: Cli, kb: KnowledgeBase) -> None:
@@ -307,7 +308,7 @@ def test_module_entry_point_and_closed_pipe() -> None:
         text=True,
         check=False,
     )
-    assert proc.stdout == '[\n  {\n    "'
+    assert proc.stdout == '{\n  "schema'
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
@@ -334,7 +335,8 @@ def test_json_output_is_valid_json_without_a_utf8_locale() -> None:
         check=False,
     )
     assert proc.returncode == 0
-    assert any("µg" in (row.get("dose") or "") for row in json.loads(proc.stdout.decode("utf-8")))
+    rows = json.loads(proc.stdout.decode("utf-8"))["rows"]
+    assert any("µg" in (row.get("dose") or "") for row in rows)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ Cli = Callable[..., CliResult]
 
 
 def test_candidates_lists_every_id_and_its_other_spellings(cli: Cli) -> None:
-    rows = cli("candidates", "-d", "POF", "-f", "json").json()
+    rows = cli("candidates", "-d", "POF", "-f", "json").json()["rows"]
     by_id = {r["id"]: r for r in rows}
     assert {"UC-cells", "BM-exosomes", "IV", "OV", "collagen-scaffold"} <= set(by_id)
     assert {"adipose-cells", "fat-cells"} <= set(by_id["AD-cells"]["also"])
@@ -48,7 +48,7 @@ def test_unknown_ids_get_a_short_hint_not_every_id(cli: Cli) -> None:
 
 
 def test_rule_ids_are_case_insensitive(cli: Cli) -> None:
-    (row,) = cli("rules", "show", "t4-bm-d1-donor-age", "-f", "json").json()
+    (row,) = cli("rules", "show", "t4-bm-d1-donor-age", "-f", "json").json()["rows"]
     assert row["id"] == "T4-BM-D1-DONOR-AGE"
 
 

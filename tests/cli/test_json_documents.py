@@ -1,5 +1,7 @@
 """Every JSON output is a versioned document that matches the schema `mscadvisor schema` prints:
-recommend, explain (with and without --sensitivity), recommend --what-if and batch JSONL lines."""
+recommend, explain (with and without --sensitivity), recommend --what-if and batch JSONL lines
+in depth here; every JSON-printing command, listings, rules and cache included, and the one
+citation shape in test_json_commands.py."""
 
 from __future__ import annotations
 

@@ -171,6 +171,6 @@ def test_certainty_is_graded_and_explained(data: st.DataObject) -> None:
 
 
 def test_a_rule_that_states_a_number_the_review_does_not_give_declares_it(cli: Cli) -> None:
-    listed = cli("rules", "list", "--assumptions", "-f", "json").json()
+    listed = cli("rules", "list", "--assumptions", "-f", "json").json()["rows"]
     assert {r["id"] for r in listed} >= {"T4-BM-D1-DONOR-AGE", "T4-AD-D1-DONOR-HEALTH"}
     assert all(r["assumption"] for r in listed)

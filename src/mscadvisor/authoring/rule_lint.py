@@ -27,10 +27,21 @@ REF_MENTION = re.compile(r"\[(\d+)\]")
 NCT_MENTION = re.compile(r"NCT\d{8}")
 
 
+# Every kind of finding, as its code (rules-lint.schema.json lists the same).
+CODES = (
+    "never-fires",
+    "duplicate",
+    "contradiction",
+    "uncited-mention",
+    "double-count",
+    "undeclared-assumption",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
-    code: str  # never-fires | duplicate | contradiction | uncited-mention
+    code: str  # one of CODES
     message: str
 
 

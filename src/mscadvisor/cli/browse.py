@@ -16,21 +16,38 @@ from mscadvisor.cli.options import (
 from mscadvisor.cli.root import open_knowledge
 
 if TYPE_CHECKING:
+    from mscadvisor.authoring.reports import Report
     from mscadvisor.kb.knowledge import KnowledgeBase
     from mscadvisor.kb.records import Disease
     from mscadvisor.render.views import View
 
 
 def show(view: "View", fmt: Format) -> None:
-    """Print a view: JSON rows for scripts, a table for people."""
+    """Print a view: its JSON document for scripts, a table for people."""
     from mscadvisor.render import output
 
     if fmt is Format.json:
-        output.write_json(view.rows)
+        output.write_json(view.to_dict())
         return
     from mscadvisor.render.table import print_view
 
     print_view(output.console(), view)
+
+
+def report(result: "Report", fmt: Format) -> None:
+    """Print a report of a rules or cache command: its JSON document for scripts, plain lines
+    for people; then exit 1 if it failed, in either format."""
+    from mscadvisor.errors import EXIT_RUNTIME
+
+    if fmt is Format.json:
+        from mscadvisor.render import output
+
+        output.write_json(result.to_dict())
+    else:
+        for line in result.lines():
+            typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(EXIT_RUNTIME)
 
 
 def disease_or_none(kb: "KnowledgeBase", name: str | None) -> "Disease | None":
@@ -156,7 +173,10 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="Which document.")]) 
     """Print the JSON Schema of a JSON output.
 
     recommendation: recommend --format json; explain: explain --format json; what-if: recommend
-    --what-if ... --format json; batch-line: each line of batch --format jsonl."""
+    --what-if ... --format json; batch-line: each line of batch --format jsonl; listing:
+    diseases, sources, routes, preconditioning, evidence, trials, reference, errata, rules list
+    and rules show with --format json; rules-check, rules-test, rules-coverage, rules-lint and
+    cache-info: those commands with --format json."""
     from importlib import resources
 
     from mscadvisor.render import output

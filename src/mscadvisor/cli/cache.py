@@ -2,16 +2,15 @@
 
 import typer
 
+from mscadvisor.cli.browse import report
+from mscadvisor.cli.options import Format, FormatOption
 
-def cache_info() -> None:
+
+def cache_info(fmt: FormatOption = Format.table) -> None:
     """Show where the compiled knowledge cache lives and what it holds."""
-    from mscadvisor.kb import cache
+    from mscadvisor.authoring import reports
 
-    entries = cache.entries()
-    state = "enabled" if cache.enabled() else "disabled (MSCADVISOR_NO_CACHE is set)"
-    typer.echo(f"folder: {cache.cache_dir()}\nstate: {state}\nfiles: {len(entries)}")
-    for path in entries:
-        typer.echo(f"  {path.name}  {path.stat().st_size} bytes")
+    report(reports.cache_info(), fmt)
 
 
 def cache_clear() -> None:

@@ -51,6 +51,12 @@ class SchemaName(StrEnum):
     explain = "explain"
     what_if = "what-if"
     batch_line = "batch-line"
+    listing = "listing"
+    rules_check = "rules-check"
+    rules_test = "rules-test"
+    rules_coverage = "rules-coverage"
+    rules_lint = "rules-lint"
+    cache_info = "cache-info"
 
 
 # The published schema of each JSON document, in src/mscadvisor/schemas/.

@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 
-from mscadvisor.cli.browse import disease_or_none, show
+from mscadvisor.cli.browse import disease_or_none, report, show
 from mscadvisor.cli.options import DiseaseFilter, Format, FormatOption, complete_ids
 from mscadvisor.cli.root import knowledge_source, open_knowledge
-from mscadvisor.errors import EXIT_RUNTIME, InputError
+from mscadvisor.errors import InputError
 
 PackArgument = Annotated[
     Path | None,
@@ -44,10 +44,12 @@ def rules_check(
         ),
     ] = None,
     base: BaseOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Validate a rules tree and print the number of records of each kind.
 
     The tree is the shipped one, or DIR (or --base DIR), with any --rules packs on top."""
+    from mscadvisor.authoring import reports
     from mscadvisor.kb.knowledge import load_knowledge_base
 
     if directory is not None and base is not None and directory != base:
@@ -56,74 +58,56 @@ def rules_check(
             f"({directory} and {base})"
         )
     kb = load_knowledge_base(knowledge_source(ctx).packs, base=directory or base)
-    counts = {
-        "diseases": len(kb.diseases),
-        "tissues": len(kb.tissues),
-        "modalities": len(kb.modalities),
-        "routes": len(kb.routes),
-        "preconditioning": len(kb.preconditioning),
-        "references": len(kb.references),
-        "studies": len(kb.studies),
-        "trials": len(kb.trials),
-        "errata": len(kb.errata),
-        "rules": len(kb.rules),
-        "test cases": len(kb.cases),
-    }
-    typer.echo(f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, sha256 {kb.sha256}")
-    for kind, count in counts.items():
-        typer.echo(f"  {kind:16} {count}")
+    report(reports.rules_check(kb), fmt)
 
 
-def rules_test(ctx: typer.Context, pack: PackArgument = None, base: BaseOption = None) -> None:
+def rules_test(
+    ctx: typer.Context,
+    pack: PackArgument = None,
+    base: BaseOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
     """Run the rule test cases; exit 1 if any fails.
 
     The cases are those of every *.cases.toml file of the rules tree (the shipped one, or --base
     DIR) and of the rule packs on top of it (--rules, PACK)."""
-    from mscadvisor.authoring.rule_tests import run_cases
+    from mscadvisor.authoring import reports
 
     kb = open_knowledge(ctx, *([pack] if pack else []), base=base)
-    results = run_cases(kb)
-    for r in results:
-        typer.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.case.id}: {r.case.summary}")
-        for failure in r.failures:
-            typer.echo(f"      - {failure}")
-    failed = sum(not r.passed for r in results)
-    typer.echo(f"{len(results) - failed} passed, {failed} failed")
-    if failed:
-        raise typer.Exit(EXIT_RUNTIME)
+    report(reports.rules_test(kb), fmt)
 
 
-def rules_coverage(ctx: typer.Context, pack: PackArgument = None, base: BaseOption = None) -> None:
+def rules_coverage(
+    ctx: typer.Context,
+    pack: PackArgument = None,
+    base: BaseOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
     """List the rules that no test case fires; exit 1 if there are any.
 
     Rules and cases are those of the rules tree (the shipped one, or --base DIR) and of the rule
     packs on top of it (--rules, PACK)."""
-    from mscadvisor.authoring.rule_tests import run_cases, uncovered
+    from mscadvisor.authoring import reports
 
     kb = open_knowledge(ctx, *([pack] if pack else []), base=base)
-    missing = uncovered(kb, run_cases(kb))
-    covered = len(kb.rules) - len(missing)
-    typer.echo(f"{covered} of {len(kb.rules)} rules fired by at least one test case")
-    for rule_id in missing:
-        typer.echo(f"  not covered: {rule_id}")
-    if missing:
-        raise typer.Exit(EXIT_RUNTIME)
+    report(reports.rules_coverage(kb), fmt)
 
 
-def rules_lint(ctx: typer.Context, pack: PackArgument = None, base: BaseOption = None) -> None:
+def rules_lint(
+    ctx: typer.Context,
+    pack: PackArgument = None,
+    base: BaseOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
     """Find rules that can never fire, duplicate or contradictory rules, and rationales that
     mention evidence the rule does not cite; exit 1 if there are findings.
 
     The rules are those of the rules tree (the shipped one, or --base DIR) and of the rule packs
     on top of it (--rules, PACK)."""
-    from mscadvisor.authoring.rule_lint import lint
+    from mscadvisor.authoring import reports
 
-    findings = lint(open_knowledge(ctx, *([pack] if pack else []), base=base))
-    for f in findings:
-        typer.echo(f"{f.rule}: {f.code}: {f.message}")
-    typer.echo(f"{len(findings)} finding(s)")
-    if findings:
-        raise typer.Exit(EXIT_RUNTIME)
+    kb = open_knowledge(ctx, *([pack] if pack else []), base=base)
+    report(reports.rules_lint(kb), fmt)
 
 
 def rules_list(  # noqa: PLR0917 (typer maps each option to a parameter)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from mscadvisor.engine.result import CitationView
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import Citation, Reference
+from mscadvisor.kb.records import Citation, Reference, Study, Trial
 
 
 def view(kb: KnowledgeBase, citation: Citation) -> CitationView:
-    """A citation with its human label (for example '[18] Pei W, 2024' or 'Table 4, BM-D1')."""
+    """A citation with its human label (for example '[18] Pei W, 2024' or 'Table 4, BM-D1')
+    and its links: DOI and PubMed for a reference, the registry for a trial."""
+    reference = kb.references[citation.ref] if citation.ref is not None else None
     return CitationView(
         label=label(kb, citation),
         ref=citation.ref,
@@ -16,7 +18,18 @@ def view(kb: KnowledgeBase, citation: Citation) -> CitationView:
         table=citation.table,
         section=citation.section,
         item=citation.item,
+        doi_url=doi_url(reference) if reference else None,
+        pubmed_url=pubmed_url(reference) if reference else None,
+        trial_url=trial_url(citation.nct) if citation.nct is not None else None,
     )
+
+
+def of_record(record: Study | Trial) -> Citation:
+    """How a study or trial is cited: a trial by its NCT number where it has one, else the
+    reference that reports it."""
+    if isinstance(record, Trial) and record.nct:
+        return Citation(nct=record.nct)
+    return Citation(ref=record.ref)
 
 
 def label(kb: KnowledgeBase, citation: Citation) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from mscadvisor.engine import citations
 from mscadvisor.engine.result import CitationView, Contribution, EvidenceUse
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import Citation, EvidenceQuery, Rule, Study, Trial
+from mscadvisor.kb.records import EvidenceQuery, Rule, Study, Trial
 
 Record = Study | Trial
 Grade = Literal[
@@ -94,7 +94,7 @@ def uses(
         differs = _differences(record, question)
         use = EvidenceUse(
             record=record.id,
-            citation=citations.view(kb, _citation(record)),
+            citation=citations.view(kb, citations.of_record(record)),
             grade=grade(record),
             outcome=record.outcome,
             role=ROLES[record.outcome],
@@ -148,12 +148,6 @@ def _differences(record: Record, question: Question) -> tuple[str, ...]:
     if extra:
         differs.append(f"with {', '.join(extra)}")
     return tuple(differs)
-
-
-def _citation(record: Record) -> Citation:
-    if isinstance(record, Trial) and record.nct:
-        return Citation(nct=record.nct)
-    return Citation(ref=record.ref)
 
 
 def admits(query: EvidenceQuery, record: Record) -> bool:
@@ -244,4 +238,4 @@ def _distinct(views: Iterable[CitationView]) -> tuple[CitationView, ...]:
 
 def cite(kb: KnowledgeBase, records: Iterable[Record]) -> tuple[CitationView, ...]:
     """One citation per distinct study or trial, in order."""
-    return _distinct(citations.view(kb, _citation(r)) for r in records)
+    return _distinct(citations.view(kb, citations.of_record(r)) for r in records)

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
 
-# The schema_version of every JSON document (recommendation, explain, what-if, batch line; see
-# schemas/): one version for all, as they share their parts. 1.1 added regimens and packs; 2.0
-# the evidence each candidate was judged on, graded certainty, routes judged for one source
-# and the evidence-first ranking.
-SCHEMA_VERSION = "2.0"
+# The schema_version of every JSON document (recommendation, explain, what-if, batch line,
+# listing, rules and cache documents; see schemas/): one version for all, as they share their
+# parts. 1.1 added regimens and packs; 2.0 the evidence each candidate was judged on, graded
+# certainty, routes judged for one source and the evidence-first ranking; 2.1 one citation shape
+# everywhere (every key always present, with its links) and versioned documents for the
+# listing, rules and cache commands.
+SCHEMA_VERSION = "2.1"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
@@ -40,7 +42,10 @@ CATEGORY_TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class CitationView:
-    """A citation resolved for output: what it points at, and a human label."""
+    """A citation resolved for output: what it points at, a human label and its links.
+
+    Every JSON document writes citations in this one shape (``$defs/citation`` of
+    recommendation.schema.json): every key, null where it does not apply."""
 
     label: str
     ref: int | None = None
@@ -48,12 +53,22 @@ class CitationView:
     table: int | None = None
     section: str | None = None
     item: str | None = None
+    doi_url: str | None = None  # a reference's DOI link
+    pubmed_url: str | None = None  # a reference's PubMed link, for a PMID that looks real
+    trial_url: str | None = None  # a trial's registry page
 
     def to_dict(self) -> dict[str, Any]:
-        keys = ("ref", "nct", "table", "section", "item")
-        out: dict[str, Any] = {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
-        out["label"] = self.label
-        return out
+        return {
+            "ref": self.ref,
+            "nct": self.nct,
+            "table": self.table,
+            "section": self.section,
+            "item": self.item,
+            "label": self.label,
+            "doi_url": self.doi_url,
+            "pubmed_url": self.pubmed_url,
+            "trial_url": self.trial_url,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ def _print_record(console: Console, view: View) -> None:
             else escape(value)
         )
         console.print(f"[dim]{escape(column.header)}:[/dim] {shown}", soft_wrap=column.whole)
+    console.print("1 row(s)", style="dim")
 
 
 def _longest(ids: Iterable[str]) -> int:

@@ -1,5 +1,10 @@
 """Browsable views of the knowledge base: rows as plain dicts (the JSON output) plus the columns a
-table shows. The same rows feed both formats, so the table and the JSON never disagree."""
+table shows. The same rows feed both formats, so the table and the JSON never disagree.
+
+``View.to_dict`` is the JSON document of a listing command (``schemas/listing.schema.json``):
+its schema_version, the command (``listing``) and the rows. Every citation in a row has the one
+shape of every document (``CitationView``), however deep in the record it sits.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.engine import citations
+from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import condition_syntax, conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -27,13 +33,36 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class View:
+    listing: str  # the command that prints it: diseases, ..., rules list, rules show
     title: str
     rows: list[Row]
     columns: tuple[Column, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document: rows under a schema_version and the listing's name."""
+        return {"schema_version": SCHEMA_VERSION, "listing": self.listing, "rows": self.rows}
 
-def _plain(record: Any) -> Row:
-    return dataclasses.asdict(record)
+
+def _plain(kb: KnowledgeBase, value: Any) -> Any:
+    """A record as plain data, like ``dataclasses.asdict``, but with every citation in it, at
+    any depth, resolved to the one citation shape (with label and links)."""
+    if isinstance(value, Citation):
+        return citations.view(kb, value).to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(kb, getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(kb, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(kb, v) for k, v in value.items()}
+    return value
+
+
+def _cited(kb: KnowledgeBase, record: Study | Trial) -> Row:
+    """A study or trial row with how it is cited (a trial by its NCT number where it has one),
+    in the one citation shape."""
+    row: Row = _plain(kb, record)
+    row["citation"] = citations.view(kb, citations.of_record(record)).to_dict()
+    return row
 
 
 def _key(name: str) -> Callable[[Row], str]:
@@ -54,12 +83,9 @@ def short_name(disease: Disease) -> str:
 
 
 def diseases_view(kb: KnowledgeBase) -> View:
-    rows = []
-    for d in kb.diseases.values():
-        row = _plain(d)
-        row["citations"] = [citations.view(kb, c).to_dict() for c in d.citations]
-        rows.append(row)
+    rows = [_plain(kb, d) for d in kb.diseases.values()]
     return View(
+        "diseases",
         "Diseases (AD = Alzheimer's disease here; the tissue AD is adipose)",
         rows,
         (
@@ -73,12 +99,13 @@ def diseases_view(kb: KnowledgeBase) -> View:
 
 
 def sources_view(kb: KnowledgeBase) -> View:
-    rows = [_plain(t) for t in kb.tissues.values()]
+    rows = [_plain(kb, t) for t in kb.tissues.values()]
 
     def items(key: str) -> Callable[[Row], str]:
         return lambda r: "\n".join(f"- {i['text']} [{i['id']}]" for i in r[key]) or "-"
 
     return View(
+        "sources",
         "MSC tissue sources (Table 4; AD = adipose here)",
         rows,
         (
@@ -95,7 +122,7 @@ def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
     for route in kb.routes.values():
         if disease and disease.id not in route.diseases:
             continue
-        row = _plain(route)
+        row = _plain(kb, route)
         # With a disease, count that disease's records only.
         records: list[Study | Trial] = [*kb.studies, *kb.trials.values()]
         mine = [
@@ -105,9 +132,9 @@ def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
         ]
         row["studies"] = sum(1 for r in mine if not isinstance(r, Trial))
         row["trials"] = sum(1 for r in mine if isinstance(r, Trial))
-        row["citations"] = [citations.view(kb, c).to_dict() for c in route.citations]
         rows.append(row)
     return View(
+        "routes",
         "Administration routes",
         rows,
         (
@@ -122,14 +149,13 @@ def routes_view(kb: KnowledgeBase, disease: Disease | None) -> View:
 
 
 def preconditioning_view(kb: KnowledgeBase, disease: Disease | None) -> View:
-    rows = []
-    for pre in kb.preconditioning.values():
-        if disease and disease.id not in pre.diseases:
-            continue
-        row = _plain(pre)
-        row["citations"] = [citations.view(kb, c).to_dict() for c in pre.citations]
-        rows.append(row)
+    rows = [
+        _plain(kb, pre)
+        for pre in kb.preconditioning.values()
+        if disease is None or disease.id in pre.diseases
+    ]
     return View(
+        "preconditioning",
         "Preconditioning and combination strategies",
         rows,
         (
@@ -152,7 +178,7 @@ def evidence_view(
     route: str | None,
 ) -> View:
     rows = [
-        _plain(s)
+        _cited(kb, s)
         for s in kb.studies
         if (disease is None or s.disease == disease.id)
         and (tissue is None or s.tissue == tissue)
@@ -160,6 +186,7 @@ def evidence_view(
         and (route is None or s.route == route)
     ]
     return View(
+        "evidence",
         "Preclinical studies (Tables 1 and 2)",
         rows,
         (
@@ -190,6 +217,7 @@ def candidates_view(kb: KnowledgeBase, disease: Disease) -> View:
         for c in category
     ]
     return View(
+        "candidates",
         f"Candidates for {disease.id} (ids are case-insensitive)",
         rows,
         (
@@ -202,8 +230,9 @@ def candidates_view(kb: KnowledgeBase, disease: Disease) -> View:
 
 
 def trials_view(kb: KnowledgeBase, disease: Disease | None) -> View:
-    rows = [_plain(t) for t in kb.trials.values() if disease is None or t.disease == disease.id]
+    rows = [_cited(kb, t) for t in kb.trials.values() if disease is None or t.disease == disease.id]
     return View(
+        "trials",
         "Clinical studies (Table 3)",
         rows,
         (
@@ -229,11 +258,12 @@ def references_view(kb: KnowledgeBase, number: int | None) -> View:
     for ref in kb.references.values():
         if number is not None and ref.ref != number:
             continue
-        row = _plain(ref)
+        row = _plain(kb, ref)
         row["doi_url"] = citations.doi_url(ref)
         row["pubmed_url"] = citations.pubmed_url(ref)
         rows.append(row)
     return View(
+        "reference",
         "References of the review",
         rows,
         (
@@ -256,12 +286,9 @@ def _pmid_problem(row: Row) -> str:
 
 
 def errata_view(kb: KnowledgeBase) -> View:
-    rows = []
-    for erratum in kb.errata.values():
-        row = _plain(erratum)
-        row["citations"] = [citations.view(kb, c).to_dict() for c in erratum.citations]
-        rows.append(row)
+    rows = [_plain(kb, erratum) for erratum in kb.errata.values()]
     return View(
+        "errata",
         "Errata: where the review contradicts itself, and the reading used here",
         rows,
         (
@@ -284,7 +311,7 @@ def resolve_id(what: str, value: str, ids: Iterable[str], listed_by: str | None 
 def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
     parsed = kb.rules[rule_id]
     rule = parsed.rule
-    row = _plain(rule)
+    row: Row = _plain(kb, rule)
     # Conditions in the long form, however the rule file writes them (see conditions.py).
     for key, tree in (("applies_to", parsed.applies_to), ("when", parsed.when)):
         if row[key] is not None:
@@ -293,20 +320,7 @@ def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
     row["when_text"] = conditions.describe(parsed.when)
     row["effect"] = rule.effect_text()
     row["file"] = parsed.file
-    row["citations"] = [_citation_with_links(kb, c) for c in rule.citations]
     return row
-
-
-def _citation_with_links(kb: KnowledgeBase, citation: Citation) -> Row:
-    out = citations.view(kb, citation).to_dict()
-    if citation.ref is not None:
-        ref = kb.references[citation.ref]
-        out["title"] = ref.title
-        out["doi_url"] = citations.doi_url(ref)
-        out["pubmed_url"] = citations.pubmed_url(ref)
-    if citation.nct is not None:
-        out["url"] = citations.trial_url(citation.nct)
-    return out
 
 
 def rules_view(
@@ -332,6 +346,7 @@ def rules_view(
         else Column("Summary", _key("summary"), 5)
     )
     return View(
+        "rules list",
         "Rules with modelling assumptions" if assumptions else "Rules",
         rows,
         (
@@ -346,13 +361,16 @@ def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
     row = _rule_row(kb, resolve_id("rule", rule_id, kb.rules, "mscadvisor rules list"))
 
     def cites(r: Row) -> str:
+        def links(c: Row) -> list[str | None]:
+            title = kb.references[c["ref"]].title if c["ref"] is not None else None
+            return [title, c["doi_url"], c["pubmed_url"], c["trial_url"]]
+
         return "\n".join(
-            c["label"]
-            + "".join(f"\n  {c[k]}" for k in ("title", "doi_url", "pubmed_url", "url") if c.get(k))
-            for c in r["citations"]
+            c["label"] + "".join(f"\n  {line}" for line in links(c) if line) for c in r["citations"]
         )
 
     return View(
+        "rules show",
         f"Rule {row['id']}",
         [row],
         (

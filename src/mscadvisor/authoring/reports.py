@@ -1,0 +1,217 @@
+"""The results of the maintenance commands, built once for both of their formats: rules check,
+test, coverage and lint, and cache info.
+
+``to_dict`` is a report's JSON document (schemas/rules-check.schema.json, rules-test,
+rules-coverage, rules-lint, cache-info), with the schema_version every document carries;
+``lines`` is the plain text the command prints by default; ``ok`` is False when the command
+exits 1 (a failing case, an uncovered rule, a lint finding), in either format. The command line
+only prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mscadvisor.authoring.rule_lint import Finding, lint
+from mscadvisor.authoring.rule_tests import CaseResult, run_cases, uncovered
+from mscadvisor.engine.result import SCHEMA_VERSION
+from mscadvisor.kb import cache
+from mscadvisor.kb.knowledge import KnowledgeBase
+
+
+class Report(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def lines(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RulesCheck:
+    """A rules tree (and packs) that loaded and validated, with its records counted."""
+
+    kb: KnowledgeBase
+
+    @property
+    def ok(self) -> bool:
+        return True  # a tree that does not validate raises before there is a report
+
+    def counts(self) -> dict[str, int]:
+        """The number of records of each kind, by the name the text shows."""
+        kb = self.kb
+        return {
+            "diseases": len(kb.diseases),
+            "tissues": len(kb.tissues),
+            "modalities": len(kb.modalities),
+            "routes": len(kb.routes),
+            "preconditioning": len(kb.preconditioning),
+            "references": len(kb.references),
+            "studies": len(kb.studies),
+            "trials": len(kb.trials),
+            "errata": len(kb.errata),
+            "rules": len(kb.rules),
+            "test cases": len(kb.cases),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        kb = self.kb
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "knowledge_base": {
+                "version": kb.info.version,
+                "sha256": kb.sha256,
+                "packs": [{"path": p.path, "sha256": p.sha256} for p in kb.packs],
+            },
+            "files": list(kb.files),
+            "counts": {kind.replace(" ", "_"): n for kind, n in self.counts().items()},
+        }
+
+    def lines(self) -> list[str]:
+        kb = self.kb
+        head = f"ok: {len(kb.files)} file(s), knowledge base {kb.info.version}, sha256 {kb.sha256}"
+        return [head, *(f"  {kind:16} {n}" for kind, n in self.counts().items())]
+
+
+@dataclass(frozen=True, slots=True)
+class RulesTest:
+    """Every rule test case run, passed or with what went wrong."""
+
+    results: tuple[CaseResult, ...]
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.passed for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "passed": len(self.results) - self.failed,
+            "failed": self.failed,
+            "cases": [
+                {
+                    "id": r.case.id,
+                    "summary": r.case.summary,
+                    "passed": r.passed,
+                    "failures": list(r.failures),
+                }
+                for r in self.results
+            ],
+        }
+
+    def lines(self) -> list[str]:
+        out = []
+        for r in self.results:
+            out.append(f"{'PASS' if r.passed else 'FAIL'}  {r.case.id}: {r.case.summary}")
+            out += [f"      - {failure}" for failure in r.failures]
+        out.append(f"{len(self.results) - self.failed} passed, {self.failed} failed")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class RulesCoverage:
+    """How many rules some test case fires, and the ones none does."""
+
+    rules: int
+    uncovered: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.uncovered
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "rules": self.rules,
+            "covered": self.rules - len(self.uncovered),
+            "uncovered": list(self.uncovered),
+        }
+
+    def lines(self) -> list[str]:
+        covered = self.rules - len(self.uncovered)
+        return [
+            f"{covered} of {self.rules} rules fired by at least one test case",
+            *(f"  not covered: {rule_id}" for rule_id in self.uncovered),
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class RulesLint:
+    """The static checks' findings (rule_lint.py), by rule and code."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "findings": [
+                {"rule": f.rule, "code": f.code, "message": f.message} for f in self.findings
+            ],
+        }
+
+    def lines(self) -> list[str]:
+        return [
+            *(f"{f.rule}: {f.code}: {f.message}" for f in self.findings),
+            f"{len(self.findings)} finding(s)",
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    """Where the compiled knowledge cache lives, whether it is used, and its files (name, bytes)."""
+
+    folder: str
+    enabled: bool
+    files: tuple[tuple[str, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "folder": self.folder,
+            "enabled": self.enabled,
+            "files": [{"name": name, "bytes": size} for name, size in self.files],
+        }
+
+    def lines(self) -> list[str]:
+        state = "enabled" if self.enabled else "disabled (MSCADVISOR_NO_CACHE is set)"
+        return [
+            f"folder: {self.folder}",
+            f"state: {state}",
+            f"files: {len(self.files)}",
+            *(f"  {name}  {size} bytes" for name, size in self.files),
+        ]
+
+
+def rules_check(kb: KnowledgeBase) -> RulesCheck:
+    return RulesCheck(kb)
+
+
+def rules_test(kb: KnowledgeBase) -> RulesTest:
+    return RulesTest(tuple(run_cases(kb)))
+
+
+def rules_coverage(kb: KnowledgeBase) -> RulesCoverage:
+    return RulesCoverage(len(kb.rules), tuple(uncovered(kb, run_cases(kb))))
+
+
+def rules_lint(kb: KnowledgeBase) -> RulesLint:
+    return RulesLint(tuple(lint(kb)))
+
+
+def cache_info() -> CacheInfo:
+    files = tuple((path.name, path.stat().st_size) for path in cache.entries())
+    return CacheInfo(str(cache.cache_dir()), cache.enabled(), files)
