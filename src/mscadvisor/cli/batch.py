@@ -141,7 +141,6 @@ class BatchProgress:
     def __enter__(self) -> "BatchProgress":
         if not sys.stderr.isatty():
             return self
-        from rich.console import Console
         from rich.progress import (
             BarColumn,
             Progress,
@@ -149,6 +148,8 @@ class BatchProgress:
             TextColumn,
             TimeElapsedColumn,
         )
+
+        from mscadvisor.render.output import console
 
         try:
             info = os.fstat(self.stream.fileno())
@@ -161,7 +162,7 @@ class BatchProgress:
             TaskProgressColumn(),
             TextColumn("{task.fields[rows]:,} rows"),
             TimeElapsedColumn(),
-            console=Console(stderr=True, emoji=False, highlight=False),
+            console=console(stderr=True),
             transient=True,
         )
         self.task = self.progress.add_task("batch", total=size, rows=0)

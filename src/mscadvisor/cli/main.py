@@ -7,22 +7,52 @@ Each command group lives in a module of its own; this one assembles them in the 
 ``--help`` lists them, and turns errors into messages and exit codes.
 """
 
+import inspect
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from mscadvisor.cli import batch, browse, cache, recommend, root, rules
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 
+if TYPE_CHECKING:
+    from typer._click import exceptions as click_errors
+else:
+    # typer raises click's exceptions: those of its private copy of click in recent releases, of
+    # the click package before. Either way they live beside typer.BadParameter, which it exports.
+    click_errors = sys.modules[typer.BadParameter.__module__]
+
 DISCLAIMER_SHORT = "Research decision support, not medical advice."
+
+
+def examples(*lines: str) -> str:
+    r"""A help epilog listing example command lines, one per line: click rewraps every paragraph
+    of help text into one, except a paragraph that starts with a line holding only \b."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def summary(command: Callable[..., Any]) -> str:
+    """A command's first paragraph, whole, for the command list of its group's --help (click
+    would cut it to one line ending in "...")."""
+    return " ".join(inspect.cleandoc(command.__doc__ or "").split("\n\n")[0].split())
+
 
 app = typer.Typer(
     name="mscadvisor",
     help=(
         "Recommend MSC and MSC-exosome sources, administration routes and preconditioning for "
         "aging-related diseases, explaining every point of every score with the rule and the "
-        f"citation behind it. {DISCLAIMER_SHORT}"
+        f"citation behind it. {DISCLAIMER_SHORT}\n\n"
+        "The options below are global: give them before the command."
+    ),
+    epilog=examples(
+        "mscadvisor recommend -d POF",
+        "mscadvisor --rules my-pack --weights weights.toml recommend -d OP --age 70",
+        "mscadvisor --color never explain -d OP -c BM-cells",
+        "mscadvisor recommend -h",
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -33,33 +63,155 @@ rules_app = typer.Typer(
     help="Check, test, lint, list and show rules: the shipped rules tree or another one "
     "(--base DIR, a complete tree such as an edited copy of rules/), with rule packs on top "
     "(--rules, PACK). Test cases live beside the rules they test, in NAME.cases.toml files.",
+    short_help="Check, test, lint, list and show rules: the shipped ones, another rules tree "
+    "(--base DIR) and rule packs (--rules, PACK).",
+    epilog=examples(
+        "mscadvisor rules check",
+        "mscadvisor rules test --base /tmp/my-rules",
+        "mscadvisor --rules my-pack rules lint",
+        "mscadvisor rules show T4-BM-D1-DONOR-AGE",
+    ),
     no_args_is_help=True,
 )
 app.add_typer(rules_app, name="rules")
-cache_app = typer.Typer(help="Inspect or clear the compiled knowledge cache.", no_args_is_help=True)
+cache_app = typer.Typer(
+    help="Inspect or clear the compiled knowledge cache.",
+    epilog=examples("mscadvisor cache info", "mscadvisor cache clear"),
+    no_args_is_help=True,
+)
 app.add_typer(cache_app, name="cache")
 
 app.callback()(root.root)
-app.command()(recommend.recommend)
-app.command("explain")(recommend.explain_command)
-app.command()(batch.batch)
-for command in (
-    browse.candidates,
-    browse.diseases,
-    browse.sources,
-    browse.routes,
-    browse.preconditioning,
-    browse.evidence,
-    browse.trials,
-    browse.reference,
-    browse.errata,
-    browse.schema,
-):
-    app.command()(command)
-for name in ("check", "test", "coverage", "lint", "list", "show"):
-    rules_app.command(name)(getattr(rules, f"rules_{name}"))
-cache_app.command("info")(cache.cache_info)
-cache_app.command("clear")(cache.cache_clear)
+COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
+    (
+        "recommend",
+        recommend.recommend,
+        (
+            "mscadvisor recommend -d POF",
+            "mscadvisor recommend -d OP --donor autologous --age 70 --explain",
+            "mscadvisor recommend -d AD --what-if modality=exosomes",
+            "mscadvisor recommend -d POF -f json | jq '.sources[0].id'",
+            "mscadvisor recommend -d AS --age 63 --sex male -f markdown > as.md",
+            "mscadvisor recommend -d POF --export pof.html",
+        ),
+    ),
+    (
+        "explain",
+        recommend.explain_command,
+        (
+            "mscadvisor explain -d OP --modality cells -c UC-cells",
+            "mscadvisor explain -d OP --age 55 -c BM-cells --sensitivity",
+            "mscadvisor explain -d AD -c IN -f json",
+        ),
+    ),
+    (
+        "batch",
+        batch.batch,
+        (
+            "mscadvisor batch cohort.jsonl > results.jsonl",
+            "mscadvisor batch cohort.csv -f csv --top 2 -o top.csv",
+            "cat cohort.jsonl | mscadvisor batch - -f csv --jobs 2",
+        ),
+    ),
+    (
+        "candidates",
+        browse.candidates,
+        ("mscadvisor candidates -d POF", "mscadvisor candidates -d alzheimers -f json"),
+    ),
+    ("diseases", browse.diseases, ("mscadvisor diseases", "mscadvisor diseases -f json")),
+    ("sources", browse.sources, ("mscadvisor sources", "mscadvisor sources -f json")),
+    ("routes", browse.routes, ("mscadvisor routes", "mscadvisor routes -d alzheimers")),
+    (
+        "preconditioning",
+        browse.preconditioning,
+        ("mscadvisor preconditioning", "mscadvisor preconditioning -d POF -f json"),
+    ),
+    (
+        "evidence",
+        browse.evidence,
+        (
+            "mscadvisor evidence -d OP --tissue DP",
+            "mscadvisor evidence --modality exosomes --route IN -f json",
+        ),
+    ),
+    ("trials", browse.trials, ("mscadvisor trials", "mscadvisor trials -d POF -f json")),
+    ("reference", browse.reference, ("mscadvisor reference 18", "mscadvisor reference -f json")),
+    ("errata", browse.errata, ("mscadvisor errata", "mscadvisor errata -f json")),
+    (
+        "schema",
+        browse.schema,
+        (
+            "mscadvisor schema recommendation",
+            "mscadvisor schema batch-line > batch-line.schema.json",
+        ),
+    ),
+]
+for name, command, lines in COMMANDS:
+    app.command(name, short_help=summary(command), epilog=examples(*lines))(command)
+RULES_COMMANDS: dict[str, tuple[str, ...]] = {
+    "check": (
+        "mscadvisor rules check",
+        "mscadvisor rules check /tmp/my-rules",
+        "mscadvisor --rules my-pack rules check",
+    ),
+    "test": (
+        "mscadvisor rules test",
+        "mscadvisor rules test my-pack",
+        "mscadvisor rules test --base /tmp/my-rules",
+    ),
+    "coverage": ("mscadvisor rules coverage", "mscadvisor rules coverage --base /tmp/my-rules"),
+    "lint": ("mscadvisor rules lint", "mscadvisor --rules my-pack rules lint"),
+    "list": (
+        "mscadvisor rules list --kind route -d POF",
+        "mscadvisor rules list --assumptions -f json",
+    ),
+    "show": ("mscadvisor rules show T4-BM-D1-DONOR-AGE",),
+}
+for name, lines in RULES_COMMANDS.items():
+    command = getattr(rules, f"rules_{name}")
+    rules_app.command(name, short_help=summary(command), epilog=examples(*lines))(command)
+cache_app.command(
+    "info", short_help=summary(cache.cache_info), epilog=examples("mscadvisor cache info")
+)(cache.cache_info)
+cache_app.command(
+    "clear", short_help=summary(cache.cache_clear), epilog=examples("mscadvisor cache clear")
+)(cache.cache_clear)
+
+
+def misplaced_global_option(
+    exc: "click_errors.NoSuchOption", args: list[str]
+) -> "click_errors.UsageError | None":
+    """The error for a global option given after the command, saying where it goes; None when
+    the unknown option is not one of the root command's."""
+    import shlex
+
+    ctx = exc.ctx
+    if ctx is None or ctx.parent is None:
+        return None
+    top = ctx.find_root()
+    name = exc.option_name
+    option: Any = next(
+        (
+            p
+            for p in top.command.params
+            if p.param_type_name == "option" and name in (*p.opts, *p.secondary_opts)
+        ),
+        None,
+    )
+    if option is None:
+        return None
+    moved = [name]
+    given = [i for i, arg in enumerate(args) if arg == name or arg.startswith(f"{name}=")]
+    if given and "=" in args[given[-1]]:
+        moved = [args[given[-1]]]
+    elif not option.is_flag and not option.count:
+        after = given[-1] + 1 if given else len(args)
+        moved.append(args[after] if after < len(args) else str(option.name).upper())
+    command = ctx.command_path.removeprefix(str(top.info_name)).strip()
+    example = f"{top.info_name} {shlex.join(moved)} {command} ..."
+    return click_errors.UsageError(
+        f"{name} is a global option: put it before the command: {example}", ctx=ctx
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +220,19 @@ def main(argv: list[str] | None = None) -> int:
         # A locale that cannot encode some character must not crash the output.
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="mscadvisor")
+        # Not standalone: click's usage errors come back here, to be explained (see below).
+        code = app(args=args, prog_name="mscadvisor", standalone_mode=False)
+    except click_errors.NoSuchOption as exc:
+        (misplaced_global_option(exc, args) or exc).show()
+        return exc.exit_code
+    except click_errors.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except typer.Abort:  # pragma: no cover - raised at end of input at a prompt; none here
+        sys.stderr.write("Aborted!\n")
+        return EXIT_RUNTIME
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_RUNTIME if exc.code else EXIT_OK
     except MscAdvisorError as exc:
@@ -91,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             "mscadvisor: this is a bug; rerun with MSCADVISOR_DEBUG=1 for the traceback\n"
         )
         return EXIT_RUNTIME
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def run() -> None:

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from mscadvisor.kb.vocabulary import ProfileField
 
 
+class ColorMode(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"

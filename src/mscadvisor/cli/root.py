@@ -1,5 +1,6 @@
-"""The root command's options (--rules, --weights, --version), carried to every command on
-typer's context object, and the one way commands open the knowledge base they name."""
+"""The root command's options (--rules, --weights, --color, --version): global options, given
+before the command. The knowledge they name is carried to every command on typer's context
+object; this is the one way commands open it."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mscadvisor import __version__
+from mscadvisor.cli.options import ColorMode
 
 if TYPE_CHECKING:
     from mscadvisor.kb.knowledge import KnowledgeBase
@@ -33,14 +35,25 @@ def root(
         Path | None,
         typer.Option(help="TOML file scaling the points of named rules or rule groups."),
     ] = None,
+    color: Annotated[
+        ColorMode,
+        typer.Option(
+            "--color",
+            help="auto: colour and bold on a terminal only; none with $NO_COLOR set; also "
+            "piped with $FORCE_COLOR set. always, never: regardless of the terminal and those "
+            "variables (never: no escape code at all).",
+        ),
+    ] = ColorMode.auto,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
     """Top-level options."""
     from mscadvisor.kb.opening import KnowledgeSource
+    from mscadvisor.render.output import set_color
 
+    set_color(color.value)
     ctx.obj = KnowledgeSource.from_environment(tuple(rules or ()), weights)
 
 

@@ -1,12 +1,13 @@
-"""Writing results: JSON as UTF-8 bytes to stdout, text through a rich console.
+"""Writing results: JSON as UTF-8 bytes to stdout, text through a rich console, files atomically.
 
-Colour only on a terminal and never with NO_COLOR (rich honours both); a console that is not a
-terminal gets a fixed width so piped tables do not wrap at 80 columns.
+Colour follows ``--color`` (see ``set_color``): ``auto`` styles only on a terminal, never with
+NO_COLOR and always with FORCE_COLOR. Without colour a console writes no escape code at all (no
+bold or italic either). A console that is not a terminal gets a fixed width so piped tables do
+not wrap at 80 columns.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,10 +19,60 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PIPED_WIDTH = 120
+COLOR_MODES = ("auto", "always", "never")
+_color_mode = "auto"
+
+
+def set_color(mode: str) -> None:
+    """Choose colour for every console made from now on: auto, always or never (--color)."""
+    global _color_mode  # noqa: PLW0603 (one setting per run, made by the root command)
+    if mode not in COLOR_MODES:
+        raise ValueError(f"colour mode {mode!r} is not one of {', '.join(COLOR_MODES)}")
+    _color_mode = mode
+
+
+def wants_color(stream: Any) -> bool:
+    """Whether a console on stream styles its output. ``auto``: not with NO_COLOR, always with
+    FORCE_COLOR (each when set and not empty; NO_COLOR wins), else only on a terminal other than
+    TERM=dumb. ``always`` and ``never`` override both variables, as flags override the
+    environment."""
+    if _color_mode != "auto":
+        return _color_mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        terminal = bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        terminal = False
+    return terminal and not _dumb_terminal()
+
+
+def _dumb_terminal() -> bool:
+    return os.environ.get("TERM", "").lower() in ("dumb", "unknown")
+
+
+def _color_options(stream: Any) -> dict[str, Any]:
+    """Console arguments for the colour wanted on stream. Without colour there is no colour
+    system, so rich writes no style escape at all (its own NO_COLOR handling drops colours but
+    keeps bold and italic)."""
+    if not wants_color(stream):
+        return {"color_system": None}
+    # rich detects the colour depth of a terminal; on one it takes for dumb (or not a terminal,
+    # with --color always or FORCE_COLOR) it would pick none, so ask for the 16 basic colours.
+    # no_color=False: rich would otherwise drop colours under NO_COLOR, even with --color always.
+    return {
+        "force_terminal": True,
+        "color_system": "standard" if _dumb_terminal() else "auto",
+        "no_color": False,
+    }
 
 
 def json_text(document: Any) -> str:
     """Deterministic JSON: same document, same bytes."""
+    import json  # here, not at the top: the root command imports this module on every run
+
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -37,9 +88,10 @@ def write_text(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def console(*, record: bool = False, quiet: bool = False) -> Console:
-    """A console on stdout; ``record`` keeps what it prints for export, ``quiet`` renders into
-    memory only (to render for export alone)."""
+def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) -> Console:
+    """A console on stdout (``stderr``: on stderr, at the terminal's width); ``record`` keeps
+    what it prints for export, ``quiet`` renders into memory only (to render for export alone).
+    Every console of the tool is made here, so --color, NO_COLOR and FORCE_COLOR apply to all."""
     import io
 
     from rich.console import Console
@@ -48,15 +100,19 @@ def console(*, record: bool = False, quiet: bool = False) -> Console:
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # handled like any closed pipe: a quiet exit (cli.main)
 
-    terminal = sys.stdout.isatty()
-    width = None if terminal and not quiet else int(os.environ.get("COLUMNS", PIPED_WIDTH))
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = stream.isatty()
+    piped = not terminal or quiet
+    width = int(os.environ.get("COLUMNS", PIPED_WIDTH)) if piped and not stderr else None
     return QuietPipeConsole(
         file=io.StringIO() if quiet else None,
+        stderr=stderr,
         width=width,
         highlight=False,
         emoji=False,  # rule text is data: a ':name:' in it is printed as typed
         soft_wrap=False,
         record=record,
+        **({} if quiet else _color_options(stream)),
     )
 
 
@@ -86,6 +142,10 @@ class OutputFile:
     on ``commit``; ``abandon`` removes the temporary file and leaves any old file as it was. A
     special file such as /dev/null, a FIFO or a terminal is written straight through: renaming
     over it would replace the device itself.
+
+    Permissions are the user's: a new file gets the mode the umask gives any new file (0644
+    under umask 022), an overwritten file keeps its mode. A symbolic link is followed: the file
+    it points to is replaced (in its own folder, keeping its mode) and the link stays a link.
     """
 
     def __init__(self, path: Path) -> None:
@@ -93,16 +153,32 @@ class OutputFile:
         import tempfile
 
         self.path = path
+        self.target = path
         self.tmp: Path | None = None
         try:
-            special = path.exists() and not stat.S_ISREG(path.stat().st_mode)
-            if special:
+            if path.is_symlink():
+                # The link's final target (relative links and chains resolved); a dangling link
+                # names the file to create. Messages keep the path the user gave.
+                self.target = Path(os.path.realpath(path))
+            try:
+                old = self.target.stat()
+            except FileNotFoundError:
+                old = None
+            if old is not None and not stat.S_ISREG(old.st_mode):
                 self.handle = path.open("w", encoding="utf-8", newline="")
                 return
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent)
         except OSError as exc:
             raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
         self.tmp = Path(name)
+        # mkstemp makes the file 0600 whatever the umask; give it the mode it would have had.
+        mode = stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~_umask()
+        try:
+            os.fchmod(fd, mode)
+        except OSError as exc:  # pragma: no cover - our own new file in a folder we can write
+            os.close(fd)
+            self.tmp.unlink(missing_ok=True)
+            raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
         self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def write(self, text: str) -> None:
@@ -112,7 +188,7 @@ class OutputFile:
         try:
             self.handle.close()
             if self.tmp is not None:
-                os.replace(self.tmp, self.path)
+                os.replace(self.tmp, self.target)
         except OSError as exc:
             self.abandon()
             raise MscAdvisorError(f"cannot write {self.path}: {exc.strerror}") from None
@@ -121,6 +197,13 @@ class OutputFile:
         self.handle.close()
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: briefly to the strictest value)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def write_file_atomically(path: Path, data: str) -> None:

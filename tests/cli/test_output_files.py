@@ -1,0 +1,135 @@
+"""Output files (recommend --export, batch -o) respect the user: a new file gets the mode the
+umask gives, an overwritten file keeps its mode, and a symbolic link is followed (its target is
+replaced, the link stays)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult
+
+Cli = Callable[..., CliResult]
+PROFILES = '{"disease": "POF"}\n{"disease": "OP", "age": 70}\n'
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], None]]:
+    """Set the process's umask for one test."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.fixture(params=["export", "batch"])
+def write_to(request: pytest.FixtureRequest, cli: Cli, tmp_path: Path) -> Callable[[Path], int]:
+    """Write a result to a path the way one command does; return the exit code."""
+    profiles = tmp_path / "in" / "profiles.jsonl"
+    profiles.parent.mkdir()
+    profiles.write_text(PROFILES, encoding="utf-8")
+
+    def write(path: Path) -> int:
+        if request.param == "export":
+            return cli("recommend", "-d", "POF", "--export", str(path)).code
+        return cli("batch", str(profiles), "-o", str(path)).code
+
+    return write
+
+
+def written(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return text.startswith(("<!DOCTYPE html>", '{"line":1,'))
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o027, 0o640)])
+def test_a_new_file_follows_the_umask(
+    write_to: Callable[[Path], int],
+    umask: Callable[[int], None],
+    tmp_path: Path,
+    mask: int,
+    expected: int,
+) -> None:
+    umask(mask)
+    target = tmp_path / "out.html"
+    assert write_to(target) == 0
+    assert written(target) and mode(target) == expected
+
+
+@pytest.mark.parametrize("old_mode", [0o644, 0o600, 0o640, 0o444])
+def test_an_overwritten_file_keeps_its_mode(
+    write_to: Callable[[Path], int],
+    umask: Callable[[int], None],
+    tmp_path: Path,
+    old_mode: int,
+) -> None:
+    umask(0o077)  # the umask plays no part when the file exists
+    target = tmp_path / "report.html"
+    target.write_text("old report\n", encoding="utf-8")
+    target.chmod(old_mode)
+    assert write_to(target) == 0
+    assert written(target) and mode(target) == old_mode
+    assert [p.name for p in tmp_path.iterdir() if p.name != "in"] == ["report.html"]
+
+
+def test_a_symbolic_link_is_followed_and_stays_a_link(
+    write_to: Callable[[Path], int], tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "report.html"
+    target.write_text("old report\n", encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "latest.html"
+    link.symlink_to(Path("shared") / "report.html")  # relative, as ln -s makes them
+    chain = tmp_path / "chain.html"
+    chain.symlink_to(link)
+    assert write_to(chain) == 0
+    assert chain.is_symlink() and link.is_symlink() and os.readlink(link) == "shared/report.html"
+    assert written(target) and mode(target) == 0o640
+    assert sorted(p.name for p in shared.iterdir()) == ["report.html"]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "chain.html",
+        "in",
+        "latest.html",
+        "shared",
+    ]
+
+
+def test_a_dangling_symbolic_link_creates_its_target(
+    write_to: Callable[[Path], int], umask: Callable[[int], None], tmp_path: Path
+) -> None:
+    umask(0o027)
+    link = tmp_path / "latest.html"
+    link.symlink_to(tmp_path / "report.html")
+    assert write_to(link) == 0
+    assert link.is_symlink() and written(tmp_path / "report.html")
+    assert mode(tmp_path / "report.html") == 0o640
+
+
+def test_a_symbolic_link_loop_is_refused(write_to: Callable[[Path], int], tmp_path: Path) -> None:
+    loop = tmp_path / "loop.html"
+    loop.symlink_to(loop)
+    assert write_to(loop) == 1
+    assert loop.is_symlink()
+
+
+def test_a_failed_batch_leaves_a_linked_file_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"disease": "GOUT"}\n', encoding="utf-8")
+    result = cli("batch", str(bad), "--on-error", "fail", "-o", str(link))
+    assert result.code == 2 and f"{link} was not written" in result.err
+    assert target.read_text(encoding="utf-8") == "old\n" and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "link.jsonl", "out.jsonl"]
