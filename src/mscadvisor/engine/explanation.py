@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import citations
 from mscadvisor.engine.candidates import spellings
+from mscadvisor.engine.ranking import best_design
 from mscadvisor.engine.result import (
     DISCLAIMER,
     SCHEMA_VERSION,
@@ -15,7 +16,7 @@ from mscadvisor.engine.result import (
     Recommendation,
     ScoredCandidate,
 )
-from mscadvisor.engine.scoring import applicable_rules, best_design, profile_context
+from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase

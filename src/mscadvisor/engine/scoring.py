@@ -14,21 +14,20 @@ those; the keys are bounded by the knowledge base, not by the number of profiles
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.engine import citations, defaults, evidence, regimens
 from mscadvisor.engine.candidates import NO_SOURCE, Candidate, candidates_for, judged, spellings
-from mscadvisor.engine.certainty import grade_certainty, rank
+from mscadvisor.engine.certainty import grade_certainty
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
+from mscadvisor.engine.ranking import has_evidence, ranked
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
-    EvidenceUse,
     Exclusion,
     Notice,
     Recommendation,
@@ -307,7 +306,7 @@ def _score_category(  # noqa: PLR0917 (as _category)
                 caveat_rules=tuple(r.id for r in caveat_rules),
             )
         )
-    return _rank(scored), tuple(excluded)
+    return ranked(scored), tuple(excluded)
 
 
 def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
@@ -409,47 +408,4 @@ def _scored(
         evidence=tuple(uses),
         has_evidence=has_evidence(contributions, uses),
         caveat_rules=caveat_rules,
-    )
-
-
-def best_design(candidate: ScoredCandidate) -> int:
-    """The strongest design among the direct evidence that supports it (0 strongest)."""
-    return min(
-        (
-            evidence.GRADES.index(u.grade)
-            for u in candidate.evidence
-            if u.direct and u.role == "supports"
-        ),
-        default=len(evidence.GRADES),
-    )
-
-
-def has_evidence(contributions: Sequence[Contribution], uses: Sequence[EvidenceUse]) -> bool:
-    """Whether evidence for the candidate itself supports it on balance: the evidence points
-    (everything but general traits and expert synthesis) sum above 0, so a null trial can
-    cancel an animal study, and something direct stands behind them (a study of exactly this
-    candidate, or a finding the review states about it) rather than indirect evidence alone."""
-    evidence = [c for c in contributions if c.level != "expert-synthesis"]
-    direct = any(u.direct and u.role == "supports" for u in uses) or any(
-        c.points > 0 and not c.records for c in evidence
-    )
-    return direct and sum(c.points for c in evidence) > 0
-
-
-def _rank(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
-    """Order by result.RANKING_ORDER; record which candidates tie (same evidence tier and score)."""
-    ordered = sorted(
-        scored,
-        key=lambda s: (not s.has_evidence, -s.score, rank(s.certainty), best_design(s), s.id),
-    )
-    ties: dict[tuple[bool, int], list[str]] = {}
-    for s in ordered:
-        ties.setdefault((s.has_evidence, s.score), []).append(s.id)
-    return tuple(
-        replace(
-            s,
-            rank=n,
-            tied_with=tuple(i for i in ties[(s.has_evidence, s.score)] if i != s.id),
-        )
-        for n, s in enumerate(ordered, 1)
     )
