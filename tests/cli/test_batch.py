@@ -16,7 +16,7 @@ import pytest
 import mscadvisor
 from mscadvisor import batch
 from mscadvisor.errors import InputError
-from tests.conftest import CliResult
+from tests.conftest import CliResult, read_terminal
 
 Cli = Callable[..., CliResult]
 
@@ -198,18 +198,7 @@ def test_progress_bar_and_reports_on_a_terminal(tmp_path: Path) -> None:
         env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
     )
     os.close(secondary)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the terminal closes with the process
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(primary)
-    assert proc.wait() == 0
-    text = shown.decode("utf-8", "replace")
+    text = read_terminal(primary, proc)
     assert " rows" in text and "%" in text  # the bar: share of the file read, rows scored
     assert "mscadvisor: line 3001: unknown disease 'GOUT'" in text
     assert "batch: 3001 row(s) read, 3000 scored, 1 rejected" in text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mscadvisor.render import output
-from tests.conftest import CliResult
+from tests.conftest import CliResult, read_terminal
 
 Cli = Callable[..., CliResult]
 ESCAPE = "\x1b["
@@ -138,18 +138,7 @@ def run_in_a_terminal(argv: list[str], env: dict[str, str]) -> str:
         },
     )
     os.close(secondary)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(primary, 4096)
-        except OSError:  # the terminal closes with the process
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(primary)
-    assert proc.wait() == 0
-    return shown.decode("utf-8", "replace")
+    return read_terminal(primary, proc)
 
 
 @pytest.mark.subprocess
