@@ -313,3 +313,23 @@ def test_completion_offers_ids() -> None:
     assert "alzheimers" in complete_ids("disease")("alz")
     assert complete_ids("candidate")("AD-") == ["AD-cells", "AD-exosomes"]
     assert complete_ids("rule")("T4-BM-D1") == ["T4-BM-D1-DONOR-AGE"]
+
+
+def test_an_override_with_a_new_id_keeps_the_shipped_cases(tmp_path: Path, cli: Cli) -> None:
+    """Shipped cases naming the replaced rule test the overriding one (they used to break every
+    command with "unknown rule"); a case whose outcome the override changes fails by its new id."""
+    renamed = SHADOW.replace(
+        'id = "T4-BM-D1-DONOR-AGE"', 'id = "LAB-BM-AGE"\noverrides = "T4-BM-D1-DONOR-AGE"'
+    )
+    pack = make_pack(tmp_path / "lab", renamed)
+    kb = load_knowledge_base([pack])
+    named = {e.fires or e.not_fires for case in kb.cases.values() for e in case.expect}
+    assert "LAB-BM-AGE" in named and "T4-BM-D1-DONOR-AGE" not in named
+    assert cli("--rules", str(pack), "rules", "test").code == 0
+    # From 65 instead of 60: the shipped case of an autologous 63-year-old no longer holds.
+    later = make_pack(tmp_path / "later", renamed.replace('"ge", value = 50', '"ge", value = 65'))
+    result = cli("rules", "test", str(later), "-f", "json")
+    assert result.code == 1
+    (failed,) = [case for case in result.json()["cases"] if not case["passed"]]
+    assert failed["id"] == "CASE-T4-AS-AUTOLOGOUS-OLDER-MAN"
+    assert "LAB-BM-AGE" in " ".join(failed["failures"])

@@ -258,7 +258,10 @@ def apply_overrides(
 ) -> dict[str, list[tuple[Any, str]]]:
     """Drop every rule that another rule declares it overrides (rule packs do this).
 
-    Overriding an unknown rule, or two rules overriding the same one, is an error.
+    Overriding an unknown rule, or two rules overriding the same one, is an error. A test
+    case's ``fires``/``not_fires`` naming a replaced rule is pointed at the rule that replaces
+    it: the shipped cases keep testing the slot the rule fills (and fail, with the new id,
+    where the override changes the outcome) instead of breaking every load on an unknown id.
     """
     rules = typed.get("rule", [])
     claims: dict[str, tuple[Rule, str]] = {}
@@ -288,7 +291,22 @@ def apply_overrides(
         for target, (rule, file) in claims.items()
         if target not in replaced
     ]
-    return {**typed, "rule": kept}
+    renamed = {target: rule.id for target, (rule, _) in claims.items() if target in replaced}
+    cases = [(_rename_rules(case, renamed), file) for case, file in typed.get("case", [])]
+    return {**typed, "rule": kept, "case": cases}
+
+
+def _rename_rules(case: Case, renamed: dict[str, str]) -> Case:
+    """The case with every rule id its expectations name replaced as ``renamed`` says."""
+    expect = tuple(
+        dataclasses.replace(
+            e,
+            fires=renamed.get(e.fires, e.fires) if e.fires else None,
+            not_fires=renamed.get(e.not_fires, e.not_fires) if e.not_fires else None,
+        )
+        for e in case.expect
+    )
+    return case if expect == case.expect else dataclasses.replace(case, expect=expect)
 
 
 def _check_candidate_fields(
