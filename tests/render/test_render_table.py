@@ -240,13 +240,37 @@ REGIMENS = "Complete regimens (parts the evidence used together)"
 def test_regimens_table_lists_parts_pairing_and_the_records_that_used_them() -> None:
     text = shown(recommend(regimens=20), top=1)
     assert REGIMENS in titles(text)
-    assert "score = source + route + preconditioning + pairing" in titles(text)
+    assert "score = source + route + preconditioning + pairing; '=' marks a tie" in titles(text)
     cells = next(r for r in rows(section(text, REGIMENS)) if r[1] == "UC-cells+IV")
     assert cells[2] == "+18"
     assert cells[3] == "UC-cells +8 + IV +8 + pairing +2"
     assert cells[4] == "[11] Cui L, 2023; [13] Luo Q, 2022; [14] Dai W, 2023; NCT05494723"
     # A regimen no pairing rule rewarded shows its parts only.
     assert row(text, "UC-cells+OV+hypoxia")[3] == "UC-cells +8 + OV +3 + hypoxia +0"
+
+
+def test_tied_regimens_share_the_mark_of_a_tie_and_name_each_other() -> None:
+    result = recommend(regimens=20)
+    tied = {r.id: r.tied_with for r in result.regimens}
+    # UC-cells+IV and UC-cells+OV+collagen-scaffold both score +18; the best (+19) ties none.
+    assert tied["UC-cells+IV"] == ("UC-cells+OV+collagen-scaffold",)
+    assert tied["UC-cells+OV+collagen-scaffold"] == ("UC-cells+IV",)
+    assert result.regimens[0].tied_with == ()
+    scores = {r.id: r.score for r in result.regimens}
+    assert all(
+        other != r.id and scores.get(other, r.score) == r.score
+        for r in result.regimens
+        for other in r.tied_with
+    )
+    # A tie that --regimens cuts off still shows on the regimen left in the list.
+    assert recommend(regimens=2).regimens[1].tied_with == ("UC-cells+OV+collagen-scaffold",)
+    text = shown(result, top=1)
+    ranks = {r[1]: r[0] for r in rows(section(text, REGIMENS))}
+    assert ranks["UC-cells+IV+mir21-transfection"] == "1"
+    assert ranks["UC-cells+IV"] == "=2"
+    assert ranks["UC-cells+OV+collagen-scaffold"] == "=3"
+    assert result.regimens[0].to_dict()["tied_with"] == []
+    assert result.regimens[1].to_dict()["tied_with"] == ["UC-cells+OV+collagen-scaffold"]
 
 
 def test_no_regimens_no_regimen_table() -> None:

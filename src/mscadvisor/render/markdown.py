@@ -81,7 +81,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
             "| # | Regimen | Score | Parts | Paired by |",
             "|---:|---|---:|---|---|",
             [
-                f"| {r.rank} | {_cell(r.id)} | {r.score:+d} | "
+                f"| {'=' if r.tied_with else ''}{r.rank} | {_cell(r.id)} | {r.score:+d} | "
                 + " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
                 + "".join(f" + pairing {x.points:+d}" for x in r.pairing)
                 + f" | {_cell('; '.join(c.label for c in r.paired_by))} |"

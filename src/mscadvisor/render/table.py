@@ -191,7 +191,7 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         title="Complete regimens (parts the evidence used together)",
         show_lines=True,
         expand=True,
-        caption="score = source + route + preconditioning + pairing",
+        caption="score = source + route + preconditioning + pairing; '=' marks a tie",
     )
     table.add_column("#", justify="right", width=3)
     table.add_column("Regimen", ratio=4, overflow="fold")
@@ -202,7 +202,7 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
         pairing = " + ".join(f"pairing {c.points:+d}" for c in r.pairing)
         table.add_row(
-            str(r.rank),
+            f"={r.rank}" if r.tied_with else str(r.rank),
             escape(r.id),
             f"{r.score:+d}",
             escape(parts + (f" + {pairing}" if pairing else "")),
