@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
 from mscadvisor.engine.explanation import explain
 from mscadvisor.engine.profile import build_profile
@@ -19,6 +20,8 @@ from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import TopChange, what_if
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.render.table import (
+    STRONGEST_REASONS,
+    _reasons,
     print_explanation,
     print_recommendation,
     print_sensitivity,
@@ -189,6 +192,33 @@ def test_strongest_reasons_are_the_three_largest_in_size_with_citations() -> Non
     assert pulp.startswith("+4 Animal studies reported efficacy")
     assert f"-2 {KB.rules['T4-DP-D2-TOOTH-EXTRACTION'].rule.summary}" in pulp
     assert KB.rules["OP-DP-OSTEOGENIC-PROSE"].rule.summary not in pulp
+
+
+@pytest.mark.parametrize("disease", ["POF", "OP", "AS"])
+def test_shown_reasons_add_up_to_the_score(disease: str) -> None:
+    """The strongest reasons, then "… n more (±x)" for the rest: every cell sums to the score."""
+    result = score(KB, build_profile({"disease": disease, "age": 70}, KB, "t"))
+    for candidates in result.ranked.values():
+        for c in candidates:
+            lines = Text.from_markup(_reasons(c, unicode=True)).plain.splitlines()
+            total = 0
+            for line in lines:
+                more = re.fullmatch(r"… (\d+) more \(([+-]\d+)\)", line)
+                if more:
+                    assert int(more[1]) == len(c.contributions) - STRONGEST_REASONS
+                    total += int(more[2])
+                elif line != "no rule fired":
+                    total += int(line.split()[0].removeprefix("base"))
+            assert total == c.score, (c.id, lines)
+
+
+def test_reasons_beyond_the_strongest_are_summed_on_one_line() -> None:
+    result = score(KB, build_profile({"disease": "OP", "donor": "autologous", "age": 70}, KB, "t"))
+    many = max((c for cs in result.ranked.values() for c in cs), key=lambda c: len(c.contributions))
+    assert len(many.contributions) > STRONGEST_REASONS
+    ascii_cell = Text.from_markup(_reasons(many, unicode=False)).plain
+    assert ascii_cell.splitlines()[-1].startswith("... ")
+    assert "… " + str(len(many.contributions) - STRONGEST_REASONS) + " more (" in shown(result)
 
 
 def test_explain_adds_every_contribution_and_the_evidence() -> None:

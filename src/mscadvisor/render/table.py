@@ -13,7 +13,6 @@ from mscadvisor.engine.explanation import Explanation
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
-    Contribution,
     Recommendation,
     ScoredCandidate,
 )
@@ -114,7 +113,7 @@ def _category_table(
     table.add_column("Candidate", ratio=3, overflow="fold")
     table.add_column("Score", ratio=2, no_wrap=True)
     table.add_column("Certainty", ratio=2, overflow="fold")
-    table.add_column("Strongest reasons", ratio=7, overflow="fold")
+    table.add_column("Strongest reasons (points add up)", ratio=7, overflow="fold")
     peak = max((abs(c.score) for c in shown), default=0) or 1
     for c in shown:
         rank = f"={c.rank}" if c.tied_with else str(c.rank)
@@ -126,7 +125,7 @@ def _category_table(
             _score_cell(c.score, peak, unicode),
             escape(symbols(c.certainty_label, unicode))
             + "".join(f"\n[dim]{escape(r)}[/dim]" for r in c.certainty_reasons[1:3]),
-            _reasons(c.contributions),
+            _reasons(c, unicode),
         )
     return table
 
@@ -139,14 +138,20 @@ def _score_cell(score: int, peak: int, unicode: bool) -> Text:
     return Text.assemble((f"{score:+d} ", "bold"), (bar, style))
 
 
-def _reasons(contributions: tuple[Contribution, ...]) -> str:
-    strongest = sorted(contributions, key=lambda c: (-abs(c.points), c.rule))[:STRONGEST_REASONS]
-    return (
-        "\n".join(
-            f"{c.points:+d} {escape(c.reason)} [dim]({escape(c.cited())})[/dim]" for c in strongest
-        )
-        or "[dim]no rule fired[/dim]"
-    )
+def _reasons(candidate: ScoredCandidate, unicode: bool) -> str:
+    """The strongest reasons, then the rest as one summed line ("… 2 more (+3)"), and the base
+    when it is not zero: the points shown always add up to the score."""
+    ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
+    strongest, rest = ordered[:STRONGEST_REASONS], ordered[STRONGEST_REASONS:]
+    lines = [
+        f"{c.points:+d} {escape(c.reason)} [dim]({escape(c.cited())})[/dim]" for c in strongest
+    ]
+    if rest:
+        more = "…" if unicode else "..."
+        lines.append(f"[dim]{more} {len(rest)} more ({sum(c.points for c in rest):+d})[/dim]")
+    if candidate.base:
+        lines.append(f"[dim]base {candidate.base:+d}[/dim]")
+    return "\n".join(lines) or "[dim]no rule fired[/dim]"
 
 
 def _evidence_table(candidate: ScoredCandidate) -> Table:
