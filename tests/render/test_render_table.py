@@ -443,7 +443,9 @@ def test_what_if_side_by_side_with_moves() -> None:
     )
     assert DISCLAIMER in flat(text)
     # Own cells cannot be cord cells: marrow cells move up from second.
-    assert row(text, UC_CELLS) == ["1", f"{UC_CELLS} +8", f"{BM_CELLS} +8", "+1"]
+    assert row(text, UC_CELLS) == ["1", f"{UC_CELLS} +8", f"{BM_CELLS} +8", "up 1"]
+    assert "Move (ranks)" in text
+    assert "how many ranks the candidate on the what-if side went up or down" in flat(text)
     assert f"{len(comparison.moved)} candidate(s) changed rank or score." in text
 
 
@@ -454,7 +456,9 @@ def test_what_if_marks_a_candidate_new_and_rows_run_to_the_longer_side() -> None
     sources = rows(section(text, "Sources (tissue and modality)"))
     assert len(sources) == 12  # six cell sources before, twelve sources after
     assert sources[2][2:] == ["UC-MSC (umbilical cord), exosomes +7", "new"]
-    assert sources[0] == ["1", f"{UC_CELLS} +8", f"{UC_CELLS} +8", "="]
+    assert sources[0] == ["1", f"{UC_CELLS} +8", f"{UC_CELLS} +8", "same"]
+    # Adipose cells were third; cord exosomes come in ahead of them.
+    assert sources[3][2:] == ["AD-MSC (adipose), cells +4", "down 1"]
     assert sources[11] == ["12", "", "UCB-MSC (umbilical cord blood), exosomes +0", "new"]
 
 
@@ -462,10 +466,10 @@ def test_what_if_that_changes_nothing() -> None:
     comparison = what_if(KB, POF, ["sex=female"], 3)
     text = render(lambda c: print_what_if(c, comparison, 0))
     assert text.splitlines()[0].endswith("-> female")
-    assert text.rstrip().endswith("0 candidate(s) changed rank or score.")
+    assert "0 candidate(s) changed rank or score." in text
     table = rows(text)
     assert len(table) == sum(len(c) for c in POF.ranked.values())
-    assert {r[3] for r in table} == {"="}
+    assert {r[3] for r in table} == {"same"}
     assert all(r[1] == r[2] for r in table)
 
 
@@ -491,6 +495,17 @@ def test_sensitivity_table() -> None:
     ]
     text = render(lambda c: print_sensitivity(c, (TopChange("age", 65, "route", "IV", "OV"),)))
     assert rows(text) == [["age=65", "route", "IV", "OV"]]
+    # Booleans and unknowns as people read them, not Python's True and None.
+    flags = (
+        TopChange("avoid_invasive_harvest", True, "source", "BM-cells", "UC-cells"),
+        TopChange("age", None, "route", "IV", "OV"),
+        TopChange("needs", ["fertility", "durable-effect"], "route", "IV", "OV"),
+    )
+    assert [r[0] for r in rows(render(lambda c: print_sensitivity(c, flags)))] == [
+        "avoid_invasive_harvest=yes",
+        "age=-",
+        "needs=fertility,durable-effect",
+    ]
 
 
 TITLES = (

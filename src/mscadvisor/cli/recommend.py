@@ -78,8 +78,8 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
         typer.Option(
             "--what-if",
             metavar="FIELD=VALUE",
-            help="Repeatable: compare with the "
-            "profile changed, e.g. age=65, donor=autologous, needs=fertility,durable-"
+            help="Repeatable: compare with the profile changed, side by side with how many "
+            "ranks each candidate moved, e.g. age=65, donor=autologous, needs=fertility,durable-"
             "effect (lists are comma-separated and replace the profile's).",
         ),
     ] = None,

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mscadvisor.engine.explanation import Explanation
+from mscadvisor.engine.profile import shown_value
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -236,7 +237,7 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
         table.add_column("#", justify="right", width=3)
         table.add_column("Baseline", ratio=3, overflow="fold")
         table.add_column("What if", ratio=3, overflow="fold")
-        table.add_column("Move", ratio=1)
+        table.add_column("Move (ranks)", ratio=1, no_wrap=True)
         old_rank = {c.id: c.rank for c in before}
         for n in range(rows):
             b = before[n] if n < len(before) else None
@@ -244,7 +245,7 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
             move = ""
             if a is not None:
                 was = old_rank.get(a.id)
-                move = "new" if was is None else "=" if was == a.rank else f"{was - a.rank:+d}"
+                move = "new" if was is None else _move(was - a.rank)
             table.add_row(
                 str(n + 1),
                 f"{escape(b.label)} {b.score:+d}" if b else "",
@@ -252,7 +253,17 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
                 move,
             )
         console.print(table)
-    console.print(f"{len(comparison.moved)} candidate(s) changed rank or score.", style="dim")
+    console.print(
+        f"{len(comparison.moved)} candidate(s) changed rank or score. Move: how many ranks the "
+        "candidate on the what-if side went up or down from its baseline rank; new: not ranked "
+        "in the baseline.",
+        style="dim",
+    )
+
+
+def _move(up: int) -> str:
+    """A change of rank in words: 'up 2', 'down 1' or 'same'."""
+    return "same" if up == 0 else f"up {up}" if up > 0 else f"down {-up}"
 
 
 def _judged_for(category: str, baseline: Recommendation, changed: Recommendation) -> str:
@@ -329,7 +340,7 @@ def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
         table.add_column(header, overflow="fold")
     for ch in changes:
         table.add_row(
-            f"{ch.field}={'-' if ch.value is None else ch.value}",
+            f"{ch.field}={shown_value(ch.value)}",
             ch.category,
             ch.before or "-",
             ch.after or "-",
