@@ -351,6 +351,23 @@ def test_contradictory_options_are_refused(cli: Cli, args: list[str]) -> None:
     assert result.code == EXIT_USAGE and "--what-if" in result.err and result.out == ""
 
 
+def test_explain_as_markdown_and_exported(cli: Cli, tmp_path: Path) -> None:
+    md = cli("explain", "-d", "POF", "-c", "BM-cells", "--format", "markdown")
+    assert md.code == 0 and md.out.startswith("# BM-MSC (bone marrow), cells (source) for POF")
+    assert "\n## Why not first: " in md.out and "\n| Points | Rule |" in md.out
+    for suffix in ("html", "svg"):
+        path = tmp_path / f"bm.{suffix}"
+        result = cli("explain", "-d", "POF", "-c", "BM-cells", "-f", "json", "--export", str(path))
+        assert result.code == 0 and json.loads(result.out)["candidate"]["id"] == "BM-cells"
+        assert "contribution" in path.read_text(encoding="utf-8")  # svg: spaces as &#160;
+    table = tmp_path / "t.html"
+    result = cli("explain", "-d", "POF", "-c", "BM-cells", "--export", str(table))
+    assert "Why not first" in result.out and "Why not first" in table.read_text(encoding="utf-8")
+    refused = cli("explain", "-d", "POF", "-c", "BM-cells", "--export", str(tmp_path / "x.pdf"))
+    assert refused.code == EXIT_USAGE and "must end in .html or .svg" in refused.err
+    assert not (tmp_path / "x.pdf").exists()
+
+
 def test_oversized_profile_is_refused(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     path.write_text('{"disease": "POF", "x": "' + "a" * (1024 * 1024) + '"}', encoding="utf-8")

@@ -163,3 +163,54 @@ def test_no_exclusions_no_excluded_section() -> None:
     result = recommend("FRAILTY")
     assert not result.excluded
     assert "## Excluded" not in recommendation_markdown(result, 1, False)
+
+
+# ---- explain --format markdown ----------------------------------------------------------------
+
+
+def test_explanation_has_every_section_and_well_formed_tables() -> None:
+    from mscadvisor.engine.explanation import explain
+    from mscadvisor.render.markdown import explanation_markdown
+
+    e = explain(KB, POF, "BM-cells", sensitivity=True)
+    text = explanation_markdown(e)
+    lines = text.splitlines()
+    assert lines[0] == (
+        "# BM-MSC (bone marrow), cells (source) for POF: Premature ovarian failure / insufficiency"
+    )
+    assert f"> {DISCLAIMER}" in lines
+    assert e.candidate is not None and e.top is not None
+    for heading in (
+        "## Certainty",
+        "## Contributions",
+        "## Evidence",
+        "## Rules not fired (why not)",
+        f"## Why not first: {e.top.label} {e.top.score:+d} vs {e.candidate.score:+d}",
+        "## Sensitivity",
+    ):
+        assert heading in lines, heading
+    # The certainty ledger, step by step.
+    for step in e.candidate.certainty_reasons:
+        assert f"- {step}" in lines
+    contributions = table_after(text, "## Contributions")
+    assert [int(r[0]) for r in contributions] == [x.points for x in e.candidate.contributions]
+    assert sum(int(r[0]) for r in contributions) + e.candidate.base == e.candidate.score
+    assert len(table_after(text, "## Evidence")) == len(e.candidate.evidence)
+    assert [r[0] for r in table_after(text, "## Rules not fired (why not)")] == [
+        f"`{n.rule}`" for n in e.not_fired
+    ]
+    assert {r[0] for r in table_after(text, "## Sensitivity")} >= {"donor=autologous"}
+    for table in tables(text):
+        width = len(cells(table[0]))
+        assert all(len(cells(line)) == width for line in table)
+    assert KB.sha256 in lines[-1]
+
+
+def test_explanation_of_an_excluded_candidate_names_the_rule() -> None:
+    from mscadvisor.engine.explanation import explain
+    from mscadvisor.render.markdown import explanation_markdown
+
+    e = explain(KB, recommend(donor="autologous"), "UC-cells")
+    text = explanation_markdown(e)
+    assert "## Excluded" in text and "`EXCL-PERINATAL-AUTOLOGOUS`" in text
+    assert "## Contributions" not in text and "## Sensitivity" not in text

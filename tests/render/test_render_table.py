@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
 from mscadvisor.engine.explanation import explain
 from mscadvisor.engine.profile import build_profile
@@ -19,6 +20,8 @@ from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import TopChange, what_if
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.render.table import (
+    STRONGEST_REASONS,
+    _reasons,
     print_explanation,
     print_recommendation,
     print_sensitivity,
@@ -191,6 +194,33 @@ def test_strongest_reasons_are_the_three_largest_in_size_with_citations() -> Non
     assert KB.rules["OP-DP-OSTEOGENIC-PROSE"].rule.summary not in pulp
 
 
+@pytest.mark.parametrize("disease", ["POF", "OP", "AS"])
+def test_shown_reasons_add_up_to_the_score(disease: str) -> None:
+    """The strongest reasons, then "… n more (±x)" for the rest: every cell sums to the score."""
+    result = score(KB, build_profile({"disease": disease, "age": 70}, KB, "t"))
+    for candidates in result.ranked.values():
+        for c in candidates:
+            lines = Text.from_markup(_reasons(c, unicode=True)).plain.splitlines()
+            total = 0
+            for line in lines:
+                more = re.fullmatch(r"… (\d+) more \(([+-]\d+)\)", line)
+                if more:
+                    assert int(more[1]) == len(c.contributions) - STRONGEST_REASONS
+                    total += int(more[2])
+                elif line != "no rule fired":
+                    total += int(line.split()[0].removeprefix("base"))
+            assert total == c.score, (c.id, lines)
+
+
+def test_reasons_beyond_the_strongest_are_summed_on_one_line() -> None:
+    result = score(KB, build_profile({"disease": "OP", "donor": "autologous", "age": 70}, KB, "t"))
+    many = max((c for cs in result.ranked.values() for c in cs), key=lambda c: len(c.contributions))
+    assert len(many.contributions) > STRONGEST_REASONS
+    ascii_cell = Text.from_markup(_reasons(many, unicode=False)).plain
+    assert ascii_cell.splitlines()[-1].startswith("... ")
+    assert "… " + str(len(many.contributions) - STRONGEST_REASONS) + " more (" in shown(result)
+
+
 def test_explain_adds_every_contribution_and_the_evidence() -> None:
     plain = shown(POF, top=2)
     assert "every contribution" not in plain
@@ -240,13 +270,37 @@ REGIMENS = "Complete regimens (parts the evidence used together)"
 def test_regimens_table_lists_parts_pairing_and_the_records_that_used_them() -> None:
     text = shown(recommend(regimens=20), top=1)
     assert REGIMENS in titles(text)
-    assert "score = source + route + preconditioning + pairing" in titles(text)
+    assert "score = source + route + preconditioning + pairing; '=' marks a tie" in titles(text)
     cells = next(r for r in rows(section(text, REGIMENS)) if r[1] == "UC-cells+IV")
     assert cells[2] == "+18"
     assert cells[3] == "UC-cells +8 + IV +8 + pairing +2"
     assert cells[4] == "[11] Cui L, 2023; [13] Luo Q, 2022; [14] Dai W, 2023; NCT05494723"
     # A regimen no pairing rule rewarded shows its parts only.
     assert row(text, "UC-cells+OV+hypoxia")[3] == "UC-cells +8 + OV +3 + hypoxia +0"
+
+
+def test_tied_regimens_share_the_mark_of_a_tie_and_name_each_other() -> None:
+    result = recommend(regimens=20)
+    tied = {r.id: r.tied_with for r in result.regimens}
+    # UC-cells+IV and UC-cells+OV+collagen-scaffold both score +18; the best (+19) ties none.
+    assert tied["UC-cells+IV"] == ("UC-cells+OV+collagen-scaffold",)
+    assert tied["UC-cells+OV+collagen-scaffold"] == ("UC-cells+IV",)
+    assert result.regimens[0].tied_with == ()
+    scores = {r.id: r.score for r in result.regimens}
+    assert all(
+        other != r.id and scores.get(other, r.score) == r.score
+        for r in result.regimens
+        for other in r.tied_with
+    )
+    # A tie that --regimens cuts off still shows on the regimen left in the list.
+    assert recommend(regimens=2).regimens[1].tied_with == ("UC-cells+OV+collagen-scaffold",)
+    text = shown(result, top=1)
+    ranks = {r[1]: r[0] for r in rows(section(text, REGIMENS))}
+    assert ranks["UC-cells+IV+mir21-transfection"] == "1"
+    assert ranks["UC-cells+IV"] == "=2"
+    assert ranks["UC-cells+OV+collagen-scaffold"] == "=3"
+    assert result.regimens[0].to_dict()["tied_with"] == []
+    assert result.regimens[1].to_dict()["tied_with"] == ["UC-cells+OV+collagen-scaffold"]
 
 
 def test_no_regimens_no_regimen_table() -> None:
@@ -389,7 +443,9 @@ def test_what_if_side_by_side_with_moves() -> None:
     )
     assert DISCLAIMER in flat(text)
     # Own cells cannot be cord cells: marrow cells move up from second.
-    assert row(text, UC_CELLS) == ["1", f"{UC_CELLS} +8", f"{BM_CELLS} +8", "+1"]
+    assert row(text, UC_CELLS) == ["1", f"{UC_CELLS} +8", f"{BM_CELLS} +8", "up 1"]
+    assert "Move (ranks)" in text
+    assert "how many ranks the candidate on the what-if side went up or down" in flat(text)
     assert f"{len(comparison.moved)} candidate(s) changed rank or score." in text
 
 
@@ -400,7 +456,9 @@ def test_what_if_marks_a_candidate_new_and_rows_run_to_the_longer_side() -> None
     sources = rows(section(text, "Sources (tissue and modality)"))
     assert len(sources) == 12  # six cell sources before, twelve sources after
     assert sources[2][2:] == ["UC-MSC (umbilical cord), exosomes +7", "new"]
-    assert sources[0] == ["1", f"{UC_CELLS} +8", f"{UC_CELLS} +8", "="]
+    assert sources[0] == ["1", f"{UC_CELLS} +8", f"{UC_CELLS} +8", "same"]
+    # Adipose cells were third; cord exosomes come in ahead of them.
+    assert sources[3][2:] == ["AD-MSC (adipose), cells +4", "down 1"]
     assert sources[11] == ["12", "", "UCB-MSC (umbilical cord blood), exosomes +0", "new"]
 
 
@@ -408,10 +466,10 @@ def test_what_if_that_changes_nothing() -> None:
     comparison = what_if(KB, POF, ["sex=female"], 3)
     text = render(lambda c: print_what_if(c, comparison, 0))
     assert text.splitlines()[0].endswith("-> female")
-    assert text.rstrip().endswith("0 candidate(s) changed rank or score.")
+    assert "0 candidate(s) changed rank or score." in text
     table = rows(text)
     assert len(table) == sum(len(c) for c in POF.ranked.values())
-    assert {r[3] for r in table} == {"="}
+    assert {r[3] for r in table} == {"same"}
     assert all(r[1] == r[2] for r in table)
 
 
@@ -437,6 +495,17 @@ def test_sensitivity_table() -> None:
     ]
     text = render(lambda c: print_sensitivity(c, (TopChange("age", 65, "route", "IV", "OV"),)))
     assert rows(text) == [["age=65", "route", "IV", "OV"]]
+    # Booleans and unknowns as people read them, not Python's True and None.
+    flags = (
+        TopChange("avoid_invasive_harvest", True, "source", "BM-cells", "UC-cells"),
+        TopChange("age", None, "route", "IV", "OV"),
+        TopChange("needs", ["fertility", "durable-effect"], "route", "IV", "OV"),
+    )
+    assert [r[0] for r in rows(render(lambda c: print_sensitivity(c, flags)))] == [
+        "avoid_invasive_harvest=yes",
+        "age=-",
+        "needs=fertility,durable-effect",
+    ]
 
 
 TITLES = (

@@ -102,6 +102,7 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
             "mscadvisor explain -d OP --modality cells -c UC-cells",
             "mscadvisor explain -d OP --age 55 -c BM-cells --sensitivity",
             "mscadvisor explain -d AD -c IN -f json",
+            "mscadvisor explain -d POF -c BM-cells -f markdown --export bm-cells.html",
         ),
     ),
     (

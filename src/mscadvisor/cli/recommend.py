@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mscadvisor.cli.options import (
-    Format,
-    FormatOption,
     ProfileInput,
     RecommendFormat,
     SourceOpt,
@@ -78,8 +76,8 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
         typer.Option(
             "--what-if",
             metavar="FIELD=VALUE",
-            help="Repeatable: compare with the "
-            "profile changed, e.g. age=65, donor=autologous, needs=fertility,durable-"
+            help="Repeatable: compare with the profile changed, side by side with how many "
+            "ranks each candidate moved, e.g. age=65, donor=autologous, needs=fertility,durable-"
             "effect (lists are comma-separated and replace the profile's).",
         ),
     ] = None,
@@ -96,8 +94,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.engine.scoring import score
     from mscadvisor.render import output
 
-    if export is not None and export.suffix.lower() not in (".html", ".svg"):
-        raise InputError(f"--export {export}: the file name must end in .html or .svg")
+    _check_export(export)
     if what_if and (export is not None or fmt is RecommendFormat.markdown):
         raise InputError(
             "--what-if compares two results side by side: it works with the table "
@@ -164,7 +161,21 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
             "that would change the top choice of each category.",
         ),
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[
+        RecommendFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (people), json (scripts), markdown (reports: the same sections).",
+        ),
+    ] = RecommendFormat.table,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also save the explanation as the table format renders it, to a .html or "
+            ".svg file (written atomically)."
+        ),
+    ] = None,
 ) -> None:
     """Explain one candidate: every rule that fired, every rule that did not and why, and the
     gap to the first-ranked candidate, rule by rule."""
@@ -173,15 +184,28 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.engine.scoring import score
     from mscadvisor.render import output
 
+    _check_export(export)
     kb = open_knowledge(ctx)
     person = merge_profile(kb, profile.file, profile.fields)
     explanation = explain(kb, score(kb, person, source=source), candidate, sensitivity=sensitivity)
-    if fmt is Format.json:
+    if fmt is RecommendFormat.json:
         output.write_json(explanation.to_dict())
-        return
-    from mscadvisor.render.table import print_explanation, print_sensitivity
+    elif fmt is RecommendFormat.markdown:
+        from mscadvisor.render.markdown import explanation_markdown
 
-    console = output.console()
-    print_explanation(console, explanation)
-    if explanation.sensitivity is not None:
-        print_sensitivity(console, explanation.sensitivity)
+        output.write_text(explanation_markdown(explanation))
+    if fmt is RecommendFormat.table or export is not None:
+        from mscadvisor.render.table import print_explanation, print_sensitivity
+
+        quiet = fmt is not RecommendFormat.table
+        console = output.console(record=export is not None, quiet=quiet)
+        print_explanation(console, explanation)
+        if explanation.sensitivity is not None:
+            print_sensitivity(console, explanation.sensitivity)
+        if export is not None:
+            output.export_console(console, export)
+
+
+def _check_export(export: Path | None) -> None:
+    if export is not None and export.suffix.lower() not in (".html", ".svg"):
+        raise InputError(f"--export {export}: the file name must end in .html or .svg")

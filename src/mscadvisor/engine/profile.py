@@ -68,16 +68,8 @@ class Profile:
         return Profile(values.pop("disease"), **values)
 
     def shown(self) -> dict[str, str]:
-        """Every field but the disease as people read it: unknown or empty as '-', yes/no."""
-
-        def shown(value: Any) -> str:
-            if isinstance(value, bool):
-                return "yes" if value else "no"
-            if isinstance(value, tuple):
-                return ",".join(value) or "-"
-            return "-" if value is None else str(value)
-
-        return {name: shown(self._values[name]) for name in PROFILE_FIELD_NAMES[1:]}
+        """Every field but the disease as people read it (see ``shown_value``)."""
+        return {name: shown_value(self._values[name]) for name in PROFILE_FIELD_NAMES[1:]}
 
     def describe(self) -> str:
         """The profile in one line for people."""
@@ -88,6 +80,16 @@ class Profile:
             name: list(value) if isinstance(value, tuple) else value
             for name, value in self._values.items()
         } | {"disease": self._values["disease"]}
+
+
+def shown_value(value: Any) -> str:
+    """A profile value as people read it: unknown or empty as '-', booleans as yes/no, lists
+    comma-separated."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value) or "-"
+    return "-" if value is None else str(value)
 
 
 def read_profile_file(path: Path) -> dict[str, Any]:

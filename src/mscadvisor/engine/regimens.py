@@ -62,8 +62,21 @@ def propose(
                 )
             )
     built.sort(key=lambda r: (-r.score, r.id))
+    # Ties are with every regimen the evidence supports, proposed or not, so that the best
+    # ``top`` are always the first ``top`` of a longer list, and a tie cut off by ``top`` shows.
+    ties: dict[int, list[str]] = defaultdict(list)
+    for r in built:
+        ties[r.score].append(r.id)
     return tuple(
-        Regimen(n, r.source, r.route, r.preconditioning, r.pairing, r.paired_by)
+        Regimen(
+            n,
+            r.source,
+            r.route,
+            r.preconditioning,
+            r.pairing,
+            r.paired_by,
+            tuple(i for i in ties[r.score] if i != r.id),
+        )
         for n, r in enumerate(built[:top], 1)
     )
 

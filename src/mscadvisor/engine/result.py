@@ -211,6 +211,7 @@ class Regimen:
     preconditioning: ScoredCandidate | None
     pairing: tuple[Contribution, ...]
     paired_by: tuple[CitationView, ...]
+    tied_with: tuple[str, ...] = ()  # every other regimen with its score, proposed or not
 
     @property
     def id(self) -> str:
@@ -233,6 +234,7 @@ class Regimen:
             "route": self.route.id,
             "preconditioning": self.preconditioning.id if self.preconditioning else None,
             "score": self.score,
+            "tied_with": list(self.tied_with),
             "parts": [{"category": p.category, "id": p.id, "score": p.score} for p in self.parts],
             "pairing": [c.to_dict() for c in self.pairing],
             "paired_by": [c.to_dict() for c in self.paired_by],

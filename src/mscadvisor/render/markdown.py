@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mscadvisor.engine.explanation import Explanation
+from mscadvisor.engine.profile import shown_value
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -81,7 +83,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
             "| # | Regimen | Score | Parts | Paired by |",
             "|---:|---|---:|---|---|",
             [
-                f"| {r.rank} | {_cell(r.id)} | {r.score:+d} | "
+                f"| {'=' if r.tied_with else ''}{r.rank} | {_cell(r.id)} | {r.score:+d} | "
                 + " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
                 + "".join(f" + pairing {x.points:+d}" for x in r.pairing)
                 + f" | {_cell('; '.join(c.label for c in r.paired_by))} |"
@@ -106,5 +108,114 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
         f"_Score = base + sum of contributions. Ranking: {'; then '.join(RANKING_ORDER)}. "
         f"Knowledge base "
         f"{result.knowledge_base_version}, sha256 `{result.knowledge_base_sha256}`._"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def explanation_markdown(e: Explanation) -> str:
+    """One candidate's explanation: its rank and certainty ledger, every contribution, the
+    evidence, the rules that did not fire and why, and the gap to the first (or its exclusion),
+    with the sensitivity when it was asked for."""
+    result = e.recommendation
+    c = e.candidate
+    name = c.label if c else next(x.label for x in e.exclusions)
+    lines = [
+        f"# {name} ({e.category}) for {result.disease}: {result.disease_name}",
+        "",
+        f"> {DISCLAIMER}",
+        "",
+        f"Profile: {result.profile.describe()}",
+        "",
+    ]
+    if c is None:
+        lines += ["## Excluded", ""]
+        lines += [
+            f"- `{x.rule}`: {x.reason} ({'; '.join(v.label for v in x.citations)})"
+            for x in e.exclusions
+        ]
+        lines.append("")
+    else:
+        judged = f", judged for {result.judged_for}" if e.category != "source" else ""
+        lines += [
+            f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
+            f"certainty: {c.certainty_label}"
+            + ("" if c.has_evidence else " (general traits only: no evidence supports it)"),
+            "",
+            "## Certainty",
+            "",
+            *(f"- {step}" for step in c.certainty_reasons),
+            *(f"- caveat: {v}" for v in c.caveats),
+            "",
+            "## Contributions",
+            "",
+            f"Score {c.score:+d} = base {c.base:+d} + "
+            + (" ".join(f"({x.points:+d})" for x in c.contributions) or "(no rule fired)"),
+            "",
+        ]
+        lines += _table(
+            "| Points | Rule | Reason | Level | Citations |",
+            "|---:|---|---|---|---|",
+            [
+                f"| {x.points:+d} | `{x.rule}` | {_cell(x.reason)}"
+                + (f"<br>_assumption: {_cell(x.assumption)}_" if x.assumption else "")
+                + f" | {x.level} | {_cell(x.cited())} |"
+                for x in c.contributions
+            ],
+        )
+        if c.evidence:
+            lines += ["## Evidence", ""]
+            lines += _table(
+                "| Study | Design | Found | Fit |",
+                "|---|---|---|---|",
+                [
+                    f"| {_cell(u.citation.label)} | {u.grade.replace('-', ' ')}"
+                    + (f", n={u.size}" if u.size else "")
+                    + f" | {u.role} | "
+                    + ("direct" if u.direct else _cell("indirect: " + "; ".join(u.differs)))
+                    + " |"
+                    for u in c.evidence
+                ],
+            )
+    if e.not_fired:
+        lines += ["## Rules not fired (why not)", ""]
+        lines += _table(
+            "| Rule | Effect | Failed condition |",
+            "|---|---|---|",
+            [f"| `{n.rule}` | {n.effect} | {_cell('; '.join(n.failed))} |" for n in e.not_fired],
+        )
+    if e.top is not None and c is not None and e.top.id != c.id:
+        lines += [
+            f"## Why not first: {e.top.label} {e.top.score:+d} vs {c.score:+d}",
+            "",
+            f"Gap {e.top.score - c.score} = sum of differences"
+            + (f"; {e.tie_break}" if e.tie_break else "")
+            + ".",
+            "",
+        ]
+        lines += _table(
+            f"| Rule | {e.top.id} | {c.id} | Difference |",
+            "|---|---:|---:|---:|",
+            [
+                f"| `{g.rule}` | {g.top_points:+d} | {g.candidate_points:+d} | {g.difference:+d} |"
+                for g in e.gap
+            ],
+        )
+    if e.sensitivity is not None:
+        lines += ["## Sensitivity", ""]
+        if e.sensitivity:
+            lines += _table(
+                "| Change | Category | Top now | Top after |",
+                "|---|---|---|---|",
+                [
+                    f"| {ch.field}={_cell(shown_value(ch.value))} | {ch.category} | "
+                    f"{ch.before or '-'} | {ch.after or '-'} |"
+                    for ch in e.sensitivity
+                ],
+            )
+        else:
+            lines += ["No single-field change alters the top choice of any category.", ""]
+    lines.append(
+        f"_Knowledge base {result.knowledge_base_version}, "
+        f"sha256 `{result.knowledge_base_sha256}`._"
     )
     return "\n".join(lines) + "\n"

@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from mscadvisor.engine.explanation import Explanation
+from mscadvisor.engine.profile import shown_value
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
-    Contribution,
     Recommendation,
     ScoredCandidate,
 )
@@ -114,7 +114,7 @@ def _category_table(
     table.add_column("Candidate", ratio=3, overflow="fold")
     table.add_column("Score", ratio=2, no_wrap=True)
     table.add_column("Certainty", ratio=2, overflow="fold")
-    table.add_column("Strongest reasons", ratio=7, overflow="fold")
+    table.add_column("Strongest reasons (points add up)", ratio=7, overflow="fold")
     peak = max((abs(c.score) for c in shown), default=0) or 1
     for c in shown:
         rank = f"={c.rank}" if c.tied_with else str(c.rank)
@@ -126,7 +126,7 @@ def _category_table(
             _score_cell(c.score, peak, unicode),
             escape(symbols(c.certainty_label, unicode))
             + "".join(f"\n[dim]{escape(r)}[/dim]" for r in c.certainty_reasons[1:3]),
-            _reasons(c.contributions),
+            _reasons(c, unicode),
         )
     return table
 
@@ -139,14 +139,20 @@ def _score_cell(score: int, peak: int, unicode: bool) -> Text:
     return Text.assemble((f"{score:+d} ", "bold"), (bar, style))
 
 
-def _reasons(contributions: tuple[Contribution, ...]) -> str:
-    strongest = sorted(contributions, key=lambda c: (-abs(c.points), c.rule))[:STRONGEST_REASONS]
-    return (
-        "\n".join(
-            f"{c.points:+d} {escape(c.reason)} [dim]({escape(c.cited())})[/dim]" for c in strongest
-        )
-        or "[dim]no rule fired[/dim]"
-    )
+def _reasons(candidate: ScoredCandidate, unicode: bool) -> str:
+    """The strongest reasons, then the rest as one summed line ("… 2 more (+3)"), and the base
+    when it is not zero: the points shown always add up to the score."""
+    ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
+    strongest, rest = ordered[:STRONGEST_REASONS], ordered[STRONGEST_REASONS:]
+    lines = [
+        f"{c.points:+d} {escape(c.reason)} [dim]({escape(c.cited())})[/dim]" for c in strongest
+    ]
+    if rest:
+        more = "…" if unicode else "..."
+        lines.append(f"[dim]{more} {len(rest)} more ({sum(c.points for c in rest):+d})[/dim]")
+    if candidate.base:
+        lines.append(f"[dim]base {candidate.base:+d}[/dim]")
+    return "\n".join(lines) or "[dim]no rule fired[/dim]"
 
 
 def _evidence_table(candidate: ScoredCandidate) -> Table:
@@ -191,7 +197,7 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         title="Complete regimens (parts the evidence used together)",
         show_lines=True,
         expand=True,
-        caption="score = source + route + preconditioning + pairing",
+        caption="score = source + route + preconditioning + pairing; '=' marks a tie",
     )
     table.add_column("#", justify="right", width=3)
     table.add_column("Regimen", ratio=4, overflow="fold")
@@ -202,7 +208,7 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
         pairing = " + ".join(f"pairing {c.points:+d}" for c in r.pairing)
         table.add_row(
-            str(r.rank),
+            f"={r.rank}" if r.tied_with else str(r.rank),
             escape(r.id),
             f"{r.score:+d}",
             escape(parts + (f" + {pairing}" if pairing else "")),
@@ -231,7 +237,7 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
         table.add_column("#", justify="right", width=3)
         table.add_column("Baseline", ratio=3, overflow="fold")
         table.add_column("What if", ratio=3, overflow="fold")
-        table.add_column("Move", ratio=1)
+        table.add_column("Move (ranks)", ratio=1, no_wrap=True)
         old_rank = {c.id: c.rank for c in before}
         for n in range(rows):
             b = before[n] if n < len(before) else None
@@ -239,7 +245,7 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
             move = ""
             if a is not None:
                 was = old_rank.get(a.id)
-                move = "new" if was is None else "=" if was == a.rank else f"{was - a.rank:+d}"
+                move = "new" if was is None else _move(was - a.rank)
             table.add_row(
                 str(n + 1),
                 f"{escape(b.label)} {b.score:+d}" if b else "",
@@ -247,7 +253,17 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
                 move,
             )
         console.print(table)
-    console.print(f"{len(comparison.moved)} candidate(s) changed rank or score.", style="dim")
+    console.print(
+        f"{len(comparison.moved)} candidate(s) changed rank or score. Move: how many ranks the "
+        "candidate on the what-if side went up or down from its baseline rank; new: not ranked "
+        "in the baseline.",
+        style="dim",
+    )
+
+
+def _move(up: int) -> str:
+    """A change of rank in words: 'up 2', 'down 1' or 'same'."""
+    return "same" if up == 0 else f"up {up}" if up > 0 else f"down {-up}"
 
 
 def _judged_for(category: str, baseline: Recommendation, changed: Recommendation) -> str:
@@ -324,7 +340,7 @@ def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
         table.add_column(header, overflow="fold")
     for ch in changes:
         table.add_row(
-            f"{ch.field}={'-' if ch.value is None else ch.value}",
+            f"{ch.field}={shown_value(ch.value)}",
             ch.category,
             ch.before or "-",
             ch.after or "-",
