@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 # parts. 1.1 added regimens and packs; 2.0 the evidence each candidate was judged on, graded
 # certainty, routes judged for one source and the evidence-first ranking; 2.1 one citation shape
 # everywhere (every key always present, with its links) and versioned documents for the
-# listing, rules and cache commands.
-SCHEMA_VERSION = "2.1"
+# listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with).
+SCHEMA_VERSION = "2.2"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
