@@ -526,3 +526,12 @@ def test_every_category_table_shows_candidates_in_rank_order(top: int) -> None:
             assert cells[0].lstrip("=") == str(candidate.rank)
             assert cells[1].startswith(candidate.label)
             assert cells[2].startswith(f"{candidate.score:+d} ")
+
+
+def test_citations_are_links_in_the_html_export() -> None:
+    """DOI, PubMed and registry links are real links in an export (and terminal hyperlinks)."""
+    console = Console(record=True, width=120, file=io.StringIO())
+    print_recommendation(console, POF, 3, False)
+    html = console.export_html()
+    assert 'href="https://doi.org/10.1186/s13287-024-03698-0"' in html  # [18] Pei W, 2024
+    assert 'href="https://clinicaltrials.gov/study/NCT02696889"' in html

@@ -14,6 +14,7 @@ from mscadvisor.engine.profile import shown_value
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
+    Contribution,
     Recommendation,
     ScoredCandidate,
 )
@@ -40,6 +41,17 @@ def _print_record(console: Console, view: View) -> None:
         )
         console.print(f"[dim]{escape(column.header)}:[/dim] {shown}", soft_wrap=column.whole)
     console.print("1 row(s)", style="dim")
+
+
+def _linked(c: Contribution) -> str:
+    """A contribution's citations as rich markup: each label a hyperlink to its DOI (else its
+    PubMed or registry page) where it has one, so terminals that support links and the HTML
+    export make them clickable; the text is the label either way."""
+    parts = []
+    for v in c.citations:
+        url = v.doi_url or v.pubmed_url or v.trial_url
+        parts.append(f"[link={url}]{escape(v.label)}[/link]" if url else escape(v.label))
+    return "; ".join(parts)
 
 
 def _longest(ids: Iterable[str]) -> int:
@@ -144,9 +156,7 @@ def _reasons(candidate: ScoredCandidate, unicode: bool) -> str:
     when it is not zero: the points shown always add up to the score."""
     ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
     strongest, rest = ordered[:STRONGEST_REASONS], ordered[STRONGEST_REASONS:]
-    lines = [
-        f"{c.points:+d} {escape(c.reason)} [dim]({escape(c.cited())})[/dim]" for c in strongest
-    ]
+    lines = [f"{c.points:+d} {escape(c.reason)} [dim]({_linked(c)})[/dim]" for c in strongest]
     if rest:
         more = "…" if unicode else "..."
         lines.append(f"[dim]{more} {len(rest)} more ({sum(c.points for c in rest):+d})[/dim]")
@@ -188,7 +198,7 @@ def _contribution_table(candidate: ScoredCandidate) -> Table:
         reason = escape(c.reason) + (
             f"\n[italic]assumption: {escape(c.assumption)}[/italic]" if c.assumption else ""
         )
-        table.add_row(f"{c.points:+d}", c.rule, reason, c.level, escape(c.cited()))
+        table.add_row(f"{c.points:+d}", c.rule, reason, c.level, _linked(c))
     return table
 
 
