@@ -89,7 +89,7 @@ def test_rows_carry_rank_with_ties_score_certainty_and_every_reason() -> None:
     cord = by_label["UC-MSC (umbilical cord), cells"]
     assert [cord[0], cord[2], cord[3]] == ["=1", "+8", "⊕⊕◯◯ low"]
     assert "_Transplanted cells have an uncertain fate" in cord[1]
-    assert by_label["BM-MSC (bone marrow), cells"][0] == "=2"
+    assert by_label["BM-MSC (bone marrow), cells"][0] == "=1"
     assert by_label["UC-MSC (umbilical cord), exosomes"][0] == "3"
     marrow = by_label["BM-MSC (bone marrow), cells"][4].split("<br>")
     assert marrow == [

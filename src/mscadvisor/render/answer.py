@@ -19,6 +19,7 @@ from mscadvisor.engine.result import (
     Regimen,
     ScoredCandidate,
 )
+from mscadvisor.render.ranks import rank_label, same_place
 
 DISCLAIMER_SHORT = "Research decision support, not medical advice."
 
@@ -129,21 +130,11 @@ def _category(
     rest = len(candidates) - len(shown)
     if rest:
         last = shown[-1]
-        tied = sum(1 for c in candidates[len(shown) :] if _same_place(c, last))
+        tied = sum(1 for c in candidates[len(shown) :] if same_place(c, last))
         note = f"{rest} more" + (f", {tied} of them tied with {last.id}" if tied else "")
         table.caption = note
         table.caption_justify = "left"
     return table
-
-
-def rank_label(c: ScoredCandidate, ranked: tuple[ScoredCandidate, ...]) -> str:
-    """The rank people read: candidates that tie share the rank of the first of them, as '=N'."""
-    first = next(x for x in ranked if _same_place(x, c))
-    return f"={first.rank}" if c.tied_with else str(c.rank)
-
-
-def _same_place(a: ScoredCandidate, b: ScoredCandidate) -> bool:
-    return a.id == b.id or a.id in b.tied_with
 
 
 def _why(c: ScoredCandidate, room: int) -> str:

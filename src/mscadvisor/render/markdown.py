@@ -11,6 +11,7 @@ from mscadvisor.engine.result import (
     Recommendation,
     ScoredCandidate,
 )
+from mscadvisor.render.ranks import rank_label
 
 
 def _cell(text: str) -> str:
@@ -48,9 +49,8 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
             reasons = "<br>".join(
                 f"{x.points:+d} {_cell(x.reason)} ({_cell(x.cited())})" for x in c.contributions
             )
-            rank = f"={c.rank}" if c.tied_with else str(c.rank)
             rows.append(
-                f"| {rank} | {_label(c)} | {c.score:+d} | "
+                f"| {rank_label(c, shown)} | {_label(c)} | {c.score:+d} | "
                 f"{_cell(c.certainty_label)} | {reasons or 'no rule fired'} |"
             )
         if len(shown) < len(candidates):
@@ -83,7 +83,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
             "| # | Regimen | Score | Parts | Paired by |",
             "|---:|---|---:|---|---|",
             [
-                f"| {'=' if r.tied_with else ''}{r.rank} | {_cell(r.id)} | {r.score:+d} | "
+                f"| {rank_label(r, result.regimens)} | {_cell(r.id)} | {r.score:+d} | "
                 + " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
                 + "".join(f" + pairing {x.points:+d}" for x in r.pairing)
                 + f" | {_cell('; '.join(c.label for c in r.paired_by))} |"

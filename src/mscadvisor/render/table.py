@@ -20,6 +20,7 @@ from mscadvisor.engine.result import (
 )
 from mscadvisor.engine.whatif import TopChange, WhatIf
 from mscadvisor.render.output import symbols, unicode_ok
+from mscadvisor.render.ranks import rank_label
 from mscadvisor.render.views import View
 
 BAR_WIDTH = 10
@@ -129,9 +130,8 @@ def _category_table(
     table.add_column("Strongest reasons (points add up)", ratio=7, overflow="fold")
     peak = max((abs(c.score) for c in shown), default=0) or 1
     for c in shown:
-        rank = f"={c.rank}" if c.tied_with else str(c.rank)
         table.add_row(
-            rank,
+            rank_label(c, shown),
             escape(c.label)
             + ("" if c.has_evidence else "\n[italic]no supporting evidence[/italic]")
             + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
@@ -218,7 +218,7 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
         pairing = " + ".join(f"pairing {c.points:+d}" for c in r.pairing)
         table.add_row(
-            f"={r.rank}" if r.tied_with else str(r.rank),
+            rank_label(r, result.regimens),
             escape(r.id),
             f"{r.score:+d}",
             escape(parts + (f" + {pairing}" if pairing else "")),

@@ -1,0 +1,28 @@
+"""The rank people read: rows that tie share the rank of the first of them, shown as '=N'."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Ranked(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def rank(self) -> int: ...
+    @property
+    def tied_with(self) -> tuple[str, ...]: ...
+
+
+def same_place(a: Ranked, b: Ranked) -> bool:
+    """Whether two rows hold the same place in the ranking."""
+    return a.id == b.id or a.id in b.tied_with
+
+
+def rank_label(row: Ranked, ranked: Sequence[Ranked]) -> str:
+    """'N' for a row alone in its place; '=N' with the first tied row's rank otherwise."""
+    if not row.tied_with:
+        return str(row.rank)
+    first = next(x for x in ranked if same_place(x, row))
+    return f"={first.rank}"
