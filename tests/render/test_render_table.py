@@ -19,6 +19,7 @@ from mscadvisor.engine.result import DISCLAIMER, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import TopChange, what_if
 from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.render.output import symbols
 from mscadvisor.render.table import (
     STRONGEST_REASONS,
     _reasons,
@@ -537,3 +538,19 @@ def test_citations_are_links_in_the_html_export() -> None:
     html = console.export_html()
     assert 'href="https://doi.org/10.1186/s13287-024-03698-0"' in html  # [18] Pei W, 2024
     assert 'href="https://clinicaltrials.gov/study/NCT02696889"' in html
+
+
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_at_80_columns_candidate_tables_split_no_word_and_ids_stay_whole(disease: str) -> None:
+    result = score(KB, build_profile({"disease": disease}, KB, "test"))
+    console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
+    print_recommendation(console, result, 3, False)
+    text = console.export_text()
+    cells = {word for line in text.splitlines() for word in re.split(r"[│\s]+", line)}
+    assert "Certainty" in cells
+    for candidates in result.ranked.values():
+        for c in candidates[:3]:
+            words = c.label.split() + symbols(c.certainty_label, True).split()
+            assert set(words) <= cells, (c.id, set(words) - cells)
+    ids = [r.id for r in result.regimens] + [e.rule for e in result.excluded]
+    assert set(ids) <= cells, set(ids) - cells

@@ -60,6 +60,11 @@ def _longest(ids: Iterable[str]) -> int:
     return max((len(i) for i in ids), default=0)
 
 
+def _longest_word(texts: Iterable[str]) -> int:
+    """The width that lets a column wrap between words without splitting one."""
+    return _longest(word for text in texts for word in text.split())
+
+
 def print_view(console: Console, view: View) -> None:
     if len(view.rows) == 1:
         _print_record(console, view)
@@ -97,8 +102,10 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         console.print(_regimen_table(result, len(result.regimens)))
     if result.excluded:
         table = Table(title="Excluded candidates", expand=True)
-        for header, ratio in (("Category", 1), ("Candidate", 2), ("Reason", 3), ("Rule", 3)):
-            table.add_column(header, ratio=ratio, overflow="fold")
+        # No ratios: rich then measures the cells and wraps between words where it can.
+        for header in ("Category", "Candidate", "Reason"):
+            table.add_column(header, overflow="fold")
+        table.add_column("Rule", no_wrap=True, min_width=_longest(e.rule for e in result.excluded))
         for e in result.excluded:
             table.add_row(e.category, escape(e.label), escape(e.reason), e.rule)
         console.print(table)
@@ -124,9 +131,24 @@ def _category_table(
     caption = f"showing {len(shown)} of {total}" if len(shown) < total else None
     table = Table(title=title, caption=caption, show_lines=True, expand=True)
     table.add_column("#", justify="right", width=3)
-    table.add_column("Candidate", ratio=3, overflow="fold")
-    table.add_column("Score", ratio=2, no_wrap=True)
-    table.add_column("Certainty", ratio=2, overflow="fold")
+    # With ratios, rich takes `width` as a column's minimum: the longest word, so none is split.
+    certainty = [symbols(c.certainty_label, unicode) for c in shown]
+    certainty += [r for c in shown for r in c.certainty_reasons[1:3]]
+    table.add_column(
+        "Candidate",
+        ratio=3,
+        overflow="fold",
+        width=_longest_word([c.label for c in shown] + [v for c in shown for v in c.caveats]),
+    )
+    table.add_column(
+        "Score",
+        ratio=2,
+        no_wrap=True,
+        width=_longest(f"{c.score:+d} " for c in shown) + BAR_WIDTH,
+    )
+    table.add_column(
+        "Certainty", ratio=2, overflow="fold", width=_longest_word(["Certainty", *certainty])
+    )
     table.add_column("Strongest reasons (points add up)", ratio=7, overflow="fold")
     peak = max((abs(c.score) for c in shown), default=0) or 1
     for c in shown:
@@ -210,11 +232,12 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         caption="score = source + route + preconditioning + pairing; '=' marks a tie",
     )
     table.add_column("#", justify="right", width=3)
-    table.add_column("Regimen", ratio=4, overflow="fold")
-    table.add_column("Score", ratio=1, no_wrap=True)
-    table.add_column("Parts and pairing", ratio=4, overflow="fold")
-    table.add_column("Used together in", ratio=3, overflow="fold")
-    for r in result.regimens[:count]:
+    shown = result.regimens[:count]
+    table.add_column("Regimen", no_wrap=True, min_width=_longest(r.id for r in shown))
+    table.add_column("Score", no_wrap=True)
+    table.add_column("Parts and pairing", overflow="fold")
+    table.add_column("Used together in", overflow="fold")
+    for r in shown:
         parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
         pairing = " + ".join(f"pairing {c.points:+d}" for c in r.pairing)
         table.add_row(
