@@ -273,11 +273,10 @@ def test_regimens_table_lists_parts_pairing_and_the_records_that_used_them() -> 
     assert REGIMENS in titles(text)
     assert "score = source + route + preconditioning + pairing; '=' marks a tie" in titles(text)
     cells = next(r for r in rows(section(text, REGIMENS)) if r[1] == "UC-cells+IV")
-    assert cells[2] == "+18"
-    assert cells[3] == "UC-cells +8 + IV +8 + pairing +2"
-    assert cells[4] == "[11] Cui L, 2023; [13] Luo Q, 2022; [14] Dai W, 2023; NCT05494723"
+    assert cells[2] == "+18 = UC-cells +8 + IV +8 + pairing +2"
+    assert cells[3] == "[11] Cui L, 2023; [13] Luo Q, 2022; [14] Dai W, 2023; NCT05494723"
     # A regimen no pairing rule rewarded shows its parts only.
-    assert row(text, "UC-cells+OV+hypoxia")[3] == "UC-cells +8 + OV +3 + hypoxia +0"
+    assert row(text, "UC-cells+OV+hypoxia")[2] == "+11 = UC-cells +8 + OV +3 + hypoxia +0"
 
 
 def test_tied_regimens_share_the_mark_of_a_tie_and_name_each_other() -> None:
@@ -311,9 +310,10 @@ def test_no_regimens_no_regimen_table() -> None:
 def test_exclusions_are_tabled_with_reason_and_rule() -> None:
     text = shown(recommend(donor="autologous"), top=1)
     assert "Excluded candidates" in titles(text)
-    cells = row(section(text, "Excluded candidates"), "source")
-    assert cells[2] == "Collected at birth: cannot be the patient's own (autologous) cells"
-    assert cells[3] == "EXCL-PERINATAL-AUTOLOGOUS"
+    cells = row(section(text, "Excluded candidates"), UC_CELLS, ruled=True)
+    assert cells[0] == f"{UC_CELLS} source"  # the category under the label
+    assert cells[1] == "Collected at birth: cannot be the patient's own (autologous) cells"
+    assert cells[2] == "EXCL-PERINATAL-AUTOLOGOUS"
     frailty = score(KB, build_profile({"disease": "FRAILTY"}, KB, "t"))
     assert "Excluded candidates" not in shown(frailty, top=1)
 

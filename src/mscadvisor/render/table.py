@@ -101,13 +101,14 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
     if result.regimens:
         console.print(_regimen_table(result, len(result.regimens)))
     if result.excluded:
-        table = Table(title="Excluded candidates", expand=True)
-        # No ratios: rich then measures the cells and wraps between words where it can.
-        for header in ("Category", "Candidate", "Reason"):
+        table = Table(title="Excluded candidates", expand=True, show_lines=True)
+        # No ratios: rich then measures the cells and wraps between words where it can; the
+        # category goes under the label so that three columns and a whole rule id fit 80 wide.
+        for header in ("Candidate", "Reason"):
             table.add_column(header, overflow="fold")
         table.add_column("Rule", no_wrap=True, min_width=_longest(e.rule for e in result.excluded))
         for e in result.excluded:
-            table.add_row(e.category, escape(e.label), escape(e.reason), e.rule)
+            table.add_row(f"{escape(e.label)}\n[dim]{e.category}[/dim]", escape(e.reason), e.rule)
         console.print(table)
     for w in result.warnings:
         cited = "; ".join(c.label for c in w.citations)
@@ -234,8 +235,8 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
     table.add_column("#", justify="right", width=3)
     shown = result.regimens[:count]
     table.add_column("Regimen", no_wrap=True, min_width=_longest(r.id for r in shown))
-    table.add_column("Score", no_wrap=True)
-    table.add_column("Parts and pairing", overflow="fold")
+    # The score leads its sum rather than taking a column, so the ids fit whole at 80 wide.
+    table.add_column("Score = parts + pairing", overflow="fold")
     table.add_column("Used together in", overflow="fold")
     for r in shown:
         parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
@@ -243,8 +244,7 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
         table.add_row(
             rank_label(r, result.regimens),
             escape(r.id),
-            f"{r.score:+d}",
-            escape(parts + (f" + {pairing}" if pairing else "")),
+            escape(f"{r.score:+d} = {parts}" + (f" + {pairing}" if pairing else "")),
             escape("; ".join(c.label for c in r.paired_by)),
         )
     return table
