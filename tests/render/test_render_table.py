@@ -554,3 +554,15 @@ def test_at_80_columns_candidate_tables_split_no_word_and_ids_stay_whole(disease
             assert set(words) <= cells, (c.id, set(words) - cells)
     ids = [r.id for r in result.regimens] + [e.rule for e in result.excluded]
     assert set(ids) <= cells, set(ids) - cells
+
+
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_at_80_columns_no_detail_table_is_wider_than_the_screen(disease: str) -> None:
+    for profile in ({"disease": disease}, {"disease": disease, "donor": "autologous"}):
+        result = score(KB, build_profile(profile, KB, "test"))
+        console = Console(record=True, width=80, file=io.StringIO(), color_system=None)
+        print_recommendation(console, result, 0, True)
+        # A table wider than the console is cropped: its rows lose their right edge.
+        for line in console.export_text().splitlines():
+            if line[:1] in ("┏", "┃", "┡", "│", "├", "└"):
+                assert line.rstrip()[-1] in "┓┃┩│┤┘" and len(line.rstrip()) <= 80, line
