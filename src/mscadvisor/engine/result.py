@@ -226,6 +226,11 @@ class Regimen:
     def score(self) -> int:
         return sum(p.score for p in self.parts) + sum(c.points for c in self.pairing)
 
+    def sum_text(self) -> str:
+        """How the score adds up, for people: 'UC-cells +8 + IV +8 + pairing +2'."""
+        terms = [f"{p.id} {p.score:+d}" for p in self.parts]
+        return " + ".join(terms + [f"pairing {c.points:+d}" for c in self.pairing])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,

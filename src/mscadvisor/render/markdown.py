@@ -84,9 +84,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
             "|---:|---|---:|---|---|",
             [
                 f"| {rank_label(r, result.regimens)} | {_cell(r.id)} | {r.score:+d} | "
-                + " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
-                + "".join(f" + pairing {x.points:+d}" for x in r.pairing)
-                + f" | {_cell('; '.join(c.label for c in r.paired_by))} |"
+                f"{_cell(r.sum_text())} | {_cell('; '.join(c.label for c in r.paired_by))} |"
                 for r in result.regimens
             ],
         )

@@ -239,12 +239,10 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
     table.add_column("Score = parts + pairing", overflow="fold")
     table.add_column("Used together in", overflow="fold")
     for r in shown:
-        parts = " + ".join(f"{p.id} {p.score:+d}" for p in r.parts)
-        pairing = " + ".join(f"pairing {c.points:+d}" for c in r.pairing)
         table.add_row(
             rank_label(r, result.regimens),
             escape(r.id),
-            escape(f"{r.score:+d} = {parts}" + (f" + {pairing}" if pairing else "")),
+            escape(f"{r.score:+d} = {r.sum_text()}"),
             escape("; ".join(c.label for c in r.paired_by)),
         )
     return table
