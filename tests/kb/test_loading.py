@@ -97,7 +97,7 @@ def test_dangling_ids_in_studies_are_rejected(
 def test_broken_toml_is_reported_with_position(rules_copy: Path) -> None:
     (rules_copy / "bad.toml").write_text("[[route]\nid = 1\n", encoding="utf-8")
     message = problems_of(rules_copy)
-    assert "bad.toml: not valid TOML" in message and "line 1" in message
+    assert "bad.toml: invalid TOML" in message and "line 1" in message
 
 
 def test_unknown_record_kind_is_rejected(rules_copy: Path) -> None:

@@ -3,6 +3,7 @@ rules' points with whole-point rounding, half to even, so that every score stays
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.weights import apply_weights, read_weights
 
 KB = load_knowledge_base()
+RANGE = "expected a number from 0 to 100"
 GROUPS = sorted({p.rule.group for p in KB.rules.values()})
 
 
@@ -82,10 +84,16 @@ def test_read_an_empty_file_and_one_with_a_byte_order_mark(tmp_path: Path) -> No
         # A rule id is not a group, nor a group a rule.
         ('[groups]\n"T4-BM-D1-DONOR-AGE" = 1\n', r"\[groups\] 'T4-BM-D1-DONOR-AGE' does not exist"),
         ("[rules]\ntable4 = 1\n", r"\[rules\] 'table4' does not exist"),
-        ('[groups]\ntable4 = "0.5"\n', r"\[groups\] 'table4' = '0.5': expected a number >= 0"),
-        ("[groups]\ntable4 = true\n", r"\[groups\] 'table4' = True: expected a number >= 0"),
-        ("[groups]\ntable4 = -1\n", r"\[groups\] 'table4' = -1: expected a number >= 0"),
-        ("[groups]\ntable4 = [1]\n", r"'table4' = \[1\]: expected a number >= 0"),
+        ('[groups]\ntable4 = "0.5"\n', r"\[groups\] 'table4' = '0.5': " + RANGE),
+        ("[groups]\ntable4 = true\n", r"\[groups\] 'table4' = True: " + RANGE),
+        ("[groups]\ntable4 = -1\n", r"\[groups\] 'table4' = -1: " + RANGE),
+        ("[groups]\ntable4 = [1]\n", r"'table4' = \[1\]: " + RANGE),
+        ("[groups]\ntable4 = 101\n", r"'table4' = 101: " + RANGE),
+        ("[groups]\ntable4 = 1e308\n", r"'table4' = 1e\+308: " + RANGE),
+        ("[groups]\ntable4 = nan\n", r"number nan is out of range"),
+        ("[groups]\ntable4 = inf\n", r"number inf is out of range"),
+        ("[groups]\ntable4 = " + "9" * 5000 + "\n", r"an integer of more than 40 digits"),
+        ("[groups]\ntable4 = " + "[" * 500 + "]" * 500 + "\n", r"nested more than 32 levels"),
         ("[groups\n", r"invalid TOML"),
     ],
 )
@@ -106,8 +114,21 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(b"[groups]\n# caf\xe9\n")
-    with pytest.raises(InputError, match=r"cannot read"):
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 15\)"):
         read_weights(path, KB)
+
+
+def test_special_files_and_oversized_files_are_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "w.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"is a pipe or FIFO, not a file"):
+        read_weights(fifo, KB)
+    with pytest.raises(InputError, match=r"is a device, not a file"):
+        read_weights(Path("/dev/zero"), KB)
+    big = tmp_path / "big.toml"
+    big.write_text("#" * (300 * 1024), encoding="utf-8")
+    with pytest.raises(InputError, match=r"over the 262144-byte limit"):
+        read_weights(big, KB)
 
 
 # ---- apply_weights -----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ a comorbidity no rule looks at) is accepted with a warning, never silently.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from mscadvisor.kb.vocabulary import (
     disease_values,
     value_domains,
 )
+from mscadvisor.reading import Unreadable, decode, load_json, load_toml, read_file
 
 MAX_PROFILE_BYTES = 1024 * 1024
 POF_AGE_LIMIT = 40  # POF is ovarian decline before 40 (section MSCs: Premature ovarian failure)
@@ -94,38 +94,18 @@ def shown_value(value: Any) -> str:
 
 def read_profile_file(path: Path) -> dict[str, Any]:
     """The raw fields of a JSON (.json) or TOML (.toml) profile file."""
-    import tomllib  # here, not at the top: most runs take their profile from flags
-
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
         raise InputError(
             f"profile {path}: unknown file type {suffix or '(none)'!r}; use a .json or .toml file"
         )
     try:
-        if path.is_dir():
-            raise InputError(f"profile {path}: is a folder, not a file")
-        size = path.stat().st_size
-        if size > MAX_PROFILE_BYTES:
-            raise InputError(f"profile {path}: {size} bytes, over the {MAX_PROFILE_BYTES} limit")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"profile {path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"profile {path}: cannot read: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"profile {path}: not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise InputError(f"profile {path}: file is empty")
-    try:
-        parsed = json.loads(text) if suffix == ".json" else tomllib.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"profile {path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"profile {path}: invalid TOML: {exc}") from None
+        text = decode(read_file(path, MAX_PROFILE_BYTES))
+        if not text.strip():
+            raise Unreadable("file is empty")
+        parsed = load_json(text) if suffix == ".json" else load_toml(text)
+    except Unreadable as exc:
+        raise InputError(f"profile {path}: {exc}") from None
     if not isinstance(parsed, dict):
         raise InputError(f"profile {path}: expected an object of profile fields at the top level")
     return parsed

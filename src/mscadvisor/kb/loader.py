@@ -20,6 +20,7 @@ from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.records import RECORD_KINDS
+from mscadvisor.reading import Unreadable, decode, load_toml, read_file
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 CASES_SUFFIX = ".cases.toml"
@@ -82,15 +83,9 @@ def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
     for root in roots:
         for path in rule_files(root):
             try:
-                size = path.stat().st_size
-                if size > MAX_RULE_FILE_BYTES:
-                    problems.append(
-                        f"{path}: file is {size} bytes, over the {MAX_RULE_FILE_BYTES}-byte limit"
-                    )
-                    continue
-                sources.append(SourceFile(str(path), path.read_bytes()))
-            except OSError as exc:
-                problems.append(f"{path}: cannot read file: {exc.strerror}")
+                sources.append(SourceFile(str(path), read_file(path, MAX_RULE_FILE_BYTES)))
+            except Unreadable as exc:
+                problems.append(f"{path}: {exc}")
     if problems:
         raise KnowledgeBaseError(problems)
     return sources
@@ -98,17 +93,11 @@ def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
 
 def parse_source(source: SourceFile) -> list[RawRecord]:
     """Parse one rule file into raw records."""
-    import tomllib  # only on a cache miss: the compiled cache spares most runs this import
-
     shown = source.shown
     try:
-        document = tomllib.loads(source.content.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise KnowledgeBaseError(
-            [f"{shown}: not UTF-8 text (byte {exc.start}): {exc.reason}"]
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeBaseError([f"{shown}: not valid TOML: {exc}"]) from exc
+        document = load_toml(decode(source.content))
+    except Unreadable as exc:
+        raise KnowledgeBaseError([f"{shown}: {exc}"]) from None
     records: list[RawRecord] = []
     problems: list[str] = []
     for kind, value in document.items():

@@ -13,23 +13,22 @@ Scaled points are rounded to whole points (half to even) so a score stays an exa
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from pathlib import Path
 
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.reading import Unreadable, decode, load_toml, read_file
+
+MAX_WEIGHTS_BYTES = 256 * 1024
+MAX_FACTOR = 100  # a factor beyond this is a typo, not a judgement; it would dwarf every rule
 
 
 def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
     """The weights of a file as {"rule:ID" or "group:NAME": factor}, checked against kb."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"weights {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"weights {path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"weights {path}: invalid TOML: {exc}") from None
+        document = load_toml(decode(read_file(path, MAX_WEIGHTS_BYTES)))
+    except Unreadable as exc:
+        raise InputError(f"weights {path}: {exc}") from None
     unknown_tables = set(document) - {"rules", "groups"}
     if unknown_tables:
         raise InputError(
@@ -48,9 +47,14 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
                     f"weights {path}: [{table}] {name!r} does not exist"
                     f"{did_you_mean(name, known[table])}"
                 )
-            if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
+            if (
+                isinstance(factor, bool)
+                or not isinstance(factor, int | float)
+                or not 0 <= factor <= MAX_FACTOR
+            ):
                 raise InputError(
-                    f"weights {path}: [{table}] {name!r} = {factor!r}: expected a number >= 0"
+                    f"weights {path}: [{table}] {name!r} = {factor!r}: "
+                    f"expected a number from 0 to {MAX_FACTOR}"
                 )
             weights[f"{table[:-1]}:{name}"] = float(factor)
     return weights
