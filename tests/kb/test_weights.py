@@ -114,7 +114,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(b"[groups]\n# caf\xe9\n")
-    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 15\)"):
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 14\)"):
         read_weights(path, KB)
 
 
