@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from mscadvisor.cli import batch, browse, cache, recommend, root, rules
+from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 
 if TYPE_CHECKING:
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("mscadvisor: interrupted\n")
         return 130
     except Exception as exc:  # a bug: say so in one line; MSCADVISOR_DEBUG=1 shows the traceback
-        if os.environ.get("MSCADVISOR_DEBUG"):
+        if _debugging():
             raise
         sys.stderr.write(
             f"mscadvisor: internal error: {type(exc).__name__}: {exc}\n"
@@ -256,6 +257,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_RUNTIME
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _debugging() -> bool:
+    """Whether MSCADVISOR_DEBUG asks for tracebacks (a value that is no switch does not)."""
+    try:
+        return env_flag("MSCADVISOR_DEBUG")
+    except MscAdvisorError:
+        return False
 
 
 def run() -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mscadvisor import __version__
+from mscadvisor.environment import env_flag
 from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, to_compact
 from mscadvisor.kb.loader import SourceFile
 
@@ -38,7 +39,7 @@ def cache_dir() -> Path:
 
 
 def enabled() -> bool:
-    return not os.environ.get("MSCADVISOR_NO_CACHE")
+    return not env_flag("MSCADVISOR_NO_CACHE")
 
 
 def cache_key(sources: Sequence[SourceFile]) -> str:

@@ -221,3 +221,12 @@ CASES: list[BadInput] = [
         weights("#" * 300_000),
     ),
 ]
+CASES += [
+    BadInput(
+        "no-cache-unclear-value",
+        "{m} recommend -d OP",
+        EXIT_USAGE,
+        "MSCADVISOR_NO_CACHE='maybe': expected 1, true, yes or on",
+        env={"MSCADVISOR_NO_CACHE": "maybe"},
+    ),
+]
