@@ -16,6 +16,7 @@ import pytest
 from mscadvisor.cli.main import main
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.loader import shipped_rules_dir
+from tests.privileges import obey_file_permissions
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -75,3 +76,33 @@ def read_terminal(primary: int, proc: subprocess.Popen[bytes]) -> str:
     os.close(primary)
     assert proc.wait() == 0
     return shown.decode("utf-8", "replace")
+
+
+@dataclass
+class Unprivileged:
+    """A folder and a way to run the CLI in it as an ordinary user would, so that permission
+    checks apply: as root (which reads and writes anything) the child gives up the capabilities
+    that bypass file permissions; as anyone else it runs as is. The child gets no compiled
+    cache, so that the test sees only the file it is about."""
+
+    folder: Path
+    as_root: bool
+
+    def run(self, *args: str) -> CliResult:
+        import sys
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "mscadvisor", *args],
+            cwd=self.folder,
+            env={**os.environ, "MSCADVISOR_NO_CACHE": "1"},
+            preexec_fn=obey_file_permissions if self.as_root else None,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def unprivileged(tmp_path: Path) -> Unprivileged:
+    return Unprivileged(tmp_path, as_root=os.geteuid() == 0)

@@ -1,6 +1,7 @@
 """Runs the catalog of bad inputs (``tests/cli/bad_inputs``): each case ends within the time
 limit with its exit code and a one-line message, no traceback, no "this is a bug", and nothing
-partial or stray in its folder."""
+partial or stray in its folder. Children run as an ordinary user would (file permissions apply
+even when the tests run as root)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.bad_inputs import BadInput, reading
+from tests.privileges import obey_file_permissions
 
 CATALOG: list[BadInput] = [*reading.CASES]
 TIME_LIMIT = 60  # seconds; generous for a loaded machine, a hang still fails
@@ -40,6 +42,7 @@ def test_bad_input(case: BadInput, tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         timeout=TIME_LIMIT,
+        preexec_fn=obey_file_permissions if os.geteuid() == 0 else None,
         check=False,
     )
     err = proc.stderr.decode("utf-8", "replace")

@@ -15,7 +15,7 @@ from mscadvisor import __version__
 from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.errors import EXIT_KNOWLEDGE_BASE, EXIT_USAGE
 from mscadvisor.kb.knowledge import KnowledgeBase
-from tests.conftest import CliResult
+from tests.conftest import CliResult, Unprivileged
 from tests.datachecks import GOLDEN_POF, mask_knowledge_hash, recommend_json
 
 Cli = Callable[..., CliResult]
@@ -375,15 +375,16 @@ def test_oversized_profile_is_refused(cli: Cli, tmp_path: Path) -> None:
     assert result.code == EXIT_USAGE and "over the" in result.err and str(path) in result.err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read files without permission")
-def test_unreadable_profile_is_refused(
-    cli: Cli, tmp_path: Path
-) -> None:  # pragma: no cover - depends on the user running the tests
-    path = tmp_path / "secret.json"
+@pytest.mark.subprocess
+def test_unreadable_profile_is_refused(unprivileged: Unprivileged) -> None:
+    path = unprivileged.folder / "secret.json"
     path.write_text('{"disease": "POF"}', encoding="utf-8")
     path.chmod(0)
-    result = cli("recommend", "--profile", str(path))
-    assert result.code == EXIT_USAGE and "cannot read" in result.err
+    result = unprivileged.run("recommend", "--profile", "secret.json")
+    assert result.code == EXIT_USAGE and result.out == ""
+    assert result.err == "mscadvisor: error: profile secret.json: cannot read: Permission denied\n"
+    path.chmod(0o644)  # the same file, readable: the refusal was about the permission alone
+    assert unprivileged.run("recommend", "--profile", "secret.json").code == 0
 
 
 @pytest.mark.subprocess

@@ -112,7 +112,11 @@ DiseaseFilter = Annotated[
     ),
 ]
 ProfileOpt = Annotated[
-    Path | None, typer.Option(help="JSON or TOML file with the same fields; flags override it.")
+    Path | None,
+    typer.Option(
+        readable=False,  # the profile reader says why a file cannot be read, in its own words
+        help="JSON or TOML file with the same fields; flags override it.",
+    ),
 ]
 
 

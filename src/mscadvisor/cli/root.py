@@ -27,13 +27,17 @@ def root(
         list[Path] | None,
         typer.Option(
             "--rules",
+            readable=False,  # the loader says what is wrong with a pack, and where
             help="Repeatable: a rule pack folder loaded on top of the "
             "shipped rules (also $MSCADVISOR_RULES, a path list).",
         ),
     ] = None,
     weights: Annotated[
         Path | None,
-        typer.Option(help="TOML file scaling the points of named rules or rule groups."),
+        typer.Option(
+            readable=False,  # the weights reader says why a file cannot be read
+            help="TOML file scaling the points of named rules or rule groups.",
+        ),
     ] = None,
     color: Annotated[
         ColorMode,

@@ -230,3 +230,37 @@ CASES += [
         env={"MSCADVISOR_NO_CACHE": "maybe"},
     ),
 ]
+
+
+def unreadable(name: str, text: str = "") -> Setup:
+    def setup(folder: Path) -> None:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod(0)
+
+    return setup
+
+
+CASES += [
+    BadInput(
+        "profile-unreadable",
+        "{m} recommend --profile p.json",
+        EXIT_USAGE,
+        "profile p.json: cannot read: Permission denied",
+        unreadable("p.json", '{"disease": "OP"}'),
+    ),
+    BadInput(
+        "weights-unreadable",
+        "{m} --weights w.toml recommend -d OP",
+        EXIT_USAGE,
+        "weights w.toml: cannot read: Permission denied",
+        unreadable("w.toml"),
+    ),
+    BadInput(
+        "pack-file-unreadable",
+        "{m} --rules pack recommend -d OP",
+        EXIT_KNOWLEDGE_BASE,
+        "rules.toml: cannot read: Permission denied",
+        unreadable("pack/rules.toml"),
+    ),
+]
