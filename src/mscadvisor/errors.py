@@ -43,6 +43,18 @@ class KnowledgeBaseError(MscAdvisorError):
         super().__init__("\n".join(lines))
 
 
+QUOTED_CHARS = 60  # a value quoted in a message is cut to this, so a message stays one line
+
+
+def quoted(value: object) -> str:
+    """A value as a message quotes it: its repr (which escapes control characters), cut short
+    when long, saying how long it was."""
+    text = repr(value)
+    if len(text) <= QUOTED_CHARS:
+        return text
+    return f"{text[: QUOTED_CHARS - 10]}... ({len(text)} characters)"
+
+
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """A ' (did you mean X?)' hint for a misspelt value, or an empty string."""
     by_folded = {c.casefold(): c for c in choices}
@@ -62,4 +74,6 @@ def unknown_value(
     valid = ", ".join(options)
     if listed_by is not None and len(options) > LISTED_IN_FULL:
         valid = f"{len(options)} ids, listed by `{listed_by}`"
-    return InputError(f"unknown {what} {value!r}{did_you_mean(value, options)}; valid: {valid}")
+    return InputError(
+        f"unknown {what} {quoted(value)}{did_you_mean(value, options)}; valid: {valid}"
+    )

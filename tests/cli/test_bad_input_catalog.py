@@ -17,6 +17,7 @@ from tests.cli.bad_inputs import BadInput, reading
 from tests.privileges import obey_file_permissions
 
 CATALOG: list[BadInput] = [*reading.CASES]
+MESSAGE_CHARS = 2000
 TIME_LIMIT = 60  # seconds; generous for a loaded machine, a hang still fails
 
 
@@ -49,6 +50,7 @@ def test_bad_input(case: BadInput, tmp_path: Path) -> None:
     assert proc.returncode == case.code, err
     assert case.fragment in err
     assert "Traceback" not in err and "this is a bug" not in err
+    assert len(err) <= MESSAGE_CHARS, "a message names the bad value; it does not echo it whole"
     if case.stdout_fragment is not None:
         assert case.stdout_fragment in proc.stdout.decode("utf-8", "replace")
     assert set(os.listdir(folder)) - before <= set(case.leaves)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mscadvisor.errors import InputError, did_you_mean, unknown_value
+from mscadvisor.errors import InputError, did_you_mean, quoted, unknown_value
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Disease
 from mscadvisor.kb.vocabulary import (
@@ -130,7 +130,7 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
     for key in raw:
         if key not in PROFILE_FIELD_NAMES:
             raise InputError(
-                f"{origin}: unknown profile field {key!r}"
+                f"{origin}: unknown profile field {quoted(key)}"
                 f"{did_you_mean(str(key), PROFILE_FIELD_NAMES)}; valid: "
                 f"{', '.join(PROFILE_FIELD_NAMES)}"
             )
@@ -159,20 +159,22 @@ def _read(
     where = f"{origin}: field {spec.name}"
     if spec.kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(f"{where}: expected true or false, got {value!r}")
+            raise InputError(f"{where}: expected true or false, got {quoted(value)}")
         return value
     if spec.kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
-            raise InputError(f"{where}: expected a whole number of {spec.unit}, got {value!r}")
+            raise InputError(
+                f"{where}: expected a whole number of {spec.unit}, got {quoted(value)}"
+            )
         if not spec.low <= value <= spec.high:  # type: ignore[operator]
             raise InputError(f"{where}: {value} is outside {spec.low}-{spec.high} {spec.unit}")
         return value
     if spec.kind == "set":
         if isinstance(value, str) or not isinstance(value, list):
-            raise InputError(f"{where}: expected a list of {spec.item} ids, got {value!r}")
+            raise InputError(f"{where}: expected a list of {spec.item} ids, got {quoted(value)}")
         for item in value:
             if not isinstance(item, str):
-                raise InputError(f"{where}: expected {spec.item} ids, got {item!r}")
+                raise InputError(f"{where}: expected {spec.item} ids, got {quoted(item)}")
             if item not in domains[spec.domain or ""]:
                 raise unknown_value(f"{spec.item} in {origin}", item, domains[spec.domain or ""])
         return tuple(sorted(set(value)))
@@ -188,7 +190,7 @@ def _read(
         owners = [d.id for d in kb.diseases.values() if chosen in disease_values(spec, d)]
         hint = f" (it applies to {', '.join(owners)})" if owners else did_you_mean(text, allowed)
         raise InputError(
-            f"{where}: {text!r} does not apply to {disease.id} ({disease.name}){hint}; "
+            f"{where}: {quoted(text)} does not apply to {disease.id} ({disease.name}){hint}; "
             f"valid for {disease.id}: {', '.join(allowed)}"
         )
     return chosen
@@ -201,5 +203,5 @@ def _domains(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
 
 def _text(value: Any, key: str, origin: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{origin}: field {key}: expected a non-empty string, got {value!r}")
+        raise InputError(f"{origin}: field {key}: expected a non-empty string, got {quoted(value)}")
     return value.strip()

@@ -9,7 +9,7 @@ from typing import Any
 from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile, build_profile
 from mscadvisor.engine.result import DISCLAIMER, SCHEMA_VERSION, Recommendation
 from mscadvisor.engine.scoring import score
-from mscadvisor.errors import InputError, did_you_mean
+from mscadvisor.errors import InputError, did_you_mean, quoted
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import CATEGORIES, Disease
@@ -111,14 +111,14 @@ def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Pr
         field = FIELD_NAMES.get(name.strip().lower())
         if not sep or field is None:
             raise InputError(
-                f"--what-if {change!r}: expected FIELD=VALUE with FIELD one of "
+                f"--what-if {quoted(change)}: expected FIELD=VALUE with FIELD one of "
                 f"{', '.join(sorted(set(FIELD_NAMES.values())))}"
                 + (did_you_mean(name, FIELD_NAMES) if sep else "")
             )
         try:
             raw[field] = parse_text(PROFILE_FIELD_BY_NAME[field], text)
         except ValueError as exc:
-            raise InputError(f"--what-if {change!r}: {exc}") from None
+            raise InputError(f"--what-if {quoted(change)}: {exc}") from None
     return build_profile(raw, kb, "--what-if")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean
+from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean, quoted
 from mscadvisor.kb import condition_syntax, conditions, crossrefs
 from mscadvisor.kb.loader import (
     SourceFile,
@@ -89,7 +89,7 @@ class KnowledgeBase:
         disease_id = self._aliases.get(name.casefold())
         if disease_id is None:
             raise InputError(
-                f"unknown disease {name!r}{did_you_mean(name, self._aliases)}; valid: "
+                f"unknown disease {quoted(name)}{did_you_mean(name, self._aliases)}; valid: "
                 f"{', '.join(self.diseases)} (or an alias: see `mscadvisor diseases`)"
             )
         return self.diseases[disease_id]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, NamedTuple
 
+from mscadvisor.errors import quoted
+
 PROFILE_DONORS = ("autologous", "allogeneic", "any")
 SEXES = ("female", "male")
 PRECONDITIONING_KINDS = (
@@ -222,11 +224,11 @@ def parse_text(spec: ProfileField, text: str) -> Any:
             return True
         if text.lower() in FALSE_WORDS:
             return False
-        raise ValueError(f"field {spec.name}: expected true or false, got {text!r}")
+        raise ValueError(f"field {spec.name}: expected true or false, got {quoted(text)}")
     if spec.kind == "int":
         if len(text) > MAX_INT_DIGITS or not _WHOLE_NUMBER.fullmatch(text):
             raise ValueError(
-                f"field {spec.name}: expected a whole number of {spec.unit}, got {text!r}"
+                f"field {spec.name}: expected a whole number of {spec.unit}, got {quoted(text)}"
             )
         return int(text)
     return text

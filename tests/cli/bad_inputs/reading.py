@@ -264,3 +264,26 @@ CASES += [
         unreadable("pack/rules.toml"),
     ),
 ]
+
+LONG_TEXT = "Z" * 100_000
+CASES += [
+    BadInput(
+        "profile-huge-text-value",
+        profile(f'{{"disease": "OP", "sex": "{LONG_TEXT}"}}')[1],
+        EXIT_USAGE,
+        "field sex: 'ZZZZZZZZZZ",
+        profile(f'{{"disease": "OP", "sex": "{LONG_TEXT}"}}')[0],
+    ),
+    BadInput(
+        "disease-flag-huge",
+        f"{{m}} recommend -d {LONG_TEXT}",
+        EXIT_USAGE,
+        "... (100002 characters); valid: AD, AS",
+    ),
+    BadInput(
+        "what-if-huge-value",
+        f"{{m}} recommend -d OP --what-if sex={LONG_TEXT}",
+        EXIT_USAGE,
+        "characters)",
+    ),
+]
