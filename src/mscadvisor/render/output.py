@@ -4,16 +4,22 @@ Colour follows ``--color`` (see ``set_color``): ``auto`` styles only on a termin
 NO_COLOR and always with FORCE_COLOR. Without colour a console writes no escape code at all (no
 bold or italic either). A console that is not a terminal gets a fixed width so piped tables do
 not wrap at 80 columns.
+
+Every text a console prints passes ``printable`` first (``SafeConsole.render_str``, where rich
+turns each string of a table, title or line into text), so no control character from data
+reaches a terminal or an export.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.errors import MscAdvisorError
+from mscadvisor.render.printable import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -88,6 +94,13 @@ def write_text(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
+def write_lines(lines: Iterable[str]) -> None:
+    """Plain lines for people (the reports of the rules commands), data in them printable."""
+    for line in lines:
+        sys.stdout.write(printable(line) + "\n")
+    sys.stdout.flush()
+
+
 def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) -> Console:
     """A console on stdout (``stderr``: on stderr, at the terminal's width); ``record`` keeps
     what it prints for export, ``quiet`` renders into memory only (to render for export alone).
@@ -95,16 +108,20 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
     import io
 
     from rich.console import Console
+    from rich.text import Text
 
-    class QuietPipeConsole(Console):
+    class SafeConsole(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # handled like any closed pipe: a quiet exit (cli.main)
+
+        def render_str(self, text: str, **options: Any) -> Text:
+            return super().render_str(printable(text), **options)
 
     stream = sys.stderr if stderr else sys.stdout
     terminal = stream.isatty()
     piped = not terminal or quiet
     width = int(os.environ.get("COLUMNS", PIPED_WIDTH)) if piped and not stderr else None
-    return QuietPipeConsole(
+    return SafeConsole(
         file=io.StringIO() if quiet else None,
         stderr=stderr,
         width=width,
