@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 PIPED_WIDTH = 120
+# The widths COLUMNS may ask for: narrower, no table has room for a word; wider is no screen,
+# and only pads every line (a huge value would write gigabytes of spaces).
+MIN_WIDTH, MAX_WIDTH = 40, 1000
 COLOR_MODES = ("auto", "always", "never")
 _color_mode = "auto"
 
@@ -118,19 +121,32 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
             return super().render_str(printable(text), **options)
 
     stream = sys.stderr if stderr else sys.stdout
-    terminal = stream.isatty()
-    piped = not terminal or quiet
-    width = int(os.environ.get("COLUMNS", PIPED_WIDTH)) if piped and not stderr else None
     return SafeConsole(
         file=io.StringIO() if quiet else None,
         stderr=stderr,
-        width=width,
+        width=_width(stream, quiet),
         highlight=False,
         emoji=False,  # rule text is data: a ':name:' in it is printed as typed
         soft_wrap=False,
         record=record,
         **({} if quiet else _color_options(stream)),
     )
+
+
+def _width(stream: Any, quiet: bool) -> int:
+    """The console's width: COLUMNS when it is a whole number, brought within MIN_WIDTH to
+    MAX_WIDTH; else the terminal's width (80 when it reports none), or PIPED_WIDTH when not on a
+    terminal or rendering into memory. A COLUMNS that is no width (``abc``, ``0``, ``-5``) is
+    ignored."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit() and int(columns) > 0:
+        return min(max(int(columns), MIN_WIDTH), MAX_WIDTH)
+    try:
+        terminal = not quiet and stream.isatty()
+        width = os.get_terminal_size(stream.fileno()).columns if terminal else PIPED_WIDTH
+    except (OSError, ValueError):  # no terminal after all, or a closed stream
+        width = PIPED_WIDTH
+    return min(max(width, MIN_WIDTH), MAX_WIDTH) if width > 0 else 80
 
 
 def unicode_ok(console: Console) -> bool:
