@@ -1,16 +1,23 @@
 """Output files (recommend --export, batch -o) respect the user: a new file gets the mode the
 umask gives, an overwritten file keeps its mode, and a symbolic link is followed (its target is
-replaced, the link stays)."""
+replaced, the link stays). A failed or killed run leaves no temporary file."""
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import signal
 import stat
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from mscadvisor.errors import MscAdvisorError
+from mscadvisor.render.output import OutputFile
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
@@ -133,3 +140,81 @@ def test_a_failed_batch_leaves_a_linked_file_as_it_was(cli: Cli, tmp_path: Path)
     assert result.code == 2 and f"{link} was not written" in result.err
     assert target.read_text(encoding="utf-8") == "old\n" and link.is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl", "link.jsonl", "out.jsonl"]
+
+
+# Writes an output file, says so, and waits to be killed.
+WRITER = """
+import sys, time
+from pathlib import Path
+from mscadvisor.render.output import OutputFile
+out = OutputFile(Path(sys.argv[1]))
+out.write("half a report\\n" * 10000)
+out.handle.flush()
+print("writing", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("old", [None, "old report\n"])
+def test_a_run_killed_while_writing_leaves_nothing_behind(tmp_path: Path, old: str | None) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "report.html"
+    if old is not None:
+        target.write_text(old, encoding="utf-8")
+    with subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdout is not None and child.stdout.readline() == "writing\n"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert [p.name for p in folder.iterdir()] == ([] if old is None else ["report.html"])
+    if old is not None:
+        assert target.read_text(encoding="utf-8") == old
+
+
+@pytest.fixture
+def without_tmpfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A system without O_TMPFILE: the temporary file is a hidden one beside the target."""
+    monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+
+
+@pytest.mark.usefixtures("without_tmpfile")
+@pytest.mark.parametrize("old_mode", [None, 0o640])
+def test_without_o_tmpfile_a_named_temporary_file_is_renamed_into_place(
+    tmp_path: Path, umask: Callable[[int], None], old_mode: int | None
+) -> None:
+    umask(0o022)
+    target = tmp_path / "report.html"
+    if old_mode is not None:
+        target.write_text("old report\n", encoding="utf-8")
+        target.chmod(old_mode)
+    out = OutputFile(target)
+    assert out.tmp is not None and out.tmp.name.startswith(".report.html.")
+    out.write("new report\n")
+    out.commit()
+    assert target.read_text(encoding="utf-8") == "new report\n"
+    assert mode(target) == (old_mode or 0o644)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("tmpfile", [True, False], ids=["o-tmpfile", "named"])
+def test_a_failed_write_is_an_error_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmpfile: bool
+) -> None:
+    if not tmpfile:
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+    target = tmp_path / "out.jsonl"
+    out = OutputFile(target)
+    out.handle.close()
+    out.handle = FullDisk()
+    with pytest.raises(MscAdvisorError, match=f"cannot write {target}: No space left on device"):
+        out.write("a line\n")
+    out.abandon()  # again, as a caller cleaning up would: nothing left to do
+    assert list(tmp_path.iterdir()) == []

@@ -38,14 +38,12 @@ def report(result: "Report", fmt: Format) -> None:
     """Print a report of a rules or cache command: its JSON document for scripts, plain lines
     for people; then exit 1 if it failed, in either format."""
     from mscadvisor.errors import EXIT_RUNTIME
+    from mscadvisor.render import output
 
     if fmt is Format.json:
-        from mscadvisor.render import output
-
         output.write_json(result.to_dict())
     else:
-        for line in result.lines():
-            typer.echo(line)
+        output.write_lines(result.lines())
     if not result.ok:
         raise typer.Exit(EXIT_RUNTIME)
 

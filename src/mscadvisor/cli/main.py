@@ -7,17 +7,21 @@ Each command group lives in a module of its own; this one assembles them in the 
 ``--help`` lists them, and turns errors into messages and exit codes.
 """
 
+import errno
+import functools
 import inspect
+import io
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from mscadvisor.cli import batch, browse, cache, recommend, root, rules
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
+from mscadvisor.render.printable import printable
 
 if TYPE_CHECKING:
     from typer._click import exceptions as click_errors
@@ -81,6 +85,25 @@ cache_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(cache_app, name="cache")
+
+
+class ReaderGone(Exception):
+    """The reader of the output went away (``| head``). Not an OSError: click turns a broken
+    pipe inside a command into exit 1, and a closed reader is a success here."""
+
+
+def quiet_on_closed_pipe(command: Callable[..., None]) -> Callable[..., None]:
+    """command, with a broken pipe reported as ReaderGone (see there)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except BrokenPipeError:
+            raise ReaderGone from None
+
+    return run
+
 
 app.callback()(root.root)
 COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
@@ -149,7 +172,9 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     ),
 ]
 for name, command, lines in COMMANDS:
-    app.command(name, short_help=summary(command), epilog=examples(*lines))(command)
+    app.command(name, short_help=summary(command), epilog=examples(*lines))(
+        quiet_on_closed_pipe(command)
+    )
 RULES_COMMANDS: dict[str, tuple[str, ...]] = {
     "check": (
         "mscadvisor rules check",
@@ -171,13 +196,13 @@ RULES_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 for name, lines in RULES_COMMANDS.items():
     command = getattr(rules, f"rules_{name}")
-    rules_app.command(name, short_help=summary(command), epilog=examples(*lines))(command)
-cache_app.command(
-    "info", short_help=summary(cache.cache_info), epilog=examples("mscadvisor cache info")
-)(cache.cache_info)
-cache_app.command(
-    "clear", short_help=summary(cache.cache_clear), epilog=examples("mscadvisor cache clear")
-)(cache.cache_clear)
+    rules_app.command(name, short_help=summary(command), epilog=examples(*lines))(
+        quiet_on_closed_pipe(command)
+    )
+for name, command in (("info", cache.cache_info), ("clear", cache.cache_clear)):
+    cache_app.command(
+        name, short_help=summary(command), epilog=examples(f"mscadvisor cache {name}")
+    )(quiet_on_closed_pipe(command))
 
 
 def misplaced_global_option(
@@ -216,16 +241,44 @@ def misplaced_global_option(
     )
 
 
+class ClosedStream:
+    """Stands in for a standard stream the caller closed (``>&-``, ``<&-``), which Python
+    leaves as None: any use of it is an OSError that names it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def flush(self) -> None:
+        """Nothing to flush: a command that wrote nothing to the stream ends well."""
+
+    def __getattr__(self, attribute: str) -> NoReturn:
+        raise OSError(errno.EBADF, f"standard {self.name} is closed")
+
+
+def stand_in_for_closed_streams() -> None:
+    """A closed stdin or stdout fails where it is used, with a message; a closed stderr takes
+    nothing, like /dev/null: whoever closed it wants no diagnostics (the exit code still
+    tells)."""
+    if sys.stdin is None:
+        sys.stdin = ClosedStream("input")
+    if sys.stdout is None:
+        sys.stdout = ClosedStream("output")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the whole run)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of exiting (tests call this directly)."""
+    stand_in_for_closed_streams()
     for stream in (sys.stdout, sys.stderr):
         # A locale that cannot encode some character must not crash the output.
-        if hasattr(stream, "reconfigure"):
+        if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="replace")
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         # Not standalone: click's usage errors come back here, to be explained (see below).
         code = app(args=args, prog_name="mscadvisor", standalone_mode=False)
+        sys.stdout.flush()  # a full disk shows here, not as a warning at exit
     except click_errors.NoSuchOption as exc:
         (misplaced_global_option(exc, args) or exc).show()
         return exc.exit_code
@@ -238,25 +291,50 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_RUNTIME if exc.code else EXIT_OK
     except MscAdvisorError as exc:
-        sys.stderr.write(f"mscadvisor: error: {exc}\n")
-        return exc.exit_code
-    except BrokenPipeError:
+        return _error(str(exc), exc.exit_code)
+    except (BrokenPipeError, ReaderGone):
         # The reader went away (e.g. `| head`): stop quietly, without a second error at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        # Every file the tool opens reports its own errors: this is a standard stream that is
+        # closed or cannot be written (a full disk, a file size limit).
+        return _error(_stream_problem(exc), EXIT_RUNTIME)
     except KeyboardInterrupt:
         sys.stderr.write("mscadvisor: interrupted\n")
         return 130
     except Exception as exc:  # a bug: say so in one line; MSCADVISOR_DEBUG=1 shows the traceback
         if _debugging():
             raise
-        sys.stderr.write(
-            f"mscadvisor: internal error: {type(exc).__name__}: {exc}\n"
-            "mscadvisor: this is a bug; rerun with MSCADVISOR_DEBUG=1 for the traceback\n"
+        return _error(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "mscadvisor: this is a bug; rerun with MSCADVISOR_DEBUG=1 for the traceback",
+            EXIT_RUNTIME,
+            "",
         )
-        return EXIT_RUNTIME
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _error(message: str, code: int, kind: str = "error: ") -> int:
+    """Say message on stderr (data in it made printable) and give back the exit code."""
+    sys.stderr.write(f"mscadvisor: {kind}{printable(message)}\n")
+    return code
+
+
+# What writing can run into but reading cannot: such an error is the output's.
+WRITE_ERRORS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def _stream_problem(exc: OSError) -> str:
+    """The one line for an OSError of a standard stream."""
+    if exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    if exc.errno == errno.EBADF and str(exc.strerror).startswith("standard "):
+        return str(exc.strerror)  # a ClosedStream names itself
+    if exc.errno in WRITE_ERRORS:
+        return f"cannot write standard output: {exc.strerror}"
+    return f"standard input or output: {exc.strerror or exc}"
 
 
 def _debugging() -> bool:

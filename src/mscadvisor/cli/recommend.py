@@ -25,9 +25,11 @@ def _warnings_to_stderr(result: "Recommendation") -> None:
     terminal, so that a reader of a piped table still sees them."""
     import sys
 
+    from mscadvisor.render.printable import printable
+
     if not sys.stdout.isatty():
         for w in result.warnings:
-            sys.stderr.write(f"mscadvisor: warning: {w.message}\n")
+            sys.stderr.write(f"mscadvisor: warning: {printable(w.message)}\n")
 
 
 @with_profile_options

@@ -1,4 +1,8 @@
-"""The rationale as Markdown, for lab notebooks and reports."""
+"""The rationale as Markdown, for lab notebooks and reports.
+
+A document is made safe as a whole (``markdown_text``): its only HTML is the ``<br>`` of a
+table cell, so control characters and any other tag come from data and are shown as text.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from mscadvisor.engine.result import (
     Recommendation,
     ScoredCandidate,
 )
+from mscadvisor.render.printable import markdown_text
 from mscadvisor.render.ranks import rank_label
 
 
@@ -25,6 +30,10 @@ def _label(c: ScoredCandidate) -> str:
         parts.append("_no supporting evidence_")
     parts += [f"_{_cell(v)}_" for v in c.caveats]
     return "<br>".join(parts)
+
+
+def _document(lines: list[str]) -> str:
+    return markdown_text("\n".join(lines) + "\n")
 
 
 def _table(header: str, align: str, rows: list[str]) -> list[str]:
@@ -107,7 +116,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
         f"Knowledge base "
         f"{result.knowledge_base_version}, sha256 `{result.knowledge_base_sha256}`._"
     )
-    return "\n".join(lines) + "\n"
+    return _document(lines)
 
 
 def explanation_markdown(e: Explanation) -> str:
@@ -216,4 +225,4 @@ def explanation_markdown(e: Explanation) -> str:
         f"_Knowledge base {result.knowledge_base_version}, "
         f"sha256 `{result.knowledge_base_sha256}`._"
     )
-    return "\n".join(lines) + "\n"
+    return _document(lines)

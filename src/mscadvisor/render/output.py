@@ -4,21 +4,32 @@ Colour follows ``--color`` (see ``set_color``): ``auto`` styles only on a termin
 NO_COLOR and always with FORCE_COLOR. Without colour a console writes no escape code at all (no
 bold or italic either). A console that is not a terminal gets a fixed width so piped tables do
 not wrap at 80 columns.
+
+Every text a console prints passes ``printable`` first (``SafeConsole.render_str``, where rich
+turns each string of a table, title or line into text), so no control character from data
+reaches a terminal or an export.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.errors import MscAdvisorError
+from mscadvisor.render.printable import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 PIPED_WIDTH = 120
+# The widths COLUMNS may ask for: narrower, no table has room for a word; wider is no screen,
+# and only pads every line (a huge value would write gigabytes of spaces).
+MIN_WIDTH, MAX_WIDTH = 40, 1000
 COLOR_MODES = ("auto", "always", "never")
 _color_mode = "auto"
 
@@ -88,6 +99,13 @@ def write_text(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
+def write_lines(lines: Iterable[str]) -> None:
+    """Plain lines for people (the reports of the rules commands), data in them printable."""
+    for line in lines:
+        sys.stdout.write(printable(line) + "\n")
+    sys.stdout.flush()
+
+
 def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) -> Console:
     """A console on stdout (``stderr``: on stderr, at the terminal's width); ``record`` keeps
     what it prints for export, ``quiet`` renders into memory only (to render for export alone).
@@ -95,25 +113,42 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
     import io
 
     from rich.console import Console
+    from rich.text import Text
 
-    class QuietPipeConsole(Console):
+    class SafeConsole(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # handled like any closed pipe: a quiet exit (cli.main)
 
+        def render_str(self, text: str, **options: Any) -> Text:
+            return super().render_str(printable(text), **options)
+
     stream = sys.stderr if stderr else sys.stdout
-    terminal = stream.isatty()
-    piped = not terminal or quiet
-    width = int(os.environ.get("COLUMNS", PIPED_WIDTH)) if piped and not stderr else None
-    return QuietPipeConsole(
+    return SafeConsole(
         file=io.StringIO() if quiet else None,
         stderr=stderr,
-        width=width,
+        width=_width(stream, quiet),
         highlight=False,
         emoji=False,  # rule text is data: a ':name:' in it is printed as typed
         soft_wrap=False,
         record=record,
         **({} if quiet else _color_options(stream)),
     )
+
+
+def _width(stream: Any, quiet: bool) -> int:
+    """The console's width: COLUMNS when it is a whole number, brought within MIN_WIDTH to
+    MAX_WIDTH; else the terminal's width (80 when it reports none), or PIPED_WIDTH when not on a
+    terminal or rendering into memory. A COLUMNS that is no width (``abc``, ``0``, ``-5``) is
+    ignored."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit() and int(columns) > 0:
+        return min(max(int(columns), MIN_WIDTH), MAX_WIDTH)
+    try:
+        terminal = not quiet and stream.isatty()
+        width = os.get_terminal_size(stream.fileno()).columns if terminal else PIPED_WIDTH
+    except (OSError, ValueError):  # no terminal after all, or a closed stream
+        width = PIPED_WIDTH
+    return min(max(width, MIN_WIDTH), MAX_WIDTH) if width > 0 else 80
 
 
 def unicode_ok(console: Console) -> bool:
@@ -138,23 +173,28 @@ def export_console(console: Console, path: Path) -> None:
 class OutputFile:
     """Text written to a path so that a reader never sees it half-written.
 
-    A regular file (or a new path) is written to a temporary file beside it and renamed over it
-    on ``commit``; ``abandon`` removes the temporary file and leaves any old file as it was. A
-    special file such as /dev/null, a FIFO or a terminal is written straight through: renaming
-    over it would replace the device itself.
+    A regular file (or a new path) is written to a temporary file in its folder and put in its
+    place on ``commit``; ``abandon`` drops the temporary file and leaves any old file as it was.
+    On Linux the temporary file has no name (O_TMPFILE) until ``commit`` links it in, so a run
+    killed mid-write (even by SIGKILL) leaves nothing behind; elsewhere it is a hidden
+    ``.NAME.xxxx`` file beside the target. A special file such as /dev/null, a FIFO or a
+    terminal is written straight through: renaming over it would replace the device itself.
 
     Permissions are the user's: a new file gets the mode the umask gives any new file (0644
     under umask 022), an overwritten file keeps its mode. A symbolic link is followed: the file
     it points to is replaced (in its own folder, keeping its mode) and the link stays a link.
+
+    Every failure, on opening, writing or committing, is a MscAdvisorError naming the path, and
+    leaves no temporary file.
     """
 
     def __init__(self, path: Path) -> None:
         import stat
-        import tempfile
 
         self.path = path
         self.target = path
-        self.tmp: Path | None = None
+        self.tmp: Path | None = None  # the temporary file; None when written straight through
+        self._named = False  # whether tmp has a name in the folder (else /proc/self/fd/N)
         try:
             if path.is_symlink():
                 # The link's final target (relative links and chains resolved); a dangling link
@@ -167,36 +207,105 @@ class OutputFile:
             if old is not None and not stat.S_ISREG(old.st_mode):
                 self.handle = path.open("w", encoding="utf-8", newline="")
                 return
-            fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent)
+            fd = self._temporary()
         except OSError as exc:
-            raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
-        self.tmp = Path(name)
-        # mkstemp makes the file 0600 whatever the umask; give it the mode it would have had.
+            raise self._error(exc) from None
+        # A temporary file is made 0600 whatever the umask; give it the mode it would have had.
         mode = stat.S_IMODE(old.st_mode) if old is not None else 0o666 & ~_umask()
         try:
             os.fchmod(fd, mode)
         except OSError as exc:  # pragma: no cover - our own new file in a folder we can write
             os.close(fd)
-            self.tmp.unlink(missing_ok=True)
-            raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
+            self._drop()
+            raise self._error(exc) from None
         self.handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
+    def _temporary(self) -> int:
+        """A new file in the target's folder, open for writing: nameless where the system
+        allows (Linux, most file systems), else a hidden name beside the target."""
+        import tempfile
+
+        folder = self.target.parent
+        if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
+            try:
+                fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600)
+            except OSError as exc:
+                # A file system without it, or a kernel that takes it for O_DIRECTORY.
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.EISDIR):
+                    raise
+            else:
+                self.tmp = Path(f"/proc/self/fd/{fd}")
+                return fd
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=folder)
+        self.tmp, self._named = Path(name), True
+        return fd
+
     def write(self, text: str) -> None:
-        self.handle.write(text)
+        try:
+            self.handle.write(text)
+        except OSError as exc:
+            self.abandon()
+            raise self._error(exc) from None
 
     def commit(self) -> None:
         try:
-            self.handle.close()
+            self.handle.flush()
             if self.tmp is not None:
-                os.replace(self.tmp, self.target)
+                self._put_in_place(self.tmp)
+            self.handle.close()
         except OSError as exc:
             self.abandon()
-            raise MscAdvisorError(f"cannot write {self.path}: {exc.strerror}") from None
+            raise self._error(exc) from None
+
+    def _put_in_place(self, tmp: Path) -> None:
+        if self._named:
+            os.replace(tmp, self.target)
+            self._named = False
+            return
+        # linkat(2) follows /proc/self/fd/N to the nameless file only when asked to; Python
+        # asks (follow_symlinks) only when it calls linkat, which a folder descriptor makes it.
+        folder = os.open(self.target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            _link_over(tmp, folder, self.target.name)
+        finally:
+            os.close(folder)
 
     def abandon(self) -> None:
-        self.handle.close()
-        if self.tmp is not None:
+        with contextlib.suppress(OSError):  # what could not be flushed is thrown away anyway
+            self.handle.close()
+        self._drop()
+
+    def _drop(self) -> None:
+        if self._named and self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
+            self._named = False
+
+    def _error(self, exc: OSError) -> MscAdvisorError:
+        return MscAdvisorError(f"cannot write {self.path}: {exc.strerror or exc}")
+
+
+def _link_over(tmp: Path, folder: int, name: str) -> None:
+    """Give the nameless file tmp the name in folder, replacing any file of that name in one
+    step."""
+    try:
+        os.link(tmp, name, dst_dir_fd=folder)  # a new file: in place at once
+        return
+    except FileExistsError:
+        pass
+    # Over an old file: linked in under a hidden name, then renamed over it.
+    for _ in range(100):
+        hidden = f".{name}.{os.urandom(4).hex()}"
+        try:
+            os.link(tmp, hidden, dst_dir_fd=folder)
+        except FileExistsError:  # pragma: no cover - a name taken by chance
+            continue
+        try:
+            os.replace(hidden, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except OSError:
+            os.unlink(hidden, dir_fd=folder)
+            raise
+        return
+    raise FileExistsError(errno.EEXIST, "no free temporary name")  # pragma: no cover
 
 
 def _umask() -> int:
@@ -209,9 +318,5 @@ def _umask() -> int:
 def write_file_atomically(path: Path, data: str) -> None:
     """Replace path with data in one step (see OutputFile)."""
     out = OutputFile(path)
-    try:
-        out.write(data)
-    except OSError as exc:
-        out.abandon()
-        raise MscAdvisorError(f"cannot write {path}: {exc.strerror}") from None
+    out.write(data)
     out.commit()
