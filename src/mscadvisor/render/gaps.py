@@ -59,7 +59,7 @@ def _print_disease(console: Console, disease: DiseaseGaps, unicode: bool) -> Non
         for column, header in zip(view.columns, layout.headers, strict=True):
             if header != column.id:
                 named = column.name if column.id is None else f"{column.id}: {column.name}"
-                key.add_row(f"  {header}", named)
+                key.add_row(f"  {header} =", named)
         console.print(key)
         console.print()
 
