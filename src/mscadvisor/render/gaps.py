@@ -145,10 +145,10 @@ def _cell_text(cell: Cell, unicode: bool) -> Text:
 def _print_legend(console: Console, unicode: bool) -> None:
     joint = "·" if unicode else "/"
     levels = Text("and the best certainty:")
-    for level, letter in LETTERS.items():
+    for number, (level, letter) in enumerate(LETTERS.items()):
         circles = symbols(SYMBOLS[level], unicode)
         words = f"{circles} {level.replace('-', ' ')}" if circles else NOT_ASSESSED_WORDS
-        levels.append("  ")
+        levels.append("  " if number else " ")
         levels.append(f"{letter} {words}", LEVEL_STYLES[level])
     legend = Table.grid(padding=(0, 2))
     legend.add_column(no_wrap=True)
