@@ -137,3 +137,20 @@ def test_the_schema_rejects_what_gaps_never_prints(cli: Cli) -> None:
         "gaps",
         {**doc, "diseases": [{**doc["diseases"][0], "views": [{**view, "columns": [column]}]}]},
     )
+
+
+@pytest.mark.parametrize("disease", ["POF", "AD", "AS", "OP", "SKIN", "FRAILTY"])
+def test_route_cells_hold_each_row_of_evidence_and_trials_once(cli: Cli, disease: str) -> None:
+    """The route view against the listings: every row of `evidence` and `trials` for the
+    disease is counted in exactly one cell, and each cell's counts are its records."""
+    doc = cli("gaps", "-d", disease, "--view", "route", "-f", "json").json()
+    (routes,) = doc["diseases"][0]["views"]
+    placed: list[str] = []
+    for row in routes["rows"]:
+        for cell in row["cells"]:
+            assert cell["studies"] + cell["clinical"] == len(cell["records"])
+            assert cell["animal"] + cell["in_vitro"] == cell["studies"]
+            placed += cell["records"]
+    studies = cli("evidence", "-d", disease, "-f", "json").json()["rows"]
+    trials = cli("trials", "-d", disease, "-f", "json").json()["rows"]
+    assert sorted(placed) == sorted(r["id"] for r in (*studies, *trials))
