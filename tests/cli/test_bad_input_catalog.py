@@ -5,7 +5,9 @@ even when the tests run as root)."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import shlex
 import subprocess
 import sys
@@ -13,10 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.bad_inputs import BadInput, output, reading
+from tests.cli import bad_inputs
+from tests.cli.bad_inputs import BadInput
 from tests.privileges import obey_file_permissions
 
-CATALOG: list[BadInput] = [*reading.CASES, *output.CASES]
+# Every module of the package holds the cases of one area.
+CATALOG: list[BadInput] = [
+    case
+    for module in sorted(pkgutil.iter_modules(bad_inputs.__path__), key=lambda m: m.name)
+    for case in importlib.import_module(f"{bad_inputs.__name__}.{module.name}").CASES
+]
 MESSAGE_CHARS = 2000
 TIME_LIMIT = 60  # seconds; generous for a loaded machine, a hang still fails
 
@@ -24,6 +32,7 @@ TIME_LIMIT = 60  # seconds; generous for a loaded machine, a hang still fails
 def test_case_names_are_unique() -> None:
     names = [case.name for case in CATALOG]
     assert len(names) == len(set(names))
+    assert len(names) >= 60  # every module was found
 
 
 @pytest.mark.subprocess

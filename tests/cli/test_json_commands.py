@@ -54,6 +54,7 @@ DOCUMENTS: list[tuple[list[str], str]] = [
     (["rules", "coverage"], "rules-coverage"),
     (["rules", "lint"], "rules-lint"),
     (["cache", "info"], "cache-info"),
+    (["gaps", "-d", "POF"], "gaps"),
 ]
 CITATION_KEYS = [
     "ref",
@@ -120,7 +121,7 @@ def citations_in(value: Any) -> Iterator[dict[str, Any]]:
 def test_every_json_printing_command_is_checked_here() -> None:
     documented = {command_of(argv) for argv, _ in DOCUMENTS}
     assert json_printing_commands() == documented
-    assert len(documented) == 19  # recommend, explain, batch, 11 listings, 4 reports, cache info
+    assert len(documented) == 20  # recommend, explain, batch, 11 listings, 4 reports, cache, gaps
 
 
 def test_every_published_schema_is_the_schema_of_a_command() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from mscadvisor.cli import batch, browse, cache, recommend, root, rules
+from mscadvisor.cli import batch, browse, cache, gaps, recommend, root, rules
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 from mscadvisor.render.printable import printable
@@ -157,6 +157,15 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
         (
             "mscadvisor evidence -d OP --tissue DP",
             "mscadvisor evidence --modality exosomes --route IN -f json",
+        ),
+    ),
+    (
+        "gaps",
+        gaps.gaps,
+        (
+            "mscadvisor gaps -d POF",
+            "mscadvisor gaps -d AD --view route --export ad-routes.svg",
+            "mscadvisor gaps -f json | jq '.diseases[].disease'",
         ),
     ),
     ("trials", browse.trials, ("mscadvisor trials", "mscadvisor trials -d POF -f json")),
