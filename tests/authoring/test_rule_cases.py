@@ -12,6 +12,7 @@ from mscadvisor.authoring.rule_lint import lint
 from mscadvisor.authoring.rule_tests import run_case, run_cases, uncovered
 from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
+from tests.packs import new_pack
 
 SHIPPED = load_knowledge_base()
 
@@ -31,10 +32,10 @@ def test_shipped_rules_lint_clean() -> None:
 
 
 def write_pack(folder: Path, rules: str, cases: str) -> Path:
-    """A pack with its rules in pack.toml and their test cases beside them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pack.toml").write_text(rules, encoding="utf-8")
-    (folder / "pack.cases.toml").write_text(cases, encoding="utf-8")
+    """A pack with its rules in rules.toml and their test cases beside them."""
+    new_pack(folder)
+    (folder / "rules.toml").write_text(rules, encoding="utf-8")
+    (folder / "rules.cases.toml").write_text(cases, encoding="utf-8")
     return folder
 
 

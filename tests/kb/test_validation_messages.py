@@ -12,11 +12,11 @@ from mscadvisor.kb import cache, condition_syntax, conditions
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.kb.loader import RawRecord
 from mscadvisor.kb.validation import record_label, validate_records
+from tests.packs import new_pack
 
 
 def pack_problems(tmp_path: Path, text: str, name: str = "p.toml") -> str:
-    pack = tmp_path / "pack"
-    pack.mkdir(exist_ok=True)
+    pack = new_pack(tmp_path / "pack")
     (pack / name).write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base([pack], use_cache=False)
@@ -176,8 +176,7 @@ def test_test_cases_only_in_test_case_files(tmp_path: Path) -> None:
         "lab.toml: [[case]] outside a test-case file: test cases go in a file named "
         "*.cases.toml beside the rules they test, here lab.cases.toml"
     )
-    for path in (tmp_path / "pack").iterdir():
-        path.unlink()
+    (tmp_path / "pack" / "lab.toml").unlink()
     rule = RULE.format(category="source", extra="points = 1")
     message = pack_problems(tmp_path, rule + CASE, "lab.cases.toml")
     assert message.endswith(

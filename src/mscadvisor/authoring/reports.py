@@ -61,9 +61,10 @@ class RulesCheck:
         return {
             "schema_version": SCHEMA_VERSION,
             "knowledge_base": {
+                "name": kb.tree.name if kb.tree else "",
                 "version": kb.info.version,
                 "sha256": kb.sha256,
-                "packs": [{"path": p.path, "sha256": p.sha256} for p in kb.packs],
+                "packs": [p.to_dict() for p in kb.packs],
             },
             "files": list(kb.files),
             "counts": {kind.replace(" ", "_"): n for kind, n in self.counts().items()},
