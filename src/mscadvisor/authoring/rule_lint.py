@@ -103,7 +103,12 @@ def _duplicates(kb: KnowledgeBase) -> list[Finding]:
     return findings
 
 
-SHOWN_IDS = 5  # a duplicate finding names this many of its group's other rules, then counts
+SHOWN_IDS = 5  # a finding about a group of rules names this many of them, then counts
+
+
+def _named(ids: list[str]) -> str:
+    more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+    return ", ".join(ids[:SHOWN_IDS]) + more
 
 
 def _group_findings(same: list[ParsedRule]) -> list[Finding]:
@@ -121,13 +126,11 @@ def _group_findings(same: list[ParsedRule]) -> list[Finding]:
             continue
         repeats = [r.id for r in rest if not _declared(first, r)]
         if repeats:
-            named = ", ".join(repeats[:SHOWN_IDS])
-            more = f" and {len(repeats) - SHOWN_IDS} more" if len(repeats) > SHOWN_IDS else ""
             findings.append(
                 Finding(
                     first.id,
                     "duplicate",
-                    f"same selector, condition, effect kind and citations as {named}{more}",
+                    f"same selector, condition, effect kind and citations as {_named(repeats)}",
                 )
             )
     # Stops at the first pair not declared: at most one step per declared pair, plus one.
@@ -173,22 +176,37 @@ def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
 
 def _double_counted(kb: KnowledgeBase) -> list[Finding]:
     """Two rules that score the same Table 4 item and can both fire for one candidate and one
-    profile: a general trait must count at most once per candidate."""
-    by_item: dict[str, list[ParsedRule]] = defaultdict(list)
+    profile: a general trait must count at most once per candidate. Rules with the same
+    selector and condition are judged together, once, so many copies of one rule make one
+    finding rather than one per pair."""
+    by_item: dict[str, dict[tuple[object, ...], list[ParsedRule]]] = defaultdict(dict)
     for parsed in kb.rules.values():
         if parsed.rule.points is not None:
+            alike = (parsed.rule.category, parsed.applies_to, parsed.when)
             for item in parsed.rule.table4_items:
-                by_item[item].append(parsed)
+                by_item[item].setdefault(alike, []).append(parsed)
     findings = []
-    for item, rules in sorted(by_item.items()):
-        for first, second in combinations(rules, 2):
-            if _can_both_fire(kb, first, second):
+    for item, classes in sorted(by_item.items()):
+        groups = list(classes.values())
+        for first, *copies in groups:
+            if copies and _can_both_fire(kb, first, first):
                 findings.append(
                     Finding(
                         first.rule.id,
                         "double-count",
-                        f"scores Table 4 item {item} again with {second.rule.id}: both can fire "
-                        "for the same candidate and profile",
+                        f"scores Table 4 item {item} again with "
+                        f"{_named([c.rule.id for c in copies])}: all can fire for the same "
+                        "candidate and profile",
+                    )
+                )
+        for one, other in combinations(groups, 2):
+            if _can_both_fire(kb, one[0], other[0]):
+                findings.append(
+                    Finding(
+                        one[0].rule.id,
+                        "double-count",
+                        f"scores Table 4 item {item} again with {other[0].rule.id}: both can "
+                        "fire for the same candidate and profile",
                     )
                 )
     return findings
