@@ -388,3 +388,43 @@ def test_trial_lookup() -> None:
     found = kb.trial_by_nct("NCT04388982")
     assert found is not None and found.ref == 64
     assert kb.trial_by_nct("NCT00000000") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("1979-05-27", "summary"),
+        ("07:32:00", "summary"),
+        ("1979-05-27T07:32:00Z", "summary"),
+        ('"s"\ntable4_items = ["A", 1979-05-27]', "table4_items.1"),
+    ],
+)
+def test_a_toml_date_is_not_text(tmp_path: Path, value: str, field: str) -> None:
+    rule = RULE.format(category="source", extra="points = 1").replace(
+        'summary = "s"', f"summary = {value}"
+    )
+    message = pack_problems(tmp_path, rule)
+    assert (
+        f"p.toml: [[rule]] id 'RX': field {field}: a TOML date or time, which no field " in message
+    )
+    assert "write text in quotes (got " in message
+
+
+@pytest.mark.parametrize(("depth", "refused"), [(16, False), (17, True)])
+def test_conditions_are_nested_at_most_16_deep(tmp_path: Path, depth: int, refused: bool) -> None:
+    condition = '{ tissue = "BM" }'
+    for _ in range(depth - 1):
+        condition = f"{{ not = {condition} }}"
+    rule = RULE.format(category="source", extra=f"points = 1\napplies_to = {condition}")
+    expected = (
+        "p.toml: [[rule]] id 'RX': applies_to: conditions nested more than 16 deep (all, any "
+        "and not inside one another); write it with fewer levels"
+    )
+    pack = new_pack(tmp_path / "pack")
+    (pack / "p.toml").write_text(rule, encoding="utf-8")
+    try:
+        load_knowledge_base([pack], use_cache=False)
+        problems = ""
+    except KnowledgeBaseError as exc:
+        problems = str(exc)
+    assert (expected in problems) == refused

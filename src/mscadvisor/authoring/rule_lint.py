@@ -134,9 +134,7 @@ def _group_findings(same: list[ParsedRule]) -> list[Finding]:
                 )
             )
     # Stops at the first pair not declared: at most one step per declared pair, plus one.
-    undeclared = next(
-        ((a, b) for a in positive for b in negative if not _declared(a, b)), None
-    )
+    undeclared = next(((a, b) for a in positive for b in negative if not _declared(a, b)), None)
     if undeclared is not None:
         a, b = sorted(undeclared, key=lambda r: r.id)
         findings.append(

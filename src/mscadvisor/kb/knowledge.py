@@ -65,7 +65,12 @@ class PackInfo:
     sha256: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "version": self.version, "path": self.path, "sha256": self.sha256}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": self.path,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity, so it can key caches

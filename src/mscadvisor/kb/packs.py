@@ -140,6 +140,8 @@ class _Walk:
 
     def over(self, what: str) -> KnowledgeBaseError:
         return KnowledgeBaseError(
-            [f"{self.root}: {what}; a rule pack is bounded (README, Rule packs): is it the "
-             "right folder?"]
+            [
+                f"{self.root}: {what}; a rule pack is bounded (README, Rule packs): is it the "
+                "right folder?"
+            ]
         )

@@ -58,7 +58,9 @@ def then(first: Setup, change: Setup) -> Setup:
 def nested(combinator: str, depth: int) -> str:
     condition = '{ tissue = "BM" }'
     for _ in range(depth):
-        condition = f"{{ not = {condition} }}" if combinator == "not" else f"{{ all = [{condition}] }}"
+        condition = (
+            f"{{ not = {condition} }}" if combinator == "not" else f"{{ all = [{condition}] }}"
+        )
     return condition
 
 
