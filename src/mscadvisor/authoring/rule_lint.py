@@ -121,9 +121,9 @@ def _group_findings(same: list[ParsedRule]) -> list[Finding]:
     negative = [p.rule for p in same if p.rule.points is not None and p.rule.points <= 0]
     unsigned = [p.rule for p in same if p.rule.points is None]
     for kind in (positive, negative, unsigned):
-        first, *rest = kind or [None]
-        if first is None:
+        if not kind:
             continue
+        first, *rest = kind
         repeats = [r.id for r in rest if not _declared(first, r)]
         if repeats:
             findings.append(
