@@ -15,6 +15,7 @@ from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.vocabulary import FIELDS
 from tests.conftest import CliResult
 from tests.datachecks import REPO, stale_docs
+from tests.packs import MANIFEST, new_pack
 
 Cli = Callable[..., CliResult]
 DOCS = REPO / "docs"
@@ -57,11 +58,12 @@ expect = [{ top = "DP-cells", category = "source" },
 
 
 def make_pack(folder: Path, text: str, cases: str = "") -> Path:
-    """A pack folder: pack.toml holds text, pack.cases.toml beside it the test cases, if any."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    """A pack folder: its manifest, rules.toml holding text and rules.cases.toml beside it the
+    test cases, if any."""
+    new_pack(folder)
+    (folder / "rules.toml").write_text(text, encoding="utf-8")
     if cases:
-        (folder / "pack.cases.toml").write_text(cases, encoding="utf-8")
+        (folder / "rules.cases.toml").write_text(cases, encoding="utf-8")
     return folder
 
 
@@ -111,7 +113,7 @@ def test_a_packs_test_cases_are_not_part_of_its_hash(tmp_path: Path, cli: Cli) -
 
     with_cases = make_pack(tmp_path / "lab", PACK, PACK_CASES)
     without = make_pack(tmp_path / "plain", PACK)
-    assert (with_cases / "pack.cases.toml").is_file()
+    assert (with_cases / "rules.cases.toml").is_file()
     assert hashes(with_cases) == hashes(without)
     edited = make_pack(tmp_path / "edited", PACK, PACK_CASES.replace("leads", "comes first"))
     assert (
@@ -161,7 +163,7 @@ def test_clash_without_override_names_both_files(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base([pack])
     message = str(info.value)
-    assert f"{pack / 'pack.toml'}: [[rule]] id 'T4-BM-D1-DONOR-AGE': duplicate id" in message
+    assert f"{pack / 'rules.toml'}: [[rule]] id 'T4-BM-D1-DONOR-AGE': duplicate id" in message
     assert "table4.toml" in message
 
 
@@ -248,7 +250,8 @@ def test_weights_scale_points_and_are_recorded(tmp_path: Path, cli: Cli) -> None
 def test_packs_and_weights_may_start_with_a_byte_order_mark(tmp_path: Path, cli: Cli) -> None:
     pack = tmp_path / "lab"
     pack.mkdir()
-    (pack / "pack.toml").write_text(PACK, encoding="utf-8-sig")
+    (pack / "pack.toml").write_text(MANIFEST, encoding="utf-8-sig")
+    (pack / "rules.toml").write_text(PACK, encoding="utf-8-sig")
     weights = tmp_path / "weights.toml"
     weights.write_text('[rules]\n"LAB-DP-REPLICATED" = 2\n', encoding="utf-8-sig")
     doc = cli(

@@ -12,6 +12,7 @@ from mscadvisor.authoring.rule_lint import lint
 from mscadvisor.authoring.rule_tests import run_case, run_cases, uncovered
 from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
+from tests.packs import new_pack
 
 SHIPPED = load_knowledge_base()
 
@@ -31,10 +32,10 @@ def test_shipped_rules_lint_clean() -> None:
 
 
 def write_pack(folder: Path, rules: str, cases: str) -> Path:
-    """A pack with its rules in pack.toml and their test cases beside them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pack.toml").write_text(rules, encoding="utf-8")
-    (folder / "pack.cases.toml").write_text(cases, encoding="utf-8")
+    """A pack with its rules in rules.toml and their test cases beside them."""
+    new_pack(folder)
+    (folder / "rules.toml").write_text(rules, encoding="utf-8")
+    (folder / "rules.cases.toml").write_text(cases, encoding="utf-8")
     return folder
 
 
@@ -185,3 +186,59 @@ def test_rules_commands_on_an_edited_copy_of_the_tree(
     assert both.code == 2 and "give the rules tree once" in both.err
     as_pack = cli("rules", "test", base)
     assert as_pack.code == 3 and "duplicate id" in as_pack.err and as_pack.out == ""
+
+
+COPY = """
+[[rule]]
+id = "COPY-{n:04}"
+group = "pack"
+category = "source"
+summary = "Bone marrow collection hurts"
+rationale = "Counted once more, as [{big}] says."
+applies_to = {{ tissue = "BM", modality = "cells" }}
+when = {{ avoid_invasive_harvest = true }}
+points = {points}
+level = "expert-synthesis"
+table4_items = ["BM-D2"]
+citations = [{{ table = 4, item = "BM-D2" }}]
+"""
+
+
+def test_lint_reports_a_group_of_copies_once(tmp_path: Path) -> None:
+    """Many copies of one rule make one finding of each kind, not one per pair of copies; a
+    bracketed number too long to be a reference is not read as one."""
+    copies = "".join(COPY.format(n=n, big="9" * 5000, points=-1) for n in range(300))
+    opposite = COPY.format(n=9999, big=1, points=2)
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", copies + opposite, "")])
+    found = [(f.rule, f.code, f.message) for f in lint(kb) if f.rule.startswith("COPY-")]
+    five = "COPY-0001, COPY-0002, COPY-0003, COPY-0004, COPY-0005"
+    assert found == [
+        (
+            "COPY-0000",
+            "contradiction",
+            "same selector and condition as COPY-9999 with the opposite sign, and no "
+            "conflicts_with declared",
+        ),
+        (
+            "COPY-0000",
+            "double-count",
+            f"scores Table 4 item BM-D2 again with {five} and 295 more: all can fire for the "
+            "same candidate and profile",
+        ),
+        (
+            "COPY-0000",
+            "double-count",
+            "scores Table 4 item BM-D2 again with T4-BM-D2-AVOID-HARVEST: both can fire for the "
+            "same candidate and profile",
+        ),
+        (
+            "COPY-0000",
+            "duplicate",
+            f"same selector, condition, effect kind and citations as {five} and 294 more",
+        ),
+        (
+            "COPY-9999",
+            "uncited-mention",
+            "the rationale mentions [1] but the rule does not cite it",
+        ),
+    ]

@@ -15,6 +15,7 @@ import pytest
 
 from mscadvisor.kb.knowledge import load_knowledge_base
 from tests.conftest import CliResult
+from tests.packs import new_pack
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "mscadvisor"
 ARGS = ["recommend", "--disease", "OP", "--age", "70", "--donor", "autologous", "-f", "json"]
@@ -84,8 +85,7 @@ def test_code_and_path_text_in_a_rule_pack_is_plain_data(
     tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:
     sentinel = tmp_path / "pwned"
-    pack = tmp_path / "pack"
-    pack.mkdir()
+    pack = new_pack(tmp_path / "pack")
     (pack / "evil.toml").write_text(CODE_PACK.format(sentinel=sentinel), encoding="utf-8")
     kb = load_knowledge_base([pack])
     assert kb.rules["../../evil"].rule.summary.startswith("exec(")

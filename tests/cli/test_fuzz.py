@@ -34,6 +34,7 @@ from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.kb.opening import KnowledgeSource
 from tests import schemas
 from tests.conftest import CliResult
+from tests.packs import new_pack
 
 LONG = os.environ.get("MSCADVISOR_FUZZ") == "long"
 FUZZ = settings(
@@ -317,7 +318,7 @@ def toml_value(value: Any) -> str:
 def test_mutated_rule_files(
     tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any]
 ) -> None:
-    pack = tmp_path_factory.mktemp("pack")
+    pack = new_pack(tmp_path_factory.mktemp("pack"))
     written = {**RULE, **changes}
     body = "\n".join(f"{k} = {toml_value(v)}" for k, v in written.items())
     (pack / "rule.toml").write_text(f"[[rule]]\n{body}\n", encoding="utf-8")

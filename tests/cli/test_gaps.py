@@ -11,6 +11,7 @@ import pytest
 
 from tests import schemas
 from tests.conftest import CliResult
+from tests.packs import new_pack
 
 Cli = Callable[..., CliResult]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -76,8 +77,7 @@ def test_svg_export_is_well_formed_and_holds_the_cells(
 
 def test_svg_export_escapes_what_it_shows(cli: Cli, tmp_path: Path) -> None:
     """Names are data: a pack's route named with markup characters stays text."""
-    pack = tmp_path / "pack"
-    pack.mkdir()
+    pack = new_pack(tmp_path / "pack")
     (pack / "routes.toml").write_text(
         '[[route]]\nid = "R<&>-route"\nname = "A <b>bold</b> & \\"quoted\\" route"\n'
         'diseases = ["SKIN"]\n',

@@ -312,9 +312,13 @@ def test_rules_check_document_agrees_with_its_text(
     schemas.validate("rules-check", doc)
     assert text.code == 0
     assert doc["knowledge_base"] == {
+        "name": "mscadvisor-rules",
         "version": loaded.info.version,
         "sha256": loaded.sha256,
-        "packs": [{"path": p.path, "sha256": p.sha256} for p in loaded.packs],
+        "packs": [
+            {"name": "test-pack", "version": "1.0", "path": str(pack), "sha256": p.sha256}
+            for p in loaded.packs
+        ],
     }
     assert doc["knowledge_base"]["packs"] and doc["files"] == list(loaded.files)
     assert doc["counts"]["rules"] == len(kb.rules) + BAD_PACK.count("[[rule]]")

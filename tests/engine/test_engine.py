@@ -238,7 +238,7 @@ def shuffled_kbs() -> list[KnowledgeBase]:
     for seed in range(3):
         shuffled = list(raws)
         random.Random(seed).shuffle(shuffled)
-        kbs.append(build_knowledge_base(validate_records(shuffled)))
+        kbs.append(build_knowledge_base(validate_records(shuffled), tree=KB.tree))
     return kbs
 
 

@@ -14,11 +14,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.kb import knowledge, packs
 from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
 from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.validation import validate_records
 from mscadvisor.render.views import rule_view
+from tests.packs import new_pack
 
 
 def append(path: Path, text: str) -> None:
@@ -268,3 +270,119 @@ def test_hash_ignores_test_cases(rules_copy: Path, kb: KnowledgeBase) -> None:
         assert loaded.sha256 == kb.sha256
         assert loaded.cases[first.id].summary == "Edited summary"
         assert not any(c.startswith("CASE-ROUTE-") for c in loaded.cases)
+
+
+def test_the_shipped_tree_names_itself_with_the_version_of_its_knowledge(
+    kb: KnowledgeBase,
+) -> None:
+    assert kb.tree is not None
+    assert (kb.tree.name, kb.tree.version) == ("mscadvisor-rules", kb.info.version)
+    assert kb.packs == () and "pack.toml" not in {Path(f).name for f in kb.files}
+
+
+def test_a_pack_is_recorded_by_its_manifest_and_loads_again_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MSCADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MSCADVISOR_NO_CACHE", raising=False)
+    pack = new_pack(tmp_path / "lab", 'name = "lab"\nversion = "2.1"\ndescription = "Ours"\n')
+    first = load_knowledge_base([pack])
+    assert [(p.name, p.version, p.path) for p in first.packs] == [("lab", "2.1", str(pack))]
+
+    def no_parsing(*_: object) -> None:
+        raise AssertionError("a manifest was parsed although a valid cache exists")
+
+    assert first.sha256 == load_knowledge_base().sha256  # a manifest is not knowledge
+    monkeypatch.setattr(knowledge, "parse_sources", no_parsing)
+    second = load_knowledge_base([pack])
+    assert second.packs == first.packs and second.tree == first.tree
+    assert second.sha256 == first.sha256
+
+
+def test_a_folder_without_a_manifest_is_refused_before_anything_under_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "big" / "project").mkdir(parents=True)
+    (tmp_path / "big" / "project" / "pyproject.toml").write_text("[project]\n", "utf-8")
+    monkeypatch.setattr(packs._Walk, "folder", None)  # listing anything would fail
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(base=tmp_path / "big")
+    assert info.value.problems == [
+        f"not a rule pack: {tmp_path / 'big'} has no pack.toml; see README (Rule packs) for the "
+        'manifest a pack starts with: name = "..." and version = "..."'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "layout", "fragment"),
+    [
+        (
+            "MAX_ENTRIES",
+            3,
+            ["a.toml", "b.toml", "c.toml", "d.toml"],
+            "more than 3 files and folders",
+        ),
+        ("MAX_BYTES", 10, ["a.toml", "b.toml"], "more than 10 bytes of rule files"),
+        ("MAX_DEPTH", 1, ["x/y/a.toml"], "folders nested more than 1 levels deep"),
+    ],
+)
+def test_a_pack_is_bounded(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: str,
+    value: int,
+    layout: list[str],
+    fragment: str,
+) -> None:
+    pack = new_pack(tmp_path / "lab")
+    for name in layout:
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_text("# nothing yet\n", "utf-8")
+    packs.list_pack(pack)  # within the real bounds
+    monkeypatch.setattr(packs, limit, value)
+    with pytest.raises(KnowledgeBaseError) as info:
+        packs.list_pack(pack)
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{pack}: {fragment}")
+    assert problem.endswith(
+        "; a rule pack is bounded (README, Rule packs): is it the right folder?"
+    )
+
+
+def test_hidden_entries_are_not_part_of_a_pack(tmp_path: Path) -> None:
+    pack = new_pack(tmp_path / "lab")
+    (pack / ".git").mkdir()
+    (pack / ".git" / "config.toml").write_text("not toml at all", "utf-8")
+    (pack / ".rules.toml.swp").write_text("not toml at all", "utf-8")
+    assert load_knowledge_base([pack], use_cache=False).packs[0].name == "test-pack"
+
+
+def test_everything_a_pack_cannot_use_is_reported_at_once(tmp_path: Path) -> None:
+    pack = new_pack(tmp_path / "lab")
+    (tmp_path / "shared").mkdir()
+    (pack / "shared").symlink_to(tmp_path / "shared")
+    (pack / "Rules.Toml").write_text("", "utf-8")
+    (pack / "open.toml").write_text("", "utf-8")
+    (pack / "open.toml").chmod(0o646)
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base([pack], use_cache=False)
+    assert info.value.problems == [
+        f"{pack / 'Rules.Toml'}: a rule file's name ends in .toml, in lower case; rename it "
+        "Rules.toml",
+        f"{pack / 'open.toml'}: writable by other users; make it yours alone: chmod go-w "
+        f"'{pack / 'open.toml'}'",
+        f"{pack / 'shared'}: a symbolic link to a folder; a pack's folders must be its own (copy "
+        "the folder in instead)",
+    ]
+
+
+def test_a_base_tree_is_checked_like_a_pack_and_the_shipped_tree_is_trusted(
+    rules_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (rules_copy / "scoring").chmod(0o775)
+    assert "scoring: writable by other users" in problems_of(rules_copy)
+    (rules_copy / "scoring").chmod(0o755)
+    (rules_copy / "pack.toml").unlink()
+    assert "has no pack.toml" in problems_of(rules_copy)
+    monkeypatch.setattr(packs.stat, "S_IWGRP", 0o020 | 0o004)  # world-readable counts as open
+    load_knowledge_base(use_cache=False)  # the shipped tree is not checked

@@ -12,11 +12,11 @@ from mscadvisor.kb import cache, condition_syntax, conditions
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.kb.loader import RawRecord
 from mscadvisor.kb.validation import record_label, validate_records
+from tests.packs import new_pack
 
 
 def pack_problems(tmp_path: Path, text: str, name: str = "p.toml") -> str:
-    pack = tmp_path / "pack"
-    pack.mkdir(exist_ok=True)
+    pack = new_pack(tmp_path / "pack")
     (pack / name).write_text(text, encoding="utf-8")
     with pytest.raises(KnowledgeBaseError) as info:
         load_knowledge_base([pack], use_cache=False)
@@ -176,8 +176,7 @@ def test_test_cases_only_in_test_case_files(tmp_path: Path) -> None:
         "lab.toml: [[case]] outside a test-case file: test cases go in a file named "
         "*.cases.toml beside the rules they test, here lab.cases.toml"
     )
-    for path in (tmp_path / "pack").iterdir():
-        path.unlink()
+    (tmp_path / "pack" / "lab.toml").unlink()
     rule = RULE.format(category="source", extra="points = 1")
     message = pack_problems(tmp_path, rule + CASE, "lab.cases.toml")
     assert message.endswith(
@@ -389,3 +388,43 @@ def test_trial_lookup() -> None:
     found = kb.trial_by_nct("NCT04388982")
     assert found is not None and found.ref == 64
     assert kb.trial_by_nct("NCT00000000") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("1979-05-27", "summary"),
+        ("07:32:00", "summary"),
+        ("1979-05-27T07:32:00Z", "summary"),
+        ('"s"\ntable4_items = ["A", 1979-05-27]', "table4_items.1"),
+    ],
+)
+def test_a_toml_date_is_not_text(tmp_path: Path, value: str, field: str) -> None:
+    rule = RULE.format(category="source", extra="points = 1").replace(
+        'summary = "s"', f"summary = {value}"
+    )
+    message = pack_problems(tmp_path, rule)
+    assert (
+        f"p.toml: [[rule]] id 'RX': field {field}: a TOML date or time, which no field " in message
+    )
+    assert "write text in quotes (got " in message
+
+
+@pytest.mark.parametrize(("depth", "refused"), [(16, False), (17, True)])
+def test_conditions_are_nested_at_most_16_deep(tmp_path: Path, depth: int, refused: bool) -> None:
+    condition = '{ tissue = "BM" }'
+    for _ in range(depth - 1):
+        condition = f"{{ not = {condition} }}"
+    rule = RULE.format(category="source", extra=f"points = 1\napplies_to = {condition}")
+    expected = (
+        "p.toml: [[rule]] id 'RX': applies_to: conditions nested more than 16 deep (all, any "
+        "and not inside one another); write it with fewer levels"
+    )
+    pack = new_pack(tmp_path / "pack")
+    (pack / "p.toml").write_text(rule, encoding="utf-8")
+    try:
+        load_knowledge_base([pack], use_cache=False)
+        problems = ""
+    except KnowledgeBaseError as exc:
+        problems = str(exc)
+    assert (expected in problems) == refused

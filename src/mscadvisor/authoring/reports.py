@@ -60,11 +60,7 @@ class RulesCheck:
         kb = self.kb
         return {
             "schema_version": SCHEMA_VERSION,
-            "knowledge_base": {
-                "version": kb.info.version,
-                "sha256": kb.sha256,
-                "packs": [{"path": p.path, "sha256": p.sha256} for p in kb.packs],
-            },
+            "knowledge_base": {k: v for k, v in kb.identity().items() if k != "weights"},
             "files": list(kb.files),
             "counts": {kind.replace(" ", "_"): n for kind, n in self.counts().items()},
         }

@@ -21,9 +21,12 @@ from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.scoring import profile_context
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.records import Rule
 from mscadvisor.kb.vocabulary import FIELDS, value_domains
 
-REF_MENTION = re.compile(r"\[(\d+)\]")
+# A reference number is short; a longer run of digits in brackets is not one (and int() of a
+# few thousand digits is refused).
+REF_MENTION = re.compile(r"\[(\d{1,9})\]")
 NCT_MENTION = re.compile(r"NCT\d{8}")
 
 
@@ -95,32 +98,59 @@ def _duplicates(kb: KnowledgeBase) -> list[Finding]:
         groups[key].append(parsed)
     findings = []
     for same in groups.values():
-        for first, second in combinations(same, 2):
-            a, b = first.rule, second.rule
-            if b.id in a.conflicts_with or a.id in b.conflicts_with:
-                continue
-            opposite = (
-                a.points is not None and b.points is not None and ((a.points > 0) != (b.points > 0))
-            )
-            if opposite:
-                findings.append(
-                    Finding(
-                        a.id,
-                        "contradiction",
-                        f"same selector and condition as "
-                        f"{b.id} with the opposite sign, and no conflicts_with "
-                        "declared",
-                    )
-                )
-            else:
-                findings.append(
-                    Finding(
-                        a.id,
-                        "duplicate",
-                        f"same selector, condition, effect kind and citations as {b.id}",
-                    )
-                )
+        if len(same) > 1:
+            findings += _group_findings(sorted(same, key=lambda p: p.rule.id))
     return findings
+
+
+SHOWN_IDS = 5  # a finding about a group of rules names this many of them, then counts
+
+
+def _named(ids: list[str]) -> str:
+    more = f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+    return ", ".join(ids[:SHOWN_IDS]) + more
+
+
+def _group_findings(same: list[ParsedRule]) -> list[Finding]:
+    """One finding per set of rules that repeat each other (with one sign) and one per group
+    whose rules contradict each other (opposite signs, no conflicts_with): each group is
+    reported once, however many rules it has, so the report grows with the rules, not with
+    their pairs."""
+    findings = []
+    positive = [p.rule for p in same if p.rule.points is not None and p.rule.points > 0]
+    negative = [p.rule for p in same if p.rule.points is not None and p.rule.points <= 0]
+    unsigned = [p.rule for p in same if p.rule.points is None]
+    for kind in (positive, negative, unsigned):
+        if not kind:
+            continue
+        first, *rest = kind
+        repeats = [r.id for r in rest if not _declared(first, r)]
+        if repeats:
+            findings.append(
+                Finding(
+                    first.id,
+                    "duplicate",
+                    f"same selector, condition, effect kind and citations as {_named(repeats)}",
+                )
+            )
+    # Stops at the first pair not declared: at most one step per declared pair, plus one.
+    undeclared = next(((a, b) for a in positive for b in negative if not _declared(a, b)), None)
+    if undeclared is not None:
+        a, b = sorted(undeclared, key=lambda r: r.id)
+        findings.append(
+            Finding(
+                a.id,
+                "contradiction",
+                f"same selector and condition as {b.id} with the opposite sign, and no "
+                "conflicts_with declared",
+            )
+        )
+    return findings
+
+
+def _declared(a: Rule, b: Rule) -> bool:
+    """Whether either rule declares that it conflicts with the other."""
+    return b.id in a.conflicts_with or a.id in b.conflicts_with
 
 
 def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
@@ -144,22 +174,37 @@ def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
 
 def _double_counted(kb: KnowledgeBase) -> list[Finding]:
     """Two rules that score the same Table 4 item and can both fire for one candidate and one
-    profile: a general trait must count at most once per candidate."""
-    by_item: dict[str, list[ParsedRule]] = defaultdict(list)
+    profile: a general trait must count at most once per candidate. Rules with the same
+    selector and condition are judged together, once, so many copies of one rule make one
+    finding rather than one per pair."""
+    by_item: dict[str, dict[tuple[object, ...], list[ParsedRule]]] = defaultdict(dict)
     for parsed in kb.rules.values():
         if parsed.rule.points is not None:
+            alike = (parsed.rule.category, parsed.applies_to, parsed.when)
             for item in parsed.rule.table4_items:
-                by_item[item].append(parsed)
+                by_item[item].setdefault(alike, []).append(parsed)
     findings = []
-    for item, rules in sorted(by_item.items()):
-        for first, second in combinations(rules, 2):
-            if _can_both_fire(kb, first, second):
+    for item, classes in sorted(by_item.items()):
+        groups = list(classes.values())
+        for first, *copies in groups:
+            if copies and _can_both_fire(kb, first, first):
                 findings.append(
                     Finding(
                         first.rule.id,
                         "double-count",
-                        f"scores Table 4 item {item} again with {second.rule.id}: both can fire "
-                        "for the same candidate and profile",
+                        f"scores Table 4 item {item} again with "
+                        f"{_named([c.rule.id for c in copies])}: all can fire for the same "
+                        "candidate and profile",
+                    )
+                )
+        for one, other in combinations(groups, 2):
+            if _can_both_fire(kb, one[0], other[0]):
+                findings.append(
+                    Finding(
+                        one[0].rule.id,
+                        "double-count",
+                        f"scores Table 4 item {item} again with {other[0].rule.id}: both can "
+                        "fire for the same candidate and profile",
                     )
                 )
     return findings

@@ -143,21 +143,13 @@ class DiseaseGaps:
 
 @dataclass(frozen=True, slots=True)
 class GapMap:
-    knowledge_base_version: str
-    knowledge_base_sha256: str
-    packs: tuple[tuple[str, str], ...]
-    weights: dict[str, float]
+    knowledge_base: dict[str, Any]  # KnowledgeBase.identity()
     diseases: tuple[DiseaseGaps, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
-            "knowledge_base": {
-                "version": self.knowledge_base_version,
-                "sha256": self.knowledge_base_sha256,
-                "packs": [{"path": path, "sha256": sha} for path, sha in self.packs],
-                "weights": self.weights,
-            },
+            "knowledge_base": self.knowledge_base,
             "statuses": dict(STATUS_MEANINGS),
             "diseases": [d.to_dict() for d in self.diseases],
         }
@@ -168,10 +160,7 @@ def gap_map(
 ) -> GapMap:
     """The gap map of each disease, with the views asked for, in the order asked for."""
     return GapMap(
-        knowledge_base_version=kb.info.version,
-        knowledge_base_sha256=kb.sha256,
-        packs=tuple((p.path, p.sha256) for p in kb.packs),
-        weights=kb.weights,
+        knowledge_base=kb.identity(),
         diseases=tuple(disease_gaps(kb, d, views) for d in disease_ids),
     )
 

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 # parts. 1.1 added regimens and packs; 2.0 the evidence each candidate was judged on, graded
 # certainty, routes judged for one source and the evidence-first ranking; 2.1 one citation shape
 # everywhere (every key always present, with its links) and versioned documents for the
-# listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with).
-SCHEMA_VERSION = "2.2"
+# listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with);
+# 2.3 the knowledge base's name and each pack's name and version, from their pack.toml.
+SCHEMA_VERSION = "2.3"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
@@ -251,7 +252,8 @@ class Recommendation:
     generator_version: str
     knowledge_base_version: str
     knowledge_base_sha256: str
-    packs: tuple[tuple[str, str], ...]  # (path, sha256) of each rule pack loaded
+    knowledge_base_name: str  # as the rules tree's pack.toml names it
+    packs: tuple[dict[str, str], ...]  # name, version, path and sha256 of each rule pack loaded
     weights: dict[str, float]
     disease: str
     disease_name: str
@@ -274,9 +276,10 @@ class Recommendation:
             "generator": {"name": "mscadvisor", "version": self.generator_version},
             "disclaimer": DISCLAIMER,
             "knowledge_base": {
+                "name": self.knowledge_base_name,
                 "version": self.knowledge_base_version,
                 "sha256": self.knowledge_base_sha256,
-                "packs": [{"path": path, "sha256": sha} for path, sha in self.packs],
+                "packs": [dict(pack) for pack in self.packs],
                 "weights": self.weights,
             },
             "query": {

@@ -115,11 +115,41 @@ _WORDS_BY_KIND = {
 def parse(raw: object, path: str, scope: Scope) -> Node:
     """Check the shape of a raw condition, long form or shorthand, and build its tree; raise
     ConditionError naming the path of every fault."""
+    if _nesting(raw) > MAX_CONDITION_DEPTH:
+        raise ConditionError(
+            [
+                f"{path}: conditions nested more than {MAX_CONDITION_DEPTH} deep (all, any and "
+                "not inside one another); write it with fewer levels"
+            ]
+        )
     problems: list[str] = []
     node = _parse(raw, path, scope, problems)
     if problems:
         raise ConditionError(problems)
     return node
+
+
+# No rule needs more than a few levels; the bound keeps every walk over a tree (compiling,
+# describing, hashing) far from Python's recursion limit.
+MAX_CONDITION_DEPTH = 16
+
+
+def _nesting(raw: object) -> int:
+    """How many condition tables deep raw goes through all, any and not (stopping once past
+    MAX_CONDITION_DEPTH)."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(raw, 1)]
+    while pending and deepest <= MAX_CONDITION_DEPTH:
+        item, depth = pending.pop()
+        if not isinstance(item, dict):
+            continue
+        deepest = max(deepest, depth)
+        for key in ("all", "any"):
+            if isinstance(children := item.get(key), list):
+                pending += [(child, depth + 1) for child in children]
+        if "not" in item:
+            pending.append((item["not"], depth + 1))
+    return deepest
 
 
 def _parse(raw: object, path: str, scope: Scope, problems: list[str]) -> Node:

@@ -23,6 +23,7 @@ from mscadvisor.kb.loader import (
     shipped_rules_dir,
 )
 from mscadvisor.kb.records import (
+    MANIFEST_KIND,
     Case,
     Comorbidity,
     Disease,
@@ -54,11 +55,22 @@ class ParsedRule:
 
 @dataclass(frozen=True, slots=True)
 class PackInfo:
-    """A rule pack as loaded: its folder and the sha256 of its knowledge files' names and bytes
-    (its test-case files, ``*.cases.toml``, are not knowledge and do not count)."""
+    """A rule pack (or the rules tree under the packs) as loaded: the name and version its
+    manifest gives, its folder, and the sha256 of its knowledge files' names and bytes (its
+    manifest and test-case files, ``*.cases.toml``, are not knowledge and do not count)."""
 
+    name: str
+    version: str
     path: str
     sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": self.path,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity, so it can key caches
@@ -82,6 +94,7 @@ class KnowledgeBase:
     files: tuple[str, ...]
     _aliases: dict[str, str] = field(repr=False, default_factory=dict)
     packs: tuple[PackInfo, ...] = ()  # rule packs loaded on top of the base tree
+    tree: PackInfo | None = None  # the base tree itself
     weights: dict[str, float] = field(default_factory=dict)  # see weights.py
 
     def resolve_disease(self, name: str) -> Disease:
@@ -93,6 +106,17 @@ class KnowledgeBase:
                 f"{', '.join(self.diseases)} (or an alias: see `mscadvisor diseases`)"
             )
         return self.diseases[disease_id]
+
+    def identity(self) -> dict[str, Any]:
+        """What every JSON document says of the knowledge it was made from: the rules tree's
+        name and version, the hash of everything scored, the packs and the weights."""
+        return {
+            "name": self.tree.name if self.tree else "",
+            "version": self.info.version,
+            "sha256": self.sha256,
+            "packs": [p.to_dict() for p in self.packs],
+            "weights": self.weights,
+        }
 
     def trial_by_nct(self, nct: str) -> Trial | None:
         return next((t for t in self.trials.values() if t.nct == nct), None)
@@ -108,21 +132,27 @@ def load_knowledge_base(
     """
     from mscadvisor.kb import cache
 
-    per_root = [read_sources([root]) for root in (base or shipped_rules_dir(), *packs)]
+    roots = (base or shipped_rules_dir(), *packs)
+    per_root = [read_sources([root]) for root in roots]
     sources = [s for group in per_root for s in group]
-    pack_infos = tuple(
-        PackInfo(str(root), _files_sha256(group))
-        for root, group in zip(packs, per_root[1:], strict=True)
-    )
+
+    def build(typed: dict[str, list[tuple[Any, str]]], **options: Any) -> KnowledgeBase:
+        manifests = [manifest for manifest, _ in typed.get(MANIFEST_KIND, [])]
+        infos = [
+            PackInfo(m.name, m.version, str(root), _files_sha256(group))
+            for m, root, group in zip(manifests, roots, per_root, strict=True)
+        ]
+        return build_knowledge_base(typed, tree=infos[0], packs=tuple(infos[1:]), **options)
+
     use_cache = use_cache and cache.enabled()
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
         typed, sha256 = hit
-        return build_knowledge_base(typed, sha256=sha256, verified=True, packs=pack_infos)
+        return build(typed, sha256=sha256, verified=True)
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
     typed = validate_records(parse_sources(sources))
-    kb = build_knowledge_base(typed, packs=pack_infos)
+    kb = build(typed)
     if use_cache:
         cache.store(key, typed, kb.sha256)
     return kb
@@ -148,7 +178,7 @@ def _index(
 def _files_sha256(sources: Sequence[SourceFile]) -> str:
     digest = hashlib.sha256()
     for source in sources:
-        if is_cases_file(source.shown):
+        if source.manifest or is_cases_file(source.shown):
             continue
         digest.update(Path(source.shown).name.encode() + b"\0")
         digest.update(hashlib.sha256(source.content).digest())
@@ -161,6 +191,7 @@ def build_knowledge_base(
     sha256: str | None = None,
     verified: bool = False,
     packs: tuple[PackInfo, ...] = (),
+    tree: PackInfo | None = None,
 ) -> KnowledgeBase:
     """Index typed records by id and check cross-references; raise with every problem found.
 
@@ -240,9 +271,12 @@ def build_knowledge_base(
         rules=parsed_rules,
         cases=cases,
         sha256=sha256 or content_hash(typed),
-        files=tuple(sorted({f for records in typed.values() for _, f in records})),
+        files=tuple(
+            sorted({f for kind, rs in typed.items() if kind != MANIFEST_KIND for _, f in rs})
+        ),
         _aliases=aliases,
         packs=packs,
+        tree=tree,
     )
 
 
@@ -259,13 +293,14 @@ def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
     """sha256 of the knowledge itself: independent of file names, order, comments and layout.
 
     A rule's conditions count as the trees they mean, written in the long form, so writing one
-    in the shorthand instead changes nothing. Rule test cases are not knowledge and do not count.
+    in the shorthand instead changes nothing. Rule test cases and pack manifests are not
+    knowledge and do not count.
     Only for records whose conditions parse (build_knowledge_base checks them first).
     """
     canonical = sorted(
         json.dumps([kind, _canonical(kind, record)], sort_keys=True, ensure_ascii=False)
         for kind, records in typed.items()
-        if kind != "case"
+        if kind not in ("case", MANIFEST_KIND)
         for record, _ in records
     )
     return hashlib.sha256("\n".join(canonical).encode("utf-8")).hexdigest()

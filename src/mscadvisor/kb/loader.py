@@ -7,19 +7,20 @@ records themselves.
 A file's name says what it holds: ``NAME.cases.toml`` holds the ``[[case]]`` records that test
 the rules of ``NAME.toml`` beside it, and only those; every other ``*.toml`` file holds knowledge
 and no ``[[case]]``. So test cases can be told from knowledge without parsing a file, and a
-rule's tests are found next to it.
+rule's tests are found next to it. A pack's manifest, ``pack.toml`` at its root, is one record
+of its own (see ``packs.py``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.records import RECORD_KINDS
+from mscadvisor.kb.packs import MANIFEST, list_pack
+from mscadvisor.kb.records import MANIFEST_KIND, RECORD_KINDS
 from mscadvisor.reading import Unreadable, decode, load_toml, read_file
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
@@ -52,40 +53,33 @@ def shipped_rules_dir() -> Path:
     return package.parents[1] / "rules"
 
 
-def rule_files(root: Path) -> list[Path]:
-    """Every ``*.toml`` file under root, in a fixed order (sorted by relative POSIX path)."""
-    if not root.exists():
-        raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
-    if not root.is_dir():
-        raise KnowledgeBaseError([f"{root}: not a folder"])
-    files: list[Path] = []
-
-    def fail(exc: OSError) -> None:
-        raise KnowledgeBaseError([f"{exc.filename}: cannot list folder: {exc.strerror}"])
-
-    for folder, _, names in os.walk(root, onerror=fail):
-        files += [Path(folder, n) for n in names if n.endswith(".toml")]
-    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
-
-
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    """One rule file's bytes, with the path messages show for it."""
+    """One rule file's bytes, with the path messages show for it; ``manifest``: the
+    ``pack.toml`` of a pack (see ``packs.py``) rather than a rule file."""
 
     shown: str
     content: bytes
+    manifest: bool = False
 
 
 def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
-    """The bytes of every rule file under each root, roots in the order given."""
+    """The bytes of each root's manifest and rule files, roots in the order given.
+
+    Every root is a pack (see ``packs.py``); the shipped tree is trusted as the program is.
+    """
     sources: list[SourceFile] = []
     problems: list[str] = []
+    shipped = shipped_rules_dir()
     for root in roots:
-        for path in rule_files(root):
+        listing = list_pack(root, trusted=root == shipped)
+        for path in (listing.manifest, *listing.rule_files):
             try:
-                sources.append(SourceFile(str(path), read_file(path, MAX_RULE_FILE_BYTES)))
+                content = read_file(path, MAX_RULE_FILE_BYTES)
             except Unreadable as exc:
                 problems.append(f"{path}: {exc}")
+                continue
+            sources.append(SourceFile(str(path), content, path is listing.manifest))
     if problems:
         raise KnowledgeBaseError(problems)
     return sources
@@ -98,13 +92,16 @@ def parse_source(source: SourceFile) -> list[RawRecord]:
         document = load_toml(decode(source.content))
     except Unreadable as exc:
         raise KnowledgeBaseError([f"{shown}: {exc}"]) from None
+    if source.manifest:
+        return [_manifest_record(shown, document)]
     records: list[RawRecord] = []
     problems: list[str] = []
     for kind, value in document.items():
-        if kind not in RECORD_KINDS:
+        if kind not in RECORD_KINDS or kind == MANIFEST_KIND:
             problems.append(
                 f"{shown}: unknown top-level key {kind!r}; expected one of "
-                f"{', '.join(RECORD_KINDS)} (each as [[{kind}]] array of tables)"
+                f"{', '.join(k for k in RECORD_KINDS if k != MANIFEST_KIND)} "
+                f"(each as [[{kind}]] array of tables)"
             )
             continue
         if (misplaced := _misplaced(shown, kind)) is not None:
@@ -117,6 +114,21 @@ def parse_source(source: SourceFile) -> list[RawRecord]:
     if problems:
         raise KnowledgeBaseError(problems)
     return records
+
+
+def _manifest_record(shown: str, document: dict[str, Any]) -> RawRecord:
+    """A pack's manifest as one record; records of the knowledge base do not belong in it."""
+    misplaced = [kind for kind in document if kind in RECORD_KINDS]
+    if misplaced:
+        raise KnowledgeBaseError(
+            [
+                f"{shown}: [[{kind}]] in the pack's manifest: {MANIFEST} names the pack (name, "
+                f"version, description); put the {kind} records in another file, such as "
+                "rules.toml"
+                for kind in misplaced
+            ]
+        )
+    return RawRecord(MANIFEST_KIND, document, shown, 1)
 
 
 def _misplaced(shown: str, kind: str) -> str | None:

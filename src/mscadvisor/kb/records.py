@@ -395,8 +395,26 @@ class KnowledgeBaseInfo:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
+def _bounded(low: int, high: int) -> Check:
+    return Check(lambda value: low <= len(value) <= high, f"must be {low} to {high} characters")
+
+
+@dataclass(frozen=True)
+class PackManifest:
+    """A pack's ``pack.toml``: what the pack is called and which version of it this is."""
+
+    name: Annotated[Id, _bounded(1, 64)]
+    version: Annotated[Id, _bounded(1, 32)]
+    description: Annotated[Text, _bounded(1, 500)] | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+# The record a pack's manifest becomes; no rule file may hold one (see loader.py).
+MANIFEST_KIND = "pack"
+
 # TOML array-of-tables name -> record type. The order here is the order of validation.
 RECORD_KINDS: dict[str, type] = {
+    MANIFEST_KIND: PackManifest,
     "knowledge_base": KnowledgeBaseInfo,
     "section": Section,
     "reference": Reference,

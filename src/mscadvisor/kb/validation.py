@@ -7,6 +7,7 @@ for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from functools import cache
@@ -14,7 +15,7 @@ from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.loader import RawRecord
-from mscadvisor.kb.records import RECORD_KINDS
+from mscadvisor.kb.records import MANIFEST_KIND, RECORD_KINDS
 
 
 @cache
@@ -25,7 +26,10 @@ def _adapter(kind: str) -> Any:
 
 
 def record_label(raw: RawRecord) -> str:
-    """How messages name a raw record: its file, its kind and its id (or its position)."""
+    """How messages name a raw record: its file, its kind and its id (or its position); a
+    pack's manifest by its file alone."""
+    if raw.kind == MANIFEST_KIND:
+        return raw.file
     ident = raw.data.get("id", raw.data.get("ref"))
     name = f"id {ident!r}" if isinstance(ident, str | int) else f"#{raw.index}"
     return f"{raw.file}: [[{raw.kind}]] {name}"
@@ -38,10 +42,18 @@ def validate_records(raws: list[RawRecord]) -> dict[str, list[tuple[Any, str]]]:
     typed: dict[str, list[tuple[Any, str]]] = defaultdict(list)
     problems: list[str] = []
     for raw in raws:
+        dates = [
+            f"{record_label(raw)}: field {loc}: a TOML date or time, which no field takes; "
+            f"write text in quotes (got {value})"
+            for loc, value in _dates_and_times(raw.data)
+        ]
+        if dates:
+            problems += dates
+            continue
         try:
             # Validate from JSON text in strict mode: TOML values keep their types, so a quoted
             # number stays a string and is rejected where an integer is expected.
-            text = json.dumps(raw.data, default=str)
+            text = json.dumps(raw.data)
             record = _adapter(raw.kind).validate_json(text, strict=True)
         except ValidationError as exc:
             problems += [_describe_error(raw, err) for err in exc.errors()]
@@ -61,3 +73,21 @@ def _describe_error(raw: RawRecord, err: Any) -> str:
         message = "required field is missing"
     shown = "" if "missing" in err["type"] else f" (got {err['input']!r})"
     return f"{record_label(raw)}: field {loc}: {message}{shown}"
+
+
+def _dates_and_times(value: Any, loc: str = "") -> list[tuple[str, Any]]:
+    """Where a TOML date, time or datetime sits in a record (JSON, and so pydantic's strict
+    mode, would see only the text it converts to), with its value."""
+    if isinstance(value, dt.date | dt.time):
+        return [(loc or "(record)", value)]
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [
+        found
+        for key, item in items
+        for found in _dates_and_times(item, f"{loc}.{key}" if loc else str(key))
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mscadvisor.errors import EXIT_KNOWLEDGE_BASE, EXIT_RUNTIME, EXIT_USAGE
 from tests.cli.bad_inputs import BadInput
+from tests.packs import new_pack
 
 
 def folder_named(name: str) -> Callable[[Path], None]:
@@ -19,7 +20,7 @@ def folder_named(name: str) -> Callable[[Path], None]:
 
 def pack_route(text: str) -> Callable[[Path], None]:
     def setup(folder: Path) -> None:
-        (folder / "pack").mkdir()
+        new_pack(folder / "pack")
         (folder / "pack" / "routes.toml").write_text(text, encoding="utf-8")
 
     return setup

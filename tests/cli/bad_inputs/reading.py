@@ -20,9 +20,16 @@ def text_file(name: str, text: str) -> Setup:
     return setup
 
 
+def in_pack(folder: Path, name: str) -> None:
+    """Make the folders of name; one called pack gets the manifest that makes it a rule pack."""
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    if (folder / name).parent.name == "pack":
+        (folder / name).parent.joinpath("pack.toml").write_text('name = "p"\nversion = "1"\n')
+
+
 def fifo(name: str) -> Setup:
     def setup(folder: Path) -> None:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        in_pack(folder, name)
         os.mkfifo(folder / name)
 
     return setup
@@ -30,7 +37,7 @@ def fifo(name: str) -> Setup:
 
 def link_to_zero(name: str) -> Setup:
     def setup(folder: Path) -> None:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        in_pack(folder, name)
         (folder / name).symlink_to("/dev/zero")
 
     return setup
@@ -234,7 +241,7 @@ CASES += [
 
 def unreadable(name: str, text: str = "") -> Setup:
     def setup(folder: Path) -> None:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        in_pack(folder, name)
         (folder / name).write_text(text, encoding="utf-8")
         (folder / name).chmod(0)
 

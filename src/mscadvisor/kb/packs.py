@@ -1,0 +1,147 @@
+"""What a rules folder is on disk: a rule pack, or a complete rules tree, with a ``pack.toml``
+manifest at its root that names it, holding its rule files (``*.toml``) in a bounded tree.
+
+A folder is listed only when it says it is a pack (a folder without ``pack.toml``, such as
+``/usr`` or a shared temporary folder, is refused at once, before anything under it is read),
+and only within MAX_DEPTH levels of folders, MAX_ENTRIES files and folders and MAX_BYTES bytes
+of rule files. What cannot be used is refused, never skipped in silence: a symbolic link to a
+folder, a rule file whose suffix is not a lowercase ``.toml``. Names starting with a dot
+(``.git``, editor backups) are not part of a pack and are ignored.
+
+A pack given by its user (``--rules``, ``--base``) must also be trusted like the compiled cache:
+each folder and rule file owned by the current user or root and writable by no one else, so
+another user cannot change the rules a recommendation comes from. The shipped tree is part of
+the installed program and is trusted as its code is.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from mscadvisor.errors import KnowledgeBaseError
+
+MANIFEST = "pack.toml"
+MAX_DEPTH = 8  # levels of folders below the root; the shipped tree uses 1
+MAX_ENTRIES = 2000  # files and folders, of any kind; the shipped tree has about 40
+MAX_BYTES = 32 * 1024 * 1024  # of rule files together; the shipped tree has about 200 KB
+
+
+@dataclass(frozen=True, slots=True)
+class PackFiles:
+    """A pack's manifest and its rule files, sorted by relative POSIX path."""
+
+    manifest: Path
+    rule_files: tuple[Path, ...]
+
+
+def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
+    """The manifest and rule files of the pack at root; KnowledgeBaseError says why not.
+
+    ``trusted`` (the shipped tree) skips the ownership and permission checks.
+    """
+    if not root.exists():
+        raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
+    if not root.is_dir():
+        raise KnowledgeBaseError([f"{root}: not a folder"])
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        raise KnowledgeBaseError(
+            [
+                f"not a rule pack: {root} has no {MANIFEST}; see README (Rule packs) for the "
+                'manifest a pack starts with: name = "..." and version = "..."'
+            ]
+        )
+    walk = _Walk(root, trusted)
+    walk.check_trust(root, os.stat(root))
+    walk.check_trust(manifest, os.stat(manifest))
+    walk.folder(root, depth=0)
+    if walk.problems:
+        raise KnowledgeBaseError(walk.problems)
+    files = sorted(walk.files, key=lambda p: p.relative_to(root).as_posix())
+    return PackFiles(manifest, tuple(files))
+
+
+class _Walk:
+    """One pass over a pack's tree, counting what the bounds limit and collecting problems."""
+
+    def __init__(self, root: Path, trusted: bool) -> None:
+        self.root = root
+        self.trusted = trusted
+        self.files: list[Path] = []
+        self.problems: list[str] = []
+        self.entries = 0
+        self.bytes = 0
+
+    def folder(self, folder: Path, depth: int) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise KnowledgeBaseError([f"{folder}: cannot list folder: {exc.strerror}"]) from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            self.entries += 1
+            if self.entries > MAX_ENTRIES:
+                raise self.over(f"more than {MAX_ENTRIES} files and folders")
+            self.entry(entry, depth)
+
+    def entry(self, entry: os.DirEntry[str], depth: int) -> None:
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            if depth + 1 > MAX_DEPTH:
+                raise self.over(f"folders nested more than {MAX_DEPTH} levels deep ({path})")
+            self.check_trust(path, entry.stat(follow_symlinks=False))
+            self.folder(path, depth + 1)
+        elif entry.is_symlink() and entry.is_dir():
+            self.problems.append(
+                f"{path}: a symbolic link to a folder; a pack's folders must be its own "
+                "(copy the folder in instead)"
+            )
+        elif entry.name.endswith(".toml"):
+            if depth == 0 and entry.name == MANIFEST:
+                return
+            self.rule_file(path)
+        elif entry.name.lower().endswith(".toml"):
+            stem = entry.name[: -len(".toml")]
+            self.problems.append(
+                f"{path}: a rule file's name ends in .toml, in lower case; rename it {stem}.toml"
+            )
+
+    def rule_file(self, path: Path) -> None:
+        try:
+            info = path.stat()
+        except OSError:
+            info = None  # reading it says what is wrong (a dangling link, no permission)
+        # Only regular files are counted and checked: reading refuses everything else
+        # (a FIFO, a link to /dev/zero) with its own message.
+        if info is not None and stat.S_ISREG(info.st_mode):
+            self.check_trust(path, info)
+            self.bytes += info.st_size
+            if self.bytes > MAX_BYTES:
+                raise self.over(f"more than {MAX_BYTES} bytes of rule files")
+        self.files.append(path)
+
+    def check_trust(self, path: Path, info: os.stat_result) -> None:
+        if self.trusted or not hasattr(os, "getuid"):
+            return
+        if info.st_uid not in (os.getuid(), 0):
+            self.problems.append(
+                f"{path}: owned by another user (uid {info.st_uid}); a pack's files must be "
+                "owned by you or root"
+            )
+        elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            self.problems.append(
+                f"{path}: writable by other users; make it yours alone: chmod go-w '{path}'"
+            )
+
+    def over(self, what: str) -> KnowledgeBaseError:
+        return KnowledgeBaseError(
+            [
+                f"{self.root}: {what}; a rule pack is bounded (README, Rule packs): is it the "
+                "right folder?"
+            ]
+        )
