@@ -226,7 +226,7 @@ def describe(path: Path) -> tuple[int, str | None]:
         return 0, "removed while being listed"
     if not stat.S_ISREG(info.st_mode):
         what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else kind_of(info.st_mode)
-        return 0, f"{what}: never opened; the next write replaces it"
+        return 0, f"{what}: never opened, removed by `cache clear`"
     if path.name.startswith(TEMP_PREFIX):
         return info.st_size, "an unfinished write: removed by `cache clear`"
     problem = distrust(info)

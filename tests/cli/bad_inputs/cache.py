@@ -82,7 +82,7 @@ CASES: list[BadInput] = [
         0,
         "",
         in_cache("dangling"),
-        stdout_fragment="(a symbolic link: never opened; the next write replaces it)",
+        stdout_fragment="(a symbolic link: never opened, removed by `cache clear`)",
     ),
     BadInput(
         "cache-info-shows-killed-write",
