@@ -1,8 +1,15 @@
-"""The compiled knowledge cache: used when valid, ignored (never trusted) otherwise."""
+"""The compiled knowledge cache: used when valid and private to the user, ignored otherwise."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import marshal
 import os
+import stat
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +19,9 @@ from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb import cache, knowledge
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.kb.records import Rule
 from mscadvisor.render.output import json_text
+from tests import schemas
 from tests.conftest import CliResult
 
 
@@ -21,7 +30,15 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("MSCADVISOR_CACHE_DIR", str(folder))
     monkeypatch.delenv("MSCADVISOR_NO_CACHE", raising=False)
+    monkeypatch.setenv(cache.WARNED, "")  # each test is a run of its own: it may warn once
     return folder
+
+
+def shipped_key() -> str:
+    return cache.cache_key(knowledge.read_sources([knowledge.shipped_rules_dir()]))
+
+
+WARNING = "mscadvisor: warning: not using the compiled knowledge cache: "
 
 
 def answer(kb: KnowledgeBase) -> str:
@@ -146,3 +163,264 @@ def test_old_cache_files_are_pruned(
     names = sorted(p.name for p in cache_dir.iterdir())
     assert len(names) == 2 and "kb-stale3.bin" in names
     assert not any(n.startswith("kb-stale0") for n in names)
+
+
+def test_no_cache_0_uses_the_cache_and_1_does_not(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MSCADVISOR_NO_CACHE", "1")
+    load_knowledge_base()
+    assert not cache_dir.exists()
+    monkeypatch.setenv("MSCADVISOR_NO_CACHE", "0")
+    load_knowledge_base()
+    assert len(list(cache_dir.glob("kb-*.bin"))) == 1
+    forbid_parsing(monkeypatch)
+    load_knowledge_base()  # read from the cache: no parsing
+    monkeypatch.setenv("MSCADVISOR_NO_CACHE", "1")
+    with pytest.raises(AssertionError, match="was parsed"):
+        load_knowledge_base()
+
+
+def test_default_folder_is_made_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb: KnowledgeBase
+) -> None:
+    monkeypatch.delenv("MSCADVISOR_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(cache.WARNED, "")
+    load_knowledge_base()
+    folder = tmp_path / "xdg" / "mscadvisor"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    (written,) = folder.iterdir()
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+
+
+def as_root_only(mark: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(os.geteuid() != 0, reason=f"only root can {mark}")
+
+
+def group_writable(path: Path) -> None:
+    path.chmod(path.stat().st_mode | stat.S_IWGRP)
+
+
+def others_writable(path: Path) -> None:
+    path.chmod(path.stat().st_mode | stat.S_IWOTH)
+
+
+def another_owner(path: Path) -> None:
+    os.chown(path, 54321, -1)
+
+
+@pytest.mark.parametrize(
+    ("target", "spoil", "problem"),
+    [
+        ("folder", others_writable, "is writable by group or others"),
+        ("folder", group_writable, "is writable by group or others"),
+        ("file", group_writable, "is writable by group or others"),
+        ("file", others_writable, "is writable by group or others"),
+        pytest.param(
+            "folder",
+            another_owner,
+            "belongs to another user (uid 54321)",
+            marks=as_root_only("give a file away"),
+        ),
+        pytest.param(
+            "file",
+            another_owner,
+            "belongs to another user (uid 54321)",
+            marks=as_root_only("give a file away"),
+        ),
+    ],
+)
+def test_cache_not_private_to_the_user_is_neither_read_nor_written(
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    kb: KnowledgeBase,
+    target: str,
+    spoil: Callable[[Path], None],
+    problem: str,
+) -> None:
+    """Like ssh's StrictModes: whoever else can write the cache could change the scores."""
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+    spoiled = cache_dir if target == "folder" else path
+    spoil(spoiled)
+    capsys.readouterr()
+    assert cache.load(shipped_key()) is None
+    path.write_bytes(b"damaged, so that a write would show")
+    for _ in range(2):
+        assert load_knowledge_base().sha256 == kb.sha256
+    assert path.read_bytes() == b"damaged, so that a write would show"  # not rewritten
+    assert [p.name for p in cache_dir.iterdir()] == [path.name]  # no temp file either
+    err = capsys.readouterr().err
+    assert (
+        err == f"{WARNING}{spoiled} {problem}; it must belong to you and be writable only by you\n"
+    )
+
+
+def tamper_points(path: Path, rule_id: str, points: int) -> None:
+    """Edit one rule's points in a cache file and recompute its (unkeyed) checksum, as anyone
+    who can write the file could."""
+    magic, _, payload = path.read_bytes().split(b"\n", 2)
+    key, compact = marshal.loads(payload)
+    rules = compact["rule"]
+    (n,) = [i for i, (record, _) in enumerate(rules) if record[1] == rule_id]
+    record, file = rules[n]
+    slot = 1 + [f.name for f in dataclasses.fields(Rule)].index("points")
+    rules[n] = ([*record[:slot], points, *record[slot + 1 :]], file)
+    payload = marshal.dumps((key, compact))
+    path.write_bytes(b"\n".join((magic, hashlib.sha256(payload).hexdigest().encode(), payload)))
+
+
+def bm_score(kb: KnowledgeBase) -> int:
+    profile = build_profile({"disease": "OP", "age": 70, "donor": "autologous"}, kb, "test")
+    return next(c.score for c in score(kb, profile).ranked["source"] if c.id == "BM-cells")
+
+
+def test_a_cache_edited_by_its_owner_cannot_report_the_clean_hash(
+    cache_dir: Path, kb: KnowledgeBase, cli: Callable[..., CliResult]
+) -> None:
+    """The hash is computed from the records loaded, not stored in the cache: so an edited cache
+    (its checksum recomputed) is scored, but under a hash that says it is not the shipped
+    knowledge; `rules check` validates the sources and reports the clean hash."""
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+    tamper_points(path, "T4-BM-A2-OSTEOGENIC", 999)
+    edited = load_knowledge_base()
+    assert bm_score(edited) == bm_score(kb) + 998  # the edited cache was used ...
+    assert edited.sha256 != kb.sha256  # ... and the hash says so
+    assert load_knowledge_base(use_cache=False).sha256 == kb.sha256
+    checked = cli("rules", "check", "-f", "json")
+    assert checked.code == 0 and checked.json()["knowledge_base"]["sha256"] == kb.sha256
+
+
+def test_rules_check_never_reads_the_cache(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., CliResult]
+) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("rules check read the compiled cache")
+
+    load_knowledge_base()
+    monkeypatch.setattr(cache, "load", refuse)
+    assert cli("rules", "check").code == 0
+
+
+def test_hash_is_the_same_with_and_without_the_cache(cache_dir: Path) -> None:
+    built = load_knowledge_base()
+    cached = load_knowledge_base()
+    assert cached.sha256 == built.sha256 == load_knowledge_base(use_cache=False).sha256
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        pytest.param(os.mkfifo, id="fifo"),
+        pytest.param(lambda p: p.symlink_to("/dev/zero"), id="link-to-dev-zero"),
+        pytest.param(lambda p: p.mkdir(), id="folder"),
+    ],
+)
+def test_cache_file_that_is_not_a_regular_file_is_never_opened(
+    cache_dir: Path, kb: KnowledgeBase, replace: Callable[[Path], None]
+) -> None:
+    """A FIFO would block the open, /dev/zero would never end: neither is opened, and the next
+    write replaces what can be replaced."""
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+    path.unlink()
+    replace(path)
+    assert cache.load(shipped_key()) is None
+    assert load_knowledge_base().sha256 == kb.sha256
+    if not path.is_dir():
+        assert stat.S_ISREG(path.lstat().st_mode)
+        assert cache.load(shipped_key()) is not None
+
+
+def test_link_to_a_valid_cache_file_is_not_followed(cache_dir: Path, tmp_path: Path) -> None:
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+    elsewhere = tmp_path / "elsewhere.bin"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    assert cache.load(shipped_key()) is None
+
+
+def test_oversized_cache_file_is_not_read(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_knowledge_base()
+    monkeypatch.setattr(cache, "MAX_BYTES", 1000)
+    assert cache.load(shipped_key()) is None
+
+
+def test_cache_info_shows_every_entry_without_failing(
+    cache_dir: Path, cli: Callable[..., CliResult]
+) -> None:
+    load_knowledge_base()
+    (cache_dir / "kb-dangling.bin").symlink_to(cache_dir / "gone")
+    (cache_dir / ".kb-left0by9kill").write_bytes(b"half a cache")
+    info = cli("cache", "info")
+    assert info.code == 0, info.err
+    assert "files: 3" in info.out
+    assert "kb-dangling.bin  0 bytes  (a symbolic link: never opened, removed by" in info.out
+    assert ".kb-left0by9kill  12 bytes  (an unfinished write: removed by `cache clear`)" in info.out
+    doc = cli("cache", "info", "-f", "json").json()
+    schemas.validate("cache-info", doc)
+    names = [f["name"] for f in doc["files"]]
+    assert names[0] == ".kb-left0by9kill" and names[2] == "kb-dangling.bin"
+    assert cli("cache", "clear").out.startswith("removed 3 file(s)")
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_cache_info_says_why_an_untrusted_folder_is_not_used(
+    cache_dir: Path, cli: Callable[..., CliResult]
+) -> None:
+    load_knowledge_base()
+    others_writable(cache_dir)
+    assert "state: not used: the folder is writable by group or others" in cli("cache", "info").out
+    assert cli("cache", "info", "-f", "json").json()["enabled"] is False
+
+
+def test_stale_temp_files_are_pruned_and_fresh_ones_kept(cache_dir: Path, rules_copy: Path) -> None:
+    """A write killed with -9 leaves its temp file; a fresh one may be a write in progress."""
+    cache_dir.mkdir()
+    stale, fresh = cache_dir / ".kb-stale", cache_dir / ".kb-fresh"
+    for path in (stale, fresh):
+        path.write_bytes(b"partial")
+    old = time.time() - cache.STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    load_knowledge_base(base=rules_copy)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_dangling_cache_file_does_not_stop_pruning(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, rules_copy: Path
+) -> None:
+    monkeypatch.setattr(cache, "KEEP", 2)
+    cache_dir.mkdir()
+    (cache_dir / "kb-dangling.bin").symlink_to(cache_dir / "gone")
+    for n in range(3):
+        stale = cache_dir / f"kb-stale{n}.bin"
+        stale.write_bytes(b"old")
+        os.utime(stale, (1000 + n, 1000 + n))
+    load_knowledge_base(base=rules_copy)
+    assert len(list(cache_dir.iterdir())) == 2
+
+
+@pytest.mark.subprocess
+def test_one_warning_per_run_even_with_worker_processes(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    folder.chmod(0o777)
+    rows = tmp_path / "in.jsonl"
+    rows.write_text('{"disease": "OP"}\n' * 3, encoding="utf-8")
+    env = {**os.environ, "MSCADVISOR_CACHE_DIR": str(folder)}
+    env.pop(cache.WARNED, None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mscadvisor", "batch", str(rows), "--jobs", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("mscadvisor: warning:") == 1 and proc.stderr.startswith(WARNING)
+    assert len(proc.stdout.splitlines()) == 3
+    assert list(folder.iterdir()) == []

@@ -163,32 +163,55 @@ class RulesLint:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheFile:
+    """A file in the cache folder: its name, its bytes, and why it is not used (None if it is)."""
+
+    name: str
+    bytes: int
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CacheInfo:
-    """Where the compiled knowledge cache lives, whether it is used, and its files (name, bytes)."""
+    """Where the compiled knowledge cache lives, whether it is used (and why not), and its files:
+    cache files and the temp files of unfinished writes."""
 
     folder: str
-    enabled: bool
-    files: tuple[tuple[str, int], ...]
+    switched_on: bool
+    folder_problem: str | None  # why the folder is not trusted
+    files: tuple[CacheFile, ...]
 
     @property
     def ok(self) -> bool:
         return True
 
+    @property
+    def used(self) -> bool:
+        return self.switched_on and self.folder_problem is None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "folder": self.folder,
-            "enabled": self.enabled,
-            "files": [{"name": name, "bytes": size} for name, size in self.files],
+            "enabled": self.used,
+            "files": [{"name": f.name, "bytes": f.bytes} for f in self.files],
         }
 
     def lines(self) -> list[str]:
-        state = "enabled" if self.enabled else "disabled (MSCADVISOR_NO_CACHE is set)"
+        if not self.switched_on:
+            state = "disabled (MSCADVISOR_NO_CACHE is set)"
+        elif self.folder_problem is not None:
+            state = f"not used: the folder {self.folder_problem}; it must be yours alone"
+        else:
+            state = "enabled"
         return [
             f"folder: {self.folder}",
             f"state: {state}",
             f"files: {len(self.files)}",
-            *(f"  {name}  {size} bytes" for name, size in self.files),
+            *(
+                f"  {f.name}  {f.bytes} bytes" + ("" if f.problem is None else f"  ({f.problem})")
+                for f in self.files
+            ),
         ]
 
 
@@ -209,5 +232,5 @@ def rules_lint(kb: KnowledgeBase) -> RulesLint:
 
 
 def cache_info() -> CacheInfo:
-    files = tuple((path.name, path.stat().st_size) for path in cache.entries())
-    return CacheInfo(str(cache.cache_dir()), cache.enabled(), files)
+    files = tuple(CacheFile(path.name, *cache.describe(path)) for path in cache.entries())
+    return CacheInfo(str(cache.cache_dir()), cache.enabled(), cache.folder_problem(), files)

@@ -3,9 +3,18 @@ and pydantic validation.
 
 A cache file is keyed by a hash of every source file's path and bytes, the program version, the
 Python version and the layout of the record types (so a changed record type never reads a cache
-its older layout wrote); it is written atomically and ignored, never trusted, when it is missing,
-corrupt, truncated or from another version, or when the folder cannot be written. The payload is
-``marshal`` data (plain values only, which cannot execute code on load) behind a sha256 checksum.
+its older layout wrote). It is written atomically, and it is ignored (and replaced by the next
+write) when it is missing, corrupt, truncated, from another version, over MAX_BYTES, or not a
+regular file: a symbolic link, a FIFO or a folder in the cache folder is never followed or
+opened. A folder that cannot be written just means no cache. The payload is ``marshal`` data
+(plain values only, which cannot execute code on load) behind a sha256 checksum, which catches
+damage but not tampering: it is unkeyed, so whoever can write the file can recompute it.
+
+So the cache is per-user state, trusted the way ssh trusts ``~/.ssh`` (StrictModes) and git a
+repository (safe.directory): only when the folder and the file belong to the current user and
+neither is writable by group or others. Otherwise it is bypassed, neither read nor written, with
+one warning per run. The knowledge hash a result reports is not stored here: it is computed from
+the records loaded (``knowledge.content_hash``), so a cache its owner edited shows in the hash.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,13 +30,20 @@ from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.environment import env_flag
-from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, to_compact
+from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact
 from mscadvisor.kb.loader import SourceFile
+from mscadvisor.reading import Unreadable, kind_of, read_file
 
-FORMAT = 2
+FORMAT = 3
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
+MAX_BYTES = 64 * 1024 * 1024  # the shipped knowledge compiles to about 120 KB
 MAGIC = b"mscadvisor-kb"
+TEMP_PREFIX = ".kb-"  # a file being written; one that stays was left by a killed write
+STALE_TEMP_SECONDS = 600  # no write takes this long, so an older temp file is debris
+# Set in the environment once warned, so the worker processes a run starts afterwards keep quiet.
+WARNED = "_MSCADVISOR_CACHE_WARNED"
 Typed = dict[str, list[tuple[Any, str]]]
+Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` data, by kind
 
 
 def cache_dir() -> Path:
@@ -54,70 +71,174 @@ def cache_path(key: str) -> Path:
     return cache_dir() / f"kb-{key[:32]}.bin"
 
 
-def load(key: str) -> tuple[Typed, str] | None:
-    """The cached records and knowledge hash for this key, or None when there is no usable cache."""
+def distrust(info: os.stat_result) -> str | None:
+    """Why a cache folder or file with this status cannot be trusted, or None when it can: it
+    must belong to the current user and be writable by nobody else."""
+    if info.st_uid != os.getuid():
+        return f"belongs to another user (uid {info.st_uid})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return "is writable by group or others"
+    return None
+
+
+def _trusted(path: Path, info: os.stat_result) -> bool:
+    """Whether the cache may use this folder or file; warns (once per run) when it may not."""
+    problem = distrust(info)
+    if problem is None:
+        return True
+    if not os.environ.get(WARNED):
+        os.environ[WARNED] = "1"
+        _warn(
+            f"not using the compiled knowledge cache: {path} {problem}; it must belong to you "
+            "and be writable only by you"
+        )
+    return False
+
+
+def _warn(message: str) -> None:
+    """One line on stderr (never stdout, which may carry JSON); a closed stderr is no error."""
     try:
-        blob = cache_path(key).read_bytes()
+        if sys.stderr is not None:
+            sys.stderr.write(f"mscadvisor: warning: {message}\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+
+
+def _existing(path: Path, *, follow: bool = False) -> os.stat_result | None:
+    """The status of path, or None if there is none. A cache file's own status is wanted (a
+    symbolic link is not followed); the folder may be a link to a folder elsewhere, which is
+    judged by that folder."""
+    try:
+        return os.stat(path, follow_symlinks=follow)
+    except OSError:
+        return None
+
+
+def load(key: str) -> tuple[Typed, Compact] | None:
+    """The cached records for this key, and their compact form (what the knowledge hash is
+    computed from), or None when there is no usable cache."""
+    folder = cache_dir()
+    path = cache_path(key)
+    folder_info = _existing(folder, follow=True)
+    if folder_info is None or not _trusted(folder, folder_info):
+        return None
+    info = _existing(path)
+    if info is None or not stat.S_ISREG(info.st_mode) or not _trusted(path, info):
+        return None
+    try:
+        blob = read_file(path, MAX_BYTES)
         magic, checksum, payload = blob.split(b"\n", 2)
         if magic != MAGIC or hashlib.sha256(payload).hexdigest().encode() != checksum:
             return None
-        stored_key, sha256, compact = marshal.loads(payload)
+        stored_key, compact = marshal.loads(payload)
         if stored_key != key:
             return None
         typed: Typed = {
             kind: [(from_compact(record), file) for record, file in items]
             for kind, items in compact.items()
         }
-    except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
+    except (Unreadable, ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError):
         return None
-    return typed, sha256
+    return typed, compact
 
 
-def store(key: str, typed: Typed, sha256: str) -> None:
-    """Write the cache atomically; a folder that cannot be written just means no cache."""
-    compact = {kind: [(to_compact(r), f) for r, f in items] for kind, items in typed.items()}
-    payload = marshal.dumps((key, sha256, compact))
+def store(key: str, compact: Compact) -> None:
+    """Write the cache atomically, in a folder made private to the user (mode 0700) if it is
+    new; an untrusted or unwritable folder, or an untrusted file in the way, means no cache."""
+    payload = marshal.dumps((key, compact))
     blob = b"\n".join((MAGIC, hashlib.sha256(payload).hexdigest().encode(), payload))
-    import tempfile
-
+    if len(blob) > MAX_BYTES:
+        return
     folder = cache_dir()
+    path = cache_path(key)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".kb-", dir=folder)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted(folder, os.stat(folder)):
+            return
+        info = _existing(path)
+        if info is not None and stat.S_ISREG(info.st_mode) and not _trusted(path, info):
+            return
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(blob)
-            os.replace(tmp, cache_path(key))
+            os.replace(tmp, path)  # replaces a symbolic link or FIFO, never writes through it
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _prune(keep=cache_path(key))
+        _prune(keep=path)
     except OSError:
         return
 
 
 def _prune(keep: Path) -> None:
-    """Remove all but the KEEP most recently written cache files (never the one just written)."""
-    by_age = sorted(entries(), key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in by_age[KEEP:]:
-        if path != keep:
-            path.unlink(missing_ok=True)
+    """Remove all but the KEEP most recently written cache files (never the one just written)
+    and the temp files killed writes left. An entry that vanishes or cannot be removed meanwhile
+    is skipped, so it cannot stop pruning."""
+    import time
+
+    now = time.time()
+    by_age: list[tuple[float, Path]] = []
+    for path in entries():
+        info = _existing(path)
+        if info is None:
+            continue
+        if path.name.startswith(TEMP_PREFIX):
+            if now - info.st_mtime > STALE_TEMP_SECONDS:
+                _remove(path)
+        elif path != keep:
+            by_age.append((info.st_mtime, path))
+    by_age.sort(reverse=True)
+    for _, path in by_age[KEEP - 1 :]:
+        _remove(path)
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:  # a folder named like a cache file, or a folder we may not write
+        return False
+    return True
 
 
 def entries() -> list[Path]:
+    """The cache files and temp files in the cache folder, whatever kind of file each is."""
+    folder = cache_dir()
     try:
-        return sorted(cache_dir().glob("kb-*.bin"))
+        names = os.listdir(folder)
     except OSError:
         return []
+    return [
+        folder / name
+        for name in sorted(names)
+        if name.startswith(TEMP_PREFIX) or (name.startswith("kb-") and name.endswith(".bin"))
+    ]
+
+
+def describe(path: Path) -> tuple[int, str | None]:
+    """An entry's size in bytes (0 unless it is a regular file) and why it is not used, or None
+    for a cache file the cache may read."""
+    info = _existing(path)
+    if info is None:
+        return 0, "removed while being listed"
+    if not stat.S_ISREG(info.st_mode):
+        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else kind_of(info.st_mode)
+        return 0, f"{what}: never opened, removed by `cache clear`"
+    if path.name.startswith(TEMP_PREFIX):
+        return info.st_size, "an unfinished write: removed by `cache clear`"
+    problem = distrust(info)
+    return info.st_size, None if problem is None else f"not used: {problem}"
+
+
+def folder_problem() -> str | None:
+    """Why the cache folder cannot be trusted, or None (a folder not made yet is made private)."""
+    info = _existing(cache_dir(), follow=True)
+    return None if info is None else distrust(info)
 
 
 def clear() -> int:
-    """Delete every cache file; return how many were removed."""
-    removed = 0
-    for path in entries():
-        try:
-            path.unlink()
-            removed += 1
-        except OSError:
-            continue
-    return removed
+    """Delete every cache file and temp file; return how many were removed."""
+    return sum(_remove(path) for path in entries())

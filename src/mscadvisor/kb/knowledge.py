@@ -6,6 +6,7 @@ that ``mscadvisor rules check`` reports all of them in one run.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from typing import Any
 
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean, quoted
 from mscadvisor.kb import condition_syntax, conditions, crossrefs
+from mscadvisor.kb.compact import to_compact
 from mscadvisor.kb.loader import (
     SourceFile,
     is_cases_file,
@@ -39,8 +41,9 @@ from mscadvisor.kb.records import (
     Study,
     Tissue,
     Trial,
-    to_plain,
 )
+
+Typed = dict[str, list[tuple[Any, str]]]  # records (or their compact forms) by kind, with files
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,8 @@ def load_knowledge_base(
     """Load the base rules tree (the shipped one by default) plus any rule packs on top.
 
     A valid compiled cache of exactly these files is used when there is one; otherwise the TOML
-    is parsed, validated and cross-checked, and the cache is (re)written.
+    is parsed, validated and cross-checked, and the cache is (re)written. Either way the
+    knowledge hash is computed from the records loaded, never taken from the cache.
     """
     from mscadvisor.kb import cache
 
@@ -147,20 +151,24 @@ def load_knowledge_base(
     use_cache = use_cache and cache.enabled()
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
-        typed, sha256 = hit
-        return build(typed, sha256=sha256, verified=True)
+        typed, compact = hit
+        return build(typed, compact=compact, verified=True)
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
     typed = validate_records(parse_sources(sources))
-    kb = build(typed)
+    compact = compact_records(typed)
+    kb = build(typed, compact=compact)
     if use_cache:
-        cache.store(key, typed, kb.sha256)
+        cache.store(key, compact)
     return kb
 
 
-def _index(
-    typed: dict[str, list[tuple[Any, str]]], kind: str, problems: list[str]
-) -> dict[Any, Any]:
+def compact_records(typed: Typed) -> Typed:
+    """The records as the compiled cache stores them (``compact.to_compact``), with their files."""
+    return {kind: [(to_compact(r), f) for r, f in items] for kind, items in typed.items()}
+
+
+def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
     """Records of one kind by id (references by number), reporting duplicates."""
     key = "ref" if kind == "reference" else "id"
     seen: dict[Any, tuple[Any, str]] = {}
@@ -186,17 +194,18 @@ def _files_sha256(sources: Sequence[SourceFile]) -> str:
 
 
 def build_knowledge_base(
-    typed: dict[str, list[tuple[Any, str]]],
+    typed: Typed,
     *,
-    sha256: str | None = None,
+    compact: Typed | None = None,
     verified: bool = False,
     packs: tuple[PackInfo, ...] = (),
     tree: PackInfo | None = None,
 ) -> KnowledgeBase:
     """Index typed records by id and check cross-references; raise with every problem found.
 
-    ``verified`` skips the cross-reference checks for records that passed them before (the
-    compiled cache); ``sha256`` is then the content hash computed at that time.
+    ``compact`` is the records' compact form when the caller has it (``compact_records``: the
+    content hash is computed from it); ``verified`` skips the cross-reference checks for records
+    that passed them before (the compiled cache).
     """
     problems: list[str] = []
     typed = crossrefs.apply_overrides(typed, problems)
@@ -270,7 +279,7 @@ def build_knowledge_base(
         errata=errata,
         rules=parsed_rules,
         cases=cases,
-        sha256=sha256 or content_hash(typed),
+        sha256=content_hash(compact_records(typed) if compact is None else compact, parsed_rules),
         files=tuple(
             sorted({f for kind, rs in typed.items() if kind != MANIFEST_KIND for _, f in rs})
         ),
@@ -289,29 +298,39 @@ def _parse_rule(rule: Rule, file: str) -> ParsedRule:
     return ParsedRule(rule, applies_to, when, file)
 
 
-def content_hash(typed: dict[str, list[tuple[Any, str]]]) -> str:
-    """sha256 of the knowledge itself: independent of file names, order, comments and layout.
+def content_hash(compact: Typed, rules: dict[str, ParsedRule]) -> str:
+    """sha256 of the knowledge scored: independent of file names, order, comments and layout.
 
-    A rule's conditions count as the trees they mean, written in the long form, so writing one
-    in the shorthand instead changes nothing. Rule test cases and pack manifests are not
-    knowledge and do not count.
-    Only for records whose conditions parse (build_knowledge_base checks them first).
+    It is computed from the records as loaded, in their compact form (``compact_records``), which
+    is the same with and without the compiled cache; so it describes what was scored, and a
+    cache edited by hand shows in it. A rule counts with its conditions as the trees they mean
+    (``rules``: the rules kept), written in the long form, so writing one in the shorthand
+    instead changes nothing; a rule another overrides does not count. Rule test cases and pack
+    manifests are not knowledge and do not count.
     """
-    canonical = sorted(
-        json.dumps([kind, _canonical(kind, record)], sort_keys=True, ensure_ascii=False)
-        for kind, records in typed.items()
-        if kind not in ("case", MANIFEST_KIND)
-        for record, _ in records
-    )
-    return hashlib.sha256("\n".join(canonical).encode("utf-8")).hexdigest()
+    records: list[tuple[str, Any]] = []
+    for kind, items in compact.items():
+        if kind == "rule":
+            records += [
+                ("rule", _with_long_form_conditions(record, rules[record[_RULE_SLOT["id"]]]))
+                for record, _ in items
+                if record[_RULE_SLOT["id"]] in rules  # not a rule another overrides
+            ]
+        elif kind not in ("case", MANIFEST_KIND):
+            records += [(kind, record) for record, _ in items]
+    # In a fixed order: by kind, then by the first field, the id (ids are unique within a kind).
+    records.sort(key=lambda item: (item[0], item[1][1]))
+    text = json.dumps(records, ensure_ascii=False, sort_keys=True, check_circular=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _canonical(kind: str, record: Any) -> Any:
-    plain = to_plain(record)
-    if kind == "rule":
-        for key, scope in crossrefs.CONDITION_SCOPES:
-            if plain[key] is not None:
-                plain[key] = condition_syntax.to_long_form(
-                    condition_syntax.parse(plain[key], key, scope)
-                )
-    return plain
+# Where each field of a rule sits in its compact form (after the class name).
+_RULE_SLOT = {f.name: n for n, f in enumerate(dataclasses.fields(Rule), 1)}
+
+
+def _with_long_form_conditions(record: list[Any], parsed: ParsedRule) -> list[Any]:
+    record = list(record)
+    for key, tree in (("applies_to", parsed.applies_to), ("when", parsed.when)):
+        if record[_RULE_SLOT[key]] is not None:
+            record[_RULE_SLOT[key]] = condition_syntax.to_long_form(tree)
+    return record
