@@ -1,7 +1,7 @@
 """The command line: parses arguments, calls the library, prints. Nothing else lives here.
 
 Exit codes: 0 success, 1 error at run time (and failing rule tests), 2 invalid usage or input,
-3 invalid knowledge base or rule pack.
+3 invalid knowledge base or rule pack, 4 knowledge state other than the one --require-kb names.
 
 Each command group lives in a module of its own; this one assembles them in the order that
 ``--help`` lists them, and turns errors into messages and exit codes.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
+    from mscadvisor.engine.reproduce import Reproduction
 
 # The schema_version of every JSON document (recommendation, explain, what-if, batch line,
 # listing, rules and cache documents; see schemas/): one version for all, as they share their
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 # certainty, routes judged for one source and the evidence-first ranking; 2.1 one citation shape
 # everywhere (every key always present, with its links) and versioned documents for the
 # listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with).
-SCHEMA_VERSION = "2.2"
+# 2.3: recommendation, explain and what-if documents say how to regenerate them (reproduce).
+SCHEMA_VERSION = "2.3"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."
@@ -261,6 +263,7 @@ class Recommendation:
     warnings: tuple[Notice, ...]
     regimens: tuple[Regimen, ...] = ()
     judged_for: str | None = None  # the source that routes and preconditioning are judged for
+    reproduce: Reproduction | None = None  # how to make it again (None: not by score())
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.to_dict_head()
@@ -289,6 +292,7 @@ class Recommendation:
                 "score": "base + sum of contributions",
                 "routes_and_preconditioning_for": self.judged_for,
             },
+            "reproduce": self.reproduce.recommendation() if self.reproduce else None,
         }
 
     def _lists(self) -> dict[str, Any]:
