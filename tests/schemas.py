@@ -23,6 +23,7 @@ NAMES = (
     "rules-coverage",
     "rules-lint",
     "cache-info",
+    "diff",
 )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from mscadvisor.cli import batch, browse, cache, recommend, root, rules
+from mscadvisor.cli import batch, browse, cache, diff, recommend, root, rules
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 
@@ -113,6 +113,16 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
             "mscadvisor batch cohort.jsonl > results.jsonl",
             "mscadvisor batch cohort.csv -f csv --top 2 -o top.csv",
             "cat cohort.jsonl | mscadvisor batch - -f csv --jobs 2",
+        ),
+    ),
+    (
+        "diff",
+        diff.diff,
+        (
+            "mscadvisor --weights weights.toml diff -d POF",
+            "mscadvisor --rules refreshed-trials diff",
+            "mscadvisor diff --old-base /tmp/rules-v1 --batch cohort.jsonl -f json",
+            "mscadvisor diff --old-weights a.toml --new-weights b.toml --exit-code",
         ),
     ),
     (

@@ -63,6 +63,7 @@ class SchemaName(StrEnum):
     rules_coverage = "rules-coverage"
     rules_lint = "rules-lint"
     cache_info = "cache-info"
+    diff = "diff"
 
 
 # The published schema of each JSON document, in src/mscadvisor/schemas/.
