@@ -139,11 +139,24 @@ def _profiles(
     return [(origin, {**raw, **flags})]
 
 
-def _batch_profiles(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    from mscadvisor import batch as batching
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # a diff compares a cohort, not a stream: read it whole
 
-    with batching.open_input(path) as stream:
-        rows = list(batching.read_rows(stream, "auto", str(path)))
+
+def _batch_profiles(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The profiles of a JSONL or CSV file, as `batch` reads them; a bad row ends the diff."""
+    import io
+
+    from mscadvisor import batch as batching
+    from mscadvisor.reading import Unreadable, read_file
+
+    try:
+        data = read_file(path, MAX_BATCH_BYTES)
+    except Unreadable as exc:
+        raise InputError(f"--batch {path}: {exc}") from None
+    try:
+        rows = list(batching.read_rows(io.BufferedReader(io.BytesIO(data)), "auto", str(path)))
+    except InputError as exc:  # a bad CSV header
+        raise InputError(f"--batch {path}: {exc}") from None
     profiles = []
     for row in rows:
         if row.fields is None:

@@ -29,8 +29,12 @@ def print_diff(console: Console, diff: KnowledgeDiff) -> None:
         return
     number = {e.key: n for n, e in enumerate(diff.edits, 1)}
     console.print(f"Knowledge edits, old -> new ({len(diff.edits)})", style="bold")
+    listed = Table(box=None, padding=(0, 1), pad_edge=False, show_header=False)
+    listed.add_column(justify="right", no_wrap=True, min_width=4)
+    listed.add_column(overflow="fold")
     for e in diff.edits:
-        console.print(f"  {number[e.key]:>2}  {escape(e.text())}")
+        listed.add_row(str(number[e.key]), escape(e.text()))
+    console.print(listed)
     for profile in diff.profiles:
         if profile.changes:
             _profile(console, profile, number)
