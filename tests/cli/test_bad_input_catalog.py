@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.bad_inputs import BadInput, reading
+from tests.cli.bad_inputs import BadInput, diff, reading
 from tests.privileges import obey_file_permissions
 
-CATALOG: list[BadInput] = [*reading.CASES]
+CATALOG: list[BadInput] = [*reading.CASES, *diff.CASES]
 MESSAGE_CHARS = 2000
 TIME_LIMIT = 60  # seconds; generous for a loaded machine, a hang still fails
 

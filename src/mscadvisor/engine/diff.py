@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor import __version__
-from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.profile import Profile, build_profile
 from mscadvisor.engine.result import (
     DISCLAIMER,
     SCHEMA_VERSION,
@@ -24,6 +24,7 @@ from mscadvisor.engine.result import (
     ScoredCandidate,
 )
 from mscadvisor.engine.scoring import score
+from mscadvisor.errors import InputError
 from mscadvisor.kb.edits import Edit
 from mscadvisor.kb.fingerprint import knowledge_sha256
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -183,8 +184,8 @@ def compare(
     """Score each (origin, profile fields) on both knowledge bases and explain the changes."""
     compared = []
     for origin, fields in profiles:
-        before = score(old, build_profile(fields, old, f"{origin} (old knowledge)"), source=source)
-        after = score(new, build_profile(fields, new, f"{origin} (new knowledge)"), source=source)
+        before = score(old, _profile(fields, old, f"{origin} (old knowledge)"), source=source)
+        after = score(new, _profile(fields, new, f"{origin} (new knowledge)"), source=source)
         compared.append(_profile_diff(origin, (old, before), (new, after), edits))
     return KnowledgeDiff(old, new, edits, tuple(compared))
 
@@ -195,6 +196,15 @@ def default_profiles(old: KnowledgeBase, new: KnowledgeBase) -> list[tuple[str, 
 
 
 Side = tuple[KnowledgeBase, Recommendation]
+
+
+def _profile(fields: Mapping[str, Any], kb: KnowledgeBase, where: str) -> Profile:
+    """The profile on one side, or an InputError that says which profile and side."""
+    try:
+        return build_profile(fields, kb, where)
+    except InputError as exc:
+        message = str(exc)
+        raise InputError(message if message.startswith(where) else f"{where}: {message}") from None
 
 
 def _profile_diff(origin: str, old: Side, new: Side, edits: Sequence[Edit]) -> ProfileDiff:
