@@ -1,6 +1,6 @@
 """The diff between two knowledge states, for people: the answer for each profile first (what
-changed first and why), then the edits, numbered, then each changed profile's candidates with
-the numbers of the edits behind each move."""
+changed first and why), then the two states and the edits between them, numbered, then each
+changed profile's candidates with the numbers of the edits behind each move."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ SHOWN_HASH = 16  # hex digits of a knowledge sha256 shown: enough for --require-
 
 
 def print_diff(console: Console, diff: KnowledgeDiff) -> None:
-    console.print(f"old: {escape(_state(diff.old))}", style="dim")
-    console.print(f"new: {escape(_state(diff.new))}", style="dim")
     edits = diff.by_key
     for profile in diff.profiles:
         line = escape(profile.headline(edits))
         console.print(f"[bold]{line}[/bold]" if profile.changes else line)
+    console.print(f"old: {escape(_state(diff.old))}", style="dim")
+    console.print(f"new: {escape(_state(diff.new))}", style="dim")
     if not diff.edits:
         console.print("The two knowledge states hold the same rules, records and weights.")
         return
@@ -78,4 +78,4 @@ def _state(kb: KnowledgeBase) -> str:
     parts += [f"pack {p.path}" for p in kb.packs]
     if source.weights is not None:
         parts.append(f"weights {source.weights}")
-    return f"{' + '.join(parts)}; knowledge sha256 {knowledge_sha256(kb)[:SHOWN_HASH]}"
+    return f"{' + '.join(parts)} (sha256 {knowledge_sha256(kb)[:SHOWN_HASH]})"
