@@ -65,6 +65,10 @@ def test_a_trial_status_change_is_the_edit_behind_its_source(cli: Cli, tmp_path:
     assert moved["BM-cells"]["because"] == ["trial:NCT02696889"]
     assert moved["BM-cells"]["new"]["score"] == moved["BM-cells"]["old"]["score"] - 6
     assert moved["UC-cells"]["because"] == []  # only its tie with BM-cells was broken
+    assert doc["profiles"][0]["headline"].startswith(
+        "POF: first source still UC-cells; BM-cells =1 +8 -> =4 +2 because trial NCT02696889 "
+        "changed: status Completed -> Terminated"
+    )
 
 
 def test_a_pack_rule_added_changes_the_first_source(cli: Cli, tmp_path: Path) -> None:

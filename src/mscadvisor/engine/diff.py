@@ -122,11 +122,24 @@ class ProfileDiff:
             parts.append(moved + (f" because {' / '.join(own)}" if own else ""))
         if not parts:
             top = self.new.ranked["source"]
-            parts.append(
-                f"first source still {top[0].id if top else 'none'}; "
-                f"{len(self.changes)} rank or score change(s)"
-            )
+            parts.append(f"first source still {top[0].id if top else 'none'}")
+            biggest = self._biggest_change()
+            if biggest is not None:
+                because = " / ".join(edits[key].text() for key in biggest.because)
+                parts.append(
+                    f"{biggest.id} {biggest.old.text()} -> {biggest.new.text()} because {because}"
+                )
+            parts.append(f"{len(self.changes)} rank or score change(s)")
         return f"{name}: " + "; ".join(parts)
+
+    def _biggest_change(self) -> CandidateChange | None:
+        """The change with an edit behind it that moved a score most (sources first)."""
+        explained = [c for c in self.changes if c.because]
+        return max(
+            explained,
+            key=lambda c: (c.category == "source", abs((c.new.score or 0) - (c.old.score or 0))),
+            default=None,
+        )
 
     def to_dict(self, edits: Mapping[str, Edit]) -> dict[str, Any]:
         return {
