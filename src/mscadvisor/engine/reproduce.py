@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mscadvisor.engine import defaults
 from mscadvisor.kb.fingerprint import knowledge_sha256
 from mscadvisor.kb.opening import KnowledgeSource
-from mscadvisor.kb.vocabulary import PROFILE_FIELDS
+from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, PROFILE_FIELDS
 
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
@@ -27,51 +27,46 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Reproduction:
-    """What a result was made from, as a later run needs it."""
+    """What a result was made from, as a later run needs it. Made with every result, used
+    only when one is written as JSON: what it says is worked out then."""
 
-    knowledge: KnowledgeSource
-    knowledge_sha256: str
-    profile: tuple[tuple[str, Any], ...]  # the profile's fields that differ from the default
+    kb: KnowledgeBase
+    scored: Profile
     regimens: int
     source: str | None  # the source routes were asked to be judged for (None: the top one)
 
-    @classmethod
-    def of(
-        cls, kb: KnowledgeBase, profile: Profile, regimens: int, source: str | None
-    ) -> Reproduction:
-        values = profile.to_dict()
-        fields = tuple(
-            (spec.name, values[spec.name])
-            for spec in PROFILE_FIELDS
-            if values.get(spec.name) not in (None, spec.default, [], ()) or spec.name == "disease"
-        )
-        return cls(KnowledgeSource.of(kb), knowledge_sha256(kb), fields, regimens, source)
+    @property
+    def knowledge(self) -> KnowledgeSource:
+        return KnowledgeSource.of(self.kb)
 
-    def command(self, name: str, *options: str) -> str:
+    @property
+    def knowledge_sha256(self) -> str:
+        return knowledge_sha256(self.kb)
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The profile's fields that differ from the default, and the disease, in the order of
+        the vocabulary (lists as lists, as a profile file writes them)."""
+        fields: dict[str, Any] = {}
+        for spec in PROFILE_FIELDS:
+            value = getattr(self.scored, spec.name)
+            if (value != spec.default and value not in (None, ())) or spec.name == "disease":
+                fields[spec.name] = list(value) if isinstance(value, tuple) else value
+        return fields
+
+    def command(self, name: str, *options: str, profile: dict[str, Any] | None = None) -> str:
         """The shell command of ``mscadvisor NAME`` with the profile, ``options`` and
         ``--format json``."""
+        knowledge = self.knowledge
         words = ["mscadvisor", "--require-kb", self.knowledge_sha256]
-        for pack in self.knowledge.packs:
+        for pack in knowledge.packs:
             words += ["--rules", str(pack)]
-        if self.knowledge.weights is not None:
-            words += ["--weights", str(self.knowledge.weights)]
+        if knowledge.weights is not None:
+            words += ["--weights", str(knowledge.weights)]
         words.append(name)
-        words += self.profile_flags()
+        words += _flags(self.profile if profile is None else profile)
         words += options
         return shlex.join([*words, "--format", "json"])
-
-    def profile_flags(self) -> list[str]:
-        specs = {spec.name: spec for spec in PROFILE_FIELDS}
-        flags: list[str] = []
-        for name, value in self.profile:
-            flag = specs[name].flag
-            if isinstance(value, bool):
-                flags.append(flag)
-            elif isinstance(value, list | tuple):
-                flags += [word for item in value for word in (flag, str(item))]
-            else:
-                flags += [flag, str(value)]
-        return flags
 
     def scoring_options(self) -> list[str]:
         """--source and --regimens where they are not the default."""
@@ -80,15 +75,17 @@ class Reproduction:
             options += ["--regimens", str(self.regimens)]
         return options
 
-    def python_call(self) -> str:
+    def python_call(self, profile: dict[str, Any] | None = None) -> str:
         """The Python API call that returns the same recommendation."""
-        packs = [str(p) for p in self.knowledge.packs]
-        weights = None if self.knowledge.weights is None else str(self.knowledge.weights)
+        knowledge = self.knowledge
+        packs = [str(p) for p in knowledge.packs]
+        weights = None if knowledge.weights is None else str(knowledge.weights)
         opened = ", ".join(
             ([f"packs={packs!r}"] if packs else [])
             + ([f"weights={weights!r}"] if weights is not None else [])
         )
-        arguments = [repr(dict(self.profile)), f"mscadvisor.load_knowledge_base({opened})"]
+        fields = self.profile if profile is None else profile
+        arguments = [repr(fields), f"mscadvisor.load_knowledge_base({opened})"]
         if self.regimens != defaults.REGIMENS:
             arguments.append(f"regimens={self.regimens}")
         if self.source is not None:
@@ -100,7 +97,11 @@ class Reproduction:
 
     def recommendation(self) -> dict[str, Any]:
         """The ``reproduce`` field of a recommendation."""
-        return self.document(self.command("recommend", *self.scoring_options()), self.python_call())
+        profile = self.profile
+        return self.document(
+            self.command("recommend", *self.scoring_options(), profile=profile),
+            self.python_call(profile),
+        )
 
     def what_if(self, changes: Sequence[str]) -> dict[str, Any]:
         """The ``reproduce`` field of a what-if comparison."""
@@ -115,3 +116,17 @@ class Reproduction:
         return self.document(
             self.command("explain", *options, *(["--sensitivity"] if sensitivity else []))
         )
+
+
+def _flags(profile: dict[str, Any]) -> list[str]:
+    """The command-line flags that give these profile fields."""
+    flags: list[str] = []
+    for name, value in profile.items():
+        flag = PROFILE_FIELD_BY_NAME[name].flag
+        if isinstance(value, bool):
+            flags.append(flag)
+        elif isinstance(value, list):
+            flags += [word for item in value for word in (flag, str(item))]
+        else:
+            flags += [flag, str(value)]
+    return flags

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -263,7 +263,8 @@ class Recommendation:
     warnings: tuple[Notice, ...]
     regimens: tuple[Regimen, ...] = ()
     judged_for: str | None = None  # the source that routes and preconditioning are judged for
-    reproduce: Reproduction | None = None  # how to make it again (None: not by score())
+    # How to make it again (None: not made by score()); not part of what the result is.
+    reproduce: Reproduction | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.to_dict_head()

@@ -195,7 +195,7 @@ def score(
         warnings=index.caveats + _conflicts(index, sources) + profile_notices(profile, kb),
         regimens=proposed,
         judged_for=subject.id if subject else None,
-        reproduce=Reproduction.of(
+        reproduce=Reproduction(
             kb, profile, regimen_count, subject.id if source is not None and subject else None
         ),
     )
