@@ -120,9 +120,10 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
         diff.diff,
         (
             "mscadvisor --weights weights.toml diff -d POF",
-            "mscadvisor --rules refreshed-trials diff",
+            "mscadvisor --rules my-pack diff",
             "mscadvisor diff --old-base /tmp/rules-v1 --batch cohort.jsonl -f json",
-            "mscadvisor diff --old-weights a.toml --new-weights b.toml --exit-code",
+            "mscadvisor diff --old-weights old-weights.toml --new-weights weights.toml",
+            "mscadvisor diff -d POF --exit-code",
         ),
     ),
     (
