@@ -28,6 +28,7 @@ from mscadvisor.errors import InputError
 from mscadvisor.kb.edits import Edit
 from mscadvisor.kb.fingerprint import knowledge_sha256
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.opening import KnowledgeSource
 from mscadvisor.kb.records import CATEGORIES
 
 
@@ -302,8 +303,6 @@ def _touched(kb: KnowledgeBase, result: Recommendation, category: str, ident: st
 
 
 def _state(kb: KnowledgeBase) -> dict[str, Any]:
-    from mscadvisor.kb.opening import KnowledgeSource
-
     base = KnowledgeSource.of(kb).base
     return {
         "version": kb.info.version,
