@@ -24,6 +24,7 @@ NAMES = (
     "rules-lint",
     "cache-info",
     "gaps",
+    "diff",
 )
 
 

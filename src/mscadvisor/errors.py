@@ -1,7 +1,8 @@
 """Errors a user can act on, each with the exit code the CLI returns for it.
 
 Exit codes (the same for every command): 0 success, 1 error at run time, 2 invalid usage or
-input, 3 invalid knowledge base or rule pack.
+input, 3 invalid knowledge base or rule pack, 4 the knowledge state is not the one required
+(--require-kb).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 EXIT_KNOWLEDGE_BASE = 3
+EXIT_KNOWLEDGE_MISMATCH = 4
 
 
 class MscAdvisorError(Exception):
@@ -41,6 +43,12 @@ class KnowledgeBaseError(MscAdvisorError):
         if more:
             lines.append(f"  ... and {more} more")
         super().__init__("\n".join(lines))
+
+
+class KnowledgeMismatchError(MscAdvisorError):
+    """The knowledge state (rules, packs and weights) is not the one a command was pinned to."""
+
+    exit_code = EXIT_KNOWLEDGE_MISMATCH
 
 
 QUOTED_CHARS = 60  # a value quoted in a message is cut to this, so a message stays one line

@@ -109,7 +109,7 @@ def test_explain_json_matches_its_schema(
     assert result.code == 0, result.err
     doc = result.json()
     schemas.validate("explain", doc)
-    assert list(doc) == EXPLAIN_KEYS + (["sensitivity"] if sensitivity else [])
+    assert list(doc) == [*EXPLAIN_KEYS, *(["sensitivity"] if sensitivity else []), "reproduce"]
     assert doc["schema_version"] == SCHEMA_VERSION and doc["disclaimer"] == DISCLAIMER
 
 
@@ -136,7 +136,8 @@ def test_what_if_json_matches_its_schema(cli: Cli, flags: list[str], changes: li
     assert result.code == 0, result.err
     doc = result.json()
     schemas.validate("what-if", doc)
-    assert list(doc) == ["schema_version", "disclaimer", "baseline", "what_if", "changes"]
+    keys = ["schema_version", "disclaimer", "baseline", "what_if", "changes", "reproduce"]
+    assert list(doc) == keys
     assert doc["schema_version"] == SCHEMA_VERSION and doc["disclaimer"] == DISCLAIMER
     plain = cli("recommend", *flags, "-f", "json").json()
     assert doc["baseline"] == plain

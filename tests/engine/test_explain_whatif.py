@@ -223,7 +223,8 @@ def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
     first = cli("explain", "-d", "OP", "-c", "DP-cells")
     assert first.code == 0 and "Why not first" not in first.out
     what_if = cli("recommend", "-d", "AD", "--what-if", "modality=exosomes", "-f", "json").json()
-    assert set(what_if) == {"schema_version", "disclaimer", "baseline", "what_if", "changes"}
+    keys = {"schema_version", "disclaimer", "baseline", "what_if", "changes", "reproduce"}
+    assert set(what_if) == keys
     assert what_if["what_if"]["query"]["profile"]["modality"] == "exosomes"
     assert cli("recommend", "-d", "AD", "--what-if", "modality=exosomes").code == 0
     bad = cli("explain", "-d", "OP", "-c", "XX-cells")

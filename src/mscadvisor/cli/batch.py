@@ -11,7 +11,7 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from mscadvisor.cli.options import BatchFormat, InputFormat, OnError
-from mscadvisor.cli.root import knowledge_source
+from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
 from mscadvisor.errors import EXIT_USAGE
 
@@ -62,7 +62,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor import batch as batching
 
     knowledge = knowledge_source(ctx)
-    knowledge.open()  # fail early, and once, on a broken knowledge base or weights file
+    # Fail early, and once, on a broken knowledge base or weights file, or other knowledge.
+    check_required_kb(ctx, knowledge.open())
     stream = sys.stdin.buffer if source == "-" else batching.open_input(Path(source))
     rows = batching.read_rows(stream, input_format.value, None if source == "-" else source)
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)

@@ -1,7 +1,7 @@
 """The command line: parses arguments, calls the library, prints. Nothing else lives here.
 
 Exit codes: 0 success, 1 error at run time (and failing rule tests), 2 invalid usage or input,
-3 invalid knowledge base or rule pack.
+3 invalid knowledge base or rule pack, 4 knowledge state other than the one --require-kb names.
 
 Each command group lives in a module of its own; this one assembles them in the order that
 ``--help`` lists them, and turns errors into messages and exit codes.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from mscadvisor.cli import batch, browse, cache, gaps, recommend, root, rules
+from mscadvisor.cli import batch, browse, cache, diff, gaps, recommend, root, rules
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 from mscadvisor.render.printable import printable
@@ -136,6 +136,17 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
             "mscadvisor batch cohort.jsonl > results.jsonl",
             "mscadvisor batch cohort.csv -f csv --top 2 -o top.csv",
             "cat cohort.jsonl | mscadvisor batch - -f csv --jobs 2",
+        ),
+    ),
+    (
+        "diff",
+        diff.diff,
+        (
+            "mscadvisor --weights weights.toml diff -d POF",
+            "mscadvisor --rules my-pack diff",
+            "mscadvisor diff --old-base /tmp/rules-v1 --batch cohort.jsonl -f json",
+            "mscadvisor diff --old-weights old-weights.toml --new-weights weights.toml",
+            "mscadvisor diff -d POF --exit-code",
         ),
     ),
     (

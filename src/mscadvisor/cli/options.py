@@ -64,6 +64,7 @@ class SchemaName(StrEnum):
     rules_lint = "rules-lint"
     cache_info = "cache-info"
     gaps = "gaps"
+    diff = "diff"
 
 
 # The published schema of each JSON document, in src/mscadvisor/schemas/.

@@ -12,7 +12,7 @@ from mscadvisor.cli.options import (
     complete_ids,
     with_profile_options,
 )
-from mscadvisor.cli.root import open_knowledge
+from mscadvisor.cli.root import check_required_kb, open_knowledge
 from mscadvisor.engine import defaults
 from mscadvisor.errors import InputError
 
@@ -102,7 +102,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
             "--what-if compares two results side by side: it works with the table "
             "and json formats, not with --format markdown or --export"
         )
-    kb = open_knowledge(ctx)
+    kb = check_required_kb(ctx, open_knowledge(ctx))
     person = merge_profile(kb, profile.file, profile.fields)
     result = score(kb, person, regimens, source)
     if what_if:
@@ -187,7 +187,7 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.render import output
 
     _check_export(export)
-    kb = open_knowledge(ctx)
+    kb = check_required_kb(ctx, open_knowledge(ctx))
     person = merge_profile(kb, profile.file, profile.fields)
     explanation = explain(kb, score(kb, person, source=source), candidate, sensitivity=sensitivity)
     if fmt is RecommendFormat.json:

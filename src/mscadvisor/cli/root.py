@@ -1,6 +1,6 @@
-"""The root command's options (--rules, --weights, --color, --version): global options, given
-before the command. The knowledge they name is carried to every command on typer's context
-object; this is the one way commands open it."""
+"""The root command's options (--rules, --weights, --require-kb, --color, --version): global
+options, given before the command. The knowledge they name is carried to every command on
+typer's context object; this is the one way commands open it."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,7 +21,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def root(
+def root(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     rules: Annotated[
         list[Path] | None,
@@ -37,6 +37,16 @@ def root(
         typer.Option(
             readable=False,  # the weights reader says why a file cannot be read
             help="TOML file scaling the points of named rules or rule groups.",
+        ),
+    ] = None,
+    require_kb: Annotated[
+        str | None,
+        typer.Option(
+            "--require-kb",
+            metavar="SHA256-PREFIX",
+            help="Refuse to score (exit 4) unless the knowledge state (shipped rules, packs "
+            "and weights) has a sha256 starting with these 8 to 64 hex digits, as a result's "
+            "reproduce.knowledge_sha256 gives it (also $MSCADVISOR_REQUIRE_KB).",
         ),
     ] = None,
     color: Annotated[
@@ -59,6 +69,32 @@ def root(
 
     set_color(color.value)
     ctx.obj = KnowledgeSource.from_environment(tuple(rules or ()), weights)
+    ctx.meta[REQUIRED_KB] = _required_kb(require_kb)
+
+
+REQUIRED_KB = "mscadvisor.required_kb"  # (sha256 prefix, where it was given) or None
+
+
+def _required_kb(option: str | None) -> tuple[str, str] | None:
+    import os
+
+    from mscadvisor.kb.fingerprint import REQUIRE_ENV, parse_prefix
+
+    if option is not None:
+        return parse_prefix(option, "--require-kb"), "--require-kb"
+    if os.environ.get(REQUIRE_ENV):
+        return parse_prefix(os.environ[REQUIRE_ENV], REQUIRE_ENV), REQUIRE_ENV
+    return None
+
+
+def check_required_kb(ctx: typer.Context, kb: "KnowledgeBase") -> "KnowledgeBase":
+    """The knowledge base to score with, refused unless it is the one --require-kb names."""
+    from mscadvisor.kb.fingerprint import require
+
+    required = ctx.find_root().meta.get(REQUIRED_KB)
+    if required is not None:
+        require(kb, *required)
+    return kb
 
 
 def knowledge_source(ctx: typer.Context) -> "KnowledgeSource":

@@ -99,7 +99,15 @@ class Explanation:
         }
         if self.sensitivity is not None:
             doc["sensitivity"] = [s.to_dict() for s in self.sensitivity]
+        doc["reproduce"] = self._reproduce()
         return doc
+
+    def _reproduce(self) -> dict[str, Any] | None:
+        reproduction = self.recommendation.reproduce
+        asked = self.candidate.id if self.candidate else self.exclusions[0].id
+        if reproduction is None:
+            return None
+        return reproduction.explanation(asked, self.sensitivity is not None)
 
 
 def resolve_candidate(kb: KnowledgeBase, result: Recommendation, text: str) -> tuple[str, str]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
+    from mscadvisor.engine.reproduce import Reproduction
 
 # The schema_version of every JSON document (recommendation, explain, what-if, batch line,
 # listing, rules and cache documents; see schemas/): one version for all, as they share their
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 # certainty, routes judged for one source and the evidence-first ranking; 2.1 one citation shape
 # everywhere (every key always present, with its links) and versioned documents for the
 # listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with);
-# 2.3 the knowledge base's name and each pack's name and version, from their pack.toml.
+# 2.3 the knowledge base's name and each pack's name and version, from their pack.toml, and
+# recommendation, explain and what-if documents say how to regenerate them (reproduce).
 SCHEMA_VERSION = "2.3"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
@@ -263,6 +265,8 @@ class Recommendation:
     warnings: tuple[Notice, ...]
     regimens: tuple[Regimen, ...] = ()
     judged_for: str | None = None  # the source that routes and preconditioning are judged for
+    # How to make it again (None: not made by score()); not part of what the result is.
+    reproduce: Reproduction | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.to_dict_head()
@@ -292,6 +296,7 @@ class Recommendation:
                 "score": "base + sum of contributions",
                 "routes_and_preconditioning_for": self.judged_for,
             },
+            "reproduce": self.reproduce.recommendation() if self.reproduce else None,
         }
 
     def _lists(self) -> dict[str, Any]:

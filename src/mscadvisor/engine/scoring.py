@@ -25,6 +25,7 @@ from mscadvisor.engine.certainty import grade_certainty
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.ranking import has_evidence, ranked
+from mscadvisor.engine.reproduce import Reproduction
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
@@ -195,6 +196,9 @@ def score(
         warnings=index.caveats + _conflicts(index, sources) + profile_notices(profile, kb),
         regimens=proposed,
         judged_for=subject.id if subject else None,
+        reproduce=Reproduction(
+            kb, profile, regimen_count, subject.id if source is not None and subject else None
+        ),
     )
 
 

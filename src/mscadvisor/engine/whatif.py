@@ -78,6 +78,7 @@ class WhatIf:
     baseline: Recommendation
     changed: Recommendation
     moved: tuple[Movement, ...]
+    changes: tuple[str, ...] = ()  # the FIELD=VALUE changes asked for
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +87,9 @@ class WhatIf:
             "baseline": self.baseline.to_dict(),
             "what_if": self.changed.to_dict(),
             "changes": [m.to_dict() for m in self.moved],
+            "reproduce": self.baseline.reproduce.what_if(self.changes)
+            if self.baseline.reproduce
+            else None,
         }
 
 
@@ -100,7 +104,7 @@ def what_if(
     change applied (see ``apply_changes``), scored with as many regimens, and routes judged
     for ``source`` (default: each side's top source)."""
     changed = score(kb, apply_changes(kb, baseline.profile, changes), regimen_count, source)
-    return WhatIf(baseline, changed, tuple(movements(baseline, changed)))
+    return WhatIf(baseline, changed, tuple(movements(baseline, changed)), tuple(changes))
 
 
 def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Profile:

@@ -4,6 +4,7 @@ top, and a weights file applied last. The CLI, the Python API and batch workers 
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,10 @@ if TYPE_CHECKING:  # imported when opened: the CLI reads its options before it n
     from mscadvisor.kb.knowledge import KnowledgeBase
 
 RULES_ENV = "MSCADVISOR_RULES"
+# Where each knowledge base opened here came from, so a result can say how to open it again.
+_OPENED_FROM: weakref.WeakKeyDictionary[KnowledgeBase, KnowledgeSource] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,11 @@ class KnowledgeSource:
         return self if base is None else KnowledgeSource(self.packs, self.weights, base)
 
     def open(self) -> KnowledgeBase:
+        kb = self._load()
+        _OPENED_FROM[kb] = self
+        return kb
+
+    def _load(self) -> KnowledgeBase:
         from mscadvisor.kb.knowledge import load_knowledge_base
 
         kb = load_knowledge_base(self.packs, base=self.base)
@@ -46,3 +56,9 @@ class KnowledgeSource:
         from mscadvisor.kb.weights import apply_weights, read_weights
 
         return apply_weights(kb, read_weights(self.weights, kb))
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase) -> KnowledgeSource:
+        """The source a knowledge base was opened from; for one built another way, its packs
+        (its weights, if any, then have no file to name)."""
+        return _OPENED_FROM.get(kb) or cls(tuple(Path(p.path) for p in kb.packs))

@@ -1,0 +1,132 @@
+"""How to regenerate a result: the command line (and, for a recommendation, the Python call)
+that gives the same document again, and the sha256 of the knowledge it was scored on.
+
+The command is built from what was scored, not from what was typed: the profile as flags
+(defaults left out, the disease by its id), every rule pack as ``--rules`` (those of
+$MSCADVISOR_RULES too: run it with that variable unset) and ``--require-kb`` with the full
+knowledge sha256, so that it refuses to run on other knowledge instead of giving another answer.
+Relative paths are relative to the folder the result was made in.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mscadvisor.engine import defaults
+from mscadvisor.kb.fingerprint import knowledge_sha256
+from mscadvisor.kb.opening import KnowledgeSource
+from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, PROFILE_FIELDS
+
+if TYPE_CHECKING:
+    from mscadvisor.engine.profile import Profile
+    from mscadvisor.kb.knowledge import KnowledgeBase
+
+
+@dataclass(frozen=True, slots=True)
+class Reproduction:
+    """What a result was made from, as a later run needs it. Made with every result, used
+    only when one is written as JSON: what it says is worked out then."""
+
+    kb: KnowledgeBase
+    scored: Profile
+    regimens: int
+    source: str | None  # the source routes were asked to be judged for (None: the top one)
+
+    @property
+    def knowledge(self) -> KnowledgeSource:
+        return KnowledgeSource.of(self.kb)
+
+    @property
+    def knowledge_sha256(self) -> str:
+        return knowledge_sha256(self.kb)
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The profile's fields that differ from the default, and the disease, in the order of
+        the vocabulary (lists as lists, as a profile file writes them)."""
+        fields: dict[str, Any] = {}
+        for spec in PROFILE_FIELDS:
+            value = getattr(self.scored, spec.name)
+            if (value != spec.default and value not in (None, ())) or spec.name == "disease":
+                fields[spec.name] = list(value) if isinstance(value, tuple) else value
+        return fields
+
+    def command(self, name: str, *options: str, profile: dict[str, Any] | None = None) -> str:
+        """The shell command of ``mscadvisor NAME`` with the profile, ``options`` and
+        ``--format json``."""
+        knowledge = self.knowledge
+        words = ["mscadvisor", "--require-kb", self.knowledge_sha256]
+        for pack in knowledge.packs:
+            words += ["--rules", str(pack)]
+        if knowledge.weights is not None:
+            words += ["--weights", str(knowledge.weights)]
+        words.append(name)
+        words += _flags(self.profile if profile is None else profile)
+        words += options
+        return shlex.join([*words, "--format", "json"])
+
+    def scoring_options(self) -> list[str]:
+        """--source and --regimens where they are not the default."""
+        options = [] if self.source is None else ["--source", self.source]
+        if self.regimens != defaults.REGIMENS:
+            options += ["--regimens", str(self.regimens)]
+        return options
+
+    def python_call(self, profile: dict[str, Any] | None = None) -> str:
+        """The Python API call that returns the same recommendation."""
+        knowledge = self.knowledge
+        packs = [str(p) for p in knowledge.packs]
+        weights = None if knowledge.weights is None else str(knowledge.weights)
+        opened = ", ".join(
+            ([f"packs={packs!r}"] if packs else [])
+            + ([f"weights={weights!r}"] if weights is not None else [])
+        )
+        fields = self.profile if profile is None else profile
+        arguments = [repr(fields), f"mscadvisor.load_knowledge_base({opened})"]
+        if self.regimens != defaults.REGIMENS:
+            arguments.append(f"regimens={self.regimens}")
+        if self.source is not None:
+            arguments.append(f"source={self.source!r}")
+        return f"mscadvisor.recommend({', '.join(arguments)})"
+
+    def document(self, command: str, python: str | None = None) -> dict[str, Any]:
+        return {"command": command, "python": python, "knowledge_sha256": self.knowledge_sha256}
+
+    def recommendation(self) -> dict[str, Any]:
+        """The ``reproduce`` field of a recommendation."""
+        profile = self.profile
+        return self.document(
+            self.command("recommend", *self.scoring_options(), profile=profile),
+            self.python_call(profile),
+        )
+
+    def what_if(self, changes: Sequence[str]) -> dict[str, Any]:
+        """The ``reproduce`` field of a what-if comparison."""
+        options = [word for change in changes for word in ("--what-if", change)]
+        return self.document(self.command("recommend", *self.scoring_options(), *options))
+
+    def explanation(self, candidate: str, sensitivity: bool) -> dict[str, Any]:
+        """The ``reproduce`` field of an explanation (explain scores with the default number
+        of regimens, so only --source is repeated)."""
+        options = ["--candidate", candidate]
+        options += [] if self.source is None else ["--source", self.source]
+        return self.document(
+            self.command("explain", *options, *(["--sensitivity"] if sensitivity else []))
+        )
+
+
+def _flags(profile: dict[str, Any]) -> list[str]:
+    """The command-line flags that give these profile fields."""
+    flags: list[str] = []
+    for name, value in profile.items():
+        flag = PROFILE_FIELD_BY_NAME[name].flag
+        if isinstance(value, bool):
+            flags.append(flag)
+        elif isinstance(value, list):
+            flags += [word for item in value for word in (flag, str(item))]
+        else:
+            flags += [flag, str(value)]
+    return flags
