@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.bad_inputs import BadInput, reading
+from tests.cli.bad_inputs import BadInput, batch, reading
 
-CATALOG: list[BadInput] = [*reading.CASES]
+CATALOG: list[BadInput] = [*reading.CASES, *batch.CASES]
 TIME_LIMIT = 60  # seconds; generous for a loaded machine, a hang still fails
 
 
