@@ -390,9 +390,9 @@ def _pool_worker(job: Job, tasks: Connection, results: Connection) -> None:
     except Exception as exc:
         results.send(MscAdvisorError(f"a worker process could not start: {exc}"))
         return
-    # Chunks are received on a thread of their own so that the parent's sends never wait for
-    # this process to finish sending a result (both pipes full would deadlock).
-    inbox: queue.SimpleQueue[list[Row] | None] = queue.SimpleQueue()
+    # Chunks are received on a thread of their own, as results are in the parent, so that no
+    # send waits for the other side to finish a send of its own (both pipes full: a deadlock).
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
     try:
         while (chunk := inbox.get()) is not None:
@@ -401,26 +401,37 @@ def _pool_worker(job: Job, tasks: Connection, results: Connection) -> None:
         return
 
 
-def _receive(tasks: Connection, inbox: queue.SimpleQueue[list[Row] | None]) -> None:
+def _receive(pipe: Connection, inbox: queue.SimpleQueue[Any]) -> None:
+    """Put each message of a pipe into inbox, then None once the pipe ends (its other side
+    closed it or died)."""
     while True:
         try:
-            chunk = tasks.recv()
-        except EOFError:  # the parent is gone
-            chunk = None
-        inbox.put(chunk)
-        if chunk is None:
+            message = pipe.recv()
+        except (EOFError, OSError):
+            message = None
+        inbox.put(message)
+        if message is None:
             return
 
 
-@dataclass
 class _Channel:
     """A worker process and its own two pipes. Nothing is shared between workers (no queue, no
     lock), so a worker killed at any moment leaves nothing half-written or held for the others,
-    and its death is seen at once: its pipe ends, its process sentinel fires."""
+    and its death is seen at once: only it holds the other end of its results pipe, which ends
+    with it."""
 
-    process: Any
-    tasks: Connection
-    results: Connection
+    def __init__(self, context: Any, job: Job) -> None:
+        tasks_out, self.tasks = context.Pipe(duplex=False)
+        self.results, results_in = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_pool_worker, args=(job, tasks_out, results_in), daemon=True
+        )
+        self.process.start()
+        tasks_out.close()  # the worker's ends: held by the worker alone, so they end with it
+        results_in.close()
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.reader = threading.Thread(target=_receive, args=(self.results, self.inbox))
+        self.reader.start()
 
     def send(self, chunk: list[Row] | None) -> None:
         try:
@@ -429,16 +440,24 @@ class _Channel:
             raise MscAdvisorError(WORKER_DIED) from None
 
     def receive(self) -> list[Result]:
-        from multiprocessing.connection import wait
-
-        wait([self.results, self.process.sentinel])
-        try:
-            answer = self.results.recv()  # a result sent just before dying is still read
-        except (EOFError, OSError):
-            raise MscAdvisorError(WORKER_DIED) from None
+        answer = self.inbox.get()
+        if answer is None:
+            raise MscAdvisorError(WORKER_DIED)
         if isinstance(answer, MscAdvisorError):
             raise answer
         return cast("list[Result]", answer)
+
+    def stop(self, *, at_once: bool) -> None:
+        if at_once:
+            self.process.terminate()
+        else:
+            self.send(None)
+
+    def close(self) -> None:
+        self.process.join()
+        self.reader.join()  # the pipe has ended with the process
+        self.tasks.close()
+        self.results.close()
 
 
 def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None, None]:
@@ -452,15 +471,7 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None,
     workers: list[_Channel] = []
     try:
         for _ in range(jobs):
-            tasks_out, tasks_in = context.Pipe(duplex=False)
-            results_out, results_in = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_pool_worker, args=(job, tasks_out, results_in), daemon=True
-            )
-            process.start()
-            tasks_out.close()  # the worker's ends: held by the worker alone, so they end with it
-            results_in.close()
-            workers.append(_Channel(process, tasks_in, results_out))
+            workers.append(_Channel(context, job))
         source = iter(rows)
         sent = received = 0
         for chunk in iter(lambda: list(islice(source, CHUNK)), []):
@@ -473,16 +484,14 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None,
             yield from workers[received % jobs].receive()
             received += 1
         for worker in workers:
-            worker.send(None)
+            worker.stop(at_once=False)
     except BaseException:
         for worker in workers:
-            worker.process.terminate()
+            worker.stop(at_once=True)
         raise
     finally:
         for worker in workers:
-            worker.process.join()
-            worker.tasks.close()
-            worker.results.close()
+            worker.close()
 
 
 class _DeferredInterrupt:
