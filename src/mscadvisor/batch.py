@@ -1,8 +1,10 @@
 """Batch scoring: a stream of profiles (JSONL or CSV) in, one result per profile out, in order.
 
-Memory does not grow with the input: rows are read, scored and written one at a time (or in
-ordered chunks across worker processes). A bad row is reported with its line number and either
-skipped or ends the run; the counts of rows read, scored and rejected are always reported.
+Memory does not grow with the input: lines are read with a bound on their length, and rows are
+scored and written one at a time (or in ordered chunks across worker processes). A bad row,
+whatever is wrong with it, is reported with its line number and either skipped or ends the run;
+the counts of rows read, scored and rejected are always reported, also when the run is
+interrupted or a worker process dies.
 """
 
 from __future__ import annotations
@@ -11,10 +13,18 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+import os
+import queue
+import signal
+import stat
+import sys
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO
+from itertools import islice
+from types import FrameType
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
@@ -24,9 +34,16 @@ from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.opening import KnowledgeSource
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, PROFILE_FIELD_NAMES, parse_text
+from mscadvisor.reading import Unreadable, kind_of, load_json
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 # Spreadsheet programs often start UTF-8 files with a byte-order mark; it is not data.
 BOM = codecs.BOM_UTF8
+# The longest input line (one profile) read: far beyond any real profile, and a bound on memory
+# for input that never ends a line (a binary file, a stream of zeros).
+MAX_LINE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +58,9 @@ class Summary:
     read: int = 0
     scored: int = 0
     rejected: int = 0
-    last_line: int = 0  # input line of the last row handled
-    stopped: str | None = None  # why the run ended early: "failed" or "interrupted"
+    last_line: int = 0  # input line of the last row whose result was written (or reported)
+    stopped: str | None = None  # why the run ended early: "failed", "interrupted" or "error"
+    error: MscAdvisorError | None = None  # what ended it, when "error"
 
     def text(self) -> str:
         out = f"batch: {self.read} row(s) read, {self.scored} scored, {self.rejected} rejected"
@@ -50,40 +68,93 @@ class Summary:
             out += f"; stopped at the bad row on line {self.last_line} (--on-error fail)"
         elif self.stopped == "interrupted":
             out += f"; interrupted after input line {self.last_line}"
+        elif self.stopped == "error":
+            out += f"; stopped by the error after input line {self.last_line}"
         return out
 
 
-def read_jsonl(lines: Iterable[bytes]) -> Iterator[Row]:
-    for number, raw in enumerate(lines, 1):
+class BadLine(Exception):
+    """An input line that is not a row of text: longer than MAX_LINE bytes, or not UTF-8."""
+
+
+class Lines:
+    """The lines of a binary stream as text (with their line ends), numbered from 1.
+
+    A line longer than ``limit`` bytes is never held whole: it is skipped to its end and
+    ``BadLine`` raised in its place, as for a line that is not UTF-8; the next call goes on with
+    the following line (so a CSV reader reading through this can report the row and go on).
+    """
+
+    def __init__(self, stream: BinaryIO, name: str, limit: int = MAX_LINE) -> None:
+        self.stream = stream
+        self.name = name
+        self.limit = limit
+        self.number = 0  # of the line last read
+
+    def __iter__(self) -> Lines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self._read(self.limit + 1)
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        if len(raw) > self.limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = self._read(self.limit)
+            raise BadLine(f"longer than {self.limit} bytes")
+        if self.number == 1:
+            raw = raw.removeprefix(BOM)
         try:
-            line = (raw.removeprefix(BOM) if number == 1 else raw).decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield Row(number, None, f"not UTF-8 text (byte {exc.start} of the line)")
+            raise BadLine(f"not UTF-8 text (byte {exc.start} of the line)") from None
+
+    def _read(self, size: int) -> bytes:
+        try:
+            return self.stream.readline(size)
+        except OSError as exc:
+            raise MscAdvisorError(
+                f"batch input {self.name}: cannot read: {exc.strerror or exc}"
+            ) from None
+
+
+def read_jsonl(lines: Lines) -> Iterator[Row]:
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except BadLine as exc:
+            yield Row(lines.number, None, str(exc))
             continue
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Row(number, None, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            value = load_json(line.rstrip("\r\n"))
+        except Unreadable as exc:
+            # One line holds one document: its column is all the position there is to give.
+            yield Row(lines.number, None, str(exc).replace("at line 1, column", "at column"))
             continue
         if not isinstance(value, dict):
-            yield Row(number, None, "expected a JSON object of profile fields")
+            yield Row(lines.number, None, "expected a JSON object of profile fields")
             continue
-        yield Row(number, value)
+        yield Row(lines.number, value)
 
 
-def read_csv(lines: Iterable[str]) -> Iterator[Row]:
+def read_csv(lines: Lines) -> Iterator[Row]:
     """Rows of a CSV file whose header names profile fields; lists are ';'-separated.
 
-    The header is checked at once (an unknown or missing column is an InputError before any
-    row is read)."""
+    The header is checked at once (an unknown, repeated or missing column is an InputError
+    before any row is read)."""
+    # A cell never holds more than a line may (the default limit is lower, and global: say it).
+    csv.field_size_limit(MAX_LINE)
     reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
         return iter(())
-    except csv.Error as exc:
+    except (csv.Error, BadLine) as exc:
         raise InputError(f"line 1: invalid CSV header: {exc}") from None
     header = [h.strip() for h in header]
     unknown = [h for h in header if h not in PROFILE_FIELD_NAMES]
@@ -92,25 +163,31 @@ def read_csv(lines: Iterable[str]) -> Iterator[Row]:
             f"line 1: unknown CSV column(s) {', '.join(map(repr, unknown))}; "
             f"valid: {', '.join(PROFILE_FIELD_NAMES)}"
         )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputError(f"line 1: CSV column(s) {', '.join(map(repr, repeated))} given twice")
     if "disease" not in header:
         raise InputError("line 1: the CSV header needs a 'disease' column")
-    return _csv_rows(reader, header)
+    return _csv_rows(reader, lines, header)
 
 
-def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
+def _csv_rows(reader: Any, lines: Lines, header: list[str]) -> Iterator[Row]:
     while True:
         try:
             cells = next(reader)
         except StopIteration:
             return
+        except BadLine as exc:
+            yield Row(lines.number, None, str(exc))
+            continue
         except csv.Error as exc:
-            yield Row(reader.line_num, None, f"invalid CSV: {exc}")
+            yield Row(lines.number, None, f"invalid CSV: {exc}")
             continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
             yield Row(
-                reader.line_num,
+                lines.number,
                 None,
                 f"expected {len(header)} cells (as in the header), found {len(cells)}",
             )
@@ -122,36 +199,70 @@ def _csv_rows(reader: Any, header: list[str]) -> Iterator[Row]:
                 if c.strip() != ""
             }
         except ValueError as exc:
-            yield Row(reader.line_num, None, str(exc))
+            yield Row(lines.number, None, str(exc))
             continue
-        yield Row(reader.line_num, fields)
+        yield Row(lines.number, fields)
 
 
-def open_input(path: Path) -> BinaryIO:
-    """A batch input file opened for reading, or an InputError saying why it cannot be."""
-    if path.is_dir():
-        raise InputError(f"batch input {path}: is a folder, not a file")
+STDIN = "-"
+
+
+def open_input(source: str) -> BinaryIO:
+    """The batch input opened for reading, or an InputError saying why it cannot be.
+
+    A regular file or a pipe (a named FIFO, ``<(command)``, or standard input as ``-``, which may
+    also be a terminal). A device, socket or folder is refused: ``/dev/zero`` never ends a line.
+    The kind is checked on the open descriptor, so the file cannot be swapped after the check.
+    """
+    if source == STDIN:
+        try:
+            stream: BinaryIO = sys.stdin.buffer
+        except (AttributeError, OSError):  # closed: None, or the command line's stand-in for it
+            raise InputError("batch input -: standard input is closed") from None
+        try:
+            fd = stream.fileno()
+        except (OSError, ValueError):  # a stream with no descriptor behind it (a test's stdin)
+            return stream
+        _check_kind(fd, "- (standard input)", terminal_ok=True)
+        return stream
+    # Opened as `cat` opens it: a FIFO waits for its writer. Any other kind of file opens at
+    # once, and what is not a file or a pipe is refused before a byte is read.
     try:
-        return path.open("rb")
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise InputError(f"batch input {path}: no such file") from None
+        raise InputError(f"batch input {source}: no such file") from None
     except OSError as exc:
-        raise InputError(f"batch input {path}: cannot read: {exc.strerror}") from None
+        raise InputError(f"batch input {source}: cannot read: {exc.strerror or exc}") from None
+    try:
+        _check_kind(fd, source, terminal_ok=False)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
-def read_rows(stream: BinaryIO, input_format: str, name: str | None) -> Iterator[Row]:
+def _check_kind(fd: int, name: str, *, terminal_ok: bool) -> None:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        raise InputError(f"batch input {name}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or (terminal_ok and os.isatty(fd)):
+        return
+    raise InputError(f"batch input {name}: is {kind_of(mode)}, not a file or pipe")
+
+
+def read_rows(stream: BinaryIO, input_format: str, name: str) -> Iterator[Row]:
     """Rows of a stream in "jsonl", "csv" or "auto" format: auto goes by the file name's
-    suffix (.csv, else JSONL), or for a nameless stream (stdin) by its first character."""
+    suffix (.csv, else JSONL), or for standard input by its first character."""
     if input_format == "auto":
-        if name is not None:
+        if name != STDIN:
             input_format = "csv" if name.lower().endswith(".csv") else "jsonl"
         else:
             start = stream.peek(64)[:64] if hasattr(stream, "peek") else b"{"
             start = start.removeprefix(BOM).lstrip()
             input_format = "jsonl" if start.startswith(b"{") else "csv"
-    if input_format == "jsonl":
-        return read_jsonl(stream)
-    return read_csv(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=""))
+    lines = Lines(stream, name)
+    return read_jsonl(lines) if input_format == "jsonl" else read_csv(lines)
 
 
 CSV_COLUMNS = ("line", "disease")
@@ -213,6 +324,17 @@ def formatter(output_format: str, top: int) -> Formatter:
     return lambda line, result: BatchLine(line, result, top).to_json() + "\n"
 
 
+def most_candidates(kb: KnowledgeBase) -> int:
+    """The most candidates any category has for any disease: a --top beyond it adds nothing
+    but empty cells (and memory), so it is cut down to this."""
+    from mscadvisor.engine.candidates import candidates_for
+
+    return max(
+        (len(found) for disease in kb.diseases for found in candidates_for(kb, disease).values()),
+        default=0,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """What scoring a row needs, picklable so that worker processes can rebuild it."""
@@ -230,7 +352,9 @@ class _Worker:
     regimens: int
 
 
-# The scoring state of this process, set by _start_worker (also the initializer of workers).
+Result = tuple[int, str | None, str | None]  # (line, output text, None) or (line, None, reason)
+
+# The scoring state of this process, set by _start_worker (and, in workers, _start_pool_worker).
 _state: dict[str, _Worker] = {}
 
 
@@ -240,16 +364,175 @@ def _start_worker(job: Job) -> None:
     _state["worker"] = _Worker(kb, formatter(job.output_format, job.top), job.regimens)
 
 
-def _score(row: Row) -> tuple[int, str | None, str | None]:
-    """(line, output text, None) for a good row, (line, None, reason) for a bad one."""
+def _score(row: Row) -> Result:
     worker = _state["worker"]
     if row.fields is None:
         return row.line, None, row.error
     try:
         profile = build_profile(row.fields, worker.kb, "row")
+        return row.line, worker.render(row.line, score(worker.kb, profile, worker.regimens)), None
     except MscAdvisorError as exc:
         return row.line, None, str(exc).removeprefix("row: ")
-    return row.line, worker.render(row.line, score(worker.kb, profile, worker.regimens)), None
+    except Exception as exc:  # one row must not end the batch, even by a bug
+        return row.line, None, f"internal error: {type(exc).__name__}: {exc} (this is a bug)"
+
+
+CHUNK = 256  # rows sent to a worker at once
+AHEAD = 2  # chunks in flight per worker: enough to keep each busy, few enough to bound memory
+WORKER_DIED = "a worker process ended unexpectedly (killed, or out of memory?)"
+
+
+def _pool_worker(job: Job, tasks: Connection, results: Connection) -> None:
+    """A worker process: scores each chunk of rows it receives, until it receives None."""
+    # Ctrl-C reaches the whole process group: the parent stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _start_worker(job)
+    except Exception as exc:
+        results.send(MscAdvisorError(f"a worker process could not start: {exc}"))
+        return
+    # Chunks are received on a thread of their own, as results are in the parent, so that no
+    # send waits for the other side to finish a send of its own (both pipes full: a deadlock).
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
+    try:
+        while (chunk := inbox.get()) is not None:
+            results.send([_score(row) for row in chunk])
+    except OSError:  # the parent is gone: nobody is waiting for the results
+        return
+
+
+def _receive(pipe: Connection, inbox: queue.SimpleQueue[Any]) -> None:
+    """Put each message of a pipe into inbox, then None once the pipe ends (its other side
+    closed it or died)."""
+    while True:
+        try:
+            message = pipe.recv()
+        except (EOFError, OSError):
+            message = None
+        inbox.put(message)
+        if message is None:
+            return
+
+
+class _Channel:
+    """A worker process and its own two pipes. Nothing is shared between workers (no queue, no
+    lock), so a worker killed at any moment leaves nothing half-written or held for the others,
+    and its death is seen at once: only it holds the other end of its results pipe, which ends
+    with it."""
+
+    def __init__(self, context: Any, job: Job) -> None:
+        tasks_out, self.tasks = context.Pipe(duplex=False)
+        self.results, results_in = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_pool_worker, args=(job, tasks_out, results_in), daemon=True
+        )
+        self.process.start()
+        tasks_out.close()  # the worker's ends: held by the worker alone, so they end with it
+        results_in.close()
+        self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.reader = threading.Thread(target=_receive, args=(self.results, self.inbox))
+        self.reader.start()
+
+    def send(self, chunk: list[Row] | None) -> None:
+        try:
+            self.tasks.send(chunk)
+        except OSError:  # the worker's end of the pipe is closed: it is gone
+            raise MscAdvisorError(WORKER_DIED) from None
+
+    def receive(self) -> list[Result]:
+        answer = self.inbox.get()
+        if answer is None:
+            raise MscAdvisorError(WORKER_DIED)
+        if isinstance(answer, MscAdvisorError):
+            raise answer
+        return cast("list[Result]", answer)
+
+    def stop(self, *, at_once: bool) -> None:
+        if at_once:
+            self.process.terminate()
+        else:
+            self.send(None)
+
+    def close(self) -> None:
+        self.process.join()
+        self.reader.join()  # the pipe has ended with the process
+        self.tasks.close()
+        self.results.close()
+
+
+def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None, None]:
+    """Results in input order, scored in chunks by ``jobs`` worker processes: chunk i goes to
+    worker i % jobs, so each worker's results come back in order on its own pipe. A worker
+    that dies or cannot start ends the run with an MscAdvisorError; any early end (an error,
+    Ctrl-C, the reader of the output gone) stops the workers at once."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    workers: list[_Channel] = []
+    try:
+        for _ in range(jobs):
+            workers.append(_Channel(context, job))
+        source = iter(rows)
+        sent = received = 0
+        for chunk in iter(lambda: list(islice(source, CHUNK)), []):
+            workers[sent % jobs].send(chunk)
+            sent += 1
+            if sent - received > AHEAD * jobs:
+                yield from workers[received % jobs].receive()
+                received += 1
+        while received < sent:
+            yield from workers[received % jobs].receive()
+            received += 1
+        for worker in workers:
+            worker.stop(at_once=False)
+    except BaseException:
+        for worker in workers:
+            worker.stop(at_once=True)
+        raise
+    finally:
+        for worker in workers:
+            worker.close()
+
+
+class _DeferredInterrupt:
+    """Ctrl-C between rows, never inside one: a SIGINT that arrives while a row's result is
+    written and counted takes effect once it is, so an interrupted run's summary names exactly
+    the last line written. Elsewhere (reading, scoring) it interrupts at once.
+
+    Installed only where Python's own handler is (the main thread, SIGINT not ignored)."""
+
+    def __init__(self) -> None:
+        self.writing = False
+        self.pending = False
+        self.previous: Any = None
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, _signal: int, _frame: FrameType | None) -> None:
+        if not self.writing:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.writing = True
+        try:
+            yield
+        finally:
+            self.writing = False
+        if self.pending:
+            raise KeyboardInterrupt
 
 
 def run(
@@ -264,37 +547,38 @@ def run(
 ) -> Summary:
     """Score every row in input order, writing results and reporting bad rows as they come.
 
-    ``fail_fast`` stops at the first bad row (``summary.stopped`` says why). With
-    ``jobs`` > 1 rows are scored in ordered chunks by that many worker processes.
+    ``fail_fast`` stops at the first bad row, Ctrl-C after the row being written, an
+    MscAdvisorError (unreadable input, a worker that died) at once; ``summary.stopped`` says
+    which. With ``jobs`` > 1 rows are scored in ordered chunks by that many worker processes.
+    A closed output pipe (BrokenPipeError) is not caught: the workers are stopped and it
+    propagates, for the caller to end quietly.
     """
     summary = Summary()
-    _start_worker(job)
-    results: Iterable[tuple[int, str | None, str | None]]
-    pool = None
+    results: Generator[Result, None, None]
     if jobs > 1:
-        import multiprocessing
-
-        pool = multiprocessing.get_context("spawn").Pool(jobs, _start_worker, (job,))
-        results = pool.imap(_score, rows, chunksize=256)
+        results = _pooled(job, rows, jobs)
     else:
-        results = map(_score, rows)
+        _start_worker(job)
+        results = (_score(row) for row in rows)
     try:
-        for line, text, error in results:
-            summary.read += 1
-            summary.last_line = line
-            tick()
-            if text is not None:
-                write(text)
-                summary.scored += 1
-                continue
-            summary.rejected += 1
-            report(f"line {line}: {error}")
-            if fail_fast:
-                summary.stopped = "failed"
-                break
+        with _DeferredInterrupt() as interrupt, closing(results):
+            for line, text, error in results:
+                with interrupt.deferred():
+                    summary.read += 1
+                    tick()
+                    if text is not None:
+                        write(text)
+                        summary.scored += 1
+                    else:
+                        summary.rejected += 1
+                        report(f"line {line}: {error}")
+                    summary.last_line = line
+                if error is not None and fail_fast:
+                    summary.stopped = "failed"
+                    break
     except KeyboardInterrupt:
         summary.stopped = "interrupted"
-    finally:
-        if pool is not None:
-            pool.terminate()
+    except MscAdvisorError as exc:
+        summary.stopped = "error"
+        summary.error = exc
     return summary

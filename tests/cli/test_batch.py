@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,7 +119,11 @@ def test_csv_input(tmp_path: Path, cli: Cli) -> None:
 
 @pytest.mark.parametrize(
     ("header", "fragment"),
-    [("disease,colour", "unknown CSV column(s) 'colour'"), ("age,sex", "needs a 'disease'")],
+    [
+        ("disease,colour", "unknown CSV column(s) 'colour'"),
+        ("age,sex", "needs a 'disease'"),
+        ("disease,age,disease, age", "CSV column(s) 'age', 'disease' given twice"),
+    ],
 )
 def test_bad_csv_header(tmp_path: Path, cli: Cli, header: str, fragment: str) -> None:
     result = cli("batch", str(write(tmp_path, "p.csv", [header, "x,y"])), "-f", "csv")
@@ -141,8 +146,8 @@ def test_missing_and_folder_input(tmp_path: Path, cli: Cli) -> None:
     assert "is a folder" in cli("batch", str(tmp_path)).err
 
 
-@pytest.mark.parametrize("name", ["p.csv", "p.jsonl", None])  # None: standard input, sniffed
-def test_a_byte_order_mark_is_not_data(name: str | None) -> None:
+@pytest.mark.parametrize("name", ["p.csv", "p.jsonl", "-"])  # -: standard input, sniffed
+def test_a_byte_order_mark_is_not_data(name: str) -> None:
     text = "disease,age\nPOF,34\n" if name == "p.csv" else '{"disease": "POF", "age": 34}\n'
     for start in (b"", codecs.BOM_UTF8):
         stream = io.BufferedReader(io.BytesIO(start + text.encode()))
@@ -277,36 +282,239 @@ def test_output_to_a_special_file_writes_through(tmp_path: Path, cli: Cli) -> No
 
 
 @pytest.mark.subprocess
-def test_interrupted_batch_leaves_complete_lines_and_says_where(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_interrupted_batch_says_the_last_line_written_and_resumes_from_it(
+    tmp_path: Path, jobs: str
+) -> None:
     import signal
 
-    rows = (
-        "\n".join(
-            json.dumps({"disease": d, "age": a % 100}) for a in range(100_000) for d in ("POF",)
-        )
-        + "\n"
-    )
-    source = tmp_path / "big.jsonl"
-    source.write_text(rows, encoding="utf-8")
+    rows = [json.dumps({"disease": "POF", "age": a % 100}) for a in range(100_000)]
+    source = write(tmp_path, "big.jsonl", rows)
+    command = [sys.executable, "-m", "mscadvisor", "batch", "-f", "csv", "--jobs", jobs]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mscadvisor", "batch", str(source), "-f", "csv"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [*command, str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    assert proc.stdout is not None
-    first = [proc.stdout.readline() for _ in range(200)]
+    assert proc.stdout is not None and proc.stderr is not None
+    first = [proc.stdout.readline() for _ in range(2000)]
     proc.send_signal(signal.SIGINT)
     rest = proc.stdout.read()  # not communicate(): it would skip what readline buffered
-    assert proc.stderr is not None
     err = proc.stderr.read()
     proc.wait(timeout=60)
     assert proc.returncode == 130
-    lines = (("".join(first)) + rest).splitlines()
+    assert "Traceback" not in err
+    lines = "".join([*first, rest]).splitlines()
     assert lines[0].startswith("line,disease")
     assert all(len(line.split(",")) == 8 for line in lines)  # complete rows only
     numbers = [int(line.split(",")[0]) for line in lines[1:]]
     assert numbers == list(range(1, len(numbers) + 1))
     match = re.search(r"interrupted after input line (\d+)", err)
-    assert match is not None and int(match.group(1)) >= len(numbers)
+    assert match is not None and int(match.group(1)) == numbers[-1]
+    # The README's way to resume: the rows after that line, numbered from 1 again.
+    resumed = subprocess.run(
+        [*command, "-"],
+        input="\n".join(rows[numbers[-1] :]) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    offset = numbers[-1]
+    again = [line.split(",", 1) for line in resumed.stdout.splitlines()[1:]]
+    assert [int(n) + offset for n, _ in again] == list(range(offset + 1, len(rows) + 1))
+
+
+@pytest.mark.parametrize(
+    ("row", "fragment"),
+    [
+        ('{"disease": "OP", "age": ' + "9" * 5000 + "}", "a number of 5000 characters"),
+        ("[" * 5000 + "]" * 5000, "nested more than 32 levels deep"),
+        ('{"disease": "OP", "age": NaN}', "NaN is not a number JSON allows"),
+        ('{"disease": "OP", "disease": "POF"}', "duplicate key 'disease'"),
+        ('{"disease": "OP"', "invalid JSON at column 17"),
+    ],
+)
+def test_one_bad_row_never_ends_the_batch(
+    tmp_path: Path, cli: Cli, row: str, fragment: str
+) -> None:
+    result = cli("batch", str(write(tmp_path, "p.jsonl", [GOOD[0], row, GOOD[1]])), "-f", "csv")
+    assert result.code == 0
+    assert [r.split(",")[:2] for r in result.out.splitlines()[1:]] == [["1", "POF"], ["3", "OP"]]
+    assert f"line 2: {fragment}" in result.err
+    assert "batch: 3 row(s) read, 2 scored, 1 rejected" in result.err
+
+
+def test_a_row_that_makes_scoring_fail_is_reported_and_the_batch_goes_on(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_score = batch.score
+
+    def flaky(kb: object, profile: object, regimens: int) -> object:
+        if getattr(profile, "disease", None) == "OP":
+            raise ZeroDivisionError("division by zero")
+        return real_score(kb, profile, regimens)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "score", flaky)
+    result = cli("batch", str(write(tmp_path, "p.jsonl", [GOOD[1], GOOD[0]])), "-f", "csv")
+    assert result.code == 0
+    assert "line 1: internal error: ZeroDivisionError: division by zero" in result.err
+    assert [r.split(",")[0] for r in result.out.splitlines()[1:]] == ["2"]
+    assert "batch: 2 row(s) read, 1 scored, 1 rejected" in result.err
+
+
+@pytest.mark.parametrize("input_format", ["jsonl", "csv"])
+def test_an_over_long_line_is_a_bad_row_skipped_to_its_end(input_format: str) -> None:
+    head = "disease,age\n" if input_format == "csv" else ""
+    good = "POF,34\n" if input_format == "csv" else '{"disease": "POF", "age": 34}\n'
+    long = "OP," + "9" * 100 if input_format == "csv" else '{"disease": "' + "x" * 100 + '"}'
+    data = (head + good + long + "\n" + good).encode()
+    lines = batch.Lines(io.BufferedReader(io.BytesIO(data)), "p", limit=40)
+    reader = batch.read_csv(lines) if input_format == "csv" else batch.read_jsonl(lines)
+    first = 2 if input_format == "csv" else 1
+    assert [(r.line, r.error) for r in reader] == [
+        (first, None),
+        (first + 1, "longer than 40 bytes"),
+        (first + 2, None),
+    ]
+
+
+def test_a_line_is_never_held_longer_than_the_limit() -> None:
+    class Endless(io.RawIOBase):
+        """Zeros without end, counting what is read."""
+
+        taken = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            if self.taken > 50 * len(buffer):
+                return 0  # a bounded test: an end far beyond what one line may hold
+            buffer[:] = bytes(len(buffer))
+            self.taken += len(buffer)
+            return len(buffer)
+
+    lines = batch.Lines(io.BufferedReader(Endless(), 4096), "zeros", limit=4096)
+    with pytest.raises(batch.BadLine, match="longer than 4096 bytes"):
+        next(lines)
+
+
+def test_huge_top_is_cut_to_the_most_candidates(tmp_path: Path, cli: Cli) -> None:
+    most = batch.most_candidates(mscadvisor.load_knowledge_base())
+    result = cli("batch", str(write(tmp_path, "p.jsonl", GOOD)), "-f", "csv", "--top", "100000")
+    assert result.code == 0
+    header = result.out.splitlines()[0].split(",")
+    assert len(header) == 2 + 3 * 2 * most
+    assert header[-2:] == [f"preconditioning_{most}", f"preconditioning_{most}_score"]
+    full = cli("batch", str(write(tmp_path, "q.jsonl", GOOD)), "--top", "100000")
+    assert full.out == cli("batch", str(write(tmp_path, "r.jsonl", GOOD))).out
+
+
+@pytest.mark.subprocess
+def test_stdout_is_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "mscadvisor", "batch", str(write(tmp_path, "p.jsonl", GOOD))],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        check=True,
+    )
+    first = json.loads(proc.stdout.decode("utf-8").splitlines()[0])
+    assert first["sources"][0]["certainty_label"] == "⊕⊕◯◯ low"
+
+
+def big_input(tmp_path: Path, count: int = 100_000) -> Path:
+    return write(tmp_path, "big.jsonl", [json.dumps({"disease": "POF", "age": 30})] * count)
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_closed_pipe_ends_the_batch_quietly(tmp_path: Path, jobs: str) -> None:
+    m = f"{sys.executable} -m mscadvisor"
+    proc = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {m} batch big.jsonl --jobs {jobs} | head -1"],
+        cwd=big_input(tmp_path).parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert json.loads(proc.stdout)["line"] == 1
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of pid, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name.isdigit() and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.subprocess
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+@pytest.mark.parametrize("output", ["stdout", "file"])
+def test_a_killed_worker_ends_the_batch_with_an_error(tmp_path: Path, output: str) -> None:
+    import os
+    import signal
+    import time
+
+    target = tmp_path / "out.csv"
+    command = [sys.executable, "-m", "mscadvisor", "batch", str(big_input(tmp_path, 300_000))]
+    command += ["-f", "csv", "--jobs", "2"] + (["-o", str(target)] if output == "file" else [])
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    workers: list[int] = []
+    while len(workers) < 2 and proc.poll() is None:
+        # The workers, not the resource tracker: they run the spawned mscadvisor code.
+        workers = [
+            pid
+            for pid in children(proc.pid)
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        time.sleep(0.05)
+    os.kill(workers[0], signal.SIGKILL)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "mscadvisor: error: a worker process ended unexpectedly" in err
+    assert re.search(r"batch: (\d+) row\(s\) read.*stopped by the error after input line", err)
     assert "Traceback" not in err
+    assert all(len(line.split(",")) == 8 for line in out.splitlines())  # complete rows only
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
+    assert children(proc.pid) == []
+
+
+def test_a_worker_that_cannot_start_ends_the_batch(tmp_path: Path) -> None:
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    job = batch.Job(KnowledgeSource(packs=(tmp_path / "gone",)), "csv", 1, 0)
+    rows = [batch.Row(n, {"disease": "POF"}) for n in range(1, 1000)]
+    written: list[str] = []
+    summary = batch.run(job, rows, written.append, written.append, fail_fast=False, jobs=2)
+    assert summary.stopped == "error" and written == []
+    assert str(summary.error).startswith("a worker process could not start: invalid knowledge")
+
+
+def test_ctrl_c_while_a_row_is_written_stops_after_that_row_and_counts_it(kb: Any) -> None:
+    import os
+    import signal
+
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    written: list[str] = []
+
+    def write(text: str) -> None:
+        if len(written) == 2:  # Ctrl-C arrives in the middle of writing the third row
+            os.kill(os.getpid(), signal.SIGINT)
+        written.append(text)
+
+    job = batch.Job(KnowledgeSource(), "csv", 1, 0)
+    rows = [batch.Row(n, {"disease": "POF"}) for n in range(1, 10)]
+    summary = batch.run(job, rows, write, print, fail_fast=False)
+    assert summary.stopped == "interrupted"
+    assert (summary.last_line, summary.read, summary.scored) == (3, 3, 3)
+    assert [line.split(",")[0] for line in written] == ["1", "2", "3"]

@@ -8,6 +8,7 @@ many more examples by hand.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import string
@@ -267,7 +268,8 @@ def test_batch_rows_never_crash(lines: list[str]) -> None:
     job = batch.Job(KnowledgeSource(), "jsonl", 0, 1)
     outputs: list[str] = []
     reports: list[str] = []
-    rows = batch.read_jsonl(line.encode("utf-8", "surrogateescape") for line in lines)
+    data = b"\n".join(line.encode("utf-8", "surrogateescape") for line in lines)
+    rows = batch.read_rows(io.BufferedReader(io.BytesIO(data)), "jsonl", "fuzz.jsonl")
     summary = batch.run(job, rows, outputs.append, reports.append, fail_fast=False)
     assert summary.read == summary.scored + summary.rejected == len(outputs) + len(reports)
     for text in outputs:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import io
 
 import pytest
 import typer
 
-from mscadvisor.batch import read_csv
+from mscadvisor.batch import read_rows
 from mscadvisor.cli.options import complete_ids, with_profile_options
 from mscadvisor.engine.profile import Profile, build_profile
 from mscadvisor.engine.scoring import profile_context
@@ -34,7 +35,8 @@ def test_every_profile_field_is_a_condition_field_a_flag_and_a_csv_column(
         f for f in context if f.startswith("profile.")
     }
     header = ",".join(PROFILE_FIELD_NAMES)
-    (row,) = read_csv([header + "\n", "OP," + ",".join("" for _ in PROFILE_FIELDS[1:]) + "\n"])
+    text = header + "\n" + "OP," + ",".join("" for _ in PROFILE_FIELDS[1:]) + "\n"
+    (row,) = read_rows(io.BufferedReader(io.BytesIO(text.encode())), "csv", "p.csv")
     assert row.fields == {"disease": "OP"}
 
 

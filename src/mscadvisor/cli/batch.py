@@ -63,10 +63,12 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
 
     knowledge = knowledge_source(ctx)
     # Fail early, and once, on a broken knowledge base or weights file, or other knowledge.
-    check_required_kb(ctx, knowledge.open())
-    stream = sys.stdin.buffer if source == "-" else batching.open_input(Path(source))
-    rows = batching.read_rows(stream, input_format.value, None if source == "-" else source)
+    kb = knowledge.open()
+    check_required_kb(ctx, kb)
+    stream = batching.open_input(source)
+    rows = batching.read_rows(stream, input_format.value, source)
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
+    width = min(width, batching.most_candidates(kb))
     job = batching.Job(
         knowledge,
         fmt.value,
@@ -76,36 +78,54 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     sink = BatchSink(output)
     if fmt is BatchFormat.csv:
         sink.write(batching.csv_header(max(width, 1)))
-    with BatchProgress(stream) as progress, sink.abandoned_on_error():
-        summary = batching.run(
-            job,
-            rows,
-            sink.write,
-            progress.report,
-            fail_fast=on_error is OnError.fail,
-            jobs=jobs,
-            tick=progress.tick,
-        )
+    try:
+        with BatchProgress(stream) as progress, sink.abandoned_on_error():
+            summary = batching.run(
+                job,
+                rows,
+                sink.write,
+                progress.report,
+                fail_fast=on_error is OnError.fail,
+                jobs=jobs,
+                tick=progress.tick,
+            )
+    except BrokenPipeError:
+        if sink.file is not None:
+            raise
+        sink.reader_gone()
+        return
+    if summary.error is not None:
+        sys.stderr.write(f"mscadvisor: error: {summary.error}\n")
     sys.stderr.write(summary.text() + "\n")
     if summary.stopped is None:
         sink.commit()
         return
     sink.abandon()
+    if summary.error is not None:
+        raise typer.Exit(summary.error.exit_code)
     raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
 
 
 class BatchSink:
-    """Batch output: stdout, or --output (see output.OutputFile) committed only on success."""
+    """Batch output: stdout, or --output (see output.OutputFile) committed only on success.
+
+    On stdout, UTF-8 bytes whatever the locale: JSON and CSV results are data, not messages."""
 
     def __init__(self, output: Path | None) -> None:
         from mscadvisor.render.output import OutputFile
 
         self.file = OutputFile(output) if output is not None else None
-        self.write = self.file.write if self.file else sys.stdout.write
+        if self.file is None:
+            sys.stdout.flush()  # anything printed as text before the bytes that follow
+        self.write = self.file.write if self.file else self._write_stdout
+
+    @staticmethod
+    def _write_stdout(text: str) -> None:
+        sys.stdout.buffer.write(text.encode("utf-8"))
 
     def commit(self) -> None:
         if self.file is None:
-            sys.stdout.flush()
+            sys.stdout.buffer.flush()
         else:
             self.file.commit()
 
@@ -118,10 +138,18 @@ class BatchSink:
             self.abandon()
             raise
 
+    @staticmethod
+    def reader_gone() -> None:
+        """The reader of stdout went away (`| head`): a quiet success, as for any command. What
+        is still buffered goes to /dev/null, so that exiting does not fail writing it."""
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
     def abandon(self) -> None:
         """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
         if self.file is None:
-            sys.stdout.flush()
+            sys.stdout.buffer.flush()
             return
         self.file.abandon()
         if self.file.tmp is not None:

@@ -88,12 +88,6 @@ CASES: list[BadInput] = [
         "mscadvisor: error: standard output is closed",
     ),
     BadInput(
-        "stdin-closed",
-        "{m} batch - <&-",
-        EXIT_RUNTIME,
-        "mscadvisor: error: standard input is closed",
-    ),
-    BadInput(
         "stderr-closed",  # the error goes nowhere, the exit code still tells
         "{m} recommend -d GOUT 2>&-",
         EXIT_USAGE,
