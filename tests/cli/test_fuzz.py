@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import string
 from collections.abc import Callable
@@ -46,10 +47,16 @@ FUZZ = settings(
 DOCUMENTED = {EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_KNOWLEDGE_BASE}
 KB = load_knowledge_base()
 
-junk = st.text(alphabet=string.ascii_letters + string.digits + "-_=.,;:/ é[]{}'\"", max_size=12)
+# Text as people and programs write it, with control characters, a bidi override and a NUL.
+junk = st.text(
+    alphabet=string.ascii_letters + string.digits + "-_=.,;:/ é[]{}'\"\x1b\x07\x00\u202e²",
+    max_size=12,
+)
 diseases = st.sampled_from([*KB.diseases, "alzheimers", "poi", "gout", "AD ", ""]) | junk
 candidates = st.sampled_from(["BM-cells", "AD-exosomes", "IN", "hypoxia", "XX", ""]) | junk
-numbers = st.sampled_from(["34", "0", "120", "121", "-1", "old", "3.5", ""])
+numbers = st.sampled_from(
+    ["34", "0", "120", "121", "-1", "old", "3.5", "", "²", "nan", "1e308", "9" * 5000]
+)
 formats = st.sampled_from(["table", "json", "markdown", "yaml", ""])
 
 
@@ -178,11 +185,65 @@ def test_any_command_line(cli: Callable[..., CliResult], argv: list[str]) -> Non
         assert result.out == "" or argv[:1] == ["rules"], (argv, result.out[:200])
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 500) | st.floats(allow_nan=False) | junk,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(junk, children, max_size=3),
-    max_leaves=6,
+class Literal(str):
+    """Text written into a document as it is: what no encoder would write (a number of
+    thousands of digits, NaN, nesting thousands deep)."""
+
+
+def nested(depth: int) -> Literal:
+    return Literal("[" * depth + "]" * depth)
+
+
+# Leaves beyond the ordinary: integers of any size, NaN and infinities, overlong numbers,
+# nesting up to far past any limit, control characters in text.
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | junk
+    | st.integers(40, 5000).map(lambda n: Literal("9" * n))
+    | st.integers(1, 3000).map(nested)
 )
+json_values = st.recursive(
+    leaves,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(junk, children, max_size=3),
+    max_leaves=12,
+)
+
+
+class Pairs(tuple[tuple[str, Any], ...]):
+    """The members of a JSON object in order, a key possibly more than once."""
+
+
+def json_text(value: Any) -> str:
+    """JSON of value; Literal text as it is, Pairs as an object that may repeat a key."""
+    if isinstance(value, Literal):
+        return str(value)
+    if isinstance(value, dict):
+        value = Pairs(value.items())
+    if isinstance(value, Pairs):
+        return "{" + ", ".join(f"{json.dumps(k)}: {json_text(v)}" for k, v in value) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(json_text(v) for v in value) + "]"
+    return json.dumps(value)  # NaN and Infinity as JavaScript writes them
+
+
+def toml_text(value: Any) -> str:
+    """TOML of a value that is no table; Literal text as it is."""
+    if isinstance(value, Literal):
+        return str(value)
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {toml_text(v)}" for k, v in value.items()) + " }"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_text(v) for v in value) + "]"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # nan, inf, -inf: TOML spells them as Python does
+    return json.dumps(value)
+
+
 VALID_PROFILE = {
     "disease": "OP",
     "age": 70,
@@ -211,23 +272,24 @@ def outcome(call: Callable[[], T]) -> tuple[T | None, MscAdvisorError | None]:
 @given(
     st.dictionaries(st.sampled_from([*VALID_PROFILE, "colour"]), json_values, max_size=4),
     st.sampled_from([".json", ".toml"]),
+    st.booleans(),
 )
-def test_mutated_profile_files(tmp_path: Path, changes: dict[str, Any], suffix: str) -> None:
+def test_mutated_profile_files(
+    tmp_path: Path, changes: dict[str, Any], suffix: str, repeat_a_key: bool
+) -> None:
     raw = {**VALID_PROFILE, **changes}
+    members = [*raw.items(), *([("disease", "POF")] if repeat_a_key else [])]
     path = tmp_path / f"profile{suffix}"
     if suffix == ".json":
-        path.write_text(json.dumps(raw), encoding="utf-8")
+        path.write_text(json_text(Pairs(members)), encoding="utf-8")
     else:
-        lines = [
-            f"{k} = {json.dumps(v)}"
-            for k, v in raw.items()
-            if v is not None and not isinstance(v, dict)
-        ]
+        lines = [f"{k} = {toml_text(v)}" for k, v in members if v is not None]
         path.write_text("\n".join(lines), encoding="utf-8")
     fields, unreadable = outcome(lambda: read_profile_file(path))
     if unreadable is not None:
         assert f"profile {path}: " in str(unreadable)  # the file itself is bad: named
         return
+    assert not repeat_a_key  # a key given twice is never read as one of its values
     assert fields is not None
     profile, refused = outcome(lambda: build_profile(fields, KB, str(path)))
     if refused is not None:
@@ -258,7 +320,10 @@ def test_mutated_profile_files(tmp_path: Path, changes: dict[str, Any], suffix: 
     st.lists(
         st.one_of(
             junk,
-            json_values.map(json.dumps),
+            json_values.map(json_text),
+            st.dictionaries(junk, json_values, max_size=3).map(
+                lambda d: json_text(Pairs([*d.items(), ("disease", "OP"), ("disease", "POF")]))
+            ),
             st.binary(max_size=20).map(lambda b: b.decode("latin-1")),
         ),
         max_size=6,
@@ -289,7 +354,14 @@ RULE = {
     "citations": [{"table": 4}],
 }
 toml_values = st.recursive(
-    st.booleans() | st.integers(-5, 500) | junk,
+    st.booleans()
+    | st.integers()
+    | st.floats()
+    | junk
+    | st.integers(40, 5000).map(lambda n: Literal("9" * n))
+    | st.integers(1, 3000).map(nested)
+    | st.sampled_from([Literal("1979-05-27"), Literal("07:32:00"), Literal("1979-05-27T07:32:00Z")])
+    | st.integers(1, 600).map(lambda n: Literal("{ not = " * n + "{ tissue = 'BM' }" + " }" * n)),
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(
@@ -303,16 +375,8 @@ toml_values = st.recursive(
             max_size=3,
         )
     ),
-    max_leaves=6,
+    max_leaves=12,
 )
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value)
 
 
 @FUZZ
@@ -322,7 +386,7 @@ def test_mutated_rule_files(
 ) -> None:
     pack = new_pack(tmp_path_factory.mktemp("pack"))
     written = {**RULE, **changes}
-    body = "\n".join(f"{k} = {toml_value(v)}" for k, v in written.items())
+    body = "\n".join(f"{k} = {toml_text(v)}" for k, v in written.items())
     (pack / "rule.toml").write_text(f"[[rule]]\n{body}\n", encoding="utf-8")
     kb, refused = outcome(lambda: load_knowledge_base([pack], use_cache=False))
     if refused is not None:
