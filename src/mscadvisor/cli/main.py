@@ -364,7 +364,3 @@ def _debugging() -> bool:
     except MscAdvisorError:
         return False
 
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
