@@ -1,5 +1,5 @@
 """`python -m mscadvisor`."""
 
-from mscadvisor.cli.main import run
+from mscadvisor.cli.entry import run
 
 run()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mscadvisor.engine.gaps import Cell, View, disease_gaps, gap_map
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.records import Study, Trial
+from mscadvisor.record import replace
 
 KB = load_knowledge_base()
 
@@ -148,7 +149,7 @@ def reshuffled(draw: st.DrawFn) -> KnowledgeBase:
     strategies = st.lists(st.sampled_from(sorted(KB.preconditioning)), max_size=3, unique=True)
 
     def moved(record: Study | Trial) -> Study | Trial:
-        return dataclasses.replace(
+        return replace(
             record,
             disease=draw(st.sampled_from(sorted(KB.diseases))),
             tissue=draw(st.sampled_from(sorted(KB.tissues))),

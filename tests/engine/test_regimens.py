@@ -13,6 +13,7 @@ from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import Recommendation, Regimen, ScoredCandidate
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.record import replace
 
 KB = load_knowledge_base()
 ALL = 1000  # more regimens than any disease has
@@ -225,9 +226,7 @@ def test_regimens_zero_gives_none_and_leaves_the_rest_alone() -> None:
 def test_a_cell_culture_record_pairs_nothing() -> None:
     # Yin [15] gave miR-21-transfected cord cells intravenously to animals; were it a cell
     # culture study, the strategy would still be ranked but no regimen would use it.
-    studies = tuple(
-        dataclasses.replace(s, setting="in-vitro") if s.id == "T1-15" else s for s in KB.studies
-    )
+    studies = tuple(replace(s, setting="in-vitro") if s.id == "T1-15" else s for s in KB.studies)
     kb = dataclasses.replace(KB, studies=studies)
     result = score(kb, build_profile({"disease": "POF"}, kb, "test"), ALL)
     assert "mir21-transfection" in {c.id for c in result.ranked["preconditioning"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import marshal
 import os
@@ -266,7 +265,7 @@ def tamper_points(path: Path, rule_id: str, points: int) -> None:
     rules = compact["rule"]
     (n,) = [i for i, (record, _) in enumerate(rules) if record[1] == rule_id]
     record, file = rules[n]
-    slot = 1 + [f.name for f in dataclasses.fields(Rule)].index("points")
+    slot = 1 + Rule._fields.index("points")
     rules[n] = ([*record[:slot], points, *record[slot + 1 :]], file)
     payload = marshal.dumps((key, compact))
     path.write_bytes(b"\n".join((magic, hashlib.sha256(payload).hexdigest().encode(), payload)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import random
 import tomllib
@@ -19,6 +18,7 @@ from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_kn
 from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.validation import validate_records
+from mscadvisor.record import replace
 from mscadvisor.render.views import rule_view
 from tests.packs import new_pack
 
@@ -178,7 +178,7 @@ def test_any_dangling_id_in_a_trial_is_rejected_naming_it(
     trials = list(typed["trial"])
     trial, file = trials[position]
     value: object = (ident,) if field == "preconditioning" else ident
-    trials[position] = (dataclasses.replace(trial, **{field: value}), file)
+    trials[position] = (replace(trial, **{field: value}), file)
     with pytest.raises(KnowledgeBaseError) as info:
         build_knowledge_base({**typed, "trial": trials})
     assert f"[[trial]] id {trial.id!r}" in str(info.value)

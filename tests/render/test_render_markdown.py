@@ -3,7 +3,6 @@ disclaimer, every category, and with --explain every contribution."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -11,6 +10,7 @@ from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import CATEGORY_TITLES, DISCLAIMER, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.record import replace
 from mscadvisor.render.markdown import recommendation_markdown
 
 KB = load_knowledge_base()
@@ -111,13 +111,13 @@ def test_top_limits_rows_and_says_how_many_there_are() -> None:
 def test_pipes_and_newlines_in_data_do_not_break_a_table() -> None:
     cord = POF.ranked["source"][0]
     first = cord.contributions[0]
-    odd = dataclasses.replace(
+    odd = replace(
         cord,
         label="Cord | cells\nline two",
-        contributions=(dataclasses.replace(first, reason="a | b"), *cord.contributions[1:]),
+        contributions=(replace(first, reason="a | b"), *cord.contributions[1:]),
     )
-    excluded = dataclasses.replace(POF.excluded[0], label="x|y", reason="p | q")
-    result = dataclasses.replace(POF, ranked={**POF.ranked, "source": (odd,)}, excluded=(excluded,))
+    excluded = replace(POF.excluded[0], label="x|y", reason="p | q")
+    result = replace(POF, ranked={**POF.ranked, "source": (odd,)}, excluded=(excluded,))
     text = recommendation_markdown(result, 0, True)
     (row,) = table_after(text, f"## {CATEGORY_TITLES['source']}")
     assert row[1].split("<br>")[0] == "Cord \\| cells line two"

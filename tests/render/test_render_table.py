@@ -3,7 +3,6 @@ facts (POF: cord and marrow cells tie at +8; intravenous beats intraovarian head
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from mscadvisor.engine.result import DISCLAIMER, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import TopChange, what_if
 from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.record import replace
 from mscadvisor.render.output import symbols
 from mscadvisor.render.table import (
     STRONGEST_REASONS,
@@ -329,8 +329,8 @@ def test_warnings_carry_their_citations() -> None:
 
 def test_markup_in_data_is_printed_as_typed() -> None:
     cord = POF.ranked["source"][0]
-    odd = dataclasses.replace(cord, label="Cord [bold]cells[/bold]", caveats=("[red]x[/red]",))
-    result = dataclasses.replace(POF, ranked={**POF.ranked, "source": (odd,)})
+    odd = replace(cord, label="Cord [bold]cells[/bold]", caveats=("[red]x[/red]",))
+    result = replace(POF, ranked={**POF.ranked, "source": (odd,)})
     text = shown(result)
     assert "Cord [bold]cells[/bold]" in text
     assert "[red]x[/red]" in text

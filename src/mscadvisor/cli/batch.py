@@ -60,6 +60,9 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
 ) -> None:
     """Score a file of profiles, one result per input row, streaming and in input order."""
     from mscadvisor import batch as batching
+    from mscadvisor.cli.entry import collect_from_here
+
+    collect_from_here()  # a long run makes garbage: collect it, but not what start-up made
 
     knowledge = knowledge_source(ctx)
     # Fail early, and once, on a broken knowledge base or weights file, or other knowledge.

@@ -45,46 +45,44 @@ def summary(command: Callable[..., Any]) -> str:
     return " ".join(inspect.cleandoc(command.__doc__ or "").split("\n\n")[0].split())
 
 
-app = typer.Typer(
-    name="mscadvisor",
-    help=(
+APP_SETTINGS: dict[str, Any] = {
+    "name": "mscadvisor",
+    "help": (
         "Recommend MSC and MSC-exosome sources, administration routes and preconditioning for "
         "aging-related diseases, explaining every point of every score with the rule and the "
         f"citation behind it. {DISCLAIMER_SHORT}\n\n"
         "The options below are global: give them before the command."
     ),
-    epilog=examples(
+    "epilog": examples(
         "mscadvisor recommend -d POF",
         "mscadvisor --rules my-pack --weights weights.toml recommend -d OP --age 70",
         "mscadvisor --color never explain -d OP -c BM-cells",
         "mscadvisor recommend -h",
     ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-rules_app = typer.Typer(
-    help="Check, test, lint, list and show rules: the shipped rules tree or another one "
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+RULES_SETTINGS: dict[str, Any] = {
+    "help": "Check, test, lint, list and show rules: the shipped rules tree or another one "
     "(--base DIR, a complete tree such as an edited copy of rules/), with rule packs on top "
     "(--rules, PACK). Test cases live beside the rules they test, in NAME.cases.toml files.",
-    short_help="Check, test, lint, list and show rules: the shipped ones, another rules tree "
+    "short_help": "Check, test, lint, list and show rules: the shipped ones, another rules tree "
     "(--base DIR) and rule packs (--rules, PACK).",
-    epilog=examples(
+    "epilog": examples(
         "mscadvisor rules check",
         "mscadvisor rules test --base /tmp/my-rules",
         "mscadvisor --rules my-pack rules lint",
         "mscadvisor rules show T4-BM-D1-DONOR-AGE",
     ),
-    no_args_is_help=True,
-)
-app.add_typer(rules_app, name="rules")
-cache_app = typer.Typer(
-    help="Inspect or clear the compiled knowledge cache.",
-    epilog=examples("mscadvisor cache info", "mscadvisor cache clear"),
-    no_args_is_help=True,
-)
-app.add_typer(cache_app, name="cache")
+    "no_args_is_help": True,
+}
+CACHE_SETTINGS: dict[str, Any] = {
+    "help": "Inspect or clear the compiled knowledge cache.",
+    "epilog": examples("mscadvisor cache info", "mscadvisor cache clear"),
+    "no_args_is_help": True,
+}
 
 
 class ReaderGone(Exception):
@@ -105,7 +103,6 @@ def quiet_on_closed_pipe(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-app.callback()(root.root)
 COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     (
         "recommend",
@@ -191,10 +188,6 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
         ),
     ),
 ]
-for name, command, lines in COMMANDS:
-    app.command(name, short_help=summary(command), epilog=examples(*lines))(
-        quiet_on_closed_pipe(command)
-    )
 RULES_COMMANDS: dict[str, tuple[str, ...]] = {
     "check": (
         "mscadvisor rules check",
@@ -214,15 +207,75 @@ RULES_COMMANDS: dict[str, tuple[str, ...]] = {
     ),
     "show": ("mscadvisor rules show T4-BM-D1-DONOR-AGE",),
 }
-for name, lines in RULES_COMMANDS.items():
-    command = getattr(rules, f"rules_{name}")
-    rules_app.command(name, short_help=summary(command), epilog=examples(*lines))(
-        quiet_on_closed_pipe(command)
-    )
-for name, command in (("info", cache.cache_info), ("clear", cache.cache_clear)):
-    cache_app.command(
-        name, short_help=summary(command), epilog=examples(f"mscadvisor cache {name}")
-    )(quiet_on_closed_pipe(command))
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command-line app: every command, or only the top-level command (or group) ``only``.
+
+    typer reads the signature of every command it is given before it runs one, so a command
+    line that runs one command is given an app of that command alone; help, shell completion
+    and anything that is not a command name get the whole app."""
+    app = typer.Typer(**APP_SETTINGS)
+    app.callback()(root.root)
+    for name, command, lines in COMMANDS:
+        if only in (None, name):
+            app.command(name, short_help=summary(command), epilog=examples(*lines))(
+                quiet_on_closed_pipe(command)
+            )
+    if only in (None, "rules"):
+        rules_app = typer.Typer(**RULES_SETTINGS)
+        for name, lines in RULES_COMMANDS.items():
+            command = getattr(rules, f"rules_{name}")
+            rules_app.command(name, short_help=summary(command), epilog=examples(*lines))(
+                quiet_on_closed_pipe(command)
+            )
+        app.add_typer(rules_app, name="rules")
+    if only in (None, "cache"):
+        cache_app = typer.Typer(**CACHE_SETTINGS)
+        for name, command in (("info", cache.cache_info), ("clear", cache.cache_clear)):
+            cache_app.command(
+                name, short_help=summary(command), epilog=examples(f"mscadvisor cache {name}")
+            )(quiet_on_closed_pipe(command))
+        app.add_typer(cache_app, name="cache")
+    return app
+
+
+TOP_LEVEL = frozenset({*(name for name, _, _ in COMMANDS), "rules", "cache"})
+
+
+def _root_options_taking_values() -> frozenset[str]:
+    """The global options that take a value (--rules DIR), as the root command declares them."""
+    from typing import get_args
+
+    names: set[str] = set()
+    for parameter in inspect.signature(root.root).parameters.values():
+        base, *metadata = get_args(parameter.annotation) or (None,)
+        for info in metadata:
+            if isinstance(info, typer.models.OptionInfo) and base is not bool:
+                declared = (info.default, *(info.param_decls or ()))
+                names.update(d for d in declared if isinstance(d, str) and d.startswith("-"))
+                names.add(f"--{parameter.name.replace('_', '-')}")
+    return frozenset(names)
+
+
+def invoked_command(args: list[str]) -> str | None:
+    """The top-level command a command line runs, or None for help, shell completion and
+    anything that names no command (the whole app answers those, with its suggestions)."""
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return None
+    taking_values = _root_options_taking_values()
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg in ("--help", "-h", "--"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in TOP_LEVEL else None
+        position += 2 if arg in taking_values else 1
+    return None
+
+
+app = build_app()  # the whole app, for help, generated documentation and tests
 
 
 def misplaced_global_option(
@@ -297,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         # Not standalone: click's usage errors come back here, to be explained (see below).
-        code = app(args=args, prog_name="mscadvisor", standalone_mode=False)
+        code = build_app(invoked_command(args))(
+            args=args, prog_name="mscadvisor", standalone_mode=False
+        )
         sys.stdout.flush()  # a full disk shows here, not as a warning at exit
     except click_errors.NoSuchOption as exc:
         (misplaced_global_option(exc, args) or exc).show()
@@ -363,8 +418,3 @@ def _debugging() -> bool:
         return env_flag("MSCADVISOR_DEBUG")
     except MscAdvisorError:
         return False
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())

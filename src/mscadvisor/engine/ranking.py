@@ -5,11 +5,11 @@ direct evidence, and id; and which candidates tie."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from mscadvisor.engine import evidence
 from mscadvisor.engine.certainty import rank
 from mscadvisor.engine.result import Contribution, EvidenceUse, ScoredCandidate
+from mscadvisor.record import replace
 
 
 def best_design(candidate: ScoredCandidate) -> int:

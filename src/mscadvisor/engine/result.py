@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mscadvisor.record import Record
 
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
@@ -43,8 +44,7 @@ CATEGORY_TITLES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CitationView:
+class CitationView(Record):
     """A citation resolved for output: what it points at, a human label and its links.
 
     Every JSON document writes citations in this one shape (``$defs/citation`` of
@@ -74,8 +74,7 @@ class CitationView:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceUse:
+class EvidenceUse(Record):
     """One study or trial as evidence for one candidate: direct when it tested exactly what
     the candidate asks, else indirect, with what differs."""
 
@@ -102,8 +101,7 @@ class EvidenceUse:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
+class Contribution(Record):
     rule: str
     points: int
     reason: str
@@ -128,8 +126,7 @@ class Contribution:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(Record):
     """A warning about the query or the evidence, with where it comes from."""
 
     code: str
@@ -144,8 +141,7 @@ class Notice:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredCandidate:
+class ScoredCandidate(Record):
     category: str
     id: str
     label: str
@@ -186,8 +182,7 @@ class ScoredCandidate:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Exclusion:
+class Exclusion(Record):
     category: str
     id: str
     label: str
@@ -206,8 +201,7 @@ class Exclusion:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Regimen:
+class Regimen(Record):
     rank: int
     source: ScoredCandidate
     route: ScoredCandidate
@@ -249,8 +243,7 @@ class Regimen:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Recommendation:
+class Recommendation(Record):
     generator_version: str
     knowledge_base_version: str
     knowledge_base_sha256: str
@@ -266,7 +259,8 @@ class Recommendation:
     regimens: tuple[Regimen, ...] = ()
     judged_for: str | None = None  # the source that routes and preconditioning are judged for
     # How to make it again (None: not made by score()); not part of what the result is.
-    reproduce: Reproduction | None = field(default=None, compare=False)
+    reproduce: Reproduction | None = None
+    _uncompared: ClassVar[frozenset[str]] = frozenset({"reproduce"})
 
     def to_dict(self) -> dict[str, Any]:
         doc = self.to_dict_head()

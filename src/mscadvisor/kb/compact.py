@@ -4,8 +4,6 @@ or running pydantic."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from mscadvisor.kb.records import (
@@ -19,15 +17,15 @@ from mscadvisor.kb.records import (
     Tradeoff,
     to_plain,
 )
+from mscadvisor.record import Record, fields_of
 
 
 def to_compact(value: Any) -> Any:
     """A record as compact plain data for the compiled cache: a record becomes a list of its
     class name and field values, a tuple stays a tuple, free-form dicts (rule conditions) are
     kept as plain data."""
-    if dataclasses.is_dataclass(value):
-        fields = dataclasses.fields(value)
-        return [type(value).__name__, *(to_compact(getattr(value, f.name)) for f in fields)]
+    if isinstance(value, Record):
+        return [type(value).__name__, *(to_compact(v) for v in fields_of(value).values())]
     if isinstance(value, tuple):
         return tuple(to_compact(v) for v in value)
     return to_plain(value)
@@ -38,13 +36,13 @@ def from_compact(data: Any) -> Any:
     itself from validated records (the compiled cache)."""
     kind = type(data)
     if kind is list:
-        return _RECORD_CLASSES[data[0]](*[from_compact(v) for v in data[1:]])
+        return _RECORD_CLASSES[data[0]].from_values([from_compact(v) for v in data[1:]])
     if kind is tuple:
         return tuple([from_compact(v) for v in data])
     return data
 
 
-_RECORD_CLASSES: dict[str, Callable[..., Any]] = {
+_RECORD_CLASSES: dict[str, type[Record]] = {
     cls.__name__: cls
     for cls in (
         *RECORD_KINDS.values(),
@@ -60,6 +58,5 @@ _RECORD_CLASSES: dict[str, Callable[..., Any]] = {
 
 # The field names of every record type, in order: the compiled cache stores records by position.
 RECORD_LAYOUT = ";".join(
-    f"{name}:{','.join(vars(cls)['__dataclass_fields__'])}"
-    for name, cls in sorted(_RECORD_CLASSES.items())
+    f"{name}:{','.join(cls._fields)}" for name, cls in sorted(_RECORD_CLASSES.items())
 )

@@ -7,7 +7,6 @@ one run.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,6 +36,7 @@ from mscadvisor.kb.vocabulary import (
     MATCH_KEYS_BY_CATEGORY,
     value_domains,
 )
+from mscadvisor.record import fields_of, replace
 
 Locate = Callable[[str, object], str]
 
@@ -147,7 +147,7 @@ class Catalog:
             if len(given) != 1:
                 problems.append(
                     f"{where}: a citation needs exactly one of ref, nct, table, "
-                    f"section; got {dataclasses.asdict(c)}"
+                    f"section; got {fields_of(c)}"
                 )
             if c.ref is not None and c.ref not in self.references:
                 problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
@@ -299,14 +299,14 @@ def apply_overrides(
 def _rename_rules(case: Case, renamed: dict[str, str]) -> Case:
     """The case with every rule id its expectations name replaced as ``renamed`` says."""
     expect = tuple(
-        dataclasses.replace(
+        replace(
             e,
             fires=renamed.get(e.fires, e.fires) if e.fires else None,
             not_fires=renamed.get(e.not_fires, e.not_fires) if e.not_fires else None,
         )
         for e in case.expect
     )
-    return case if expect == case.expect else dataclasses.replace(case, expect=expect)
+    return case if expect == case.expect else replace(case, expect=expect)
 
 
 def _check_candidate_fields(

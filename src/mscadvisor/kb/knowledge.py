@@ -6,7 +6,6 @@ that ``mscadvisor rules check`` reports all of them in one run.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -325,7 +324,7 @@ def content_hash(compact: Typed, rules: dict[str, ParsedRule]) -> str:
 
 
 # Where each field of a rule sits in its compact form (after the class name).
-_RULE_SLOT = {f.name: n for n, f in enumerate(dataclasses.fields(Rule), 1)}
+_RULE_SLOT = {name: n for n, name in enumerate(Rule._fields, 1)}
 
 
 def _with_long_form_conditions(record: list[Any], parsed: ParsedRule) -> list[Any]:

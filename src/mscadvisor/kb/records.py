@@ -1,17 +1,16 @@
-"""The record kinds a rules tree may hold, as frozen stdlib dataclasses.
+"""The record kinds a rules tree may hold, as frozen records (``mscadvisor.record``).
 
-pydantic validates raw TOML into these types (see ``validation.py``); they are plain dataclasses
+pydantic validates raw TOML into these types (see ``validation.py``); they are plain records
 so that code which only reads an already-validated knowledge base never imports pydantic.
 Field constraints come from ``constraints.py``, and pydantic enforces them.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from mscadvisor.kb.constraints import NOT_EMPTY, Check, at_least, between, min_items
+from mscadvisor.record import Record, fields_of
 
 _FORBID_EXTRA: dict[str, Any] = {"extra": "forbid"}
 
@@ -71,8 +70,7 @@ LEVELS: tuple[Level, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(Record):
     """A pointer into the source review: a reference, a trial, a table or a named section."""
 
     ref: RefNumber | None = None
@@ -83,24 +81,21 @@ class Citation:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Etiology:
+class Etiology(Record):
     id: Id
     name: Text
     citations: tuple[Citation, ...] = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Caveat:
+class Caveat(Record):
     code: Id
     message: Text
     citations: tuple[Citation, ...] = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Disease:
+class Disease(Record):
     id: Id
     name: Text
     systems: Annotated[tuple[System, ...], NOT_EMPTY]
@@ -112,15 +107,13 @@ class Disease:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Table4Item:
+class Table4Item(Record):
     id: Id
     text: Text
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Tissue:
+class Tissue(Record):
     id: Id
     name: Text
     label: Text
@@ -133,23 +126,20 @@ class Tissue:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Tradeoff:
+class Tradeoff(Record):
     text: Text
     citations: tuple[Citation, ...] = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Modality:
+class Modality(Record):
     id: Id
     name: Text
     tradeoffs: tuple[Tradeoff, ...] = ()
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(Record):
     id: Id
     name: Text
     diseases: tuple[Id, ...] = ()
@@ -159,8 +149,7 @@ class Route:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Preconditioning:
+class Preconditioning(Record):
     id: Id
     name: Text
     kind: Literal["preconditioning", "engineering", "combination", "biomaterial", "selection"]
@@ -172,16 +161,14 @@ class Preconditioning:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Comorbidity:
+class Comorbidity(Record):
     id: Id
     name: Text
     note: Text | None = None
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(Record):
     id: Id
     name: Text
     diseases: tuple[Id, ...] = ()
@@ -189,8 +176,7 @@ class Need:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(Record):
     ref: RefNumber
     first_author: Text
     authors: Text
@@ -208,15 +194,13 @@ class Reference:
         return str(self.ref)
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(Record):
     id: Id
     title: Text
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Study:
+class Study(Record):
     """One row of Table 1 (MSCs) or Table 2 (MSC exosomes)."""
 
     id: Id
@@ -245,8 +229,7 @@ class Study:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Trial:
+class Trial(Record):
     """One row of Table 3 (clinical studies), or a clinical study the review describes only in
     its prose (``in_table3 = false``)."""
 
@@ -271,8 +254,7 @@ class Trial:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Erratum:
+class Erratum(Record):
     id: Id
     where: Text
     readings: Annotated[tuple[Text, ...], min_items(2)]
@@ -282,8 +264,7 @@ class Erratum:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class EvidenceQuery:
+class EvidenceQuery(Record):
     """How an evidence rule counts table records: which kinds of record (setting, outcome,
     design), which keys must be shared exactly (``match``), and the points per direct and per
     indirect record, each capped."""
@@ -307,8 +288,7 @@ class EvidenceQuery:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
     """A scoring rule: when it fires for a candidate it adds points, or excludes the candidate.
 
     ``applies_to`` and ``when`` are conditions in the small language of ``conditions.py``
@@ -348,8 +328,7 @@ class Rule:
         return f"{self.points:+d}" if self.points is not None else ""
 
 
-@dataclass(frozen=True)
-class Expectation:
+class Expectation(Record):
     """One expected outcome of a rule test case; exactly one of the outcome fields is given."""
 
     top: Id | None = None  # the first candidate of `category`
@@ -372,8 +351,7 @@ class Expectation:
     )
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(Record):
     """A rule test case: a profile and what must hold for it. Not knowledge: not hashed."""
 
     id: Id
@@ -384,8 +362,7 @@ class Case:
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
-@dataclass(frozen=True)
-class KnowledgeBaseInfo:
+class KnowledgeBaseInfo(Record):
     """Identity of the knowledge base: its version and the document it encodes."""
 
     version: Text
@@ -399,8 +376,7 @@ def _bounded(low: int, high: int) -> Check:
     return Check(lambda value: low <= len(value) <= high, f"must be {low} to {high} characters")
 
 
-@dataclass(frozen=True)
-class PackManifest:
+class PackManifest(Record):
     """A pack's ``pack.toml``: what the pack is called and which version of it this is."""
 
     name: Annotated[Id, _bounded(1, 64)]
@@ -433,10 +409,19 @@ RECORD_KINDS: dict[str, type] = {
 }
 
 
+def record_classes() -> tuple[type[Record], ...]:
+    """Every record type of a rules tree, nested ones included."""
+    return tuple(
+        cls
+        for cls in globals().values()
+        if isinstance(cls, type) and issubclass(cls, Record) and cls is not Record
+    )
+
+
 def to_plain(value: Any) -> Any:
     """A record as JSON-ready plain data (dicts, lists, scalars)."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Record):
+        return {name: to_plain(field) for name, field in fields_of(value).items()}
     if isinstance(value, tuple | list):
         return [to_plain(v) for v in value]
     if isinstance(value, dict):

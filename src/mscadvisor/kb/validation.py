@@ -15,13 +15,15 @@ from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.loader import RawRecord
-from mscadvisor.kb.records import MANIFEST_KIND, RECORD_KINDS
+from mscadvisor.kb.records import MANIFEST_KIND, RECORD_KINDS, record_classes
+from mscadvisor.record import as_dataclasses
 
 
 @cache
 def _adapter(kind: str) -> Any:
     from pydantic import TypeAdapter
 
+    as_dataclasses(record_classes())
     return TypeAdapter(RECORD_KINDS[kind])
 
 

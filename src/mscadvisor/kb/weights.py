@@ -18,6 +18,7 @@ from pathlib import Path
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.reading import Unreadable, decode, load_toml, read_file
+from mscadvisor.record import replace
 
 MAX_WEIGHTS_BYTES = 256 * 1024
 MAX_FACTOR = 100  # a factor beyond this is a typo, not a judgement; it would dwarf every rule
@@ -74,14 +75,14 @@ def _scaled(parsed: ParsedRule, weights: dict[str, float]) -> ParsedRule:
     if factor is None:
         return parsed
     if rule.points is not None:
-        rule = dataclasses.replace(rule, points=round(rule.points * factor))
+        rule = replace(rule, points=round(rule.points * factor))
     elif rule.evidence is not None:
-        evidence = dataclasses.replace(
+        evidence = replace(
             rule.evidence,
             points_each=round(rule.evidence.points_each * factor),
             cap=round(rule.evidence.cap * factor),
             indirect_each=round(rule.evidence.indirect_each * factor),
             indirect_cap=round(rule.evidence.indirect_cap * factor),
         )
-        rule = dataclasses.replace(rule, evidence=evidence)
+        rule = replace(rule, evidence=evidence)
     return dataclasses.replace(parsed, rule=rule)

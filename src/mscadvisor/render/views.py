@@ -8,7 +8,6 @@ shape of every document (``CitationView``), however deep in the record it sits.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import condition_syntax, conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation, Disease, Study, Trial
+from mscadvisor.record import Record, fields_of
 
 Row = dict[str, Any]
 
@@ -48,8 +48,8 @@ def _plain(kb: KnowledgeBase, value: Any) -> Any:
     any depth, resolved to the one citation shape (with label and links)."""
     if isinstance(value, Citation):
         return citations.view(kb, value).to_dict()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(kb, getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Record):
+        return {name: _plain(kb, field) for name, field in fields_of(value).items()}
     if isinstance(value, list | tuple):
         return [_plain(kb, v) for v in value]
     if isinstance(value, dict):
