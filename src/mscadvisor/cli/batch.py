@@ -1,5 +1,6 @@
 """batch: score a file of profiles, streaming, with its output sink and progress display."""
 
+import gc
 import os
 import stat
 import sys
@@ -60,9 +61,11 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
 ) -> None:
     """Score a file of profiles, one result per input row, streaming and in input order."""
     from mscadvisor import batch as batching
-    from mscadvisor.cli.entry import collect_from_here
 
-    collect_from_here()  # a long run makes garbage: collect it, but not what start-up made
+    # The console script starts without the garbage collector (cli/entry.py); a long run makes
+    # garbage, so collect it again, but only over the objects made from now on.
+    gc.freeze()
+    gc.enable()
 
     knowledge = knowledge_source(ctx)
     # Fail early, and once, on a broken knowledge base or weights file, or other knowledge.

@@ -3,19 +3,13 @@ out of start-up.
 
 Starting up allocates about a hundred thousand objects (imports, the knowledge base, the
 result) and frees almost none of them as cycles, yet the collector would walk them again and
-again while they are made, and once more as the interpreter exits. So it is off until the
-command runs, and what exists by then is frozen out of its reach; a command that runs long
-(batch) turns it back on with ``collect_from_here``.
+again while they are made, and once more as the interpreter exits. So it is off for the
+whole run and what exists at exit is frozen out of its reach; a command that runs long (batch)
+freezes what start-up made and turns it back on.
 """
 
 import gc
 import sys
-
-
-def collect_from_here() -> None:
-    """Let the collector run again, over the objects made from now on."""
-    gc.freeze()
-    gc.enable()
 
 
 def run() -> None:
