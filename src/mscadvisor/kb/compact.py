@@ -15,6 +15,7 @@ from mscadvisor.kb.records import (
     Etiology,
     EvidenceQuery,
     Expectation,
+    RegistryNames,
     Table4Item,
     Tradeoff,
     to_plain,
@@ -55,6 +56,7 @@ _RECORD_CLASSES: dict[str, Callable[..., Any]] = {
         Tradeoff,
         EvidenceQuery,
         Expectation,
+        RegistryNames,
     )
 }
 
