@@ -25,7 +25,9 @@ from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
 PROFILES = "{profiles}"
-EXAMPLE_EXPORT = Path(__file__).parents[2] / "docs" / "examples" / "ctgov-export.json"  # replaced by a JSONL file of two profiles
+EXAMPLE_EXPORT = (
+    Path(__file__).parents[2] / "docs" / "examples" / "ctgov-export.json"
+)  # replaced by a JSONL file of two profiles
 
 # Every command that prints JSON, with arguments that give a document with something in it,
 # and the schema of that document.
