@@ -4,8 +4,8 @@ Each ```sh block runs line by line, in order, in a scratch folder, with the CLI 
 ``cli`` fixture). The files the examples read come from the README itself: every ```toml block
 whose first line names a file (``# my-pack/pack.toml``, ``# weights.toml``) is written there, and
 the profile file example becomes ``profile.toml`` and the batch cohorts ``cohort.jsonl`` and
-``cohort.csv`` (batch rows "have the fields of a profile file"); the example files of ``docs/examples/``
-are copied to the same path in the folder. ``/tmp/`` in a command is that
+``cohort.csv`` (batch rows "have the fields of a profile file"); the example files of
+``docs/examples/`` are copied to the same path in the folder. ``/tmp/`` in a command is that
 folder. ``A && B`` runs both; ``... | jq ...`` runs the left side and checks that it printed JSON;
 ``cat FILE | mscadvisor ...`` gives the file as standard input; ``> FILE`` checks that something
 was printed. Every command must exit 0.
