@@ -15,6 +15,8 @@ from mscadvisor.cli.options import Format, FormatOption
 from mscadvisor.cli.root import open_knowledge
 from mscadvisor.errors import InputError
 
+MAX_PACK_NAME = 64  # as PackManifest.name allows
+
 
 def _date(text: str | None) -> dt.date:
     if text is None:
@@ -30,6 +32,7 @@ def trials_refresh(  # noqa: PLR0917 (typer maps each option to a parameter)
     files: Annotated[
         list[Path],
         typer.Argument(
+            metavar="FILE...",
             help="ClinicalTrials.gov (API v2) exports: a study, an API page, the website's "
             "JSON array, NDJSON, or a zip of study files.",
             show_default=False,
@@ -66,9 +69,15 @@ def trials_refresh(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.authoring.refresh_pack import pack_files, write_pack
     from mscadvisor.engine.ctgov import read_studies
     from mscadvisor.engine.refresh import refresh
+    from mscadvisor.kb.records import is_identifier
     from mscadvisor.render import output
 
     day = _date(as_of)
+    if pack is not None and not (is_identifier(name) and len(name) <= MAX_PACK_NAME):
+        raise InputError(
+            f"--pack-name: {name!r}: a pack's name is an id of 1 to {MAX_PACK_NAME} characters "
+            "without spaces"
+        )
     kb = open_knowledge(ctx)
     studies = read_studies(files)
     result = refresh(kb, [str(f) for f in files], studies, day)

@@ -144,6 +144,13 @@ CASES = [
         existing_pack,
     ),
     BadInput(
+        "refresh-pack-name-with-space",
+        "{m} trials-refresh study-completed.json --pack p --pack-name 'my pack'",
+        EXIT_USAGE,
+        "--pack-name: 'my pack': a pack's name is an id",
+        fixture("study-completed.json"),
+    ),
+    BadInput(
         "refresh-as-of-not-a-date",
         "{m} trials-refresh study-completed.json --as-of tomorrow",
         EXIT_USAGE,
