@@ -25,6 +25,7 @@ NAMES = (
     "cache-info",
     "gaps",
     "diff",
+    "refresh",
 )
 
 

@@ -24,7 +24,10 @@ from tests.authoring.test_rule_cases import BAD_PACK, BAD_PACK_CASES, write_pack
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
-PROFILES = "{profiles}"  # replaced by a JSONL file of two profiles
+PROFILES = "{profiles}"
+EXAMPLE_EXPORT = (
+    Path(__file__).parents[2] / "docs" / "examples" / "ctgov-export.json"
+)  # replaced by a JSONL file of two profiles
 
 # Every command that prints JSON, with arguments that give a document with something in it,
 # and the schema of that document.
@@ -56,6 +59,7 @@ DOCUMENTS: list[tuple[list[str], str]] = [
     (["rules", "lint"], "rules-lint"),
     (["cache", "info"], "cache-info"),
     (["gaps", "-d", "POF"], "gaps"),
+    (["trials-refresh", str(EXAMPLE_EXPORT), "--as-of", "2026-06-01"], "refresh"),
 ]
 CITATION_KEYS = [
     "ref",
@@ -122,8 +126,8 @@ def citations_in(value: Any) -> Iterator[dict[str, Any]]:
 def test_every_json_printing_command_is_checked_here() -> None:
     documented = {command_of(argv) for argv, _ in DOCUMENTS}
     assert json_printing_commands() == documented
-    assert len(documented) == 21  # recommend, explain, batch, diff, gaps, 11 listings, 4 reports,
-    # cache info
+    assert len(documented) == 22  # recommend, explain, batch, diff, gaps, 11 listings, 4 reports,
+    # cache info, trials-refresh
 
 
 def test_every_published_schema_is_the_schema_of_a_command() -> None:
@@ -180,6 +184,7 @@ def test_every_citation_of_every_document_has_the_one_shape(cli: Cli, tmp_path: 
     uncited |= {"rules coverage"}
     uncited |= {"rules lint", "cache info"}
     uncited |= {"diff"}  # names the edits behind each change; the recommendations cite
+    uncited |= {"trials-refresh"}  # names registry records by NCT number and source file
     assert {command for command, cs in by_command.items() if not cs} == uncited
 
 

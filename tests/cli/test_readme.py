@@ -4,7 +4,8 @@ Each ```sh block runs line by line, in order, in a scratch folder, with the CLI 
 ``cli`` fixture). The files the examples read come from the README itself: every ```toml block
 whose first line names a file (``# my-pack/pack.toml``, ``# weights.toml``) is written there, and
 the profile file example becomes ``profile.toml`` and the batch cohorts ``cohort.jsonl`` and
-``cohort.csv`` (batch rows "have the fields of a profile file"). ``/tmp/`` in a command is that
+``cohort.csv`` (batch rows "have the fields of a profile file"); the example files of
+``docs/examples/`` are copied to the same path in the folder. ``/tmp/`` in a command is that
 folder. ``A && B`` runs both; ``... | jq ...`` runs the left side and checks that it printed JSON;
 ``cat FILE | mscadvisor ...`` gives the file as standard input; ``> FILE`` checks that something
 was printed. Every command must exit 0.
@@ -95,6 +96,7 @@ def write_readme_files(folder: Path) -> None:
             target = folder / named.group(1)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.text, encoding="utf-8")
+    shutil.copytree(README.parent / "docs" / "examples", folder / "docs" / "examples")
     profile_text = profile_block().text
     (folder / "profile.toml").write_text(profile_text, encoding="utf-8")
     profile = tomllib.loads(profile_text)

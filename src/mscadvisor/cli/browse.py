@@ -174,7 +174,8 @@ def schema(name: Annotated[SchemaName, typer.Argument(help="Which document.")]) 
     --what-if ... --format json; batch-line: each line of batch --format jsonl; listing:
     diseases, sources, routes, preconditioning, evidence, trials, reference, errata, rules list
     and rules show with --format json; rules-check, rules-test, rules-coverage, rules-lint and
-    cache-info: those commands with --format json; gaps: gaps --format json."""
+    cache-info: those commands with --format json; gaps: gaps --format json; diff: diff
+    --format json; refresh: trials-refresh --format json."""
     from importlib import resources
 
     from mscadvisor.render import output

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from mscadvisor.cli import batch, browse, cache, diff, gaps, recommend, root, rules
+from mscadvisor.cli import batch, browse, cache, diff, gaps, recommend, refresh, root, rules
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 from mscadvisor.render.printable import printable
@@ -177,6 +177,14 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
         ),
     ),
     ("trials", browse.trials, ("mscadvisor trials", "mscadvisor trials -d POF -f json")),
+    (
+        "trials-refresh",
+        refresh.trials_refresh,
+        (
+            "mscadvisor trials-refresh ctgov-export.json",
+            "mscadvisor trials-refresh studies.zip page-2.json --pack refreshed -f json",
+        ),
+    ),
     ("reference", browse.reference, ("mscadvisor reference 18", "mscadvisor reference -f json")),
     ("errata", browse.errata, ("mscadvisor errata", "mscadvisor errata -f json")),
     (

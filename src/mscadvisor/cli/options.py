@@ -65,6 +65,7 @@ class SchemaName(StrEnum):
     cache_info = "cache-info"
     gaps = "gaps"
     diff = "diff"
+    refresh = "refresh"
 
 
 # The published schema of each JSON document, in src/mscadvisor/schemas/.

@@ -13,6 +13,7 @@ from mscadvisor.kb.records import (
     Etiology,
     EvidenceQuery,
     Expectation,
+    RegistryNames,
     Table4Item,
     Tradeoff,
     to_plain,
@@ -53,6 +54,7 @@ _RECORD_CLASSES: dict[str, type[Record]] = {
         Tradeoff,
         EvidenceQuery,
         Expectation,
+        RegistryNames,
     )
 }
 

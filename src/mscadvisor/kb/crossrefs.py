@@ -29,6 +29,7 @@ from mscadvisor.kb.records import (
     Study,
     Tissue,
     Trial,
+    TrialUpdate,
 )
 from mscadvisor.kb.vocabulary import (
     CANDIDATE_FIELDS,
@@ -294,6 +295,47 @@ def apply_overrides(
     renamed = {target: rule.id for target, (rule, _) in claims.items() if target in replaced}
     cases = [(_rename_rules(case, renamed), file) for case, file in typed.get("case", [])]
     return {**typed, "rule": kept, "case": cases}
+
+
+def apply_trial_updates(
+    typed: dict[str, list[tuple[Any, str]]], problems: list[str]
+) -> dict[str, list[tuple[Any, str]]]:
+    """Each trial with the fields its ``[[trial_update]]`` (from a rule pack) gives replaced.
+
+    Updating an unknown trial, or one trial twice, is an error: two packs disagreeing on a
+    trial must be settled by a person, not by load order.
+    """
+    updates: dict[str, tuple[TrialUpdate, str]] = {}
+    for update, file in typed.get("trial_update", []):
+        if update.trial in updates:
+            problems.append(
+                f"{file}: [[trial_update]] of trial {update.trial!r}: {updates[update.trial][1]} "
+                "already updates it"
+            )
+            continue
+        updates[update.trial] = (update, file)
+    if not updates:
+        return typed
+    trials = {trial.id for trial, _ in typed.get("trial", [])}
+    problems += [
+        f"{file}: [[trial_update]] of unknown trial {ident!r}"
+        for ident, (_, file) in updates.items()
+        if ident not in trials
+    ]
+    updated = [
+        (_updated(trial, updates[trial.id][0]) if trial.id in updates else trial, file)
+        for trial, file in typed.get("trial", [])
+    ]
+    return {**typed, "trial": updated}
+
+
+def _updated(trial: Trial, update: TrialUpdate) -> Trial:
+    changes = {
+        name: getattr(update, name)
+        for name in TrialUpdate.CHANGES
+        if getattr(update, name) is not None
+    }
+    return replace(trial, **changes)
 
 
 def _rename_rules(case: Case, renamed: dict[str, str]) -> Case:

@@ -208,6 +208,7 @@ def build_knowledge_base(
     """
     problems: list[str] = []
     typed = crossrefs.apply_overrides(typed, problems)
+    typed = crossrefs.apply_trial_updates(typed, problems)
     infos = typed.get("knowledge_base", [])
     if len(infos) != 1:
         files = ", ".join(f for _, f in infos) or "no file"

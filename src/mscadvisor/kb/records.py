@@ -31,6 +31,19 @@ Text = Annotated[str, NOT_EMPTY]
 RefNumber = Annotated[int, at_least(1)]
 Nct = Annotated[str, Check(is_nct_number, "must be a ClinicalTrials.gov id: NCT and 8 digits")]
 
+
+def is_iso_date(value: str) -> bool:
+    """A calendar date written YYYY-MM-DD."""
+    import datetime as dt
+
+    try:
+        return len(value) == 10 and dt.date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
+IsoDate = Annotated[str, Check(is_iso_date, "must be a date written YYYY-MM-DD")]
+
 SYSTEMS = ("reproductive", "neural", "vascular", "skeletal", "skin", "systemic")
 System = Literal["reproductive", "neural", "vascular", "skeletal", "skin", "systemic"]
 Category = Literal["source", "route", "preconditioning", "regimen"]
@@ -95,6 +108,16 @@ class Caveat(Record):
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
+class RegistryNames(Record):
+    """The condition names trial registries file a disease under, beyond its name and aliases
+    (ClinicalTrials.gov registers POF as "Primary Ovarian Insufficiency"), and the basis for
+    them: the review does not list them, so they are a stated assumption."""
+
+    names: Annotated[tuple[Text, ...], NOT_EMPTY]
+    assumption: Text
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
 class Disease(Record):
     id: Id
     name: Text
@@ -104,6 +127,7 @@ class Disease(Record):
     etiologies: tuple[Etiology, ...] = ()
     caveats: tuple[Caveat, ...] = ()
     citations: tuple[Citation, ...] = ()
+    registry: RegistryNames | None = None
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
@@ -252,6 +276,28 @@ class Trial(Record):
     design: TrialDesign = "unstated"
     in_table3: bool = True
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+
+class TrialUpdate(Record):
+    """A rule pack's update of one trial record from a trial registry (``mscadvisor
+    trials-refresh`` writes them), applied when the knowledge base is built: each field given
+    replaces the trial's. The provenance fields say where the new values come from.
+
+    ``outcome`` and ``results`` are judgements the refresh never makes (posted results are not
+    efficacy shown): only a person who read the results sets them."""
+
+    trial: Id  # the id of the trial record updated
+    source: Text  # the registry export the values come from
+    last_update_posted: IsoDate  # the registry record's last update, as the export gives it
+    imported: IsoDate
+    status: Text | None = None
+    enrollment: Annotated[int, at_least(1)] | None = None
+    outcome: Outcome | None = None
+    results: Text | None = None
+    __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
+
+    # The fields of the trial record an update may change.
+    CHANGES: ClassVar[tuple[str, ...]] = ("status", "enrollment", "outcome", "results")
 
 
 class Erratum(Record):
@@ -403,6 +449,7 @@ RECORD_KINDS: dict[str, type] = {
     "need": Need,
     "study": Study,
     "trial": Trial,
+    "trial_update": TrialUpdate,
     "erratum": Erratum,
     "rule": Rule,
     "case": Case,
