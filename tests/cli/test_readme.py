@@ -166,7 +166,11 @@ def run_line(line: str, cli: Cli, folder: Path) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize(
     "block",
-    SH_BLOCKS,
+    [
+        # A block that starts worker processes (--jobs) runs code outside this process.
+        pytest.param(b, marks=[pytest.mark.subprocess] if "--jobs" in b.text else [])
+        for b in SH_BLOCKS
+    ],
     ids=[f"{n}-" + re.sub(r"\W+", "-", b.heading).strip("-") for n, b in enumerate(SH_BLOCKS)],
 )
 def test_sh_block(block: Block, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
