@@ -88,13 +88,15 @@ class Unprivileged:
     folder: Path
     as_root: bool
 
-    def run(self, *args: str) -> CliResult:
+    def run(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
+        """The CLI's answer to args; env: environment variables to set (or to let the child
+        use a cache: MSCADVISOR_NO_CACHE=0)."""
         import sys
 
         proc = subprocess.run(
             [sys.executable, "-m", "mscadvisor", *args],
             cwd=self.folder,
-            env={**os.environ, "MSCADVISOR_NO_CACHE": "1"},
+            env={**os.environ, "MSCADVISOR_NO_CACHE": "1", **(env or {})},
             preexec_fn=obey_file_permissions if self.as_root else None,
             capture_output=True,
             text=True,

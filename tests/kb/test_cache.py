@@ -21,7 +21,7 @@ from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.records import Rule
 from mscadvisor.render.output import json_text
 from tests import schemas
-from tests.conftest import CliResult
+from tests.conftest import CliResult, Unprivileged
 
 
 @pytest.fixture
@@ -116,13 +116,17 @@ def test_changed_rules_rebuild_the_cache(cache_dir: Path, rules_copy: Path) -> N
     assert len(list(cache_dir.glob("kb-*.bin"))) == 2
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+@pytest.mark.subprocess
 def test_unwritable_cache_folder_is_not_an_error(
-    cache_dir: Path, kb: KnowledgeBase
-) -> None:  # pragma: no cover - depends on the user running the tests
-    cache_dir.mkdir()
-    cache_dir.chmod(0o500)
-    assert load_knowledge_base().sha256 == kb.sha256
+    unprivileged: Unprivileged, kb: KnowledgeBase
+) -> None:
+    folder = unprivileged.folder / "cache"
+    folder.mkdir(mode=0o500)
+    env = {"MSCADVISOR_NO_CACHE": "0", "MSCADVISOR_CACHE_DIR": str(folder)}
+    result = unprivileged.run("recommend", "-d", "POF", "-f", "json", env=env)
+    assert result.code == 0 and result.err == ""
+    assert result.json()["knowledge_base"]["sha256"] == kb.sha256
+    assert list(folder.iterdir()) == []  # it could not be written, and that is no error
 
 
 def test_cache_folder_that_is_a_file_is_not_an_error(
