@@ -167,7 +167,9 @@ def errata(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     show(errata_view(open_knowledge(ctx)), fmt)
 
 
-def schema(name: Annotated[SchemaName, typer.Argument(help="Which document.")]) -> None:
+def schema(
+    name: Annotated[SchemaName, typer.Argument(metavar="NAME", help="Which document.")],
+) -> None:
     """Print the JSON Schema of a JSON output.
 
     recommendation: recommend --format json; explain: explain --format json; what-if: recommend
