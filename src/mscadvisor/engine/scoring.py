@@ -7,9 +7,11 @@ source. Complete regimens judge each of the leading sources with its own routes 
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
 ``when`` predicate, which candidates its ``applies_to`` selects (given each source), and the
-disease's studies and trials. A category's outcome depends only on the fired rules, the source
-it is judged for and the profile's modality, etiology and donor type, so it is memoized on
-those; the keys are bounded by the knowledge base, not by the number of profiles scored.
+disease's studies and trials. Everything but the profile's own notices depends only on how the
+rules' comparisons judge the profile's values (``relevance``), its modality, etiology and donor
+type, the number of regimens and the source asked for, so the whole judgement is memoized on
+those, and so is a category's outcome on its fired rules, source and the same three fields;
+the keys are bounded by the knowledge base, not by the number of profiles scored.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from mscadvisor.engine.certainty import grade_certainty
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.ranking import has_evidence, ranked
+from mscadvisor.engine.relevance import Relevance
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
@@ -55,6 +58,17 @@ CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
 CategoryOutcome = tuple[tuple[ScoredCandidate, ...], tuple[Exclusion, ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    """Everything a recommendation holds but the profile and the profile's own notices."""
+
+    ranked: dict[str, tuple[ScoredCandidate, ...]]
+    excluded: tuple[Exclusion, ...]
+    warnings: tuple[Notice, ...]  # the disease's caveats and the ranking's conflicts
+    regimens: tuple[Regimen, ...]
+    judged_for: str | None
+
+
 @dataclass(frozen=True)
 class _DiseaseIndex:
     """Per disease: its candidates, its records, and the rules that can fire for it (a rule
@@ -66,6 +80,9 @@ class _DiseaseIndex:
     records: dict[str, evidence.Record]  # the disease's studies and trials, by id
     # Per category, the rules whose condition depends on the profile: (rule id, predicate).
     dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
+    relevance: Relevance  # what of a profile the dynamic rules tell apart
+    packs: tuple[tuple[str, str], ...]  # (path, sha256) of each rule pack, as results show them
+    judgement_memo: dict[tuple[object, ...], _Judgement] = field(default_factory=dict)
     outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
     # Regimens depend on every category's fired rules and on the profile's modality, etiology
     # and donor type, like the categories they combine.
@@ -112,6 +129,8 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         caveats,
         {r.id: r for r in records if r.disease == disease_id},
         dynamic,
+        Relevance((r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS),
+        tuple((p.path, p.sha256) for p in kb.packs),
     )
 
 
@@ -152,6 +171,42 @@ def score(
     and strategies given ``source`` (default: the top source), and the best ``regimen_count``
     complete regimens."""
     index = _disease_index(kb, profile.disease)
+    key = (
+        index.relevance.key(vars(profile)),
+        profile.modality,
+        profile.etiology,
+        profile.donor,
+        regimen_count,
+        source,
+    )
+    judgement = index.judgement_memo.get(key)
+    if judgement is None:
+        judgement = index.judgement_memo[key] = _judge(kb, index, profile, regimen_count, source)
+    disease = kb.diseases[profile.disease]
+    return Recommendation(
+        generator_version=__version__,
+        knowledge_base_version=kb.info.version,
+        knowledge_base_sha256=kb.sha256,
+        packs=index.packs,
+        weights=kb.weights,
+        disease=disease.id,
+        disease_name=disease.name,
+        profile=profile,
+        ranked=dict(judgement.ranked),
+        excluded=judgement.excluded,
+        warnings=judgement.warnings + profile_notices(profile, kb),
+        regimens=judgement.regimens,
+        judged_for=judgement.judged_for,
+    )
+
+
+def _judge(
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    profile: Profile,
+    regimen_count: int,
+    source: str | None,
+) -> _Judgement:
     context = profile_context(profile, kb)
     fired = {category: _fired_ids(index, category, context) for category in index.rules}
     sources, excluded = _category(kb, index, "source", fired, profile, None)
@@ -178,22 +233,12 @@ def score(
             donor=profile.donor,
             top=regimen_count,
         )
-    proposed = index.regimen_memo[regimen_key]
-    disease = kb.diseases[profile.disease]
-    return Recommendation(
-        generator_version=__version__,
-        knowledge_base_version=kb.info.version,
-        knowledge_base_sha256=kb.sha256,
-        packs=tuple((p.path, p.sha256) for p in kb.packs),
-        weights=kb.weights,
-        disease=disease.id,
-        disease_name=disease.name,
-        profile=profile,
-        ranked=ranked,
-        excluded=excluded,
-        warnings=index.caveats + _conflicts(index, sources) + profile_notices(profile, kb),
-        regimens=proposed,
-        judged_for=subject.id if subject else None,
+    return _Judgement(
+        ranked,
+        excluded,
+        index.caveats + _conflicts(index, sources),
+        index.regimen_memo[regimen_key],
+        subject.id if subject else None,
     )
 
 
