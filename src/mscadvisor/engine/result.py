@@ -325,23 +325,34 @@ def _compact(value: Any) -> str:
 
 
 class _Encoded:
-    """An immutable result part (or a tuple of them) with its JSON document and, once asked
-    for, its compact JSON text. It keeps the part alive, so the part's id, which keys it in
-    ``_ENCODED``, cannot be reused by another object while it is there."""
+    """An immutable result part, or a tuple of them, with its JSON document and its compact
+    JSON text, each made when first asked for (a batch needs only the text, the API only the
+    document). It keeps the part alive, so the part's id, which keys it in ``_ENCODED``,
+    cannot be reused by another object while it is there."""
 
-    __slots__ = ("_text", "doc", "part")
+    __slots__ = ("_doc", "_text", "part")
 
     def __init__(self, part: Any) -> None:
         self.part = part
-        self.doc: Any = (
-            [_encoded(item).doc for item in part] if isinstance(part, tuple) else part.to_dict()
-        )
+        self._doc: Any = None
         self._text: str | None = None
+
+    @property
+    def doc(self) -> Any:
+        if self._doc is None:
+            part = self.part
+            is_list = isinstance(part, tuple)
+            self._doc = [_encoded(item).doc for item in part] if is_list else part.to_dict()
+        return self._doc
 
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = _compact(self.doc)
+            part = self.part
+            if isinstance(part, tuple):
+                self._text = "[" + ",".join(_encoded(item).text for item in part) + "]"
+            else:
+                self._text = _compact(part.to_dict())
         return self._text
 
 

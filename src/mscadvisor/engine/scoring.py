@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from mscadvisor import __version__
 from mscadvisor.engine import citations, defaults, evidence, regimens
@@ -44,6 +44,7 @@ from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
 
 BASE_SCORE = 0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,10 @@ class _DiseaseIndex:
     # Regimens depend on every category's fired rules and on the profile's modality, etiology
     # and donor type, like the categories they combine.
     regimen_memo: dict[tuple[object, ...], tuple[Regimen, ...]] = field(default_factory=dict)
+    # Every result part the memos hold, by value: profiles judged apart often get equal parts
+    # (a candidate scored alike under other fired rules), and one object each lets results
+    # share them and their JSON (``result.Recommendation.to_json_line``).
+    interned: dict[object, Any] = field(default_factory=dict)
     # By the identity of a memoized source ranking, kept alive beside its notices.
     conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = field(default_factory=dict)
 
@@ -224,22 +229,32 @@ def _judge(
         regimen_count,
     )
     if regimen_key not in index.regimen_memo:
-        index.regimen_memo[regimen_key] = regimens.propose(
-            kb,
-            records=index.records,
-            sources=sources,
-            judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
-            pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
-            donor=profile.donor,
-            top=regimen_count,
+        index.regimen_memo[regimen_key] = _interned(
+            index,
+            regimens.propose(
+                kb,
+                records=index.records,
+                sources=sources,
+                judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
+                pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
+                donor=profile.donor,
+                top=regimen_count,
+            ),
         )
     return _Judgement(
         ranked,
-        excluded,
-        index.caveats + _conflicts(index, sources),
+        _interned(index, excluded),
+        _interned(index, index.caveats + _conflicts(index, sources)),
         index.regimen_memo[regimen_key],
         subject.id if subject else None,
     )
+
+
+def _interned(index: _DiseaseIndex, parts: tuple[T, ...]) -> tuple[T, ...]:
+    """The index's one copy of a tuple of result parts and of each part, equal to them."""
+    interned = index.interned
+    own = tuple([interned.setdefault(part, part) for part in parts])
+    return interned.setdefault(own, own)  # type: ignore[no-any-return]
 
 
 def _conflicts(index: _DiseaseIndex, sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]:
@@ -302,7 +317,8 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
     key = (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
     if key not in index.outcome_memo:
         rules = _fired(index, category, fired[category])
-        index.outcome_memo[key] = _score_category(kb, index, category, rules, profile, source)
+        scored, excluded = _score_category(kb, index, category, rules, profile, source)
+        index.outcome_memo[key] = (_interned(index, scored), _interned(index, excluded))
     return index.outcome_memo[key]
 
 
