@@ -31,6 +31,7 @@ from mscadvisor.engine.relevance import Relevance
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
+    EvidenceUse,
     Exclusion,
     Notice,
     Recommendation,
@@ -92,6 +93,8 @@ class _DiseaseIndex:
     # (a candidate scored alike under other fired rules), and one object each lets results
     # share them and their JSON (``result.Recommendation.to_json_line``).
     interned: dict[object, Any] = field(default_factory=dict)
+    # The evidence for a question: many profiles ask the same few (bounded by the catalog).
+    uses_memo: dict[evidence.Question, tuple[EvidenceUse, ...]] = field(default_factory=dict)
     # By the identity of a memoized source ranking, kept alive beside its notices.
     conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = field(default_factory=dict)
 
@@ -337,23 +340,12 @@ def _score_category(  # noqa: PLR0917 (as _category)
         if candidate.modality is not None and profile.modality not in ("any", candidate.modality):
             continue
         mine = [r for r in fired if (subject, candidate.id) in r.applicable]
-        exclusions = [
-            Exclusion(
-                category,
-                candidate.id,
-                candidate.label,
-                r.parsed.rule.summary,
-                r.parsed.rule.id,
-                r.cites,
-            )
-            for r in mine
-            if r.parsed.rule.exclude
-        ]
+        exclusions = [_exclusion(category, candidate, r) for r in mine if r.parsed.rule.exclude]
         if exclusions:
             excluded += exclusions
             continue
         question = _question(category, candidate, source, profile)
-        uses = evidence.uses(kb, index.records.values(), question) if question else ()
+        uses = _evidence(kb, index, question) if question else ()
         contributions = _contributions(index, mine, uses, question, profile)
         caveat_rules = tuple(r.parsed.rule for r in mine if r.parsed.rule.caveat)
         caveats = (*(r.summary for r in caveat_rules), *candidate.caveats)
@@ -368,6 +360,16 @@ def _score_category(  # noqa: PLR0917 (as _category)
             )
         )
     return ranked(scored), tuple(excluded)
+
+
+def _evidence(
+    kb: KnowledgeBase, index: _DiseaseIndex, question: evidence.Question
+) -> tuple[EvidenceUse, ...]:
+    """The disease's evidence for a question, memoized."""
+    found = index.uses_memo.get(question)
+    if found is None:
+        found = index.uses_memo[question] = evidence.uses(kb, index.records.values(), question)
+    return found
 
 
 def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
