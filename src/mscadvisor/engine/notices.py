@@ -15,43 +15,65 @@ from mscadvisor.kb.records import Citation
 
 
 def profile_notices(profile: Profile, kb: KnowledgeBase) -> tuple[Notice, ...]:
-    """Warnings about a valid profile that the review cannot fully use."""
-    notices: list[Notice] = []
-    disease = kb.diseases[profile.disease]
-    for need_id in profile.needs:
-        need = kb.needs[need_id]
-        if need.diseases and profile.disease not in need.diseases:
-            notices.append(
-                Notice(
-                    "need-not-applicable",
-                    f"The need {need_id!r} has no meaning for {disease.id} ({disease.name}) in the "
-                    f"review (it applies to {', '.join(need.diseases)}); it changes no score.",
-                )
-            )
-    if profile.disease == "POF" and profile.age is not None and profile.age >= POF_AGE_LIMIT:
-        notices.append(
-            Notice(
-                "age-outside-definition",
-                f"POF is defined as ovarian decline before {POF_AGE_LIMIT}; age {profile.age} is "
-                "outside that definition, so the evidence may not apply.",
-                (citations.view(kb, Citation(section="msc-pof")),),
-            )
+    """Warnings about a valid profile that the review cannot fully use. Each kind depends on
+    one or two fields with small domains, so each is made once per value and shared."""
+    return (
+        _inapplicable_needs(kb, profile.disease, profile.needs)
+        + _age_outside_definition(kb, profile.disease, profile.age)
+        + _unused_values(kb, profile.comorbidities, profile.needs)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _inapplicable_needs(
+    kb: KnowledgeBase, disease_id: str, needs: tuple[str, ...]
+) -> tuple[Notice, ...]:
+    disease = kb.diseases[disease_id]
+    return tuple(
+        Notice(
+            "need-not-applicable",
+            f"The need {need_id!r} has no meaning for {disease.id} ({disease.name}) in the "
+            f"review (it applies to {', '.join(need.diseases)}); it changes no score.",
         )
+        for need_id in needs
+        if (need := kb.needs[need_id]).diseases and disease_id not in need.diseases
+    )
+
+
+@lru_cache(maxsize=1024)
+def _age_outside_definition(
+    kb: KnowledgeBase, disease_id: str, age: int | None
+) -> tuple[Notice, ...]:
+    if disease_id != "POF" or age is None or age < POF_AGE_LIMIT:
+        return ()
+    return (
+        Notice(
+            "age-outside-definition",
+            f"POF is defined as ovarian decline before {POF_AGE_LIMIT}; age {age} is "
+            "outside that definition, so the evidence may not apply.",
+            (citations.view(kb, Citation(section="msc-pof")),),
+        ),
+    )
+
+
+@lru_cache(maxsize=1024)
+def _unused_values(
+    kb: KnowledgeBase, comorbidities: tuple[str, ...], needs: tuple[str, ...]
+) -> tuple[Notice, ...]:
     used = used_profile_values(kb)
-    for field, values in (
-        ("profile.comorbidities", profile.comorbidities),
-        ("profile.needs", profile.needs),
-    ):
-        for value in values:
-            if (field, value) not in used:
-                notices.append(
-                    Notice(
-                        "value-unused",
-                        f"No rule in the knowledge base looks at {value!r} "
-                        f"({field.removeprefix('profile.')}); it changes no score.",
-                    )
-                )
-    return tuple(notices)
+    return tuple(
+        Notice(
+            "value-unused",
+            f"No rule in the knowledge base looks at {value!r} "
+            f"({field.removeprefix('profile.')}); it changes no score.",
+        )
+        for field, values in (
+            ("profile.comorbidities", comorbidities),
+            ("profile.needs", needs),
+        )
+        for value in values
+        if (field, value) not in used
+    )
 
 
 @lru_cache(maxsize=8)

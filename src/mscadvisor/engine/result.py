@@ -7,7 +7,6 @@ JSON document whose shape ``schemas/recommendation.schema.json`` publishes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mscadvisor.record import Record
@@ -263,8 +262,14 @@ class Recommendation(Record):
     _uncompared: ClassVar[frozenset[str]] = frozenset({"reproduce"})
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON document. The parts results share (candidates, regimens, exclusions,
+        notices) are made once and shared by every document that holds them: read it, or
+        ``copy.deepcopy`` it before changing anything below its top-level lists."""
         doc = self.to_dict_head()
-        doc.update(self._lists())
+        for key, items in self._lists():
+            doc[key] = list(_encoded(items).doc)
+        for key, items in self._items():
+            doc[key] = [_encoded(item).doc for item in items]
         return doc
 
     def to_dict_head(self) -> dict[str, Any]:
@@ -293,30 +298,26 @@ class Recommendation(Record):
             "reproduce": self.reproduce.recommendation() if self.reproduce else None,
         }
 
-    def _lists(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            key: [c.to_dict() for c in self.ranked[category]]
-            for category, key in CATEGORY_KEYS.items()
-        }
-        doc["regimens"] = [r.to_dict() for r in self.regimens]
-        doc["excluded"] = [e.to_dict() for e in self.excluded]
-        doc["warnings"] = [w.to_dict() for w in self.warnings]
-        return doc
+    def _lists(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """The lists the engine shares whole between results (its memoized rankings)."""
+        lists = [(key, self.ranked[category]) for category, key in CATEGORY_KEYS.items()]
+        return [*lists, ("regimens", self.regimens)]
+
+    def _items(self) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+        """The lists whose items, not the lists themselves, are shared."""
+        return (("excluded", self.excluded), ("warnings", self.warnings))
 
     def to_json_line(self, **first: Any) -> str:
         """The document as one compact JSON line, with ``first`` keys before the rest.
 
         Equal to ``json.dumps({**first, **self.to_dict()}, separators=(",", ":"))`` but fast
-        for batches: the engine shares candidate lists between results, so their JSON text is
-        made once and reused.
+        for batches: the JSON text of each shared part is made once and reused.
         """
-        head = self.to_dict_head()
-        parts = [_compact({**first, **head})[:-1]]
-        for category, key in CATEGORY_KEYS.items():
-            parts.append(f',"{key}":' + _cached_list(self.ranked[category]))
-        parts.append(',"regimens":' + _cached_list(self.regimens))
-        for key, items in (("excluded", self.excluded), ("warnings", self.warnings)):
-            inner = ",".join(_cached(item, item.to_dict) for item in items)
+        parts = [_compact({**first, **self.to_dict_head()})[:-1]]
+        for key, items in self._lists():
+            parts.append(f',"{key}":' + _encoded(items).text)
+        for key, items in self._items():
+            inner = ",".join(_encoded(item).text for item in items)
             parts.append(f',"{key}":[{inner}]')
         return "".join(parts) + "}"
 
@@ -325,22 +326,47 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-_JSON_CACHE: dict[int, tuple[object, str]] = {}
-_JSON_CACHE_LIMIT = 50_000
+class _Encoded:
+    """An immutable result part, or a tuple of them, with its JSON document and its compact
+    JSON text, each made when first asked for (a batch needs only the text, the API only the
+    document). It keeps the part alive, so the part's id, which keys it in ``_ENCODED``,
+    cannot be reused by another object while it is there."""
+
+    __slots__ = ("_doc", "_text", "part")
+
+    def __init__(self, part: Any) -> None:
+        self.part = part
+        self._doc: Any = None
+        self._text: str | None = None
+
+    @property
+    def doc(self) -> Any:
+        if self._doc is None:
+            part = self.part
+            is_list = isinstance(part, tuple)
+            self._doc = [_encoded(item).doc for item in part] if is_list else part.to_dict()
+        return self._doc
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            part = self.part
+            if isinstance(part, tuple):
+                self._text = "[" + ",".join(_encoded(item).text for item in part) + "]"
+            else:
+                self._text = _compact(part.to_dict())
+        return self._text
 
 
-def _cached_list(items: tuple[Any, ...]) -> str:
-    return _cached(items, lambda: [item.to_dict() for item in items])
+_ENCODED: dict[int, _Encoded] = {}
+_ENCODED_LIMIT = 50_000
 
 
-def _cached(obj: object, build: Callable[[], Any]) -> str:
-    """Compact JSON of an immutable result part, made once per object. The entry keeps the
-    object alive, so its id cannot be reused for another object while the entry exists."""
-    entry = _JSON_CACHE.get(id(obj))
-    if entry is not None and entry[0] is obj:
-        return entry[1]
-    if len(_JSON_CACHE) >= _JSON_CACHE_LIMIT:
-        _JSON_CACHE.clear()
-    text = _compact(build())
-    _JSON_CACHE[id(obj)] = (obj, text)
-    return text
+def _encoded(part: Any) -> _Encoded:
+    entry = _ENCODED.get(id(part))
+    if entry is not None and entry.part is part:
+        return entry
+    if len(_ENCODED) >= _ENCODED_LIMIT:
+        _ENCODED.clear()
+    entry = _ENCODED[id(part)] = _Encoded(part)
+    return entry

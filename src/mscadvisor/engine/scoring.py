@@ -7,16 +7,18 @@ source. Complete regimens judge each of the leading sources with its own routes 
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
 ``when`` predicate, which candidates its ``applies_to`` selects (given each source), and the
-disease's studies and trials. A category's outcome depends only on the fired rules, the source
-it is judged for and the profile's modality, etiology and donor type, so it is memoized on
-those; the keys are bounded by the knowledge base, not by the number of profiles scored.
+disease's studies and trials. Everything but the profile's own notices depends only on how the
+rules' comparisons judge the profile's values (``relevance``), its modality, etiology and donor
+type, the number of regimens and the source asked for, so the whole judgement is memoized on
+those, and so is a category's outcome on its fired rules, source and the same three fields;
+the keys are bounded by the knowledge base, not by the number of profiles scored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from mscadvisor import __version__
 from mscadvisor.engine import citations, defaults, evidence, regimens
@@ -25,10 +27,12 @@ from mscadvisor.engine.certainty import grade_certainty
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.ranking import has_evidence, ranked
+from mscadvisor.engine.relevance import Relevance
 from mscadvisor.engine.reproduce import Reproduction
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
+    EvidenceUse,
     Exclusion,
     Notice,
     Recommendation,
@@ -42,6 +46,7 @@ from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
 
 BASE_SCORE = 0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,17 @@ CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
 CategoryOutcome = tuple[tuple[ScoredCandidate, ...], tuple[Exclusion, ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    """Everything a recommendation holds but the profile and the profile's own notices."""
+
+    ranked: dict[str, tuple[ScoredCandidate, ...]]
+    excluded: tuple[Exclusion, ...]
+    warnings: tuple[Notice, ...]  # the disease's caveats and the ranking's conflicts
+    regimens: tuple[Regimen, ...]
+    judged_for: str | None
+
+
 @dataclass(frozen=True)
 class _DiseaseIndex:
     """Per disease: its candidates, its records, and the rules that can fire for it (a rule
@@ -67,10 +83,19 @@ class _DiseaseIndex:
     records: dict[str, evidence.Record]  # the disease's studies and trials, by id
     # Per category, the rules whose condition depends on the profile: (rule id, predicate).
     dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
+    relevance: Relevance  # what of a profile the dynamic rules tell apart
+    packs: tuple[dict[str, str], ...]  # each rule pack, as results show them
+    judgement_memo: dict[tuple[object, ...], _Judgement] = field(default_factory=dict)
     outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
     # Regimens depend on every category's fired rules and on the profile's modality, etiology
     # and donor type, like the categories they combine.
     regimen_memo: dict[tuple[object, ...], tuple[Regimen, ...]] = field(default_factory=dict)
+    # Every result part the memos hold, by value: profiles judged apart often get equal parts
+    # (a candidate scored alike under other fired rules), and one object each lets results
+    # share them and their JSON (``result.Recommendation.to_json_line``).
+    interned: dict[object, Any] = field(default_factory=dict)
+    # The evidence for a question: many profiles ask the same few (bounded by the catalog).
+    uses_memo: dict[evidence.Question, tuple[EvidenceUse, ...]] = field(default_factory=dict)
     # By the identity of a memoized source ranking, kept alive beside its notices.
     conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = field(default_factory=dict)
 
@@ -113,6 +138,8 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         caveats,
         {r.id: r for r in records if r.disease == disease_id},
         dynamic,
+        Relevance((r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS),
+        tuple(p.to_dict() for p in kb.packs),
     )
 
 
@@ -153,6 +180,46 @@ def score(
     and strategies given ``source`` (default: the top source), and the best ``regimen_count``
     complete regimens."""
     index = _disease_index(kb, profile.disease)
+    key = (
+        index.relevance.key(vars(profile)),
+        profile.modality,
+        profile.etiology,
+        profile.donor,
+        regimen_count,
+        source,
+    )
+    judgement = index.judgement_memo.get(key)
+    if judgement is None:
+        judgement = index.judgement_memo[key] = _judge(kb, index, profile, regimen_count, source)
+    disease = kb.diseases[profile.disease]
+    return Recommendation(
+        generator_version=__version__,
+        knowledge_base_version=kb.info.version,
+        knowledge_base_sha256=kb.sha256,
+        knowledge_base_name=kb.tree.name if kb.tree else "",
+        packs=index.packs,
+        weights=kb.weights,
+        disease=disease.id,
+        disease_name=disease.name,
+        profile=profile,
+        ranked=dict(judgement.ranked),
+        excluded=judgement.excluded,
+        warnings=judgement.warnings + profile_notices(profile, kb),
+        regimens=judgement.regimens,
+        judged_for=judgement.judged_for,
+        reproduce=Reproduction(
+            kb, profile, regimen_count, judgement.judged_for if source is not None else None
+        ),
+    )
+
+
+def _judge(
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    profile: Profile,
+    regimen_count: int,
+    source: str | None,
+) -> _Judgement:
     context = profile_context(profile, kb)
     fired = {category: _fired_ids(index, category, context) for category in index.rules}
     sources, excluded = _category(kb, index, "source", fired, profile, None)
@@ -170,36 +237,32 @@ def score(
         regimen_count,
     )
     if regimen_key not in index.regimen_memo:
-        index.regimen_memo[regimen_key] = regimens.propose(
-            kb,
-            records=index.records,
-            sources=sources,
-            judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
-            pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
-            donor=profile.donor,
-            top=regimen_count,
+        index.regimen_memo[regimen_key] = _interned(
+            index,
+            regimens.propose(
+                kb,
+                records=index.records,
+                sources=sources,
+                judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
+                pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
+                donor=profile.donor,
+                top=regimen_count,
+            ),
         )
-    proposed = index.regimen_memo[regimen_key]
-    disease = kb.diseases[profile.disease]
-    return Recommendation(
-        generator_version=__version__,
-        knowledge_base_version=kb.info.version,
-        knowledge_base_sha256=kb.sha256,
-        knowledge_base_name=kb.tree.name if kb.tree else "",
-        packs=tuple(p.to_dict() for p in kb.packs),
-        weights=kb.weights,
-        disease=disease.id,
-        disease_name=disease.name,
-        profile=profile,
-        ranked=ranked,
-        excluded=excluded,
-        warnings=index.caveats + _conflicts(index, sources) + profile_notices(profile, kb),
-        regimens=proposed,
-        judged_for=subject.id if subject else None,
-        reproduce=Reproduction(
-            kb, profile, regimen_count, subject.id if source is not None and subject else None
-        ),
+    return _Judgement(
+        ranked,
+        _interned(index, excluded),
+        _interned(index, index.caveats + _conflicts(index, sources)),
+        index.regimen_memo[regimen_key],
+        subject.id if subject else None,
     )
+
+
+def _interned(index: _DiseaseIndex, parts: tuple[T, ...]) -> tuple[T, ...]:
+    """The index's one copy of a tuple of result parts and of each part, equal to them."""
+    interned = index.interned
+    own = tuple([interned.setdefault(part, part) for part in parts])
+    return interned.setdefault(own, own)  # type: ignore[no-any-return]
 
 
 def _conflicts(index: _DiseaseIndex, sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]:
@@ -262,7 +325,8 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
     key = (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
     if key not in index.outcome_memo:
         rules = _fired(index, category, fired[category])
-        index.outcome_memo[key] = _score_category(kb, index, category, rules, profile, source)
+        scored, excluded = _score_category(kb, index, category, rules, profile, source)
+        index.outcome_memo[key] = (_interned(index, scored), _interned(index, excluded))
     return index.outcome_memo[key]
 
 
@@ -281,23 +345,12 @@ def _score_category(  # noqa: PLR0917 (as _category)
         if candidate.modality is not None and profile.modality not in ("any", candidate.modality):
             continue
         mine = [r for r in fired if (subject, candidate.id) in r.applicable]
-        exclusions = [
-            Exclusion(
-                category,
-                candidate.id,
-                candidate.label,
-                r.parsed.rule.summary,
-                r.parsed.rule.id,
-                r.cites,
-            )
-            for r in mine
-            if r.parsed.rule.exclude
-        ]
+        exclusions = [_exclusion(category, candidate, r) for r in mine if r.parsed.rule.exclude]
         if exclusions:
             excluded += exclusions
             continue
         question = _question(category, candidate, source, profile)
-        uses = evidence.uses(kb, index.records.values(), question) if question else ()
+        uses = _evidence(kb, index, question) if question else ()
         contributions = _contributions(index, mine, uses, question, profile)
         caveat_rules = tuple(r.parsed.rule for r in mine if r.parsed.rule.caveat)
         caveats = (*(r.summary for r in caveat_rules), *candidate.caveats)
@@ -312,6 +365,16 @@ def _score_category(  # noqa: PLR0917 (as _category)
             )
         )
     return ranked(scored), tuple(excluded)
+
+
+def _evidence(
+    kb: KnowledgeBase, index: _DiseaseIndex, question: evidence.Question
+) -> tuple[EvidenceUse, ...]:
+    """The disease's evidence for a question, memoized."""
+    found = index.uses_memo.get(question)
+    if found is None:
+        found = index.uses_memo[question] = evidence.uses(kb, index.records.values(), question)
+    return found
 
 
 def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:

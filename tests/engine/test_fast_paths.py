@@ -1,0 +1,76 @@
+"""The engine's memos and the result's shared JSON parts change no result: a profile scored after
+others (memos warm) equals the same profile scored by a fresh index, and ``to_dict`` and
+``to_json_line`` equal the documents built part by part."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mscadvisor.engine import scoring
+from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
+from mscadvisor.engine.scoring import score
+from mscadvisor.kb.knowledge import load_knowledge_base
+from tests.strategies import raw_profiles
+
+KB = load_knowledge_base()
+
+# Fields any disease accepts, to vary a profile without leaving its disease.
+NEIGHBOURS = st.fixed_dictionaries(
+    {},
+    optional={
+        "age": st.integers(0, 120),
+        "donor": st.sampled_from(["autologous", "allogeneic", "any"]),
+        "modality": st.sampled_from(["cells", "exosomes", "any"]),
+        "avoid_invasive_harvest": st.booleans(),
+        "comorbidities": st.lists(st.sampled_from(sorted(KB.comorbidities)), max_size=3),
+        "needs": st.lists(st.sampled_from(sorted(KB.needs)), max_size=3),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.integers(0, 4))
+def test_a_memoized_result_equals_a_fresh_one(data: st.DataObject, regimens: int) -> None:
+    """Profiles of one disease that differ in a few fields share memos; none may leak."""
+    first = data.draw(raw_profiles(KB))
+    neighbours = [{**first, **data.draw(NEIGHBOURS)} for _ in range(3)]
+    profiles = [build_profile(raw, KB, "test") for raw in (first, *neighbours)]
+    warm = [score(KB, p, regimens) for p in profiles]
+    for profile, memoized in zip(profiles, warm, strict=True):
+        scoring._disease_index.cache_clear()  # a fresh index: empty memos
+        fresh = score(KB, profile, regimens)
+        assert memoized == fresh
+        assert memoized.to_dict() == fresh.to_dict()
+
+
+def built_part_by_part(result: Recommendation) -> dict[str, Any]:
+    doc = result.to_dict_head()
+    for category, key in CATEGORY_KEYS.items():
+        doc[key] = [c.to_dict() for c in result.ranked[category]]
+    doc["regimens"] = [r.to_dict() for r in result.regimens]
+    doc["excluded"] = [e.to_dict() for e in result.excluded]
+    doc["warnings"] = [w.to_dict() for w in result.warnings]
+    return doc
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_shared_json_parts_give_the_documents_built_part_by_part(data: st.DataObject) -> None:
+    result = score(KB, build_profile(data.draw(raw_profiles(KB)), KB, "test"))
+    expected = built_part_by_part(result)
+    assert json.dumps(result.to_dict()) == json.dumps(expected)  # keys in the same order too
+    line = json.dumps({"line": 7, **expected}, separators=(",", ":"), ensure_ascii=False)
+    assert result.to_json_line(line=7) == line
+
+
+def test_the_top_level_lists_of_a_document_are_its_own() -> None:
+    result = score(KB, build_profile({"disease": "POF"}, KB, "test"))
+    doc = result.to_dict()
+    for key in (*CATEGORY_KEYS.values(), "regimens", "excluded", "warnings"):
+        doc[key].clear()
+    assert result.to_dict() == built_part_by_part(result)
