@@ -36,9 +36,12 @@ class KnowledgeBaseError(MscAdvisorError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
+        if len(problems) == 1:  # one problem: one line
+            super().__init__(f"invalid knowledge base: {problems[0]}")
+            return
         shown = problems[:50]
         more = len(problems) - len(shown)
-        lines = [f"invalid knowledge base ({len(problems)} problem(s)):"]
+        lines = [f"invalid knowledge base ({len(problems)} problems):"]
         lines += [f"  - {p}" for p in shown]
         if more:
             lines.append(f"  ... and {more} more")
@@ -74,14 +77,19 @@ LISTED_IN_FULL = 12  # more valid values than this are counted, and where to lis
 
 
 def unknown_value(
-    what: str, value: str, choices: Iterable[str], listed_by: str | None = None
+    what: str,
+    value: str,
+    choices: Iterable[str],
+    listed_by: str | None = None,
+    where: str | None = None,
 ) -> InputError:
     """An InputError for a value outside a known set, listing the valid ones (or, when there
-    are many and a command lists them, saying which)."""
+    are many and a command lists them, saying which); ``where`` names the input it came from."""
     options = sorted(set(choices))
     valid = ", ".join(options)
     if listed_by is not None and len(options) > LISTED_IN_FULL:
         valid = f"{len(options)} ids, listed by `{listed_by}`"
+    prefix = f"{where}: " if where else ""
     return InputError(
-        f"unknown {what} {quoted(value)}{did_you_mean(value, options)}; valid: {valid}"
+        f"{prefix}unknown {what} {quoted(value)}{did_you_mean(value, options)}; valid: {valid}"
     )

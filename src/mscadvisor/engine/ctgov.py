@@ -182,6 +182,12 @@ def read_studies(paths: list[Path]) -> list[RegistryStudy]:
     return studies
 
 
+EXPORT_SHAPES = (
+    'expected a study (with protocolSection), an API page ({"studies": [...]}), a JSON array '
+    "of studies, NDJSON or a zip of study files, as ClinicalTrials.gov API v2 gives them"
+)
+
+
 def _file_studies(shown: str, data: bytes) -> list[RegistryStudy]:
     try:
         text = decode(data)
@@ -192,7 +198,7 @@ def _file_studies(shown: str, data: bytes) -> list[RegistryStudy]:
     except Unreadable as whole:
         lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         if len(lines) < 2 or not lines[0][1].lstrip().startswith("{"):
-            raise InputError(f"{shown}: {whole}") from None
+            raise InputError(f"{shown}: {whole}; {EXPORT_SHAPES}") from None
         return [_ndjson_study(shown, n, line) for n, line in lines]
     return [study(shown, where, item) for where, item in _shape(shown, document)]
 
@@ -217,11 +223,7 @@ def _shape(shown: str, document: Any) -> Iterator[tuple[str, Any]]:
     elif isinstance(document, dict) and "protocolSection" in document:
         yield "", document
     else:
-        raise InputError(
-            f"{shown}: not a ClinicalTrials.gov export: expected a study (with "
-            'protocolSection), an API page ({"studies": [...]}), a JSON array of studies, '
-            "NDJSON or a zip of study files"
-        )
+        raise InputError(f"{shown}: not a ClinicalTrials.gov export: {EXPORT_SHAPES}")
 
 
 def study(shown: str, where: str, document: Any) -> RegistryStudy:

@@ -95,12 +95,11 @@ def shown_value(value: Any) -> str:
 def read_profile_file(path: Path) -> dict[str, Any]:
     """The raw fields of a JSON (.json) or TOML (.toml) profile file."""
     suffix = path.suffix.lower()
-    if suffix not in (".json", ".toml"):
-        raise InputError(
-            f"profile {path}: unknown file type {suffix or '(none)'!r}; use a .json or .toml file"
-        )
     try:
-        text = decode(read_file(path, MAX_PROFILE_BYTES))
+        data = read_file(path, MAX_PROFILE_BYTES)  # first: a folder or FIFO is said to be one
+        if suffix not in (".json", ".toml"):
+            raise Unreadable(f"unknown file type {suffix or '(none)'!r}; use a .json or .toml file")
+        text = decode(data)
         if not text.strip():
             raise Unreadable("file is empty")
         parsed = load_json(text) if suffix == ".json" else load_toml(text)
@@ -117,8 +116,11 @@ def merge_profile(
     """The profile of a profile file with command-line flags on top; an empty flag (None, an
     empty list) leaves the file's value."""
     raw: dict[str, Any] = read_profile_file(profile_file) if profile_file else {}
-    raw.update({k: v for k, v in flags.items() if v is not None and v != []})
-    origin = f"profile {profile_file} with command-line flags" if profile_file else "command line"
+    given = {k: v for k, v in flags.items() if v is not None and v != []}
+    raw.update(given)
+    origin = "command line"
+    if profile_file:
+        origin = f"profile {profile_file}" + (" with command-line flags" if given else "")
     return build_profile(raw, kb, origin)
 
 
@@ -176,14 +178,14 @@ def _read(
             if not isinstance(item, str):
                 raise InputError(f"{where}: expected {spec.item} ids, got {quoted(item)}")
             if item not in domains[spec.domain or ""]:
-                raise unknown_value(f"{spec.item} in {origin}", item, domains[spec.domain or ""])
+                raise unknown_value(spec.item or "", item, domains[spec.domain or ""], where=origin)
         return tuple(sorted(set(value)))
     text = _text(value, spec.name, origin)
     known = domains[spec.domain or ""]
     chosen = next((v for v in sorted(known) if v.casefold() == text.casefold()), None)
     if not spec.per_disease:
         if chosen is None:
-            raise unknown_value(f"{spec.name} in {origin}", text.lower(), known)
+            raise unknown_value(spec.name, text.lower(), known, where=origin)
         return chosen
     allowed = disease_values(spec, disease)
     if chosen not in allowed:

@@ -294,3 +294,24 @@ CASES += [
         "characters)",
     ),
 ]
+CASES += [
+    BadInput(
+        "profile-folder-without-suffix",
+        "mkdir prof; {m} recommend --profile prof; rc=$?; rmdir prof; exit $rc",
+        EXIT_USAGE,
+        "profile prof: is a folder, not a file",
+    ),
+    BadInput(
+        "profile-misspelt-value",
+        profile('disease = "POF"\ndonor = "autologus"\n', "toml")[1],
+        EXIT_USAGE,
+        "mscadvisor: error: profile p.toml: unknown donor 'autologus' (did you mean 'autologous'?)",
+        profile('disease = "POF"\ndonor = "autologus"\n', "toml")[0],
+    ),
+    BadInput(
+        "pack-without-manifest-one-line",
+        "mkdir pack; {m} --rules pack recommend -d OP; rc=$?; rmdir pack; exit $rc",
+        EXIT_KNOWLEDGE_BASE,
+        "mscadvisor: error: invalid knowledge base: not a rule pack: pack has no pack.toml",
+    ),
+]
