@@ -189,20 +189,7 @@ def _route_view(kb: KnowledgeBase, disease_id: str, records: Sequence[evidence.R
     ]
     if any(r.route is None for r in records):
         columns.append(Column(None, "route not given in the review", "not-given"))
-    rows = []
-    for source in candidates["source"]:
-        mine = _of_source(records, source)
-        cells = tuple(
-            _cell(
-                kb,
-                [r for r in mine if r.route == column.id],
-                source,
-                _scoring_rules(kb, disease_id, "route", column.id, source.id),
-                route=column.id,
-            )
-            for column in columns
-        )
-        rows.append(Row(source, _overall(kb, disease_id, mine, source), cells))
+    rows = _rows(kb, disease_id, records, candidates["source"], columns, category="route")
     return View("route", tuple(columns), tuple(rows))
 
 
@@ -216,21 +203,36 @@ def _strategy_view(kb: KnowledgeBase, disease_id: str, records: Sequence[evidenc
         for pre in kb.preconditioning.values()
         if pre.id in wanted
     ]
-    rows = []
-    for source in candidates["source"]:
-        mine = _of_source(records, source)
-        cells = tuple(
-            _cell(
-                kb,
-                [r for r in mine if _used(r, column.id)],
-                source,
-                _scoring_rules(kb, disease_id, "preconditioning", column.id, source.id),
-                preconditioning=(column.id,) if column.id else (),
-            )
-            for column in columns
-        )
-        rows.append(Row(source, _overall(kb, disease_id, mine, source), cells))
+    rows = _rows(kb, disease_id, records, candidates["source"], columns, category="preconditioning")
     return View("preconditioning", tuple(columns), tuple(rows))
+
+
+def _rows(
+    kb: KnowledgeBase,
+    disease_id: str,
+    records: Sequence[evidence.Record],
+    sources: Iterable[Candidate],
+    columns: Sequence[Column],
+    *,
+    category: Literal["route", "preconditioning"],
+) -> list[Row]:
+    """A row per source, a cell per column: the records of that source and that route (or
+    strategy), graded with the rules that score it."""
+    rows = []
+    for source in sources:
+        mine = _of_source(records, source)
+        cells = []
+        for column in columns:
+            if category == "route":
+                chosen = [r for r in mine if r.route == column.id]
+                where: dict[str, Any] = {"route": column.id}
+            else:
+                chosen = [r for r in mine if _used(r, column.id)]
+                where = {"preconditioning": (column.id,) if column.id else ()}
+            rules = _scoring_rules(kb, disease_id, category, column.id, source.id)
+            cells.append(_cell(kb, chosen, source, rules, **where))
+        rows.append(Row(source, _overall(kb, disease_id, mine, source), tuple(cells)))
+    return rows
 
 
 def _used(record: evidence.Record, strategy: str | None) -> bool:
