@@ -50,8 +50,8 @@ def read_file(path: Path, limit: int) -> bytes:
         fd = os.open(path, flags)
     except FileNotFoundError:
         raise Unreadable("no such file") from None
-    except OSError as exc:
-        raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+    except OSError as exc:  # a socket cannot even be opened: say what it is
+        raise Unreadable(_why_not_opened(path, exc)) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -70,6 +70,16 @@ def read_file(path: Path, limit: int) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _why_not_opened(path: Path, exc: OSError) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):
+        return f"is {kind_of(mode)}, not a file"
+    return f"cannot read: {exc.strerror or exc}"
 
 
 def decode(data: bytes) -> str:
