@@ -244,11 +244,7 @@ class Regimen(Record):
 
 class Recommendation(Record):
     generator_version: str
-    knowledge_base_version: str
-    knowledge_base_sha256: str
-    knowledge_base_name: str  # as the rules tree's pack.toml names it
-    packs: tuple[dict[str, str], ...]  # name, version, path and sha256 of each rule pack loaded
-    weights: dict[str, float]
+    knowledge_base: dict[str, Any]  # KnowledgeBase.identity(): name, version, sha256, packs...
     disease: str
     disease_name: str
     profile: Profile
@@ -260,6 +256,11 @@ class Recommendation(Record):
     # How to make it again (None: not made by score()); not part of what the result is.
     reproduce: Reproduction | None = None
     _uncompared: ClassVar[frozenset[str]] = frozenset({"reproduce"})
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The weights the result was scored with (see weights.py)."""
+        return self.knowledge_base["weights"]  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document. The parts results share (candidates, regimens, exclusions,
@@ -279,11 +280,8 @@ class Recommendation(Record):
             "generator": {"name": "mscadvisor", "version": self.generator_version},
             "disclaimer": DISCLAIMER,
             "knowledge_base": {
-                "name": self.knowledge_base_name,
-                "version": self.knowledge_base_version,
-                "sha256": self.knowledge_base_sha256,
-                "packs": [dict(pack) for pack in self.packs],
-                "weights": self.weights,
+                **self.knowledge_base,
+                "packs": [dict(pack) for pack in self.knowledge_base["packs"]],
             },
             "query": {
                 "disease": self.disease,

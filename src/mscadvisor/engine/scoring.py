@@ -84,7 +84,7 @@ class _DiseaseIndex:
     # Per category, the rules whose condition depends on the profile: (rule id, predicate).
     dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
     relevance: Relevance  # what of a profile the dynamic rules tell apart
-    packs: tuple[dict[str, str], ...]  # each rule pack, as results show them
+    knowledge_base: dict[str, Any]  # KnowledgeBase.identity(), shared by its results
     judgement_memo: dict[tuple[object, ...], _Judgement] = field(default_factory=dict)
     outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
     # Regimens depend on every category's fired rules and on the profile's modality, etiology
@@ -139,7 +139,7 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         {r.id: r for r in records if r.disease == disease_id},
         dynamic,
         Relevance((r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS),
-        tuple(p.to_dict() for p in kb.packs),
+        kb.identity(),
     )
 
 
@@ -194,11 +194,7 @@ def score(
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
-        knowledge_base_version=kb.info.version,
-        knowledge_base_sha256=kb.sha256,
-        knowledge_base_name=kb.tree.name if kb.tree else "",
-        packs=index.packs,
-        weights=kb.weights,
+        knowledge_base=index.knowledge_base,
         disease=disease.id,
         disease_name=disease.name,
         profile=profile,

@@ -114,7 +114,7 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
     lines.append(
         f"_Score = base + sum of contributions. Ranking: {'; then '.join(RANKING_ORDER)}. "
         f"Knowledge base "
-        f"{result.knowledge_base_version}, sha256 `{result.knowledge_base_sha256}`._"
+        f"{result.knowledge_base['version']}, sha256 `{result.knowledge_base['sha256']}`._"
     )
     return _document(lines)
 
@@ -222,7 +222,7 @@ def explanation_markdown(e: Explanation) -> str:
         else:
             lines += ["No single-field change alters the top choice of any category.", ""]
     lines.append(
-        f"_Knowledge base {result.knowledge_base_version}, "
-        f"sha256 `{result.knowledge_base_sha256}`._"
+        f"_Knowledge base {result.knowledge_base['version']}, "
+        f"sha256 `{result.knowledge_base['sha256']}`._"
     )
     return _document(lines)

@@ -120,8 +120,8 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         "Score = base + sum of contributions (--explain shows them and the evidence). "
         "Candidates with evidence rank first; then score, certainty, study design, id. "
         f"Routes and preconditioning are judged for one source (--source). "
-        f"Knowledge base {result.knowledge_base_version}, "
-        f"sha256 {result.knowledge_base_sha256[:12]}.",
+        f"Knowledge base {result.knowledge_base['version']}, "
+        f"sha256 {result.knowledge_base['sha256'][:12]}.",
         style="dim",
     )
 
