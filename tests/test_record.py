@@ -46,7 +46,11 @@ def test_any_way_of_building_gives_the_same_record(
     assert fields_of(built) == dataclasses.asdict(reference)
     assert repr(built) == repr(reference).replace("Twin", "Point")
     assert pickle.loads(pickle.dumps(built)) == built
-    assert replace(built, label="q") == Point(fields[0], "q", fields[2])
+    changed = Point(fields[0], "q", fields[2])
+    assert replace(built, label="q") == changed
+    # The hash is kept once computed: a copy, pickled or replaced, must not carry the old one.
+    assert hash(pickle.loads(pickle.dumps(built))) == hash(built)
+    assert hash(replace(built, label="q")) == hash(changed)
 
 
 def test_defaults_and_refusals() -> None:

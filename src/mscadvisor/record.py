@@ -23,9 +23,10 @@ R = TypeVar("R", bound="Record")
 @dataclass_transform(frozen_default=True)
 class Record:
     """Base of a frozen record: annotate its fields in the class body, defaults after the
-    fields without. Instances keep their fields in ``__dict__``, in field order."""
+    fields without. Instances keep their fields in ``__dict__``, in field order, and their hash
+    once computed in a slot: records nest records, and scoring keys its memos by them."""
 
-    __slots__ = ()
+    __slots__ = ("_hash",)
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
     _uncompared: ClassVar[frozenset[str]] = frozenset()  # fields equality and hashing ignore
@@ -81,7 +82,11 @@ class Record:
         return self._compared() == other._compared()
 
     def __hash__(self) -> int:
-        return hash((type(self), *self._compared()))
+        value: int | None = getattr(self, "_hash", None)
+        if value is None:
+            value = hash((type(self), *self._compared()))
+            object.__setattr__(self, "_hash", value)
+        return value
 
     def _compared(self) -> tuple[Any, ...]:
         if not self._uncompared:
