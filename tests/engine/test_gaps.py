@@ -4,7 +4,6 @@ one cell per strategy of the preconditioning view)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 
 import pytest
@@ -163,7 +162,7 @@ def reshuffled(draw: st.DrawFn) -> KnowledgeBase:
         s if keep[i % 8] else moved(s) for i, s in enumerate(KB.studies) if draw(st.booleans())
     )
     trials = {t.id: t if draw(st.booleans()) else moved(t) for t in KB.trials.values()}
-    return dataclasses.replace(KB, studies=studies, trials=trials)  # type: ignore[return-value]
+    return replace(KB, studies=studies, trials=trials)
 
 
 @settings(max_examples=25, deadline=None)

@@ -3,7 +3,6 @@ study or trial of the disease used together, each part judged for the regimen's 
 
 from __future__ import annotations
 
-import dataclasses
 from functools import cache
 from typing import Any
 
@@ -227,7 +226,7 @@ def test_a_cell_culture_record_pairs_nothing() -> None:
     # Yin [15] gave miR-21-transfected cord cells intravenously to animals; were it a cell
     # culture study, the strategy would still be ranked but no regimen would use it.
     studies = tuple(replace(s, setting="in-vitro") if s.id == "T1-15" else s for s in KB.studies)
-    kb = dataclasses.replace(KB, studies=studies)
+    kb = replace(KB, studies=studies)
     result = score(kb, build_profile({"disease": "POF"}, kb, "test"), ALL)
     assert "mir21-transfection" in {c.id for c in result.ranked["preconditioning"]}
     assert "UC-cells+IV+mir21-transfection" not in {r.id for r in result.regimens}

@@ -6,7 +6,6 @@ root); a test fails when the committed files are stale.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -152,7 +151,7 @@ def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
         "",
     ]
     domains = crossrefs.Catalog(
-        **{f.name: getattr(kb, f.name) for f in dataclasses.fields(crossrefs.Catalog)}
+        **{name: getattr(kb, name) for name in crossrefs.Catalog._fields}
     ).domains
     rows = []
     for name, spec in FIELDS.items():

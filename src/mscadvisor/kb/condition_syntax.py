@@ -24,7 +24,6 @@ words (``WORDS``), several of which must all hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.errors import did_you_mean
@@ -43,6 +42,7 @@ from mscadvisor.kb.conditions import (
     Scope,
 )
 from mscadvisor.kb.vocabulary import FIELDS, FieldSpec
+from mscadvisor.record import Record
 
 
 def short_name(field: str) -> str:
@@ -61,8 +61,7 @@ SHORT_NAMES: dict[Scope, dict[str, str]] = {
 WHERE: dict[Scope, str] = {"candidate": "applies_to", "profile": "when"}
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(Record):
     """An operator word of the shorthand: what it takes, and the long form it stands for on a
     field of one value (str, int, bool) and on a set field ("-": does not apply there)."""
 

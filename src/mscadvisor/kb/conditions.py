@@ -23,8 +23,9 @@ unknown too, which is how ``partial_verdict`` settles what the disease alone dec
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from mscadvisor.record import Record
 
 Scope = Literal["candidate", "profile"]
 Context = Mapping[str, Any]
@@ -58,23 +59,19 @@ class ConditionError(ValueError):
         super().__init__("; ".join(problems))
 
 
-@dataclass(frozen=True, slots=True)
-class All:
+class All(Record):
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AnyOf:
+class AnyOf(Record):
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Record):
     child: Node
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(Record):
     field: str
     op: str
     value: Any  # a scalar, or a tuple for list operators; None for is_set

@@ -8,8 +8,6 @@ one run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from mscadvisor.kb import condition_syntax, conditions
@@ -37,7 +35,7 @@ from mscadvisor.kb.vocabulary import (
     MATCH_KEYS_BY_CATEGORY,
     value_domains,
 )
-from mscadvisor.record import fields_of, replace
+from mscadvisor.record import Record, fields_of, replace
 
 Locate = Callable[[str, object], str]
 
@@ -107,8 +105,7 @@ def check_catalog(catalog: Catalog, where: Locate) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(Record):
     """The id sets that cross-reference checks resolve against."""
 
     sections: dict[str, Section]
@@ -131,11 +128,11 @@ class Catalog:
             if v is not None and v not in known
         ]
 
-    @cached_property
+    @property
     def ncts(self) -> frozenset[str | None]:
         return frozenset(t.nct for t in self.trials.values())
 
-    @cached_property
+    @property
     def table4_items(self) -> frozenset[str]:
         return frozenset(
             i.id for t in self.tissues.values() for i in (*t.advantages, *t.disadvantages)
@@ -143,6 +140,7 @@ class Catalog:
 
     def check_citations(self, where: str, citations: Iterable[Citation]) -> list[str]:
         problems = []
+        ncts, table4_items = self.ncts, self.table4_items
         for c in citations:
             given = [v for v in (c.ref, c.nct, c.table, c.section) if v is not None]
             if len(given) != 1:
@@ -152,11 +150,11 @@ class Catalog:
                 )
             if c.ref is not None and c.ref not in self.references:
                 problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
-            if c.nct is not None and c.nct not in self.ncts:
+            if c.nct is not None and c.nct not in ncts:
                 problems.append(f"{where}: citation nct {c.nct!r} matches no [[trial]]")
             if c.section is not None and c.section not in self.sections:
                 problems.append(f"{where}: citation section {c.section!r} is not a [[section]]")
-            if c.item is not None and (c.table != 4 or c.item not in self.table4_items):
+            if c.item is not None and (c.table != 4 or c.item not in table4_items):
                 problems.append(f"{where}: citation item {c.item!r} is not a Table 4 item")
         return problems
 
@@ -181,15 +179,21 @@ class Catalog:
                 )
         return problems
 
-    @cached_property
+    @property
     def domains(self) -> dict[str, tuple[str, ...]]:
         """Valid values for each condition field domain (see vocabulary.FIELDS)."""
         return value_domains(self)
 
 
 def check_rule(
-    rule: Rule, file: str, catalog: Catalog, rules: dict[str, Rule]
+    rule: Rule,
+    file: str,
+    catalog: Catalog,
+    rules: dict[str, Rule],
+    domains: dict[str, tuple[str, ...]],
 ) -> tuple[tuple[conditions.Node, conditions.Node] | None, list[str]]:
+    """The condition trees of a rule and its problems; ``domains``: ``catalog.domains``, which
+    the caller computes once for all its rules."""
     where = f"{file}: [[rule]] id {rule.id!r}"
     problems: list[str] = []
     effects = [rule.points is not None, rule.exclude, rule.evidence is not None, rule.caveat]
@@ -212,10 +216,11 @@ def check_rule(
         if rule.evidence.records == "trials" and rule.evidence.setting:
             problems.append(f"{where}: field evidence.setting applies only to studies")
     problems += catalog.check_citations(where, rule.citations)
+    known_items = catalog.table4_items
     problems += [
         f"{where}: field table4_items: unknown item {i!r}"
         for i in rule.table4_items
-        if i not in catalog.table4_items
+        if i not in known_items
     ]
     problems += [
         f"{where}: field conflicts_with: unknown rule {r!r}"
@@ -223,7 +228,6 @@ def check_rule(
         if r not in rules
     ]
     trees: list[conditions.Node] = []
-    domains = catalog.domains
     for key, scope in CONDITION_SCOPES:
         try:
             tree = condition_tree(getattr(rule, key), key, scope)

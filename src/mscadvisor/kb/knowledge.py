@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,12 @@ from mscadvisor.kb.records import (
     Tissue,
     Trial,
 )
+from mscadvisor.record import Record
 
 Typed = dict[str, list[tuple[Any, str]]]  # records (or their compact forms) by kind, with files
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedRule:
+class ParsedRule(Record):
     """A rule with its conditions parsed into trees (``conditions.Node``)."""
 
     rule: Rule
@@ -55,8 +54,7 @@ class ParsedRule:
     file: str
 
 
-@dataclass(frozen=True, slots=True)
-class PackInfo:
+class PackInfo(Record):
     """A rule pack (or the rules tree under the packs) as loaded: the name and version its
     manifest gives, its folder, and the sha256 of its knowledge files' names and bytes (its
     manifest and test-case files, ``*.cases.toml``, are not knowledge and do not count)."""
@@ -75,8 +73,11 @@ class PackInfo:
         }
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity, so it can key caches
-class KnowledgeBase:
+class KnowledgeBase(Record):
+    # Compared and hashed by identity, so it can key caches.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     info: KnowledgeBaseInfo
     sections: dict[str, Section]
     references: dict[int, Reference]
@@ -94,10 +95,10 @@ class KnowledgeBase:
     cases: dict[str, Case]
     sha256: str
     files: tuple[str, ...]
-    _aliases: dict[str, str] = field(repr=False, default_factory=dict)
+    _aliases: dict[str, str]
+    weights: dict[str, float]  # see weights.py
     packs: tuple[PackInfo, ...] = ()  # rule packs loaded on top of the base tree
     tree: PackInfo | None = None  # the base tree itself
-    weights: dict[str, float] = field(default_factory=dict)  # see weights.py
 
     def resolve_disease(self, name: str) -> Disease:
         """The disease with this id or alias (case-insensitive); InputError names the valid ones."""
@@ -249,12 +250,13 @@ def build_knowledge_base(
         for erratum in errata.values():
             problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
     parsed_rules: dict[str, ParsedRule] = {}
+    domains = None if verified else catalog.domains
     for rule in rules.values():
         file = provenance.get(("rule", rule.id), "?")
-        if verified:
+        if domains is None:
             parsed_rules[rule.id] = _parse_rule(rule, file)
             continue
-        trees, rule_problems = crossrefs.check_rule(rule, file, catalog, rules)
+        trees, rule_problems = crossrefs.check_rule(rule, file, catalog, rules, domains)
         problems += rule_problems
         if trees:
             parsed_rules[rule.id] = ParsedRule(rule, *trees, file)
@@ -284,6 +286,7 @@ def build_knowledge_base(
             sorted({f for kind, rs in typed.items() if kind != MANIFEST_KIND for _, f in rs})
         ),
         _aliases=aliases,
+        weights={},
         packs=packs,
         tree=tree,
     )

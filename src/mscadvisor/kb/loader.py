@@ -14,7 +14,6 @@ of its own (see ``packs.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.packs import MANIFEST, list_pack
 from mscadvisor.kb.records import MANIFEST_KIND, RECORD_KINDS
 from mscadvisor.reading import Unreadable, decode, load_toml, read_file
+from mscadvisor.record import Record
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 CASES_SUFFIX = ".cases.toml"
@@ -32,8 +32,7 @@ def is_cases_file(path: str | Path) -> bool:
     return Path(path).name.endswith(CASES_SUFFIX)
 
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
+class RawRecord(Record):
     kind: str
     data: dict[str, Any]
     file: str  # path shown in messages
@@ -53,8 +52,7 @@ def shipped_rules_dir() -> Path:
     return package.parents[1] / "rules"
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(Record):
     """One rule file's bytes, with the path messages show for it; ``manifest``: the
     ``pack.toml`` of a pack (see ``packs.py``) rather than a rule file."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mscadvisor.record import Record
 
 if TYPE_CHECKING:  # imported when opened: the CLI reads its options before it needs rules
     from mscadvisor.kb.knowledge import KnowledgeBase
@@ -19,8 +20,7 @@ _OPENED_FROM: weakref.WeakKeyDictionary[KnowledgeBase, KnowledgeSource] = (
 )
 
 
-@dataclass(frozen=True)
-class KnowledgeSource:
+class KnowledgeSource(Record):
     """Where a knowledge base comes from. Plain paths, so it can be sent to worker processes."""
 
     packs: tuple[Path, ...] = ()

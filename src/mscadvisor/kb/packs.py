@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.record import Record
 
 MANIFEST = "pack.toml"
 MAX_DEPTH = 8  # levels of folders below the root; the shipped tree uses 1
@@ -29,8 +29,7 @@ MAX_ENTRIES = 2000  # files and folders, of any kind; the shipped tree has about
 MAX_BYTES = 32 * 1024 * 1024  # of rule files together; the shipped tree has about 200 KB
 
 
-@dataclass(frozen=True, slots=True)
-class PackFiles:
+class PackFiles(Record):
     """A pack's manifest and its rule files, sorted by relative POSIX path."""
 
     manifest: Path

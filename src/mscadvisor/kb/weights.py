@@ -12,7 +12,6 @@ Scaled points are rounded to whole points (half to even) so a score stays an exa
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from mscadvisor.errors import InputError, did_you_mean
@@ -66,7 +65,7 @@ def apply_weights(kb: KnowledgeBase, weights: dict[str, float]) -> KnowledgeBase
     if not weights:
         return kb
     rules = {rule_id: _scaled(parsed, weights) for rule_id, parsed in kb.rules.items()}
-    return dataclasses.replace(kb, rules=rules, weights=dict(sorted(weights.items())))
+    return replace(kb, rules=rules, weights=dict(sorted(weights.items())))
 
 
 def _scaled(parsed: ParsedRule, weights: dict[str, float]) -> ParsedRule:
@@ -85,4 +84,4 @@ def _scaled(parsed: ParsedRule, weights: dict[str, float]) -> ParsedRule:
             indirect_cap=round(rule.evidence.indirect_cap * factor),
         )
         rule = replace(rule, evidence=evidence)
-    return dataclasses.replace(parsed, rule=rule)
+    return replace(parsed, rule=rule)
