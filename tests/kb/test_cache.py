@@ -11,12 +11,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb import cache, knowledge
+from mscadvisor.kb.compact import to_compact
+from mscadvisor.kb.conditions import ALWAYS
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.records import Rule
 from mscadvisor.render.output import json_text
@@ -261,18 +264,25 @@ def test_cache_not_private_to_the_user_is_neither_read_nor_written(
     )
 
 
-def tamper_points(path: Path, rule_id: str, points: int) -> None:
-    """Edit one rule's points in a cache file and recompute its (unkeyed) checksum, as anyone
-    who can write the file could."""
+def rewrite_payload(path: Path, edit: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+    """Edit a cache file's records and condition trees in place (``edit(compact, trees)``) and
+    recompute its (unkeyed) checksum, as anyone who can write the file could."""
     magic, _, payload = path.read_bytes().split(b"\n", 2)
-    key, compact = marshal.loads(payload)
-    rules = compact["rule"]
-    (n,) = [i for i, (record, _) in enumerate(rules) if record[1] == rule_id]
-    record, file = rules[n]
-    slot = 1 + Rule._fields.index("points")
-    rules[n] = ([*record[:slot], points, *record[slot + 1 :]], file)
-    payload = marshal.dumps((key, compact))
+    key, compact, trees = marshal.loads(payload)
+    edit(compact, trees)
+    payload = marshal.dumps((key, compact, trees))
     path.write_bytes(b"\n".join((magic, hashlib.sha256(payload).hexdigest().encode(), payload)))
+
+
+def tamper_points(path: Path, rule_id: str, points: int) -> None:
+    def edit(compact: dict[str, Any], _: dict[str, Any]) -> None:
+        rules = compact["rule"]
+        (n,) = [i for i, (record, _) in enumerate(rules) if record[1] == rule_id]
+        record, file = rules[n]
+        slot = 1 + Rule._fields.index("points")
+        rules[n] = ([*record[:slot], points, *record[slot + 1 :]], file)
+
+    rewrite_payload(path, edit)
 
 
 def bm_score(kb: KnowledgeBase) -> int:
@@ -295,6 +305,25 @@ def test_a_cache_edited_by_its_owner_cannot_report_the_clean_hash(
     assert load_knowledge_base(use_cache=False).sha256 == kb.sha256
     checked = cli("rules", "check", "-f", "json")
     assert checked.code == 0 and checked.json()["knowledge_base"]["sha256"] == kb.sha256
+
+
+def test_a_condition_tree_edited_in_the_cache_shows_in_the_hash(
+    cache_dir: Path, kb: KnowledgeBase
+) -> None:
+    """The cache keeps rules' conditions parsed; the hash counts the trees loaded, so a tree
+    edited there (a rule made to fire for every profile) cannot pass for the shipped knowledge."""
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+    rule_id = "T4-BM-D1-DONOR-AGE"  # autologous donors of 60 and over
+    assert kb.rules[rule_id].when != ALWAYS
+
+    def edit(_: dict[str, Any], trees: dict[str, Any]) -> None:
+        trees[rule_id] = (trees[rule_id][0], to_compact(ALWAYS))
+
+    rewrite_payload(path, edit)
+    edited = load_knowledge_base()
+    assert edited.rules[rule_id].when == ALWAYS  # the edited tree was used ...
+    assert edited.sha256 != kb.sha256  # ... and the hash says so
 
 
 def test_rules_check_never_reads_the_cache(

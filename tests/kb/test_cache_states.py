@@ -25,8 +25,10 @@ SOURCES = knowledge.read_sources([knowledge.shipped_rules_dir()])
 KEY = cache.cache_key(SOURCES)
 FRESH_TYPED = validate_records(knowledge.parse_sources(SOURCES))
 FRESH_COMPACT = knowledge.compact_records(FRESH_TYPED)
-CLEAN_HASH = knowledge.build_knowledge_base(FRESH_TYPED).sha256
-PAYLOAD = marshal.dumps((KEY, FRESH_COMPACT))
+FRESH_KB = knowledge.build_knowledge_base(FRESH_TYPED)
+CLEAN_HASH = FRESH_KB.sha256
+FRESH_TREES = knowledge.compact_trees(FRESH_KB.rules)
+PAYLOAD = marshal.dumps((KEY, FRESH_COMPACT, FRESH_TREES))
 VALID_FILE = b"\n".join((cache.MAGIC, hashlib.sha256(PAYLOAD).hexdigest().encode(), PAYLOAD))
 KEEP = 3  # small, so that pruning happens within a few steps
 AS_ROOT = os.geteuid() == 0
@@ -75,7 +77,7 @@ class CacheStates(RuleBasedStateMachine):
 
     @rule()
     def build(self) -> None:
-        cache.store(KEY, FRESH_COMPACT)
+        cache.store(KEY, FRESH_COMPACT, FRESH_TREES)
 
     @rule()
     def run(self) -> None:
@@ -138,7 +140,10 @@ class CacheStates(RuleBasedStateMachine):
     @rule()
     def race(self) -> None:
         """Two runs storing the same cache at once."""
-        writers = [threading.Thread(target=cache.store, args=(KEY, FRESH_COMPACT)) for _ in "ab"]
+        writers = [
+            threading.Thread(target=cache.store, args=(KEY, FRESH_COMPACT, FRESH_TREES))
+            for _ in "ab"
+        ]
         for writer in writers:
             writer.start()
         for writer in writers:
@@ -156,7 +161,7 @@ class CacheStates(RuleBasedStateMachine):
     @rule(count=st.integers(1, KEEP + 2))
     def fill_beyond_keep(self, count: int) -> None:
         for n in range(count):
-            cache.store(other_key(n), {"knowledge_base": []})
+            cache.store(other_key(n), {"knowledge_base": []}, {})
         if cache.folder_problem() is None and self.folder.is_dir():
             regular = [p for p in cache.entries() if p.name.startswith("kb-") and p.is_file()]
             assert len(regular) <= KEEP
@@ -170,8 +175,9 @@ class CacheStates(RuleBasedStateMachine):
     def loads_exactly_the_fresh_records_or_nothing(self) -> None:
         hit: Any = cache.load(KEY)
         if hit is not None:
-            typed, compact = hit
+            typed, compact, trees = hit
             assert typed == FRESH_TYPED and compact == FRESH_COMPACT
+            assert trees == {i: (r.applies_to, r.when) for i, r in FRESH_KB.rules.items()}
 
     @invariant()
     def cache_info_never_fails(self) -> None:

@@ -1,6 +1,9 @@
 """The compiled knowledge cache: validated records as plain data, so loading skips TOML parsing
 and pydantic validation.
 
+It also keeps every rule's conditions as the trees they parse to, which would otherwise be
+parsed again on every run.
+
 A cache file is keyed by a hash of every source file's path and bytes, the program version, the
 Python version and the layout of the record types (so a changed record type never reads a cache
 its older layout wrote). It is written atomically, and it is ignored (and replaced by the next
@@ -34,7 +37,7 @@ from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact
 from mscadvisor.kb.loader import SourceFile
 from mscadvisor.reading import Unreadable, kind_of, read_file
 
-FORMAT = 3
+FORMAT = 4
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
 MAX_BYTES = 64 * 1024 * 1024  # the shipped knowledge compiles to about 120 KB
 MAGIC = b"mscadvisor-kb"
@@ -44,6 +47,7 @@ STALE_TEMP_SECONDS = 600  # no write takes this long, so an older temp file is d
 WARNED = "_MSCADVISOR_CACHE_WARNED"
 Typed = dict[str, list[tuple[Any, str]]]
 Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` data, by kind
+Trees = dict[str, tuple[Any, Any]]  # a rule's (applies_to, when) condition trees, by rule id
 
 
 def cache_dir() -> Path:
@@ -115,9 +119,9 @@ def _existing(path: Path, *, follow: bool = False) -> os.stat_result | None:
         return None
 
 
-def load(key: str) -> tuple[Typed, Compact] | None:
-    """The cached records for this key, and their compact form (what the knowledge hash is
-    computed from), or None when there is no usable cache."""
+def load(key: str) -> tuple[Typed, Compact, Trees] | None:
+    """The cached records for this key, their compact form (what the knowledge hash is
+    computed from) and their rules' condition trees, or None when there is no usable cache."""
     folder = cache_dir()
     path = cache_path(key)
     folder_info = _existing(folder, follow=True)
@@ -131,22 +135,27 @@ def load(key: str) -> tuple[Typed, Compact] | None:
         magic, checksum, payload = blob.split(b"\n", 2)
         if magic != MAGIC or hashlib.sha256(payload).hexdigest().encode() != checksum:
             return None
-        stored_key, compact = marshal.loads(payload)
+        stored_key, compact, compact_trees = marshal.loads(payload)
         if stored_key != key:
             return None
         typed: Typed = {
             kind: [(from_compact(record), file) for record, file in items]
             for kind, items in compact.items()
         }
+        trees: Trees = {
+            rule: (from_compact(applies_to), from_compact(when))
+            for rule, (applies_to, when) in compact_trees.items()
+        }
     except (Unreadable, ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError):
         return None
-    return typed, compact
+    return typed, compact, trees
 
 
-def store(key: str, compact: Compact) -> None:
+def store(key: str, compact: Compact, trees: Trees) -> None:
     """Write the cache atomically, in a folder made private to the user (mode 0700) if it is
-    new; an untrusted or unwritable folder, or an untrusted file in the way, means no cache."""
-    payload = marshal.dumps((key, compact))
+    new; an untrusted or unwritable folder, or an untrusted file in the way, means no cache.
+    ``trees``: the rules' condition trees, each as ``compact.to_compact`` data."""
+    payload = marshal.dumps((key, compact, trees))
     blob = b"\n".join((MAGIC, hashlib.sha256(payload).hexdigest().encode(), payload))
     if len(blob) > MAX_BYTES:
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mscadvisor.kb.conditions import All, AnyOf, Compare, Not
 from mscadvisor.kb.records import (
     RECORD_KINDS,
     Caveat,
@@ -37,9 +38,12 @@ def from_compact(data: Any) -> Any:
     itself from validated records (the compiled cache)."""
     kind = type(data)
     if kind is list:
-        return _RECORD_CLASSES[data[0]].from_values([from_compact(v) for v in data[1:]])
+        return _RECORD_CLASSES[data[0]].from_values(
+            [from_compact(v) if type(v) is list or type(v) is tuple else v for v in data[1:]]
+        )
     if kind is tuple:
-        return tuple([from_compact(v) for v in data])
+        # Plain values, most of the data, are kept without a call each: that halves the load.
+        return tuple([from_compact(v) if type(v) is list or type(v) is tuple else v for v in data])
     return data
 
 
@@ -55,6 +59,10 @@ _RECORD_CLASSES: dict[str, type[Record]] = {
         EvidenceQuery,
         Expectation,
         RegistryNames,
+        All,  # condition trees, kept parsed (see cache.py)
+        AnyOf,
+        Not,
+        Compare,
     )
 }
 

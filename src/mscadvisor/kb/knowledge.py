@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,7 @@ def load_knowledge_base(
     per_root = [read_sources([root]) for root in roots]
     sources = [s for group in per_root for s in group]
 
-    def build(typed: dict[str, list[tuple[Any, str]]], **options: Any) -> KnowledgeBase:
+    def build(typed: Typed, **options: Any) -> KnowledgeBase:
         manifests = [manifest for manifest, _ in typed.get(MANIFEST_KIND, [])]
         infos = [
             PackInfo(m.name, m.version, str(root), _files_sha256(group))
@@ -151,21 +151,26 @@ def load_knowledge_base(
     use_cache = use_cache and cache.enabled()
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
-        typed, compact = hit
-        return build(typed, compact=compact, verified=True)
+        typed, compact, trees = hit
+        return build(typed, compact=compact, checked_trees=trees)
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
     typed = validate_records(parse_sources(sources))
     compact = compact_records(typed)
     kb = build(typed, compact=compact)
     if use_cache:
-        cache.store(key, compact)
+        cache.store(key, compact, compact_trees(kb.rules))
     return kb
 
 
 def compact_records(typed: Typed) -> Typed:
     """The records as the compiled cache stores them (``compact.to_compact``), with their files."""
     return {kind: [(to_compact(r), f) for r, f in items] for kind, items in typed.items()}
+
+
+def compact_trees(rules: Mapping[str, ParsedRule]) -> dict[str, tuple[Any, Any]]:
+    """The rules' condition trees as the compiled cache stores them (``compact.to_compact``)."""
+    return {i: (to_compact(r.applies_to), to_compact(r.when)) for i, r in rules.items()}
 
 
 def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
@@ -197,15 +202,16 @@ def build_knowledge_base(
     typed: Typed,
     *,
     compact: Typed | None = None,
-    verified: bool = False,
+    checked_trees: Mapping[str, tuple[conditions.Node, conditions.Node]] | None = None,
     packs: tuple[PackInfo, ...] = (),
     tree: PackInfo | None = None,
 ) -> KnowledgeBase:
     """Index typed records by id and check cross-references; raise with every problem found.
 
     ``compact`` is the records' compact form when the caller has it (``compact_records``: the
-    content hash is computed from it); ``verified`` skips the cross-reference checks for records
-    that passed them before (the compiled cache).
+    content hash is computed from it). ``checked_trees``, given for records that passed the
+    checks before (the compiled cache), skips them and gives each rule's condition trees, by
+    rule id (a rule without them has its conditions parsed).
     """
     problems: list[str] = []
     typed = crossrefs.apply_overrides(typed, problems)
@@ -243,6 +249,7 @@ def build_knowledge_base(
         return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
 
     aliases = crossrefs.disease_aliases(catalog, where, problems)
+    verified = checked_trees is not None
     if not verified:
         problems += crossrefs.check_catalog(catalog, where)
         for study in studies.values():
@@ -250,16 +257,19 @@ def build_knowledge_base(
         for erratum in errata.values():
             problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
     parsed_rules: dict[str, ParsedRule] = {}
-    domains = None if verified else catalog.domains
-    for rule in rules.values():
-        file = provenance.get(("rule", rule.id), "?")
-        if domains is None:
-            parsed_rules[rule.id] = _parse_rule(rule, file)
-            continue
-        trees, rule_problems = crossrefs.check_rule(rule, file, catalog, rules, domains)
-        problems += rule_problems
-        if trees:
+    if checked_trees is not None:
+        for rule in rules.values():
+            file = provenance.get(("rule", rule.id), "?")
+            trees = checked_trees.get(rule.id) or _parse_conditions(rule)
             parsed_rules[rule.id] = ParsedRule(rule, *trees, file)
+    else:
+        domains = catalog.domains
+        for rule in rules.values():
+            file = provenance.get(("rule", rule.id), "?")
+            checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules, domains)
+            problems += rule_problems
+            if checked:
+                parsed_rules[rule.id] = ParsedRule(rule, *checked, file)
     if not verified:
         for case in cases.values():
             problems += crossrefs.check_case(case, where("case", case.id), rules)
@@ -292,13 +302,13 @@ def build_knowledge_base(
     )
 
 
-def _parse_rule(rule: Rule, file: str) -> ParsedRule:
-    """Parse the conditions of a rule checked before (the compiled cache)."""
+def _parse_conditions(rule: Rule) -> tuple[conditions.Node, conditions.Node]:
+    """The (applies_to, when) trees of a rule checked before."""
     applies_to, when = (
         crossrefs.condition_tree(getattr(rule, key), key, scope)
         for key, scope in crossrefs.CONDITION_SCOPES
     )
-    return ParsedRule(rule, applies_to, when, file)
+    return applies_to, when
 
 
 def content_hash(compact: Typed, rules: dict[str, ParsedRule]) -> str:
