@@ -3,6 +3,10 @@ every command it is given): that app must answer exactly as the whole app does."
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
@@ -40,3 +44,22 @@ def test_one_command_app_answers_as_the_whole_app(name: str) -> None:
         whole = runner.invoke(build_app(), args, prog_name="mscadvisor")
         assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args
     assert [c.name for c in build_app(name).registered_commands] in ([name], [])
+
+
+def test_running_one_command_imports_no_other_command_module() -> None:
+    """What start-up saves by building one command: the other commands' modules stay unread."""
+    probe = (
+        "import sys; from mscadvisor.cli.main import main; "
+        "main(['recommend', '-d', 'POF', '-f', 'json']); "
+        "print(sorted(m for m in sys.modules if m.startswith('mscadvisor.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = ast.literal_eval(out.strip().splitlines()[-1])
+    assert loaded == [
+        "mscadvisor.cli.main",
+        "mscadvisor.cli.options",
+        "mscadvisor.cli.recommend",
+        "mscadvisor.cli.root",
+    ]

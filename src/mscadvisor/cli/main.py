@@ -9,6 +9,7 @@ Each command group lives in a module of its own; this one assembles them in the 
 
 import errno
 import functools
+import importlib
 import inspect
 import io
 import os
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from mscadvisor.cli import batch, browse, cache, diff, gaps, recommend, refresh, root, rules
+from mscadvisor.cli import root
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 from mscadvisor.render.printable import printable
@@ -103,10 +104,11 @@ def quiet_on_closed_pipe(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
+# Each command as "module:function" of mscadvisor.cli, imported only when the app is built with it.
+COMMANDS: list[tuple[str, str, tuple[str, ...]]] = [
     (
         "recommend",
-        recommend.recommend,
+        "recommend:recommend",
         (
             "mscadvisor recommend -d POF",
             "mscadvisor recommend -d OP --donor autologous --age 70 --explain",
@@ -118,7 +120,7 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     ),
     (
         "explain",
-        recommend.explain_command,
+        "recommend:explain_command",
         (
             "mscadvisor explain -d OP --modality cells -c UC-cells",
             "mscadvisor explain -d OP --age 55 -c BM-cells --sensitivity",
@@ -128,7 +130,7 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     ),
     (
         "batch",
-        batch.batch,
+        "batch:batch",
         (
             "mscadvisor batch cohort.jsonl > results.jsonl",
             "mscadvisor batch cohort.csv -f csv --top 2 -o top.csv",
@@ -137,7 +139,7 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     ),
     (
         "diff",
-        diff.diff,
+        "diff:diff",
         (
             "mscadvisor --weights weights.toml diff -d POF",
             "mscadvisor --rules my-pack diff",
@@ -148,20 +150,20 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     ),
     (
         "candidates",
-        browse.candidates,
+        "browse:candidates",
         ("mscadvisor candidates -d POF", "mscadvisor candidates -d alzheimers -f json"),
     ),
-    ("diseases", browse.diseases, ("mscadvisor diseases", "mscadvisor diseases -f json")),
-    ("sources", browse.sources, ("mscadvisor sources", "mscadvisor sources -f json")),
-    ("routes", browse.routes, ("mscadvisor routes", "mscadvisor routes -d alzheimers")),
+    ("diseases", "browse:diseases", ("mscadvisor diseases", "mscadvisor diseases -f json")),
+    ("sources", "browse:sources", ("mscadvisor sources", "mscadvisor sources -f json")),
+    ("routes", "browse:routes", ("mscadvisor routes", "mscadvisor routes -d alzheimers")),
     (
         "preconditioning",
-        browse.preconditioning,
+        "browse:preconditioning",
         ("mscadvisor preconditioning", "mscadvisor preconditioning -d POF -f json"),
     ),
     (
         "evidence",
-        browse.evidence,
+        "browse:evidence",
         (
             "mscadvisor evidence -d OP --tissue DP",
             "mscadvisor evidence --modality exosomes --route IN -f json",
@@ -169,27 +171,27 @@ COMMANDS: list[tuple[str, Callable[..., None], tuple[str, ...]]] = [
     ),
     (
         "gaps",
-        gaps.gaps,
+        "gaps:gaps",
         (
             "mscadvisor gaps -d POF",
             "mscadvisor gaps -d AD --view route --export ad-routes.svg",
             "mscadvisor gaps -f json | jq '.diseases[].disease'",
         ),
     ),
-    ("trials", browse.trials, ("mscadvisor trials", "mscadvisor trials -d POF -f json")),
+    ("trials", "browse:trials", ("mscadvisor trials", "mscadvisor trials -d POF -f json")),
     (
         "trials-refresh",
-        refresh.trials_refresh,
+        "refresh:trials_refresh",
         (
             "mscadvisor trials-refresh ctgov-export.json",
             "mscadvisor trials-refresh studies.zip page-2.json --pack refreshed -f json",
         ),
     ),
-    ("reference", browse.reference, ("mscadvisor reference 18", "mscadvisor reference -f json")),
-    ("errata", browse.errata, ("mscadvisor errata", "mscadvisor errata -f json")),
+    ("reference", "browse:reference", ("mscadvisor reference 18", "mscadvisor reference -f json")),
+    ("errata", "browse:errata", ("mscadvisor errata", "mscadvisor errata -f json")),
     (
         "schema",
-        browse.schema,
+        "browse:schema",
         (
             "mscadvisor schema recommendation",
             "mscadvisor schema batch-line > batch-line.schema.json",
@@ -225,27 +227,29 @@ def build_app(only: str | None = None) -> typer.Typer:
     and anything that is not a command name get the whole app."""
     app = typer.Typer(**APP_SETTINGS)
     app.callback()(root.root)
-    for name, command, lines in COMMANDS:
+    for name, target, lines in COMMANDS:
         if only in (None, name):
-            app.command(name, short_help=summary(command), epilog=examples(*lines))(
-                quiet_on_closed_pipe(command)
-            )
+            _add(app, name, target, lines)
     if only in (None, "rules"):
         rules_app = typer.Typer(**RULES_SETTINGS)
         for name, lines in RULES_COMMANDS.items():
-            command = getattr(rules, f"rules_{name}")
-            rules_app.command(name, short_help=summary(command), epilog=examples(*lines))(
-                quiet_on_closed_pipe(command)
-            )
+            _add(rules_app, name, f"rules:rules_{name}", lines)
         app.add_typer(rules_app, name="rules")
     if only in (None, "cache"):
         cache_app = typer.Typer(**CACHE_SETTINGS)
-        for name, command in (("info", cache.cache_info), ("clear", cache.cache_clear)):
-            cache_app.command(
-                name, short_help=summary(command), epilog=examples(f"mscadvisor cache {name}")
-            )(quiet_on_closed_pipe(command))
+        for name in ("info", "clear"):
+            _add(cache_app, name, f"cache:cache_{name}", (f"mscadvisor cache {name}",))
         app.add_typer(cache_app, name="cache")
     return app
+
+
+def _add(app: typer.Typer, name: str, target: str, lines: tuple[str, ...]) -> None:
+    """Add the command ``target`` ("module:function" of mscadvisor.cli) to app as ``name``."""
+    module, function = target.split(":")
+    command = getattr(importlib.import_module(f"mscadvisor.cli.{module}"), function)
+    app.command(name, short_help=summary(command), epilog=examples(*lines))(
+        quiet_on_closed_pipe(command)
+    )
 
 
 TOP_LEVEL = frozenset({*(name for name, _, _ in COMMANDS), "rules", "cache"})
@@ -283,7 +287,12 @@ def invoked_command(args: list[str]) -> str | None:
     return None
 
 
-app = build_app()  # the whole app, for help, generated documentation and tests
+def __getattr__(name: str) -> Any:
+    """``app``: the whole app, for generated documentation and tests; built when asked for, so
+    that running one command imports only that command's module."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def misplaced_global_option(
