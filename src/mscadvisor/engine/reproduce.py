@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import defaults
 from mscadvisor.kb.fingerprint import knowledge_sha256
 from mscadvisor.kb.opening import KnowledgeSource
 from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, PROFILE_FIELDS
+from mscadvisor.record import Record
 
 if TYPE_CHECKING:
     from mscadvisor.engine.profile import Profile
     from mscadvisor.kb.knowledge import KnowledgeBase
 
 
-@dataclass(frozen=True, slots=True)
-class Reproduction:
+class Reproduction(Record):
     """What a result was made from, as a later run needs it. Made with every result, used
     only when one is written as JSON: what it says is worked out then."""
 

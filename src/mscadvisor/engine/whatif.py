@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile, build_profile
@@ -21,6 +20,7 @@ from mscadvisor.kb.vocabulary import (
     parse_text,
     value_domains,
 )
+from mscadvisor.record import Record
 
 # What-if fields by every spelling accepted: the field name and its flag (without "--").
 FIELD_NAMES = {
@@ -30,8 +30,7 @@ FIELD_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Movement:
+class Movement(Record):
     category: str
     id: str
     baseline_rank: int | None  # None: not ranked (excluded or not a candidate)
@@ -50,8 +49,7 @@ class Movement:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class TopChange:
+class TopChange(Record):
     """A single-field change that changes the top choice of a category."""
 
     field: str
@@ -70,8 +68,7 @@ class TopChange:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class WhatIf:
+class WhatIf(Record):
     """A recommendation beside the one for the changed profile, and every candidate that moved;
     ``to_dict`` gives the JSON whose shape ``schemas/what-if.schema.json`` publishes."""
 

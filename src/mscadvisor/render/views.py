@@ -9,7 +9,6 @@ shape of every document (``CitationView``), however deep in the record it sits.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.engine import citations
@@ -23,16 +22,14 @@ from mscadvisor.record import Record, fields_of
 Row = dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(Record):
     header: str
     cell: Callable[[Row], str]
     ratio: int = 1  # relative width in the table
     whole: bool = False  # ids and links: never split across lines
 
 
-@dataclass(frozen=True, slots=True)
-class View:
+class View(Record):
     listing: str  # the command that prints it: diseases, ..., rules list, rules show
     title: str
     rows: list[Row]
