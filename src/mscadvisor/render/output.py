@@ -82,9 +82,10 @@ def _color_options(stream: Any) -> dict[str, Any]:
 
 def json_text(document: Any) -> str:
     """Deterministic JSON: same document, same bytes."""
-    import json  # here, not at the top: the root command imports this module on every run
+    # Here, not at the top: the root command imports this module on every run.
+    from mscadvisor.render.indented_json import dumps
 
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document) + "\n"
 
 
 def write_json(document: Any) -> None:
