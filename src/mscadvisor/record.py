@@ -13,7 +13,6 @@ them stdlib dataclasses for it, then and only then.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
@@ -71,10 +70,10 @@ class Record:
         return record
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise _frozen(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        raise _frozen(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -102,6 +101,14 @@ class Record:
         return (_rebuild, (type(self), tuple(self.__dict__.values())))
 
 
+def _frozen(message: str) -> Exception:
+    """The error a frozen dataclass raises on assignment. (``dataclasses`` is imported only
+    here and in ``as_dataclasses``: nothing else on a command's path needs it.)"""
+    import dataclasses
+
+    return dataclasses.FrozenInstanceError(message)
+
+
 def _rebuild(cls: type[R], values: tuple[Any, ...]) -> R:
     return cls.from_values(values)
 
@@ -123,6 +130,8 @@ def as_dataclasses(classes: Iterable[type[Record]]) -> None:
     """Make record classes stdlib dataclasses too, in place, for pydantic to validate into
     (it reads a dataclass's fields and sets an instance's ``__dict__`` itself). Only the
     markers pydantic reads are added: construction, equality and immutability stay Record's."""
+    import dataclasses
+
     for cls in classes:
         if not dataclasses.is_dataclass(cls):
             dataclasses.dataclass(cls, init=False, repr=False, eq=False)
