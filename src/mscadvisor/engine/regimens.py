@@ -32,9 +32,12 @@ def propose(
         return ()
     built = []
     for source in sources:
+        tested = _tested_in_vivo(records, source)
+        if not tested:
+            continue  # nothing can pair it: its routes and strategies need not be judged
         routes = {r.id: r for r in judged(source, "route")}
         strategies = {p.id: p for p in judged(source, "preconditioning")}
-        for (route, strategy), used in _pairings(records, source, routes, strategies).items():
+        for (route, strategy), used in _pairings(tested, routes, strategies).items():
             question = evidence.Question(
                 "route",
                 source.tissue or "",
@@ -81,23 +84,30 @@ def propose(
     )
 
 
+def _tested_in_vivo(
+    records: dict[str, evidence.Record], source: ScoredCandidate
+) -> list[evidence.Record]:
+    """The in vivo studies and trials of this source's tissue and modality."""
+    return [
+        record
+        for record in records.values()
+        if record.tissue == source.tissue
+        and record.modality == source.modality
+        and getattr(record, "setting", "in-vivo") == "in-vivo"
+    ]
+
+
 def _pairings(
-    records: dict[str, evidence.Record],
-    source: ScoredCandidate,
+    tested: list[evidence.Record],
     routes: dict[str, ScoredCandidate],
     strategies: dict[str, ScoredCandidate],
 ) -> dict[tuple[str, str | None], list[evidence.Record]]:
-    """Every (route, strategy or None) that in vivo studies or trials used with this source's
-    tissue and modality, with those records: plain records pair the plain regimen, a record
-    with a strategy pairs the regimen with that strategy."""
+    """Every (route, strategy or None) that these records of a source used with it, with
+    those records: plain records pair the plain regimen, a record with a strategy pairs the
+    regimen with that strategy."""
     found: dict[tuple[str, str | None], list[evidence.Record]] = defaultdict(list)
-    for record in records.values():
-        if (
-            record.tissue != source.tissue
-            or record.modality != source.modality
-            or record.route not in routes
-            or getattr(record, "setting", "in-vivo") != "in-vivo"
-        ):
+    for record in tested:
+        if record.route not in routes:
             continue
         if not record.preconditioning:
             found[(record.route, None)].append(record)
