@@ -10,16 +10,15 @@ from collections.abc import Callable, Iterable
 
 from mscadvisor.engine import evidence
 from mscadvisor.engine.result import Regimen, ScoredCandidate
-from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.kb.knowledge import ParsedRule
 
 # The routes or strategies of a category judged for a source.
 Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
 
 
 def propose(
-    kb: KnowledgeBase,
     *,
-    records: dict[str, evidence.Record],
+    catalog: evidence.Catalog,
     sources: Iterable[ScoredCandidate],
     judged: Judged,
     pairing_rules: list[ParsedRule],
@@ -32,7 +31,7 @@ def propose(
         return ()
     built = []
     for source in sources:
-        tested = _tested_in_vivo(records, source)
+        tested = _tested_in_vivo(catalog, source)
         if not tested:
             continue  # nothing can pair it: its routes and strategies need not be judged
         routes = {r.id: r for r in judged(source, "route")}
@@ -46,11 +45,11 @@ def propose(
                 preconditioning=(strategy,) if strategy else (),
                 donor=donor,
             )
-            uses = evidence.uses(kb, used, question)
+            uses = catalog.uses_among(used, question)
             pairing = []
             for parsed in pairing_rules:
                 assert parsed.rule.evidence is not None
-                counted = evidence.counted(parsed.rule.evidence, uses, records, question, None)
+                counted = evidence.counted(parsed.rule.evidence, uses, catalog, question, None)
                 support = evidence.contribution(parsed.rule, counted)
                 if support is not None:
                     pairing.append(support)
@@ -61,7 +60,7 @@ def propose(
                     routes[route],
                     strategies[strategy] if strategy else None,
                     tuple(pairing),
-                    evidence.cite(kb, used),
+                    catalog.cite(used),
                 )
             )
     built.sort(key=lambda r: (-r.score, r.id))
@@ -84,13 +83,11 @@ def propose(
     )
 
 
-def _tested_in_vivo(
-    records: dict[str, evidence.Record], source: ScoredCandidate
-) -> list[evidence.Record]:
+def _tested_in_vivo(catalog: evidence.Catalog, source: ScoredCandidate) -> list[evidence.Record]:
     """The in vivo studies and trials of this source's tissue and modality."""
     return [
         record
-        for record in records.values()
+        for record in catalog.records.values()
         if record.tissue == source.tissue
         and record.modality == source.modality
         and getattr(record, "setting", "in-vivo") == "in-vivo"

@@ -32,7 +32,6 @@ from mscadvisor.engine.reproduce import Reproduction
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
-    EvidenceUse,
     Exclusion,
     Notice,
     Recommendation,
@@ -80,7 +79,7 @@ class _DiseaseIndex:
     candidates: dict[str, tuple[Candidate, ...]]
     rules: dict[str, tuple[_IndexedRule, ...]]
     caveats: tuple[Notice, ...]  # the disease's own warnings
-    records: dict[str, evidence.Record]  # the disease's studies and trials, by id
+    catalog: evidence.Catalog  # the disease's studies and trials
     # Per category, the rules whose condition depends on the profile: (rule id, predicate).
     dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
     relevance: Relevance  # what of a profile the dynamic rules tell apart
@@ -94,8 +93,6 @@ class _DiseaseIndex:
     # (a candidate scored alike under other fired rules), and one object each lets results
     # share them and their JSON (``result.Recommendation.to_json_line``).
     interned: dict[object, Any] = field(default_factory=dict)
-    # The evidence for a question: many profiles ask the same few (bounded by the catalog).
-    uses_memo: dict[evidence.Question, tuple[EvidenceUse, ...]] = field(default_factory=dict)
     # By the identity of a memoized source ranking, kept alive beside its notices.
     conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = field(default_factory=dict)
 
@@ -136,7 +133,7 @@ def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
         candidates,
         {c: tuple(rs) for c, rs in rules.items()},
         caveats,
-        {r.id: r for r in records if r.disease == disease_id},
+        evidence.Catalog(kb, (r for r in records if r.disease == disease_id)),
         dynamic,
         Relevance((r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS),
         kb.identity(),
@@ -236,8 +233,7 @@ def _judge(
         index.regimen_memo[regimen_key] = _interned(
             index,
             regimens.propose(
-                kb,
-                records=index.records,
+                catalog=index.catalog,
                 sources=sources,
                 judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
                 pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
@@ -346,7 +342,7 @@ def _score_category(  # noqa: PLR0917 (as _category)
             excluded += exclusions
             continue
         question = _question(category, candidate, source, profile)
-        uses = _evidence(kb, index, question) if question else ()
+        uses = index.catalog.uses(question) if question else ()
         contributions = _contributions(index, mine, uses, question, profile)
         caveat_rules = tuple(r.parsed.rule for r in mine if r.parsed.rule.caveat)
         caveats = (*(r.summary for r in caveat_rules), *candidate.caveats)
@@ -361,16 +357,6 @@ def _score_category(  # noqa: PLR0917 (as _category)
             )
         )
     return ranked(scored), tuple(excluded)
-
-
-def _evidence(
-    kb: KnowledgeBase, index: _DiseaseIndex, question: evidence.Question
-) -> tuple[EvidenceUse, ...]:
-    """The disease's evidence for a question, memoized."""
-    found = index.uses_memo.get(question)
-    if found is None:
-        found = index.uses_memo[question] = evidence.uses(kb, index.records.values(), question)
-    return found
 
 
 def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
@@ -416,7 +402,7 @@ def _contributions(
             if question is None:
                 continue
             counted = evidence.counted(
-                rule.evidence, uses, index.records, question, profile.etiology
+                rule.evidence, uses, index.catalog, question, profile.etiology
             )
             support = evidence.contribution(rule, counted)
             if support is not None:
