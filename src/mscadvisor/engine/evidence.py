@@ -130,8 +130,10 @@ class Catalog:
         }
         self._keyed: dict[tuple[str, str | None], list[Record]] = {}
         for r in self.records.values():
-            self._keyed.setdefault(("tissue", r.tissue), []).append(r)
-            self._keyed.setdefault(("route", r.route), []).append(r)
+            keys = [("tissue", r.tissue), ("route", r.route)]
+            keys += [("preconditioning", strategy) for strategy in r.preconditioning]
+            for key in keys:
+                self._keyed.setdefault(key, []).append(r)
         self._uses: dict[Question, tuple[EvidenceUse, ...]] = {}
         self._admitted: dict[EvidenceQuery, frozenset[str]] = {}
 
@@ -163,11 +165,16 @@ class Catalog:
 
     def _sharing(self, question: Question) -> list[Record]:
         """The records that share the question's key, in the catalog's order."""
+        value: str | None
         if question.key == "tissue":
-            return self._keyed.get(("tissue", question.tissue), [])
-        if question.key == "route":
-            return self._keyed.get(("route", question.route), [])
-        return [r for r in self.records.values() if _shares_key(r, question)]  # few strategies
+            value = question.tissue
+        elif question.key == "route":
+            value = question.route
+        elif len(question.preconditioning) == 1:
+            value = question.preconditioning[0]
+        else:
+            return [r for r in self.records.values() if _shares_key(r, question)]
+        return self._keyed.get((question.key, value), [])
 
 
 def _order(use: EvidenceUse) -> tuple[Any, ...]:
