@@ -121,7 +121,7 @@ class Catalog:
     the keys they share, with their citations resolved, and each question's uses and each
     evidence rule's admitted records memoized (bounded by the knowledge base)."""
 
-    __slots__ = ("_admitted", "_cited", "_keyed", "_uses", "records")
+    __slots__ = ("_admitted", "_cited", "_in_vivo", "_keyed", "_uses", "records")
 
     def __init__(self, kb: KnowledgeBase, records: Iterable[Record]):
         self.records = {r.id: r for r in records}
@@ -134,6 +134,10 @@ class Catalog:
             keys += [("preconditioning", strategy) for strategy in r.preconditioning]
             for key in keys:
                 self._keyed.setdefault(key, []).append(r)
+        self._in_vivo: dict[tuple[str | None, str | None], list[Record]] = {}
+        for r in self.records.values():
+            if getattr(r, "setting", "in-vivo") == "in-vivo":
+                self._in_vivo.setdefault((r.tissue, r.modality), []).append(r)
         self._uses: dict[Question, tuple[EvidenceUse, ...]] = {}
         self._admitted: dict[EvidenceQuery, frozenset[str]] = {}
 
@@ -150,6 +154,10 @@ class Catalog:
         """``uses`` of some of the disease's records for the question."""
         sharing = [r for r in records if _shares_key(r, question)]
         return _uses(sharing, question, [self._cited[r.id] for r in sharing])
+
+    def in_vivo(self, tissue: str | None, modality: str | None) -> list[Record]:
+        """The in vivo studies and trials (a trial is in vivo) of a tissue and modality."""
+        return self._in_vivo.get((tissue, modality), [])
 
     def cite(self, records: Iterable[Record]) -> tuple[CitationView, ...]:
         """One citation per distinct study or trial of the disease, in order."""

@@ -14,28 +14,40 @@ from mscadvisor.kb.knowledge import ParsedRule
 
 # The routes or strategies of a category judged for a source.
 Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
+# A source with its routes and its strategies as judged for it.
+JudgedSource = tuple[ScoredCandidate, tuple[ScoredCandidate, ...], tuple[ScoredCandidate, ...]]
+
+
+def judged_sources(
+    catalog: evidence.Catalog, sources: Iterable[ScoredCandidate], judged: Judged
+) -> tuple[JudgedSource, ...]:
+    """The sources regimens may pair, with their routes and strategies judged for each: only
+    sources that some in vivo record tested (the others can pair nothing, so their routes and
+    strategies need not be judged)."""
+    return tuple(
+        (source, judged(source, "route"), judged(source, "preconditioning"))
+        for source in sources
+        if catalog.in_vivo(source.tissue, source.modality)
+    )
 
 
 def propose(
     *,
     catalog: evidence.Catalog,
-    sources: Iterable[ScoredCandidate],
-    judged: Judged,
+    judged: Iterable[JudgedSource],
     pairing_rules: list[ParsedRule],
     donor: str,
     top: int,
 ) -> tuple[Regimen, ...]:
-    """The best ``top`` regimens. Combinations no record used (a route only ever used with
-    exosomes, proposed for cells) are never proposed."""
+    """The best ``top`` regimens of the judged sources. Combinations no record used (a route
+    only ever used with exosomes, proposed for cells) are never proposed."""
     if top <= 0:
         return ()
     built = []
-    for source in sources:
-        tested = _tested_in_vivo(catalog, source)
-        if not tested:
-            continue  # nothing can pair it: its routes and strategies need not be judged
-        routes = {r.id: r for r in judged(source, "route")}
-        strategies = {p.id: p for p in judged(source, "preconditioning")}
+    for source, judged_routes, judged_strategies in judged:
+        routes = {r.id: r for r in judged_routes}
+        strategies = {p.id: p for p in judged_strategies}
+        tested = catalog.in_vivo(source.tissue, source.modality)
         for (route, strategy), used in _pairings(tested, routes, strategies).items():
             question = evidence.Question(
                 "route",
@@ -81,17 +93,6 @@ def propose(
         )
         for n, r in enumerate(built[:top], 1)
     )
-
-
-def _tested_in_vivo(catalog: evidence.Catalog, source: ScoredCandidate) -> list[evidence.Record]:
-    """The in vivo studies and trials of this source's tissue and modality."""
-    return [
-        record
-        for record in catalog.records.values()
-        if record.tissue == source.tissue
-        and record.modality == source.modality
-        and getattr(record, "setting", "in-vivo") == "in-vivo"
-    ]
 
 
 def _pairings(
