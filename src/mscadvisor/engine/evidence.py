@@ -310,4 +310,3 @@ def _capped(each: int, count: int, cap: int) -> int:
 
 def _distinct(views: Iterable[CitationView]) -> tuple[CitationView, ...]:
     return tuple(dict.fromkeys(views))
-

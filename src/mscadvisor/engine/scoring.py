@@ -135,6 +135,10 @@ class _DiseaseIndex:
         # id, the rules that fire for it, the donor type and (where a rule reads it) etiology.
         # Profiles that fire other rules elsewhere share it.
         self.candidate_memo: dict[tuple[object, ...], ScoredCandidate] = {}
+        # A ranking by the candidates it ranks: categories judged under other fired rules
+        # often score every candidate alike.
+        self.ranking_memo: dict[tuple[ScoredCandidate, ...], tuple[ScoredCandidate, ...]] = {}
+        self._exclusions: dict[tuple[str, str, str], Exclusion] = {}
         self.regimen_memo: dict[RegimenKey, tuple[Regimen, ...]] = {}
         # Every result part the memos hold, by value: profiles judged apart often get equal
         # parts (a candidate scored alike under other fired rules), and one object each lets
@@ -152,6 +156,22 @@ class _DiseaseIndex:
             found = self._applicable[key] = tuple(
                 (c, tuple(r for r in self.rules[category] if r.selects(attributes)))
                 for attributes, c in judged_for(self.candidates, category, subject)
+            )
+        return found
+
+    def exclusion(self, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
+        """The exclusion of a candidate by a rule, made once."""
+        key = (candidate.category, candidate.id, indexed.id)
+        found = self._exclusions.get(key)
+        if found is None:
+            rule = indexed.parsed.rule
+            found = self._exclusions[key] = Exclusion(
+                candidate.category,
+                candidate.id,
+                candidate.label,
+                rule.summary,
+                rule.id,
+                indexed.cites,
             )
         return found
 
@@ -334,7 +354,10 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
     key = (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
     if key not in index.outcome_memo:
         scored, excluded = _score_category(kb, index, category, fired[category], profile, source)
-        index.outcome_memo[key] = (_interned(index, scored), _interned(index, excluded))
+        ranking = index.ranking_memo.get(scored)
+        if ranking is None:
+            ranking = index.ranking_memo[scored] = _interned(index, ranked(list(scored)))
+        index.outcome_memo[key] = (ranking, _interned(index, excluded))
     return index.outcome_memo[key]
 
 
@@ -347,6 +370,7 @@ def _score_category(  # noqa: PLR0917 (as _category)
     source: ScoredCandidate | None,
 ) -> CategoryOutcome:
     subject = source.id if source else NO_SOURCE
+    """The category's candidates scored (memoized, unranked) and those excluded."""
     fired = set(fired_ids)
     scored = []
     excluded: list[Exclusion] = []
@@ -354,12 +378,12 @@ def _score_category(  # noqa: PLR0917 (as _category)
         if candidate.modality is not None and profile.modality not in ("any", candidate.modality):
             continue
         mine = [r for r in rules if r.when is None or r.id in fired]
-        exclusions = [_exclusion(category, candidate, r) for r in mine if r.parsed.rule.exclude]
+        exclusions = [index.exclusion(candidate, r) for r in mine if r.parsed.rule.exclude]
         if exclusions:
             excluded += exclusions
             continue
         scored.append(_scored_candidate(kb, index, candidate, mine, profile, source))
-    return ranked(scored), tuple(excluded)
+    return tuple(scored), tuple(excluded)
 
 
 def _scored_candidate(  # noqa: PLR0917 (as _category)
@@ -394,11 +418,6 @@ def _scored_candidate(  # noqa: PLR0917 (as _category)
             caveat_rules=tuple(r.id for r in caveat_rules),
         )
     return found
-
-
-def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
-    rule = indexed.parsed.rule
-    return Exclusion(category, candidate.id, candidate.label, rule.summary, rule.id, indexed.cites)
 
 
 def _question(
