@@ -9,11 +9,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from mscadvisor.engine import evidence
-from mscadvisor.engine.result import Regimen, ScoredCandidate
+from mscadvisor.engine.result import CitationView, Contribution, Regimen, ScoredCandidate
 from mscadvisor.kb.knowledge import ParsedRule
 
 # The routes or strategies of a category judged for a source.
 Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
+# A combination's pairing (the pairing rules' contributions, the records that paired it), by
+# its question and the fired pairing rules.
+Pairing = tuple[tuple[Contribution, ...], tuple[CitationView, ...]]
+PairingKey = tuple[evidence.Question, tuple[str, ...]]
 # A source with its routes and its strategies as judged for it.
 JudgedSource = tuple[ScoredCandidate, tuple[ScoredCandidate, ...], tuple[ScoredCandidate, ...]]
 
@@ -38,11 +42,14 @@ def propose(
     pairing_rules: list[ParsedRule],
     donor: str,
     top: int,
+    memo: dict[PairingKey, Pairing],
 ) -> tuple[Regimen, ...]:
     """The best ``top`` regimens of the judged sources. Combinations no record used (a route
-    only ever used with exosomes, proposed for cells) are never proposed."""
+    only ever used with exosomes, proposed for cells) are never proposed. ``memo`` keeps each
+    combination's pairing across calls for the same catalog."""
     if top <= 0:
         return ()
+    rule_ids = tuple(parsed.rule.id for parsed in pairing_rules)
     built = []
     for source, judged_routes, judged_strategies in judged:
         routes = {r.id: r for r in judged_routes}
@@ -57,22 +64,18 @@ def propose(
                 preconditioning=(strategy,) if strategy else (),
                 donor=donor,
             )
-            uses = catalog.uses_among(used, question)
-            pairing = []
-            for parsed in pairing_rules:
-                assert parsed.rule.evidence is not None
-                counted = evidence.counted(parsed.rule.evidence, uses, catalog, question, None)
-                support = evidence.contribution(parsed.rule, counted)
-                if support is not None:
-                    pairing.append(support)
+            key = (question, rule_ids)
+            if key not in memo:
+                memo[key] = _pairing(catalog, question, used, pairing_rules)
+            pairing, paired_by = memo[key]
             built.append(
                 Regimen(
                     0,
                     source,
                     routes[route],
                     strategies[strategy] if strategy else None,
-                    tuple(pairing),
-                    catalog.cite(used),
+                    pairing,
+                    paired_by,
                 )
             )
     built.sort(key=lambda r: (-r.score, r.id))
@@ -93,6 +96,25 @@ def propose(
         )
         for n, r in enumerate(built[:top], 1)
     )
+
+
+def _pairing(
+    catalog: evidence.Catalog,
+    question: evidence.Question,
+    used: list[evidence.Record],
+    pairing_rules: list[ParsedRule],
+) -> Pairing:
+    """The pairing rules' contributions for the records that used a combination together,
+    and those records' citations."""
+    uses = catalog.uses_among(used, question)
+    pairing = []
+    for parsed in pairing_rules:
+        assert parsed.rule.evidence is not None
+        counted = evidence.counted(parsed.rule.evidence, uses, catalog, question, None)
+        support = evidence.contribution(parsed.rule, counted)
+        if support is not None:
+            pairing.append(support)
+    return tuple(pairing), catalog.cite(used)
 
 
 def _pairings(

@@ -140,6 +140,7 @@ class _DiseaseIndex:
         self.ranking_memo: dict[tuple[ScoredCandidate, ...], tuple[ScoredCandidate, ...]] = {}
         self._exclusions: dict[tuple[str, str, str], Exclusion] = {}
         self.regimen_memo: dict[RegimenKey, tuple[Regimen, ...]] = {}
+        self.pairing_memo: dict[regimens.PairingKey, regimens.Pairing] = {}
         # Every result part the memos hold, by value: profiles judged apart often get equal
         # parts (a candidate scored alike under other fired rules), and one object each lets
         # results share them and their JSON (``result.Recommendation.to_json_line``).
@@ -276,6 +277,7 @@ def _judge(
                 pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
                 donor=profile.donor,
                 top=regimen_count,
+                memo=index.pairing_memo,
             ),
         )
     return _Judgement(
