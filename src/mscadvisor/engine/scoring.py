@@ -61,6 +61,7 @@ class _IndexedRule(Record):
     selects: Predicate  # its applies_to
     cites: tuple[CitationView, ...]  # the rule's own citations, resolved once
     reads_etiology: bool  # an evidence rule that counts only records of the profile's etiology
+    points: Contribution | None  # a points rule's contribution, the same wherever it fires
 
 
 CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
@@ -96,14 +97,21 @@ class _DiseaseIndex:
             if verdict is False:
                 continue
             rule = parsed.rule
+            cites = tuple(citations.view(kb, c) for c in rule.citations)
+            points = None
+            if rule.evidence is None and rule.points is not None:
+                points = Contribution(
+                    rule.id, rule.points, rule.summary, rule.level, cites, (), rule.assumption
+                )
             rules[rule.category].append(
                 _IndexedRule(
                     parsed,
                     rule.id,
                     None if verdict else compile_condition(parsed.when),
                     compile_condition(parsed.applies_to),
-                    tuple(citations.view(kb, c) for c in rule.citations),
+                    cites,
                     rule.evidence is not None and "etiology" in rule.evidence.match,
+                    points,
                 )
             )
         self.rules = {c: tuple(rs) for c, rs in rules.items()}
@@ -465,17 +473,8 @@ def _contributions(
             support = evidence.contribution(rule, counted)
             if support is not None:
                 contributions.append(support)
-        elif rule.points is not None:
-            contributions.append(
-                Contribution(
-                    rule.id,
-                    rule.points,
-                    rule.summary,
-                    rule.level,
-                    indexed.cites,
-                    assumption=rule.assumption,
-                )
-            )
+        elif indexed.points is not None:
+            contributions.append(indexed.points)
     return contributions
 
 
