@@ -26,6 +26,7 @@ from mscadvisor.reading import Unreadable, decode, load_json, load_toml, read_fi
 
 MAX_PROFILE_BYTES = 1024 * 1024
 POF_AGE_LIMIT = 40  # POF is ovarian decline before 40 (section MSCs: Premature ovarian failure)
+_FIELD_NAMES = frozenset(PROFILE_FIELD_NAMES)
 
 
 class Profile:
@@ -37,7 +38,7 @@ class Profile:
     # (the engine reads several per profile); __setattr__ keeps them immutable.
 
     def __init__(self, disease: str, **values: Any) -> None:
-        unknown = set(values) - set(PROFILE_FIELD_NAMES)
+        unknown = values.keys() - _FIELD_NAMES
         if unknown:
             raise TypeError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
         filled = {f.name: values.get(f.name, f.default) for f in PROFILE_FIELDS}
@@ -182,7 +183,7 @@ def _read(
         return tuple(sorted(set(value)))
     text = _text(value, spec.name, origin)
     known = domains[spec.domain or ""]
-    chosen = next((v for v in sorted(known) if v.casefold() == text.casefold()), None)
+    chosen = _casefolded(kb)[spec.domain or ""].get(text.casefold())
     if not spec.per_disease:
         if chosen is None:
             raise unknown_value(spec.name, text.lower(), known, where=origin)
@@ -201,6 +202,18 @@ def _read(
 @lru_cache(maxsize=8)
 def _domains(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return value_domains(kb)
+
+
+@lru_cache(maxsize=8)
+def _casefolded(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """Each domain's values by their case-folded spelling (the first in sorted order, where two
+    fold alike): any case of a value reads as it."""
+    folded: dict[str, dict[str, str]] = {}
+    for domain, values in _domains(kb).items():
+        spellings = folded[domain] = {}
+        for value in sorted(values):
+            spellings.setdefault(value.casefold(), value)
+    return folded
 
 
 def _text(value: Any, key: str, origin: str) -> str:
