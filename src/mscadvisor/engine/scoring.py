@@ -7,11 +7,13 @@ source. Complete regimens judge each of the leading sources with its own routes 
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
 ``when`` predicate, which candidates its ``applies_to`` selects (given each source), and the
-disease's studies and trials. Everything but the profile's own notices depends only on how the
-rules' comparisons judge the profile's values (``relevance``), its modality, etiology and donor
-type, the number of regimens and the source asked for, so the whole judgement is memoized on
-those, and so is a category's outcome on its fired rules, source and the same three fields;
-the keys are bounded by the knowledge base, not by the number of profiles scored.
+disease's studies and trials. Which rules fire depends only on how the rules' comparisons judge
+the profile's values (``relevance``); everything but the profile's own notices depends only on
+the rules that fire, the profile's modality, etiology and donor type, the number of regimens and
+the source asked for, so the whole judgement is memoized on those. So, at finer grain, are a
+category's outcome, a candidate's score (on the rules that fire for it), a ranking (on the
+candidates it ranks) and the regimens (on the rankings they combine): the keys are bounded by
+the knowledge base, not by the number of profiles scored.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class _IndexedRule(Record):
     points: Contribution | None  # a points rule's contribution, the same wherever it fires
 
 
+Fired = tuple[tuple[str, tuple[str, ...]], ...]  # (category, ids of its dynamic rules that fire)
 CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
 CategoryOutcome = tuple[tuple[ScoredCandidate, ...], tuple[Exclusion, ...]]
 # A category's candidates judged for one subject, each with the rules that select it.
@@ -137,6 +140,9 @@ class _DiseaseIndex:
         # By (category, subject), made when a subject is first judged: a recommendation
         # judges routes and strategies for the few sources it ranks or pairs.
         self._applicable: dict[tuple[str, str], Applicable] = {}
+        # The ids of each category's dynamic rules that fire, by the relevance key of a
+        # profile: many keys fire the same rules, and a judgement is memoized on the rules.
+        self.fired_memo: dict[tuple[object, ...], Fired] = {}
         self.judgement_memo: dict[tuple[object, ...], _Judgement] = {}
         self.outcome_memo: dict[CategoryKey, CategoryOutcome] = {}
         # A candidate scored before ranking, by what it depends on: its category, subject and
@@ -227,8 +233,15 @@ def score(
     and strategies given ``source`` (default: the top source), and the best ``regimen_count``
     complete regimens."""
     index = _disease_index(kb, profile.disease)
+    relevance = index.relevance.key(vars(profile))
+    fired = index.fired_memo.get(relevance)
+    if fired is None:
+        context = profile_context(profile, kb)
+        fired = index.fired_memo[relevance] = tuple(
+            (category, _fired_ids(index, category, context)) for category in index.rules
+        )
     key = (
-        index.relevance.key(vars(profile)),
+        fired,
         profile.modality,
         profile.etiology,
         profile.donor,
@@ -237,7 +250,9 @@ def score(
     )
     judgement = index.judgement_memo.get(key)
     if judgement is None:
-        judgement = index.judgement_memo[key] = _judge(kb, index, profile, regimen_count, source)
+        judgement = index.judgement_memo[key] = _judge(
+            kb, index, dict(fired), profile, regimen_count=regimen_count, source=source
+        )
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
@@ -259,12 +274,12 @@ def score(
 def _judge(
     kb: KnowledgeBase,
     index: _DiseaseIndex,
+    fired: dict[str, tuple[str, ...]],
     profile: Profile,
+    *,
     regimen_count: int,
     source: str | None,
 ) -> _Judgement:
-    context = profile_context(profile, kb)
-    fired = {category: _fired_ids(index, category, context) for category in index.rules}
     sources, excluded = _category(kb, index, "source", fired, profile, None)
     subject = _subject(kb, sources, excluded, source, profile.disease)
     ranked = {"source": sources, "route": (), "preconditioning": ()}
