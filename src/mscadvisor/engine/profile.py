@@ -158,31 +158,37 @@ def _read(
     origin: str,
 ) -> Any:
     """One field's value, checked against its kind and allowed values."""
-    domains = _domains(kb)
-    where = f"{origin}: field {spec.name}"
-    if spec.kind == "bool":
+    kind = spec.kind
+    if kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(f"{where}: expected true or false, got {quoted(value)}")
+            raise InputError(f"{_where(spec, origin)}: expected true or false, got {quoted(value)}")
         return value
-    if spec.kind == "int":
+    if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise InputError(
-                f"{where}: expected a whole number of {spec.unit}, got {quoted(value)}"
+                f"{_where(spec, origin)}: expected a whole number of {spec.unit}, "
+                f"got {quoted(value)}"
             )
         if not spec.low <= value <= spec.high:  # type: ignore[operator]
-            raise InputError(f"{where}: {value} is outside {spec.low}-{spec.high} {spec.unit}")
+            raise InputError(
+                f"{_where(spec, origin)}: {value} is outside {spec.low}-{spec.high} {spec.unit}"
+            )
         return value
-    if spec.kind == "set":
+    known = _domains(kb)[spec.domain or ""]
+    if kind == "set":
         if isinstance(value, str) or not isinstance(value, list):
-            raise InputError(f"{where}: expected a list of {spec.item} ids, got {quoted(value)}")
+            raise InputError(
+                f"{_where(spec, origin)}: expected a list of {spec.item} ids, got {quoted(value)}"
+            )
         for item in value:
             if not isinstance(item, str):
-                raise InputError(f"{where}: expected {spec.item} ids, got {quoted(item)}")
-            if item not in domains[spec.domain or ""]:
-                raise unknown_value(spec.item or "", item, domains[spec.domain or ""], where=origin)
+                raise InputError(
+                    f"{_where(spec, origin)}: expected {spec.item} ids, got {quoted(item)}"
+                )
+            if item not in known:
+                raise unknown_value(spec.item or "", item, known, where=origin)
         return tuple(sorted(set(value)))
     text = _text(value, spec.name, origin)
-    known = domains[spec.domain or ""]
     chosen = _casefolded(kb)[spec.domain or ""].get(text.casefold())
     if not spec.per_disease:
         if chosen is None:
@@ -193,10 +199,15 @@ def _read(
         owners = [d.id for d in kb.diseases.values() if chosen in disease_values(spec, d)]
         hint = f" (it applies to {', '.join(owners)})" if owners else did_you_mean(text, allowed)
         raise InputError(
-            f"{where}: {quoted(text)} does not apply to {disease.id} ({disease.name}){hint}; "
-            f"valid for {disease.id}: {', '.join(allowed)}"
+            f"{_where(spec, origin)}: {quoted(text)} does not apply to {disease.id} "
+            f"({disease.name}){hint}; valid for {disease.id}: {', '.join(allowed)}"
         )
     return chosen
+
+
+def _where(spec: ProfileField, origin: str) -> str:
+    """Where a bad value was given, for its message."""
+    return f"{origin}: field {spec.name}"
 
 
 @lru_cache(maxsize=8)
