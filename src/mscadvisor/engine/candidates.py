@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.kb.conditions import compile_condition, partial_verdict
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.kb.records import Disease
+from mscadvisor.record import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(Record):
     category: str
     id: str
     label: str

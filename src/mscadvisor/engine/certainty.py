@@ -12,10 +12,10 @@ nothing that supports the candidate, certainty is not assessed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from mscadvisor.engine.evidence import GRADE_WORDS, GRADES
 from mscadvisor.engine.result import Contribution, EvidenceUse
+from mscadvisor.record import Record
 
 LEVELS = ("high", "moderate", "low", "very-low")  # strongest first
 NOT_ASSESSED = "not-assessed"
@@ -37,8 +37,7 @@ START = {
 PRECISE_ENROLLMENT = 30  # fewer patients in all supporting clinical studies: imprecise
 
 
-@dataclass(frozen=True, slots=True)
-class Grading:
+class Grading(Record):
     level: str
     ledger: tuple[str, ...]  # the starting level and each rating down, with its reason
 

@@ -11,13 +11,13 @@ uses by grade and outcome; certainty is graded from them; all of them are shown.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from mscadvisor.engine import citations
 from mscadvisor.engine.result import CitationView, Contribution, EvidenceUse
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import EvidenceQuery, Rule, Study, Trial
+from mscadvisor.record import Record as FrozenRecord
 
 Record = Study | Trial
 Grade = Literal[
@@ -66,8 +66,7 @@ def grade(record: Record) -> Grade:
     return "animal" if record.setting == "in-vivo" else "in-vitro"
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
+class Question(FrozenRecord):
     """What a candidate fixes. ``None`` leaves an attribute open; ``preconditioning`` is the
     strategy asked about, or () for the plain (unconditioned) product."""
 
