@@ -58,7 +58,7 @@ def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contrib
         why = "the review reports no study that supports it for this disease"
         if pending:
             why += f" (without an efficacy result: {', '.join(pending)})"
-        return Grading(NOT_ASSESSED, (f"not assessed: {why}",))
+        return Grading(level=NOT_ASSESSED, ledger=(f"not assessed: {why}",))
     best = min(supporting, key=lambda u: (not u.direct, GRADES.index(u.grade)))
     level = START[best.grade]
     words = f"{'' if best.direct else 'indirect '}{GRADE_WORDS[best.grade]}"
@@ -70,7 +70,7 @@ def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contrib
             continue
         level = LEVELS[LEVELS.index(level) + 1]
         ledger.append(f"down to {level.replace('-', ' ')}: {concern}")
-    return Grading(level, tuple(ledger))
+    return Grading(level=level, ledger=tuple(ledger))
 
 
 def _concerns(

@@ -57,9 +57,9 @@ def propose(
         tested = catalog.in_vivo(source.tissue, source.modality)
         for (route, strategy), used in _pairings(tested, routes, strategies).items():
             question = evidence.Question(
-                "route",
-                source.tissue or "",
-                source.modality or "",
+                key="route",
+                tissue=source.tissue or "",
+                modality=source.modality or "",
                 route=route,
                 preconditioning=(strategy,) if strategy else (),
                 donor=donor,

@@ -448,22 +448,34 @@ def _scored_candidate(  # noqa: PLR0917 (as _category)
 def _question(
     category: str, candidate: Candidate, source: ScoredCandidate | None, profile: Profile
 ) -> evidence.Question | None:
-    """What the candidate asks of the evidence."""
+    """What the candidate asks of the evidence (every field named: the quick way to make a
+    record)."""
     if category == "source":
         assert candidate.tissue is not None and candidate.modality is not None
         return evidence.Question(
-            "tissue", candidate.tissue, candidate.modality, donor=profile.donor
+            key="tissue",
+            tissue=candidate.tissue,
+            modality=candidate.modality,
+            route=None,
+            preconditioning=(),
+            donor=profile.donor,
         )
     if source is None or source.tissue is None or source.modality is None:
         return None
     if category == "route":
         return evidence.Question(
-            "route", source.tissue, source.modality, route=candidate.id, donor=profile.donor
+            key="route",
+            tissue=source.tissue,
+            modality=source.modality,
+            route=candidate.id,
+            preconditioning=(),
+            donor=profile.donor,
         )
     return evidence.Question(
-        "preconditioning",
-        source.tissue,
-        source.modality,
+        key="preconditioning",
+        tissue=source.tissue,
+        modality=source.modality,
+        route=None,
         preconditioning=(candidate.id,),
         donor=profile.donor,
     )
@@ -480,8 +492,8 @@ def _contributions(
     for indexed in rules:
         rule = indexed.parsed.rule
         if rule.evidence is not None:
-            if question is None:
-                continue
+            if not uses or question is None:
+                continue  # nothing to count
             counted = evidence.counted(
                 rule.evidence, uses, index.catalog, question, profile.etiology
             )
