@@ -25,14 +25,20 @@ JudgedSource = tuple[ScoredCandidate, tuple[ScoredCandidate, ...], tuple[ScoredC
 def judged_sources(
     catalog: evidence.Catalog, sources: Iterable[ScoredCandidate], judged: Judged
 ) -> tuple[JudgedSource, ...]:
-    """The sources regimens may pair, with their routes and strategies judged for each: only
-    sources that some in vivo record tested (the others can pair nothing, so their routes and
-    strategies need not be judged)."""
-    return tuple(
-        (source, judged(source, "route"), judged(source, "preconditioning"))
-        for source in sources
-        if catalog.in_vivo(source.tissue, source.modality)
-    )
+    """The sources regimens may pair, with their routes and strategies judged for each. Only
+    what can pair is judged: sources that some in vivo record tested, and their strategies
+    only where such a record used one (a plain regimen needs none)."""
+    paired = []
+    for source in sources:
+        tested = catalog.in_vivo(source.tissue, source.modality)
+        if not tested:
+            continue
+        routes = judged(source, "route")
+        used_strategies = any(record.preconditioning for record in tested)
+        paired.append(
+            (source, routes, judged(source, "preconditioning") if used_strategies else ())
+        )
+    return tuple(paired)
 
 
 def propose(
