@@ -292,12 +292,13 @@ def contribution(rule: Rule, counted: Sequence[EvidenceUse]) -> Contribution | N
         )
     used = (*direct, *indirect)
     return Contribution(
-        rule.id,
-        points,
-        f"{rule.summary}: {', '.join(parts)}",
-        rule.level,
-        _distinct(u.citation for u in used),
-        tuple(u.record for u in used),
+        rule=rule.id,
+        points=points,
+        reason=f"{rule.summary}: {', '.join(parts)}",
+        level=rule.level,
+        citations=_distinct(u.citation for u in used),
+        records=tuple(u.record for u in used),
+        assumption=None,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from mscadvisor.engine import evidence
 from mscadvisor.engine.result import CitationView, Contribution, Regimen, ScoredCandidate
 from mscadvisor.kb.knowledge import ParsedRule
+from mscadvisor.record import replace
 
 # The routes or strategies of a category judged for a source.
 Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
@@ -76,12 +77,13 @@ def propose(
             pairing, paired_by = memo[key]
             built.append(
                 Regimen(
-                    0,
-                    source,
-                    routes[route],
-                    strategies[strategy] if strategy else None,
-                    pairing,
-                    paired_by,
+                    rank=0,
+                    source=source,
+                    route=routes[route],
+                    preconditioning=strategies[strategy] if strategy else None,
+                    pairing=pairing,
+                    paired_by=paired_by,
+                    tied_with=(),
                 )
             )
     built.sort(key=lambda r: (-r.score, r.id))
@@ -91,15 +93,7 @@ def propose(
     for r in built:
         ties[r.score].append(r.id)
     return tuple(
-        Regimen(
-            n,
-            r.source,
-            r.route,
-            r.preconditioning,
-            r.pairing,
-            r.paired_by,
-            tuple(i for i in ties[r.score] if i != r.id),
-        )
+        replace(r, rank=n, tied_with=tuple(i for i in ties[r.score] if i != r.id))
         for n, r in enumerate(built[:top], 1)
     )
 

@@ -104,17 +104,23 @@ class _DiseaseIndex:
             points = None
             if rule.evidence is None and rule.points is not None:
                 points = Contribution(
-                    rule.id, rule.points, rule.summary, rule.level, cites, (), rule.assumption
+                    rule=rule.id,
+                    points=rule.points,
+                    reason=rule.summary,
+                    level=rule.level,
+                    citations=cites,
+                    records=(),
+                    assumption=rule.assumption,
                 )
             rules[rule.category].append(
                 _IndexedRule(
-                    parsed,
-                    rule.id,
-                    None if verdict else compile_condition(parsed.when),
-                    compile_condition(parsed.applies_to),
-                    cites,
-                    rule.evidence is not None and "etiology" in rule.evidence.match,
-                    points,
+                    parsed=parsed,
+                    id=rule.id,
+                    when=None if verdict else compile_condition(parsed.when),
+                    selects=compile_condition(parsed.applies_to),
+                    cites=cites,
+                    reads_etiology=rule.evidence is not None and "etiology" in rule.evidence.match,
+                    points=points,
                 )
             )
         self.rules = {c: tuple(rs) for c, rs in rules.items()}
@@ -181,12 +187,12 @@ class _DiseaseIndex:
         if found is None:
             rule = indexed.parsed.rule
             found = self._exclusions[key] = Exclusion(
-                candidate.category,
-                candidate.id,
-                candidate.label,
-                rule.summary,
-                rule.id,
-                indexed.cites,
+                category=candidate.category,
+                id=candidate.id,
+                label=candidate.label,
+                reason=rule.summary,
+                rule=rule.id,
+                citations=indexed.cites,
             )
         return found
 
