@@ -10,7 +10,8 @@ Per knowledge base and disease, an index is built once: the candidates, each rul
 disease's studies and trials. Which rules fire depends only on how the rules' comparisons judge
 the profile's values (``relevance``); everything but the profile's own notices depends only on
 the rules that fire, the profile's modality, etiology and donor type, the number of regimens and
-the source asked for, so the whole judgement is memoized on those. So, at finer grain, are a
+the source asked for, so the whole judgement is memoized on those (and, for the quickest
+look-up, on the relevance key that decides the rules). So, at finer grain, are a
 category's outcome, a candidate's score (on the rules that fire for it), a ranking (on the
 candidates it ranks) and the regimens (on the rankings they combine): the keys are bounded by
 the knowledge base, not by the number of profiles scored.
@@ -66,7 +67,6 @@ class _IndexedRule(Record):
     points: Contribution | None  # a points rule's contribution, the same wherever it fires
 
 
-Fired = tuple[tuple[str, tuple[str, ...]], ...]  # (category, ids of its dynamic rules that fire)
 CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
 CategoryOutcome = tuple[tuple[ScoredCandidate, ...], tuple[Exclusion, ...]]
 # A category's candidates judged for one subject, each with the rules that select it.
@@ -146,10 +146,10 @@ class _DiseaseIndex:
         # By (category, subject), made when a subject is first judged: a recommendation
         # judges routes and strategies for the few sources it ranks or pairs.
         self._applicable: dict[tuple[str, str], Applicable] = {}
-        # The ids of each category's dynamic rules that fire, by the relevance key of a
-        # profile: many keys fire the same rules, and a judgement is memoized on the rules.
-        self.fired_memo: dict[tuple[object, ...], Fired] = {}
+        # A judgement by the relevance key of a profile and what else it asks, and by the
+        # rules that fire and the same (the keys of ``score``).
         self.judgement_memo: dict[tuple[object, ...], _Judgement] = {}
+        self.judged_memo: dict[tuple[object, ...], _Judgement] = {}
         self.outcome_memo: dict[CategoryKey, CategoryOutcome] = {}
         # A candidate scored before ranking, by what it depends on: its category, subject and
         # id, the rules that fire for it, the donor type and (where a rule reads it) etiology.
@@ -239,26 +239,19 @@ def score(
     and strategies given ``source`` (default: the top source), and the best ``regimen_count``
     complete regimens."""
     index = _disease_index(kb, profile.disease)
-    relevance = index.relevance.key(vars(profile))
-    fired = index.fired_memo.get(relevance)
-    if fired is None:
-        context = profile_context(profile, kb)
-        fired = index.fired_memo[relevance] = tuple(
-            (category, _fired_ids(index, category, context)) for category in index.rules
-        )
-    key = (
-        fired,
-        profile.modality,
-        profile.etiology,
-        profile.donor,
-        regimen_count,
-        source,
-    )
+    asked = (profile.modality, profile.etiology, profile.donor, regimen_count, source)
+    key = (index.relevance.key(vars(profile)), *asked)
     judgement = index.judgement_memo.get(key)
     if judgement is None:
-        judgement = index.judgement_memo[key] = _judge(
-            kb, index, dict(fired), profile, regimen_count=regimen_count, source=source
-        )
+        # Many profiles that compare differently fire the same rules: judged once for them.
+        context = profile_context(profile, kb)
+        fired = tuple((c, _fired_ids(index, c, context)) for c in index.rules)
+        judgement = index.judged_memo.get((fired, *asked))
+        if judgement is None:
+            judgement = index.judged_memo[(fired, *asked)] = _judge(
+                kb, index, dict(fired), profile, regimen_count=regimen_count, source=source
+            )
+        index.judgement_memo[key] = judgement
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
