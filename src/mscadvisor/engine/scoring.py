@@ -6,15 +6,15 @@ Sources are judged first. Routes and preconditioning strategies are judged *give
 source. Complete regimens judge each of the leading sources with its own routes and strategies.
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
-``when`` predicate, which candidates its ``applies_to`` selects (given each source), and the
-disease's studies and trials. Which rules fire depends only on how the rules' comparisons judge
-the profile's values (``relevance``); everything but the profile's own notices depends only on
-the rules that fire, the profile's modality, etiology and donor type, the number of regimens and
-the source asked for, so the whole judgement is memoized on those (and, for the quickest
-look-up, on the relevance key that decides the rules). So, at finer grain, are a
-category's outcome, a candidate's score (on the rules that fire for it), a ranking (on the
-candidates it ranks) and the regimens (on the rankings they combine): the keys are bounded by
-the knowledge base, not by the number of profiles scored.
+``when`` predicate, which candidates its ``applies_to`` selects (given a source, once one is
+judged), and the disease's studies and trials. Which rules fire depends only on how the rules'
+comparisons judge the profile's values (``relevance``); everything but the profile's own
+notices depends only on the rules that fire, the profile's modality, etiology and donor type,
+the number of regimens and the source asked for, so the whole judgement is memoized on those
+(and, for the quickest look-up, on the relevance key that decides the rules). So, at finer
+grain, are a category's outcome, a candidate's score (on the rules that fire for it), a ranking
+(on the candidates it ranks) and the regimens (on the rankings they combine): the keys are
+bounded by the knowledge base, not by the number of profiles scored.
 """
 
 from __future__ import annotations
