@@ -27,6 +27,7 @@ from mscadvisor.reading import Unreadable, decode, load_json, load_toml, read_fi
 MAX_PROFILE_BYTES = 1024 * 1024
 POF_AGE_LIMIT = 40  # POF is ovarian decline before 40 (section MSCs: Premature ovarian failure)
 _FIELD_NAMES = frozenset(PROFILE_FIELD_NAMES)
+_DEFAULTS = {f.name: f.default for f in PROFILE_FIELDS}
 
 
 class Profile:
@@ -41,8 +42,7 @@ class Profile:
         unknown = values.keys() - _FIELD_NAMES
         if unknown:
             raise TypeError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
-        filled = {f.name: values.get(f.name, f.default) for f in PROFILE_FIELDS}
-        self.__dict__.update(filled, disease=disease)
+        self.__dict__.update(_DEFAULTS, **values, disease=disease)  # in the vocabulary's order
 
     @property
     def _values(self) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
     Every field is read by its kind in the vocabulary; a missing or null field takes its
     default."""
     for key in raw:
-        if key not in PROFILE_FIELD_NAMES:
+        if key not in _FIELD_NAMES:
             raise InputError(
                 f"{origin}: unknown profile field {quoted(key)}"
                 f"{did_you_mean(str(key), PROFILE_FIELD_NAMES)}; valid: "
