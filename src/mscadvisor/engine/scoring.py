@@ -239,16 +239,23 @@ def score(
     and strategies given ``source`` (default: the top source), and the best ``regimen_count``
     complete regimens."""
     index = _disease_index(kb, profile.disease)
-    asked = (profile.modality, profile.etiology, profile.donor, regimen_count, source)
-    key = (index.relevance.key(vars(profile)), *asked)
+    key = (
+        index.relevance.key(vars(profile)),
+        profile.modality,
+        profile.etiology,
+        profile.donor,
+        regimen_count,
+        source,
+    )
     judgement = index.judgement_memo.get(key)
     if judgement is None:
         # Many profiles that compare differently fire the same rules: judged once for them.
         context = profile_context(profile, kb)
         fired = tuple((c, _fired_ids(index, c, context)) for c in index.rules)
-        judgement = index.judged_memo.get((fired, *asked))
+        judged_key = (fired, *key[1:])
+        judgement = index.judged_memo.get(judged_key)
         if judgement is None:
-            judgement = index.judged_memo[(fired, *asked)] = _judge(
+            judgement = index.judged_memo[judged_key] = _judge(
                 kb, index, dict(fired), profile, regimen_count=regimen_count, source=source
             )
         index.judgement_memo[key] = judgement
