@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mscadvisor.engine import scoring
+from mscadvisor.engine import regimens, scoring
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
 from mscadvisor.engine.scoring import score
@@ -74,3 +75,26 @@ def test_the_top_level_lists_of_a_document_are_its_own() -> None:
     for key in (*CATEGORY_KEYS.values(), "regimens", "excluded", "warnings"):
         doc[key].clear()
     assert result.to_dict() == built_part_by_part(result)
+
+
+def judge_every_source(
+    catalog: Any, sources: Any, judged: Any
+) -> tuple[regimens.JudgedSource, ...]:
+    """Regimens' inputs with nothing left unjudged: every source, its routes and strategies."""
+    return tuple((s, judged(s, "route"), judged(s, "preconditioning")) for s in sources)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.integers(0, 6))
+def test_regimens_judge_only_what_can_pair(data: st.DataObject, top: int) -> None:
+    """Leaving unjudged the sources no in vivo record tested, and the strategies of sources
+    whose records used none, changes no regimen."""
+    profile = build_profile(data.draw(raw_profiles(KB)), KB, "test")
+    scoring._disease_index.cache_clear()
+    lazily = score(KB, profile, top)
+    scoring._disease_index.cache_clear()
+    with patch.object(regimens, "judged_sources", judge_every_source):
+        fully = score(KB, profile, top)
+    scoring._disease_index.cache_clear()
+    assert lazily.regimens == fully.regimens
+    assert lazily == fully

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mscadvisor.kb.conditions import compile_condition, partial_verdict
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.kb.records import Disease
+from mscadvisor.record import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(Record):
     category: str
     id: str
     label: str
@@ -100,15 +99,26 @@ def judged(
 ) -> list[tuple[str, dict[str, Any], Candidate]]:
     """(source id, condition attributes, candidate) for every way a candidate is judged:
     sources on their own, routes and strategies given each source."""
-    if category == "source":
-        return [(NO_SOURCE, c.attributes, c) for c in candidates["source"]]
-    if category not in candidates:
-        return []
+    subjects = [NO_SOURCE] if category == "source" else [s.id for s in candidates["source"]]
     return [
-        (s.id, {**c.attributes, **source_attributes(s)}, c)
-        for s in candidates["source"]
-        for c in candidates[category]
+        (subject, attributes, c)
+        for subject in subjects
+        for attributes, c in judged_for(candidates, category, subject)
     ]
+
+
+def judged_for(
+    candidates: dict[str, tuple[Candidate, ...]], category: str, subject: str
+) -> list[tuple[dict[str, Any], Candidate]]:
+    """(condition attributes, candidate) for every candidate of a category judged for a subject:
+    sources on their own (``NO_SOURCE``), routes and strategies given the source ``subject``."""
+    if category == "source":
+        return [(c.attributes, c) for c in candidates["source"]] if subject == NO_SOURCE else []
+    source = next((s for s in candidates["source"] if s.id == subject), None)
+    if source is None or category not in candidates:
+        return []
+    given = source_attributes(source)
+    return [({**c.attributes, **given}, c) for c in candidates[category]]
 
 
 def source_attributes(source: Candidate) -> dict[str, Any]:

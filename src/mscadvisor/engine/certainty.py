@@ -12,10 +12,10 @@ nothing that supports the candidate, certainty is not assessed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from mscadvisor.engine.evidence import GRADE_WORDS, GRADES
 from mscadvisor.engine.result import Contribution, EvidenceUse
+from mscadvisor.record import Record
 
 LEVELS = ("high", "moderate", "low", "very-low")  # strongest first
 NOT_ASSESSED = "not-assessed"
@@ -37,8 +37,7 @@ START = {
 PRECISE_ENROLLMENT = 30  # fewer patients in all supporting clinical studies: imprecise
 
 
-@dataclass(frozen=True, slots=True)
-class Grading:
+class Grading(Record):
     level: str
     ledger: tuple[str, ...]  # the starting level and each rating down, with its reason
 
@@ -59,7 +58,7 @@ def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contrib
         why = "the review reports no study that supports it for this disease"
         if pending:
             why += f" (without an efficacy result: {', '.join(pending)})"
-        return Grading(NOT_ASSESSED, (f"not assessed: {why}",))
+        return Grading(level=NOT_ASSESSED, ledger=(f"not assessed: {why}",))
     best = min(supporting, key=lambda u: (not u.direct, GRADES.index(u.grade)))
     level = START[best.grade]
     words = f"{'' if best.direct else 'indirect '}{GRADE_WORDS[best.grade]}"
@@ -71,7 +70,7 @@ def grade_certainty(uses: Sequence[EvidenceUse], contributions: Sequence[Contrib
             continue
         level = LEVELS[LEVELS.index(level) + 1]
         ledger.append(f"down to {level.replace('-', ' ')}: {concern}")
-    return Grading(level, tuple(ledger))
+    return Grading(level=level, ledger=tuple(ledger))
 
 
 def _concerns(

@@ -11,13 +11,13 @@ uses by grade and outcome; certainty is graded from them; all of them are shown.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from mscadvisor.engine import citations
 from mscadvisor.engine.result import CitationView, Contribution, EvidenceUse
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import EvidenceQuery, Rule, Study, Trial
+from mscadvisor.record import Record as FrozenRecord
 
 Record = Study | Trial
 Grade = Literal[
@@ -66,8 +66,7 @@ def grade(record: Record) -> Grade:
     return "animal" if record.setting == "in-vivo" else "in-vitro"
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
+class Question(FrozenRecord):
     """What a candidate fixes. ``None`` leaves an attribute open; ``preconditioning`` is the
     strategy asked about, or () for the plain (unconditioned) product."""
 
@@ -87,14 +86,20 @@ def uses(
     One paper counts once: when a reference appears in several records (a Table 1 row and the
     clinical study its prose describes), the most direct, strongest record stands for it.
     """
+    sharing = [r for r in records if _shares_key(r, question)]
+    return _uses(sharing, question, [citations.view(kb, citations.of_record(r)) for r in sharing])
+
+
+def _uses(
+    sharing: Sequence[Record], question: Question, cited: Sequence[CitationView]
+) -> tuple[EvidenceUse, ...]:
+    """``uses`` of the records that share the question's key, each with its citation."""
     found: dict[object, tuple[tuple[int, int], EvidenceUse]] = {}
-    for record in records:
-        if not _shares_key(record, question):
-            continue
+    for record, citation in zip(sharing, cited, strict=True):
         differs = _differences(record, question)
         use = EvidenceUse(
             record=record.id,
-            citation=citations.view(kb, citations.of_record(record)),
+            citation=citation,
             grade=grade(record),
             outcome=record.outcome,
             role=ROLES[record.outcome],
@@ -108,6 +113,75 @@ def uses(
         if paper not in found or strength < found[paper][0]:
             found[paper] = (strength, use)
     return tuple(sorted((u for _, u in found.values()), key=_order))
+
+
+class Catalog:
+    """A disease's studies and trials, indexed once for the questions its candidates ask: by
+    the keys they share, with their citations resolved, and each question's uses and each
+    evidence rule's admitted records memoized (bounded by the knowledge base)."""
+
+    __slots__ = ("_admitted", "_cited", "_in_vivo", "_keyed", "_uses", "records")
+
+    def __init__(self, kb: KnowledgeBase, records: Iterable[Record]):
+        self.records = {r.id: r for r in records}
+        self._cited = {
+            r.id: citations.view(kb, citations.of_record(r)) for r in self.records.values()
+        }
+        self._keyed: dict[tuple[str, str | None], list[Record]] = {}
+        for r in self.records.values():
+            keys = [("tissue", r.tissue), ("route", r.route)]
+            keys += [("preconditioning", strategy) for strategy in r.preconditioning]
+            for key in keys:
+                self._keyed.setdefault(key, []).append(r)
+        self._in_vivo: dict[tuple[str | None, str | None], list[Record]] = {}
+        for r in self.records.values():
+            if getattr(r, "setting", "in-vivo") == "in-vivo":
+                self._in_vivo.setdefault((r.tissue, r.modality), []).append(r)
+        self._uses: dict[Question, tuple[EvidenceUse, ...]] = {}
+        self._admitted: dict[EvidenceQuery, frozenset[str]] = {}
+
+    def uses(self, question: Question) -> tuple[EvidenceUse, ...]:
+        """``uses`` of the disease's records for the question."""
+        found = self._uses.get(question)
+        if found is None:
+            sharing = self._sharing(question)
+            cited = [self._cited[r.id] for r in sharing]
+            found = self._uses[question] = _uses(sharing, question, cited)
+        return found
+
+    def uses_among(self, records: Iterable[Record], question: Question) -> tuple[EvidenceUse, ...]:
+        """``uses`` of some of the disease's records for the question."""
+        sharing = [r for r in records if _shares_key(r, question)]
+        return _uses(sharing, question, [self._cited[r.id] for r in sharing])
+
+    def in_vivo(self, tissue: str | None, modality: str | None) -> list[Record]:
+        """The in vivo studies and trials (a trial is in vivo) of a tissue and modality."""
+        return self._in_vivo.get((tissue, modality), [])
+
+    def cite(self, records: Iterable[Record]) -> tuple[CitationView, ...]:
+        """One citation per distinct study or trial of the disease, in order."""
+        return _distinct(self._cited[r.id] for r in records)
+
+    def admitted(self, query: EvidenceQuery) -> frozenset[str]:
+        """The ids of the records an evidence rule's filters admit (``admits``)."""
+        found = self._admitted.get(query)
+        if found is None:
+            found = frozenset(r.id for r in self.records.values() if admits(query, r))
+            self._admitted[query] = found
+        return found
+
+    def _sharing(self, question: Question) -> list[Record]:
+        """The records that share the question's key, in the catalog's order."""
+        value: str | None
+        if question.key == "tissue":
+            value = question.tissue
+        elif question.key == "route":
+            value = question.route
+        elif len(question.preconditioning) == 1:
+            value = question.preconditioning[0]
+        else:
+            return [r for r in self.records.values() if _shares_key(r, question)]
+        return self._keyed.get((question.key, value), [])
 
 
 def _order(use: EvidenceUse) -> tuple[Any, ...]:
@@ -174,17 +248,18 @@ def admits(query: EvidenceQuery, record: Record) -> bool:
 def counted(
     query: EvidenceQuery,
     found: Sequence[EvidenceUse],
-    records: dict[str, Record],
+    catalog: Catalog,
     question: Question,
     etiology: str | None,
 ) -> list[EvidenceUse]:
     """The uses an evidence rule counts: records of its kind, filters and exact-match keys
     (a key named in ``match`` must be shared, not merely be close)."""
+    admitted = catalog.admitted(query)
     chosen = []
     for use in found:
-        record = records[use.record]
-        if not admits(query, record):
+        if use.record not in admitted:
             continue
+        record = catalog.records[use.record]
         if "modality" in query.match and record.modality != question.modality:
             continue
         if "etiology" in query.match and (
@@ -217,12 +292,13 @@ def contribution(rule: Rule, counted: Sequence[EvidenceUse]) -> Contribution | N
         )
     used = (*direct, *indirect)
     return Contribution(
-        rule.id,
-        points,
-        f"{rule.summary}: {', '.join(parts)}",
-        rule.level,
-        _distinct(u.citation for u in used),
-        tuple(u.record for u in used),
+        rule=rule.id,
+        points=points,
+        reason=f"{rule.summary}: {', '.join(parts)}",
+        level=rule.level,
+        citations=_distinct(u.citation for u in used),
+        records=tuple(u.record for u in used),
+        assumption=None,
     )
 
 
@@ -234,8 +310,3 @@ def _capped(each: int, count: int, cap: int) -> int:
 
 def _distinct(views: Iterable[CitationView]) -> tuple[CitationView, ...]:
     return tuple(dict.fromkeys(views))
-
-
-def cite(kb: KnowledgeBase, records: Iterable[Record]) -> tuple[CitationView, ...]:
-    """One citation per distinct study or trial, in order."""
-    return _distinct(citations.view(kb, citations.of_record(r)) for r in records)

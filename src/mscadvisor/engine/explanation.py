@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import citations
@@ -20,13 +19,13 @@ from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.record import Record
 
 if TYPE_CHECKING:
     from mscadvisor.engine.whatif import TopChange
 
 
-@dataclass(frozen=True, slots=True)
-class NotFired:
+class NotFired(Record):
     rule: str
     summary: str
     effect: str
@@ -43,8 +42,7 @@ class NotFired:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class GapItem:
+class GapItem(Record):
     rule: str
     top_points: int
     candidate_points: int
@@ -54,8 +52,7 @@ class GapItem:
         return self.top_points - self.candidate_points
 
 
-@dataclass(frozen=True, slots=True)
-class Explanation:
+class Explanation(Record):
     """The explain document; ``to_dict`` gives the JSON whose shape
     ``schemas/explain.schema.json`` publishes."""
 

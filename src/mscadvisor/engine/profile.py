@@ -26,6 +26,8 @@ from mscadvisor.reading import Unreadable, decode, load_json, load_toml, read_fi
 
 MAX_PROFILE_BYTES = 1024 * 1024
 POF_AGE_LIMIT = 40  # POF is ovarian decline before 40 (section MSCs: Premature ovarian failure)
+_FIELD_NAMES = frozenset(PROFILE_FIELD_NAMES)
+_DEFAULTS = {f.name: f.default for f in PROFILE_FIELDS}
 
 
 class Profile:
@@ -37,11 +39,10 @@ class Profile:
     # (the engine reads several per profile); __setattr__ keeps them immutable.
 
     def __init__(self, disease: str, **values: Any) -> None:
-        unknown = set(values) - set(PROFILE_FIELD_NAMES)
+        unknown = values.keys() - _FIELD_NAMES
         if unknown:
             raise TypeError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
-        filled = {f.name: values.get(f.name, f.default) for f in PROFILE_FIELDS}
-        self.__dict__.update(filled, disease=disease)
+        self.__dict__.update(_DEFAULTS, **values, disease=disease)  # in the vocabulary's order
 
     @property
     def _values(self) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
     Every field is read by its kind in the vocabulary; a missing or null field takes its
     default."""
     for key in raw:
-        if key not in PROFILE_FIELD_NAMES:
+        if key not in _FIELD_NAMES:
             raise InputError(
                 f"{origin}: unknown profile field {quoted(key)}"
                 f"{did_you_mean(str(key), PROFILE_FIELD_NAMES)}; valid: "
@@ -157,32 +158,38 @@ def _read(
     origin: str,
 ) -> Any:
     """One field's value, checked against its kind and allowed values."""
-    domains = _domains(kb)
-    where = f"{origin}: field {spec.name}"
-    if spec.kind == "bool":
+    kind = spec.kind
+    if kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(f"{where}: expected true or false, got {quoted(value)}")
+            raise InputError(f"{_where(spec, origin)}: expected true or false, got {quoted(value)}")
         return value
-    if spec.kind == "int":
+    if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise InputError(
-                f"{where}: expected a whole number of {spec.unit}, got {quoted(value)}"
+                f"{_where(spec, origin)}: expected a whole number of {spec.unit}, "
+                f"got {quoted(value)}"
             )
         if not spec.low <= value <= spec.high:  # type: ignore[operator]
-            raise InputError(f"{where}: {value} is outside {spec.low}-{spec.high} {spec.unit}")
+            raise InputError(
+                f"{_where(spec, origin)}: {value} is outside {spec.low}-{spec.high} {spec.unit}"
+            )
         return value
-    if spec.kind == "set":
+    known = _domains(kb)[spec.domain or ""]
+    if kind == "set":
         if isinstance(value, str) or not isinstance(value, list):
-            raise InputError(f"{where}: expected a list of {spec.item} ids, got {quoted(value)}")
+            raise InputError(
+                f"{_where(spec, origin)}: expected a list of {spec.item} ids, got {quoted(value)}"
+            )
         for item in value:
             if not isinstance(item, str):
-                raise InputError(f"{where}: expected {spec.item} ids, got {quoted(item)}")
-            if item not in domains[spec.domain or ""]:
-                raise unknown_value(spec.item or "", item, domains[spec.domain or ""], where=origin)
+                raise InputError(
+                    f"{_where(spec, origin)}: expected {spec.item} ids, got {quoted(item)}"
+                )
+            if item not in known:
+                raise unknown_value(spec.item or "", item, known, where=origin)
         return tuple(sorted(set(value)))
     text = _text(value, spec.name, origin)
-    known = domains[spec.domain or ""]
-    chosen = next((v for v in sorted(known) if v.casefold() == text.casefold()), None)
+    chosen = _casefolded(kb)[spec.domain or ""].get(text.casefold())
     if not spec.per_disease:
         if chosen is None:
             raise unknown_value(spec.name, text.lower(), known, where=origin)
@@ -192,15 +199,32 @@ def _read(
         owners = [d.id for d in kb.diseases.values() if chosen in disease_values(spec, d)]
         hint = f" (it applies to {', '.join(owners)})" if owners else did_you_mean(text, allowed)
         raise InputError(
-            f"{where}: {quoted(text)} does not apply to {disease.id} ({disease.name}){hint}; "
-            f"valid for {disease.id}: {', '.join(allowed)}"
+            f"{_where(spec, origin)}: {quoted(text)} does not apply to {disease.id} "
+            f"({disease.name}){hint}; valid for {disease.id}: {', '.join(allowed)}"
         )
     return chosen
+
+
+def _where(spec: ProfileField, origin: str) -> str:
+    """Where a bad value was given, for its message."""
+    return f"{origin}: field {spec.name}"
 
 
 @lru_cache(maxsize=8)
 def _domains(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return value_domains(kb)
+
+
+@lru_cache(maxsize=8)
+def _casefolded(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """Each domain's values by their case-folded spelling (the first in sorted order, where two
+    fold alike): any case of a value reads as it."""
+    folded: dict[str, dict[str, str]] = {}
+    for domain, values in _domains(kb).items():
+        spellings = folded[domain] = {}
+        for value in sorted(values):
+            spellings.setdefault(value.casefold(), value)
+    return folded
 
 
 def _text(value: Any, key: str, origin: str) -> str:

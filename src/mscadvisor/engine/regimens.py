@@ -9,56 +9,81 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from mscadvisor.engine import evidence
-from mscadvisor.engine.result import Regimen, ScoredCandidate
-from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
+from mscadvisor.engine.result import CitationView, Contribution, Regimen, ScoredCandidate
+from mscadvisor.kb.knowledge import ParsedRule
+from mscadvisor.record import replace
 
 # The routes or strategies of a category judged for a source.
 Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
+# A combination's pairing (the pairing rules' contributions, the records that paired it), by
+# its question and the fired pairing rules.
+Pairing = tuple[tuple[Contribution, ...], tuple[CitationView, ...]]
+PairingKey = tuple[evidence.Question, tuple[str, ...]]
+# A source with its routes and its strategies as judged for it.
+JudgedSource = tuple[ScoredCandidate, tuple[ScoredCandidate, ...], tuple[ScoredCandidate, ...]]
+
+
+def judged_sources(
+    catalog: evidence.Catalog, sources: Iterable[ScoredCandidate], judged: Judged
+) -> tuple[JudgedSource, ...]:
+    """The sources regimens may pair, with their routes and strategies judged for each. Only
+    what can pair is judged: sources that some in vivo record tested, and their strategies
+    only where such a record used one (a plain regimen needs none)."""
+    paired = []
+    for source in sources:
+        tested = catalog.in_vivo(source.tissue, source.modality)
+        if not tested:
+            continue
+        routes = judged(source, "route")
+        used_strategies = any(record.preconditioning for record in tested)
+        paired.append(
+            (source, routes, judged(source, "preconditioning") if used_strategies else ())
+        )
+    return tuple(paired)
 
 
 def propose(
-    kb: KnowledgeBase,
     *,
-    records: dict[str, evidence.Record],
-    sources: Iterable[ScoredCandidate],
-    judged: Judged,
+    catalog: evidence.Catalog,
+    judged: Iterable[JudgedSource],
     pairing_rules: list[ParsedRule],
     donor: str,
     top: int,
+    memo: dict[PairingKey, Pairing],
 ) -> tuple[Regimen, ...]:
-    """The best ``top`` regimens. Combinations no record used (a route only ever used with
-    exosomes, proposed for cells) are never proposed."""
+    """The best ``top`` regimens of the judged sources. Combinations no record used (a route
+    only ever used with exosomes, proposed for cells) are never proposed. ``memo`` keeps each
+    combination's pairing across calls for the same catalog."""
     if top <= 0:
         return ()
+    rule_ids = tuple(parsed.rule.id for parsed in pairing_rules)
     built = []
-    for source in sources:
-        routes = {r.id: r for r in judged(source, "route")}
-        strategies = {p.id: p for p in judged(source, "preconditioning")}
-        for (route, strategy), used in _pairings(records, source, routes, strategies).items():
+    for source, judged_routes, judged_strategies in judged:
+        routes = {r.id: r for r in judged_routes}
+        strategies = {p.id: p for p in judged_strategies}
+        tested = catalog.in_vivo(source.tissue, source.modality)
+        for (route, strategy), used in _pairings(tested, routes, strategies).items():
             question = evidence.Question(
-                "route",
-                source.tissue or "",
-                source.modality or "",
+                key="route",
+                tissue=source.tissue or "",
+                modality=source.modality or "",
                 route=route,
                 preconditioning=(strategy,) if strategy else (),
                 donor=donor,
             )
-            uses = evidence.uses(kb, used, question)
-            pairing = []
-            for parsed in pairing_rules:
-                assert parsed.rule.evidence is not None
-                counted = evidence.counted(parsed.rule.evidence, uses, records, question, None)
-                support = evidence.contribution(parsed.rule, counted)
-                if support is not None:
-                    pairing.append(support)
+            key = (question, rule_ids)
+            if key not in memo:
+                memo[key] = _pairing(catalog, question, used, pairing_rules)
+            pairing, paired_by = memo[key]
             built.append(
                 Regimen(
-                    0,
-                    source,
-                    routes[route],
-                    strategies[strategy] if strategy else None,
-                    tuple(pairing),
-                    evidence.cite(kb, used),
+                    rank=0,
+                    source=source,
+                    route=routes[route],
+                    preconditioning=strategies[strategy] if strategy else None,
+                    pairing=pairing,
+                    paired_by=paired_by,
+                    tied_with=(),
                 )
             )
     built.sort(key=lambda r: (-r.score, r.id))
@@ -68,36 +93,41 @@ def propose(
     for r in built:
         ties[r.score].append(r.id)
     return tuple(
-        Regimen(
-            n,
-            r.source,
-            r.route,
-            r.preconditioning,
-            r.pairing,
-            r.paired_by,
-            tuple(i for i in ties[r.score] if i != r.id),
-        )
+        replace(r, rank=n, tied_with=tuple(i for i in ties[r.score] if i != r.id))
         for n, r in enumerate(built[:top], 1)
     )
 
 
+def _pairing(
+    catalog: evidence.Catalog,
+    question: evidence.Question,
+    used: list[evidence.Record],
+    pairing_rules: list[ParsedRule],
+) -> Pairing:
+    """The pairing rules' contributions for the records that used a combination together,
+    and those records' citations."""
+    uses = catalog.uses_among(used, question)
+    pairing = []
+    for parsed in pairing_rules:
+        assert parsed.rule.evidence is not None
+        counted = evidence.counted(parsed.rule.evidence, uses, catalog, question, None)
+        support = evidence.contribution(parsed.rule, counted)
+        if support is not None:
+            pairing.append(support)
+    return tuple(pairing), catalog.cite(used)
+
+
 def _pairings(
-    records: dict[str, evidence.Record],
-    source: ScoredCandidate,
+    tested: list[evidence.Record],
     routes: dict[str, ScoredCandidate],
     strategies: dict[str, ScoredCandidate],
 ) -> dict[tuple[str, str | None], list[evidence.Record]]:
-    """Every (route, strategy or None) that in vivo studies or trials used with this source's
-    tissue and modality, with those records: plain records pair the plain regimen, a record
-    with a strategy pairs the regimen with that strategy."""
+    """Every (route, strategy or None) that these records of a source used with it, with
+    those records: plain records pair the plain regimen, a record with a strategy pairs the
+    regimen with that strategy."""
     found: dict[tuple[str, str | None], list[evidence.Record]] = defaultdict(list)
-    for record in records.values():
-        if (
-            record.tissue != source.tissue
-            or record.modality != source.modality
-            or record.route not in routes
-            or getattr(record, "setting", "in-vivo") != "in-vivo"
-        ):
+    for record in tested:
+        if record.route not in routes:
             continue
         if not record.preconditioning:
             found[(record.route, None)].append(record)

@@ -6,23 +6,31 @@ Sources are judged first. Routes and preconditioning strategies are judged *give
 source. Complete regimens judge each of the leading sources with its own routes and strategies.
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
-``when`` predicate, which candidates its ``applies_to`` selects (given each source), and the
-disease's studies and trials. Everything but the profile's own notices depends only on how the
-rules' comparisons judge the profile's values (``relevance``), its modality, etiology and donor
-type, the number of regimens and the source asked for, so the whole judgement is memoized on
-those, and so is a category's outcome on its fired rules, source and the same three fields;
-the keys are bounded by the knowledge base, not by the number of profiles scored.
+``when`` predicate, which candidates its ``applies_to`` selects (given a source, once one is
+judged), and the disease's studies and trials. Which rules fire depends only on how the rules'
+comparisons judge the profile's values (``relevance``); everything but the profile's own
+notices depends only on the rules that fire, the profile's modality, etiology and donor type,
+the number of regimens and the source asked for, so the whole judgement is memoized on those
+(and, for the quickest look-up, on the relevance key that decides the rules). So, at finer
+grain, are a category's outcome, a candidate's score (on the rules that fire for it), a ranking
+(on the candidates it ranks) and the regimens (on the rankings they combine): the keys are
+bounded by the knowledge base, not by the number of profiles scored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from mscadvisor import __version__
 from mscadvisor.engine import citations, defaults, evidence, regimens
-from mscadvisor.engine.candidates import NO_SOURCE, Candidate, candidates_for, judged, spellings
+from mscadvisor.engine.candidates import (
+    NO_SOURCE,
+    Candidate,
+    candidates_for,
+    judged_for,
+    spellings,
+)
 from mscadvisor.engine.certainty import grade_certainty
 from mscadvisor.engine.notices import conflict_notices, profile_notices
 from mscadvisor.engine.profile import Profile
@@ -32,7 +40,6 @@ from mscadvisor.engine.reproduce import Reproduction
 from mscadvisor.engine.result import (
     CitationView,
     Contribution,
-    EvidenceUse,
     Exclusion,
     Notice,
     Recommendation,
@@ -44,25 +51,32 @@ from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdi
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
+from mscadvisor.record import Record
 
 BASE_SCORE = 0
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _IndexedRule:
+class _IndexedRule(Record):
     parsed: ParsedRule
+    id: str  # the rule's
     when: Predicate | None  # None: the disease alone makes the condition hold
-    applicable: frozenset[tuple[str, str]]  # (source id, candidate id) its applies_to selects
+    selects: Predicate  # its applies_to
     cites: tuple[CitationView, ...]  # the rule's own citations, resolved once
+    reads_etiology: bool  # an evidence rule that counts only records of the profile's etiology
+    points: Contribution | None  # a points rule's contribution, the same wherever it fires
 
 
 CategoryKey = tuple[str, tuple[str, ...], str, str, str | None, str]
 CategoryOutcome = tuple[tuple[ScoredCandidate, ...], tuple[Exclusion, ...]]
+# A category's candidates judged for one subject, each with the rules that select it.
+Applicable = tuple[tuple[Candidate, tuple[_IndexedRule, ...]], ...]
+# The regimens' inputs: each source they may pair with its routes and strategies as judged
+# for it, the fired pairing rules, the donor type and the number of regimens.
+RegimenKey = tuple[tuple[regimens.JudgedSource, ...], tuple[str, ...], str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class _Judgement:
+class _Judgement(Record):
     """Everything a recommendation holds but the profile and the profile's own notices."""
 
     ranked: dict[str, tuple[ScoredCandidate, ...]]
@@ -72,83 +86,128 @@ class _Judgement:
     judged_for: str | None
 
 
-@dataclass(frozen=True)
 class _DiseaseIndex:
     """Per disease: its candidates, its records, and the rules that can fire for it (a rule
-    whose condition the disease alone makes false is left out)."""
+    whose condition the disease alone makes false is left out), with the memos of scoring."""
 
-    candidates: dict[str, tuple[Candidate, ...]]
-    rules: dict[str, tuple[_IndexedRule, ...]]
-    caveats: tuple[Notice, ...]  # the disease's own warnings
-    records: dict[str, evidence.Record]  # the disease's studies and trials, by id
-    # Per category, the rules whose condition depends on the profile: (rule id, predicate).
-    dynamic: dict[str, tuple[tuple[str, Predicate], ...]]
-    relevance: Relevance  # what of a profile the dynamic rules tell apart
-    knowledge_base: dict[str, Any]  # KnowledgeBase.identity(), shared by its results
-    judgement_memo: dict[tuple[object, ...], _Judgement] = field(default_factory=dict)
-    outcome_memo: dict[CategoryKey, CategoryOutcome] = field(default_factory=dict)
-    # Regimens depend on every category's fired rules and on the profile's modality, etiology
-    # and donor type, like the categories they combine.
-    regimen_memo: dict[tuple[object, ...], tuple[Regimen, ...]] = field(default_factory=dict)
-    # Every result part the memos hold, by value: profiles judged apart often get equal parts
-    # (a candidate scored alike under other fired rules), and one object each lets results
-    # share them and their JSON (``result.Recommendation.to_json_line``).
-    interned: dict[object, Any] = field(default_factory=dict)
-    # The evidence for a question: many profiles ask the same few (bounded by the catalog).
-    uses_memo: dict[evidence.Question, tuple[EvidenceUse, ...]] = field(default_factory=dict)
-    # By the identity of a memoized source ranking, kept alive beside its notices.
-    conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = field(default_factory=dict)
+    def __init__(self, kb: KnowledgeBase, disease_id: str):
+        self.candidates = candidates_for(kb, disease_id)
+        rules: dict[str, list[_IndexedRule]] = {c: [] for c in (*CATEGORIES, "regimen")}
+        disease = kb.diseases[disease_id]
+        known = {"disease.id": disease.id, "disease.systems": frozenset(disease.systems)}
+        for parsed in kb.rules.values():
+            verdict = partial_verdict(parsed.when, known)
+            if verdict is False:
+                continue
+            rule = parsed.rule
+            cites = tuple(citations.view(kb, c) for c in rule.citations)
+            points = None
+            if rule.evidence is None and rule.points is not None:
+                points = Contribution(
+                    rule=rule.id,
+                    points=rule.points,
+                    reason=rule.summary,
+                    level=rule.level,
+                    citations=cites,
+                    records=(),
+                    assumption=rule.assumption,
+                )
+            rules[rule.category].append(
+                _IndexedRule(
+                    parsed=parsed,
+                    id=rule.id,
+                    when=None if verdict else compile_condition(parsed.when),
+                    selects=compile_condition(parsed.applies_to),
+                    cites=cites,
+                    reads_etiology=rule.evidence is not None and "etiology" in rule.evidence.match,
+                    points=points,
+                )
+            )
+        self.rules = {c: tuple(rs) for c, rs in rules.items()}
+        self.caveats = tuple(  # the disease's own warnings
+            Notice(
+                f"{disease.id.lower()}-{caveat.code}",
+                caveat.message,
+                tuple(citations.view(kb, c) for c in caveat.citations),
+            )
+            for caveat in disease.caveats
+        )
+        records: list[evidence.Record] = [*kb.studies, *kb.trials.values()]
+        self.catalog = evidence.Catalog(kb, (r for r in records if r.disease == disease_id))
+        # Per category, the rules whose condition depends on the profile: (rule id, predicate).
+        self.dynamic = {
+            c: tuple((r.id, r.when) for r in rs if r.when is not None) for c, rs in rules.items()
+        }
+        # What of a profile the dynamic rules tell apart.
+        self.relevance = Relevance(
+            (r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS
+        )
+        self.knowledge_base = kb.identity()  # shared by its results
+        # By (category, subject), made when a subject is first judged: a recommendation
+        # judges routes and strategies for the few sources it ranks or pairs.
+        self._applicable: dict[tuple[str, str], Applicable] = {}
+        # A judgement by the relevance key of a profile and what else it asks, and by the
+        # rules that fire and the same (the keys of ``score``).
+        self.judgement_memo: dict[tuple[object, ...], _Judgement] = {}
+        self.judged_memo: dict[tuple[object, ...], _Judgement] = {}
+        self.outcome_memo: dict[CategoryKey, CategoryOutcome] = {}
+        # A candidate scored before ranking, by what it depends on: its category, subject and
+        # id, the rules that fire for it, the donor type and (where a rule reads it) etiology.
+        # Profiles that fire other rules elsewhere share it.
+        self.candidate_memo: dict[tuple[object, ...], ScoredCandidate] = {}
+        # A ranking by the candidates it ranks: categories judged under other fired rules
+        # often score every candidate alike.
+        self.ranking_memo: dict[tuple[ScoredCandidate, ...], tuple[ScoredCandidate, ...]] = {}
+        self._exclusions: dict[tuple[str, str, str], Exclusion] = {}
+        self.regimen_memo: dict[RegimenKey, tuple[Regimen, ...]] = {}
+        self.pairing_memo: dict[regimens.PairingKey, regimens.Pairing] = {}
+        # Every result part the memos hold, by value: profiles judged apart often get equal
+        # parts (a candidate scored alike under other fired rules), and one object each lets
+        # results share them and their JSON (``result.Recommendation.to_json_line``).
+        self.interned: dict[object, Any] = {}
+        # By the identity of a memoized source ranking, kept alive beside its notices.
+        self.conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = {}
+
+    def applicable(self, category: str, subject: str) -> Applicable:
+        """Each candidate of the category judged for the subject (a source id, or NO_SOURCE
+        for sources), with the rules whose applies_to selects it, in rule order."""
+        key = (category, subject)
+        found = self._applicable.get(key)
+        if found is None:
+            found = self._applicable[key] = tuple(
+                (c, tuple(r for r in self.rules[category] if r.selects(attributes)))
+                for attributes, c in judged_for(self.candidates, category, subject)
+            )
+        return found
+
+    def exclusion(self, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
+        """The exclusion of a candidate by a rule, made once."""
+        key = (candidate.category, candidate.id, indexed.id)
+        found = self._exclusions.get(key)
+        if found is None:
+            rule = indexed.parsed.rule
+            found = self._exclusions[key] = Exclusion(
+                category=candidate.category,
+                id=candidate.id,
+                label=candidate.label,
+                reason=rule.summary,
+                rule=rule.id,
+                citations=indexed.cites,
+            )
+        return found
 
 
 @lru_cache(maxsize=64)
 def _disease_index(kb: KnowledgeBase, disease_id: str) -> _DiseaseIndex:
-    candidates = candidates_for(kb, disease_id)
-    rules: dict[str, list[_IndexedRule]] = {c: [] for c in (*CATEGORIES, "regimen")}
-    disease = kb.diseases[disease_id]
-    known = {"disease.id": disease.id, "disease.systems": frozenset(disease.systems)}
-    for parsed in kb.rules.values():
-        verdict = partial_verdict(parsed.when, known)
-        if verdict is False:
-            continue
-        selects = compile_condition(parsed.applies_to)
-        applicable = frozenset(
-            (subject, c.id)
-            for subject, attributes, c in judged(candidates, parsed.rule.category)
-            if selects(attributes)
-        )
-        when = None if verdict else compile_condition(parsed.when)
-        cites = tuple(citations.view(kb, c) for c in parsed.rule.citations)
-        rules[parsed.rule.category].append(_IndexedRule(parsed, when, applicable, cites))
-    caveats = tuple(
-        Notice(
-            f"{disease.id.lower()}-{caveat.code}",
-            caveat.message,
-            tuple(citations.view(kb, c) for c in caveat.citations),
-        )
-        for caveat in disease.caveats
-    )
-    records: list[evidence.Record] = [*kb.studies, *kb.trials.values()]
-    dynamic = {
-        c: tuple((r.parsed.rule.id, r.when) for r in rs if r.when is not None)
-        for c, rs in rules.items()
-    }
-    return _DiseaseIndex(
-        candidates,
-        {c: tuple(rs) for c, rs in rules.items()},
-        caveats,
-        {r.id: r for r in records if r.disease == disease_id},
-        dynamic,
-        Relevance((r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS),
-        kb.identity(),
-    )
+    return _DiseaseIndex(kb, disease_id)
 
 
 def applicable_rules(
     kb: KnowledgeBase, disease_id: str, category: str, candidate_id: str, source: str = NO_SOURCE
 ) -> list[ParsedRule]:
     """The rules of a category whose applies_to selects the candidate, fired or not."""
-    index = _disease_index(kb, disease_id)
-    return [r.parsed for r in index.rules[category] if (source, candidate_id) in r.applicable]
+    applicable = _disease_index(kb, disease_id).applicable(category, source)
+    return [r.parsed for c, rules in applicable if c.id == candidate_id for r in rules]
 
 
 def profile_context(profile: Profile, kb: KnowledgeBase) -> dict[str, Any]:
@@ -190,7 +249,16 @@ def score(
     )
     judgement = index.judgement_memo.get(key)
     if judgement is None:
-        judgement = index.judgement_memo[key] = _judge(kb, index, profile, regimen_count, source)
+        # Many profiles that compare differently fire the same rules: judged once for them.
+        context = profile_context(profile, kb)
+        fired = tuple((c, _fired_ids(index, c, context)) for c in index.rules)
+        judged_key = (fired, *key[1:])
+        judgement = index.judged_memo.get(judged_key)
+        if judgement is None:
+            judgement = index.judged_memo[judged_key] = _judge(
+                kb, index, dict(fired), profile, regimen_count=regimen_count, source=source
+            )
+        index.judgement_memo[key] = judgement
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
@@ -212,12 +280,12 @@ def score(
 def _judge(
     kb: KnowledgeBase,
     index: _DiseaseIndex,
+    fired: dict[str, tuple[str, ...]],
     profile: Profile,
+    *,
     regimen_count: int,
     source: str | None,
 ) -> _Judgement:
-    context = profile_context(profile, kb)
-    fired = {category: _fired_ids(index, category, context) for category in index.rules}
     sources, excluded = _category(kb, index, "source", fired, profile, None)
     subject = _subject(kb, sources, excluded, source, profile.disease)
     ranked = {"source": sources, "route": (), "preconditioning": ()}
@@ -225,24 +293,20 @@ def _judge(
         if subject is not None:
             ranked[category], exclusions = _category(kb, index, category, fired, profile, subject)
             excluded += exclusions
-    regimen_key = (
-        tuple(fired.items()),
-        profile.modality,
-        profile.etiology,
-        profile.donor,
-        regimen_count,
+    paired = regimens.judged_sources(
+        index.catalog, sources, lambda s, c: _category(kb, index, c, fired, profile, s)[0]
     )
+    regimen_key = (paired, fired["regimen"], profile.donor, regimen_count)
     if regimen_key not in index.regimen_memo:
         index.regimen_memo[regimen_key] = _interned(
             index,
             regimens.propose(
-                kb,
-                records=index.records,
-                sources=sources,
-                judged=lambda s, c: _category(kb, index, c, fired, profile, s)[0],
+                catalog=index.catalog,
+                judged=paired,
                 pairing_rules=[r.parsed for r in _fired(index, "regimen", fired["regimen"])],
                 donor=profile.donor,
                 top=regimen_count,
+                memo=index.pairing_memo,
             ),
         )
     return _Judgement(
@@ -305,7 +369,7 @@ def _fired_ids(index: _DiseaseIndex, category: str, context: dict[str, Any]) -> 
 def _fired(index: _DiseaseIndex, category: str, dynamic_ids: tuple[str, ...]) -> list[_IndexedRule]:
     """Every rule of the category that fires: the unconditional ones and the given ones."""
     chosen = set(dynamic_ids)
-    return [r for r in index.rules[category] if r.when is None or r.parsed.rule.id in chosen]
+    return [r for r in index.rules[category] if r.when is None or r.id in chosen]
 
 
 def _category(  # noqa: PLR0917 (the memo key's parts, in order)
@@ -320,9 +384,11 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
     subject = source.id if source else NO_SOURCE
     key = (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
     if key not in index.outcome_memo:
-        rules = _fired(index, category, fired[category])
-        scored, excluded = _score_category(kb, index, category, rules, profile, source)
-        index.outcome_memo[key] = (_interned(index, scored), _interned(index, excluded))
+        scored, excluded = _score_category(kb, index, category, fired[category], profile, source)
+        ranking = index.ranking_memo.get(scored)
+        if ranking is None:
+            ranking = index.ranking_memo[scored] = _interned(index, ranked(list(scored)))
+        index.outcome_memo[key] = (ranking, _interned(index, excluded))
     return index.outcome_memo[key]
 
 
@@ -330,73 +396,92 @@ def _score_category(  # noqa: PLR0917 (as _category)
     kb: KnowledgeBase,
     index: _DiseaseIndex,
     category: str,
-    fired: list[_IndexedRule],
+    fired_ids: tuple[str, ...],
     profile: Profile,
     source: ScoredCandidate | None,
 ) -> CategoryOutcome:
     subject = source.id if source else NO_SOURCE
+    """The category's candidates scored (memoized, unranked) and those excluded."""
+    fired = set(fired_ids)
     scored = []
     excluded: list[Exclusion] = []
-    for candidate in index.candidates[category]:
+    for candidate, rules in index.applicable(category, subject):
         if candidate.modality is not None and profile.modality not in ("any", candidate.modality):
             continue
-        mine = [r for r in fired if (subject, candidate.id) in r.applicable]
-        exclusions = [_exclusion(category, candidate, r) for r in mine if r.parsed.rule.exclude]
+        mine = [r for r in rules if r.when is None or r.id in fired]
+        exclusions = [index.exclusion(candidate, r) for r in mine if r.parsed.rule.exclude]
         if exclusions:
             excluded += exclusions
             continue
-        question = _question(category, candidate, source, profile)
-        uses = _evidence(kb, index, question) if question else ()
+        scored.append(_scored_candidate(kb, index, candidate, mine, profile, source))
+    return tuple(scored), tuple(excluded)
+
+
+def _scored_candidate(  # noqa: PLR0917 (as _category)
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    candidate: Candidate,
+    mine: list[_IndexedRule],
+    profile: Profile,
+    source: ScoredCandidate | None,
+) -> ScoredCandidate:
+    """A candidate scored under the rules that fire for it, before ranking, memoized."""
+    key = (
+        candidate.category,
+        source.id if source else NO_SOURCE,
+        candidate.id,
+        tuple([r.id for r in mine]),
+        profile.donor,
+        profile.etiology if any(r.reads_etiology for r in mine) else None,
+    )
+    found = index.candidate_memo.get(key)
+    if found is None:
+        question = _question(candidate.category, candidate, source, profile)
+        uses = index.catalog.uses(question) if question else ()
         contributions = _contributions(index, mine, uses, question, profile)
         caveat_rules = tuple(r.parsed.rule for r in mine if r.parsed.rule.caveat)
-        caveats = (*(r.summary for r in caveat_rules), *candidate.caveats)
-        scored.append(
-            _scored(
-                kb,
-                candidate,
-                contributions,
-                uses,
-                caveats=caveats,
-                caveat_rules=tuple(r.id for r in caveat_rules),
-            )
+        found = index.candidate_memo[key] = _scored(
+            kb,
+            candidate,
+            contributions,
+            uses,
+            caveats=(*(r.summary for r in caveat_rules), *candidate.caveats),
+            caveat_rules=tuple(r.id for r in caveat_rules),
         )
-    return ranked(scored), tuple(excluded)
-
-
-def _evidence(
-    kb: KnowledgeBase, index: _DiseaseIndex, question: evidence.Question
-) -> tuple[EvidenceUse, ...]:
-    """The disease's evidence for a question, memoized."""
-    found = index.uses_memo.get(question)
-    if found is None:
-        found = index.uses_memo[question] = evidence.uses(kb, index.records.values(), question)
     return found
-
-
-def _exclusion(category: str, candidate: Candidate, indexed: _IndexedRule) -> Exclusion:
-    rule = indexed.parsed.rule
-    return Exclusion(category, candidate.id, candidate.label, rule.summary, rule.id, indexed.cites)
 
 
 def _question(
     category: str, candidate: Candidate, source: ScoredCandidate | None, profile: Profile
 ) -> evidence.Question | None:
-    """What the candidate asks of the evidence."""
+    """What the candidate asks of the evidence (every field named: the quick way to make a
+    record)."""
     if category == "source":
         assert candidate.tissue is not None and candidate.modality is not None
         return evidence.Question(
-            "tissue", candidate.tissue, candidate.modality, donor=profile.donor
+            key="tissue",
+            tissue=candidate.tissue,
+            modality=candidate.modality,
+            route=None,
+            preconditioning=(),
+            donor=profile.donor,
         )
     if source is None or source.tissue is None or source.modality is None:
         return None
     if category == "route":
         return evidence.Question(
-            "route", source.tissue, source.modality, route=candidate.id, donor=profile.donor
+            key="route",
+            tissue=source.tissue,
+            modality=source.modality,
+            route=candidate.id,
+            preconditioning=(),
+            donor=profile.donor,
         )
     return evidence.Question(
-        "preconditioning",
-        source.tissue,
-        source.modality,
+        key="preconditioning",
+        tissue=source.tissue,
+        modality=source.modality,
+        route=None,
         preconditioning=(candidate.id,),
         donor=profile.donor,
     )
@@ -413,25 +498,16 @@ def _contributions(
     for indexed in rules:
         rule = indexed.parsed.rule
         if rule.evidence is not None:
-            if question is None:
-                continue
+            if not uses or question is None:
+                continue  # nothing to count
             counted = evidence.counted(
-                rule.evidence, uses, index.records, question, profile.etiology
+                rule.evidence, uses, index.catalog, question, profile.etiology
             )
             support = evidence.contribution(rule, counted)
             if support is not None:
                 contributions.append(support)
-        elif rule.points is not None:
-            contributions.append(
-                Contribution(
-                    rule.id,
-                    rule.points,
-                    rule.summary,
-                    rule.level,
-                    indexed.cites,
-                    assumption=rule.assumption,
-                )
-            )
+        elif indexed.points is not None:
+            contributions.append(indexed.points)
     return contributions
 
 
