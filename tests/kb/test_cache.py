@@ -20,11 +20,13 @@ from mscadvisor.engine.scoring import score
 from mscadvisor.kb import cache, knowledge
 from mscadvisor.kb.compact import to_compact
 from mscadvisor.kb.conditions import ALWAYS
+from mscadvisor.kb.deferred import Deferred
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.records import Rule
 from mscadvisor.render.output import json_text
 from tests import schemas
 from tests.conftest import CliResult, Unprivileged
+from tests.packs import new_pack
 
 
 @pytest.fixture
@@ -457,3 +459,65 @@ def test_one_warning_per_run_even_with_worker_processes(tmp_path: Path) -> None:
     assert proc.stderr.count("mscadvisor: warning:") == 1 and proc.stderr.startswith(WARNING)
     assert len(proc.stdout.splitlines()) == 3
     assert list(folder.iterdir()) == []
+
+
+def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
+    cache_dir: Path, kb: KnowledgeBase
+) -> None:
+    load_knowledge_base()
+    hit = load_knowledge_base()
+    assert isinstance(hit.cases, Deferred) and isinstance(hit.errata, Deferred)
+    assert not hit.cases.made and not hit.errata.made  # a recommendation never reads them
+    assert answer(hit) == answer(kb)
+    assert not hit.cases.made and not hit.errata.made
+    assert dict(hit.cases) == dict(kb.cases) and dict(hit.errata) == dict(kb.errata)
+    assert hit.cases.made and hit.errata.made
+    assert hit.files == kb.files  # the files of the records not decoded yet too
+
+
+OVERRIDE = """
+[[rule]]
+id = "LAB-DONOR-AGE"
+overrides = "T4-BM-D1-DONOR-AGE"
+group = "lab"
+category = "source"
+summary = "Own bone marrow from 50"
+rationale = "A lab that sees decline earlier."
+applies_to = { field = "candidate.tissue", op = "eq", value = "BM" }
+when = { all = [{ field = "profile.donor", op = "eq", value = "autologous" },
+                { field = "profile.age", op = "ge", value = 50 }] }
+points = -3
+level = "expert-synthesis"
+citations = [{ table = 4, item = "BM-D1" }]
+"""
+
+
+def test_an_override_renames_rules_in_test_cases_read_from_the_cache(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    pack = new_pack(tmp_path / "lab")
+    (pack / "rules.toml").write_text(OVERRIDE, encoding="utf-8")
+    fresh = load_knowledge_base([pack], use_cache=False)
+    named = {e.fires or e.not_fires for c in fresh.cases.values() for e in c.expect}
+    assert "LAB-DONOR-AGE" in named and "T4-BM-D1-DONOR-AGE" not in named  # cases renamed
+    load_knowledge_base([pack])
+    hit = load_knowledge_base([pack])
+    assert dict(hit.cases) == dict(fresh.cases)
+
+
+def test_a_test_case_edited_into_garbage_in_the_cache_is_reported_when_read(
+    cache_dir: Path, cli: Callable[..., CliResult]
+) -> None:
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+
+    def edit(compact: dict[str, Any], _: dict[str, Any]) -> None:
+        record, file = compact["case"][0]
+        compact["case"][0] = (["NoSuchRecord", *record[1:]], file)
+
+    rewrite_payload(path, edit)
+    assert cli("recommend", "-d", "POF", "-f", "json").code == 0  # never reads the cases
+    tested = cli("rules", "test")
+    assert tested.code == 3
+    assert tested.err.startswith("mscadvisor: error: invalid knowledge base: compiled knowledge")
+    assert "[[case]] records cannot be read" in tested.err and "cache clear" in tested.err

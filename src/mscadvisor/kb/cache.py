@@ -2,7 +2,8 @@
 and pydantic validation.
 
 It also keeps every rule's conditions as the trees they parse to, which would otherwise be
-parsed again on every run.
+parsed again on every run. Records of the kinds no scoring reads (``DEFERRED_KINDS``) are left
+undecoded by ``load``; ``decode`` makes them when a command reads them.
 
 A cache file is keyed by a hash of every source file's path and bytes, the program version, the
 Python version and the layout of the record types (so a changed record type never reads a cache
@@ -33,6 +34,7 @@ from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.environment import env_flag
+from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact
 from mscadvisor.kb.loader import SourceFile
 from mscadvisor.reading import Unreadable, kind_of, read_file
@@ -48,6 +50,8 @@ WARNED = "_MSCADVISOR_CACHE_WARNED"
 Typed = dict[str, list[tuple[Any, str]]]
 Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` data, by kind
 Trees = dict[str, tuple[Any, Any]]  # a rule's (applies_to, when) condition trees, by rule id
+# Rule test cases and errata: over a third of the records, read by no recommendation.
+DEFERRED_KINDS = ("case", "erratum")
 
 
 def cache_dir() -> Path:
@@ -120,8 +124,9 @@ def _existing(path: Path, *, follow: bool = False) -> os.stat_result | None:
 
 
 def load(key: str) -> tuple[Typed, Compact, Trees] | None:
-    """The cached records for this key, their compact form (what the knowledge hash is
-    computed from) and their rules' condition trees, or None when there is no usable cache."""
+    """The cached records for this key (but those of ``DEFERRED_KINDS``), their compact form
+    (what the knowledge hash is computed from; all of them) and their rules' condition trees,
+    or None when there is no usable cache."""
     folder = cache_dir()
     path = cache_path(key)
     folder_info = _existing(folder, follow=True)
@@ -141,6 +146,7 @@ def load(key: str) -> tuple[Typed, Compact, Trees] | None:
         typed: Typed = {
             kind: [(from_compact(record), file) for record, file in items]
             for kind, items in compact.items()
+            if kind not in DEFERRED_KINDS
         }
         trees: Trees = {
             rule: (from_compact(applies_to), from_compact(when))
@@ -149,6 +155,20 @@ def load(key: str) -> tuple[Typed, Compact, Trees] | None:
     except (Unreadable, ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError):
         return None
     return typed, compact, trees
+
+
+def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """Records of a deferred kind, from what ``load`` gave of them. The checksum passed, so a
+    failure here means a cache edited by hand: KnowledgeBaseError says so."""
+    try:
+        return [(from_compact(record), file) for record, file in items]
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise KnowledgeBaseError(
+            [
+                f"compiled knowledge cache in {cache_dir()}: its [[{kind}]] records cannot be "
+                f"read ({type(exc).__name__}); remove it with `mscadvisor cache clear`"
+            ]
+        ) from None
 
 
 def store(key: str, compact: Compact, trees: Trees) -> None:

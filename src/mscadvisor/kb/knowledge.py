@@ -15,6 +15,7 @@ from typing import Any
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean, quoted
 from mscadvisor.kb import condition_syntax, conditions, crossrefs
 from mscadvisor.kb.compact import to_compact
+from mscadvisor.kb.deferred import Deferred
 from mscadvisor.kb.loader import (
     SourceFile,
     is_cases_file,
@@ -90,9 +91,9 @@ class KnowledgeBase(Record):
     needs: dict[str, Need]
     studies: tuple[Study, ...]
     trials: dict[str, Trial]
-    errata: dict[str, Erratum]
+    errata: Mapping[str, Erratum]
     rules: dict[str, ParsedRule]
-    cases: dict[str, Case]
+    cases: Mapping[str, Case]
     sha256: str
     files: tuple[str, ...]
     _aliases: dict[str, str]
@@ -152,7 +153,8 @@ def load_knowledge_base(
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
         typed, compact, trees = hit
-        return build(typed, compact=compact, checked_trees=trees)
+        deferred = {kind: compact[kind] for kind in cache.DEFERRED_KINDS if kind in compact}
+        return build(typed, compact=compact, checked_trees=trees, deferred=deferred)
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
     typed = validate_records(parse_sources(sources))
@@ -203,6 +205,7 @@ def build_knowledge_base(
     *,
     compact: Typed | None = None,
     checked_trees: Mapping[str, tuple[conditions.Node, conditions.Node]] | None = None,
+    deferred: Mapping[str, list[tuple[Any, str]]] | None = None,
     packs: tuple[PackInfo, ...] = (),
     tree: PackInfo | None = None,
 ) -> KnowledgeBase:
@@ -211,9 +214,25 @@ def build_knowledge_base(
     ``compact`` is the records' compact form when the caller has it (``compact_records``: the
     content hash is computed from it). ``checked_trees``, given for records that passed the
     checks before (the compiled cache), skips them and gives each rule's condition trees, by
-    rule id (a rule without them has its conditions parsed).
+    rule id (a rule without them has its conditions parsed). ``deferred``: with them, the
+    compiled cache's records of kinds no scoring reads, still compact, by kind; their index is
+    made when first read (see ``deferred.py``).
     """
+    from mscadvisor.kb import cache
+
     problems: list[str] = []
+    later = dict(deferred or {})
+    if later and any(rule.overrides for rule, _ in typed.get("rule", [])):
+        # An override renames rules in the test cases: make every record now.
+        typed = {**typed, **{kind: cache.decode(kind, items) for kind, items in later.items()}}
+        later = {}
+
+    def index(kind: str) -> Mapping[Any, Any]:
+        if kind not in later:
+            return _index(typed, kind, problems)
+        items = later[kind]
+        return Deferred(lambda: _index({kind: cache.decode(kind, items)}, kind, []))
+
     typed = crossrefs.apply_overrides(typed, problems)
     typed = crossrefs.apply_trial_updates(typed, problems)
     infos = typed.get("knowledge_base", [])
@@ -240,9 +259,9 @@ def build_knowledge_base(
         }
     )
     studies = _index(typed, "study", problems)
-    errata = _index(typed, "erratum", problems)
+    errata = index("erratum")
     rules = _index(typed, "rule", problems)
-    cases = _index(typed, "case", problems)
+    cases = index("case")
     provenance = {(kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs}
 
     def where(kind: str, ident: object) -> str:
@@ -293,7 +312,14 @@ def build_knowledge_base(
         cases=cases,
         sha256=content_hash(compact_records(typed) if compact is None else compact, parsed_rules),
         files=tuple(
-            sorted({f for kind, rs in typed.items() if kind != MANIFEST_KIND for _, f in rs})
+            sorted(
+                {
+                    f
+                    for kind, rs in (*typed.items(), *later.items())
+                    if kind != MANIFEST_KIND
+                    for _, f in rs
+                }
+            )
         ),
         _aliases=aliases,
         weights={},
