@@ -74,3 +74,23 @@ def test_the_top_level_lists_of_a_document_are_its_own() -> None:
     for key in (*CATEGORY_KEYS.values(), "regimens", "excluded", "warnings"):
         doc[key].clear()
     assert result.to_dict() == built_part_by_part(result)
+
+
+def test_the_shared_json_parts_are_bounded_by_their_count(monkeypatch: Any) -> None:
+    from mscadvisor.engine import result as results
+
+    monkeypatch.setattr(results, "_ENCODED", {})
+    monkeypatch.setattr(results, "_ENCODED_LIMIT", 16)
+    profiles = [
+        build_profile({"disease": disease, "age": age}, KB, "test")
+        for disease in ("POF", "OP", "AD")
+        for age in (30, 50, 70)
+    ]
+    for profile in profiles * 2:  # each profile's parts encoded again after their eviction
+        result = score(KB, profile)
+        expected = json.dumps(
+            {"line": 1, **built_part_by_part(result)}, separators=(",", ":"), ensure_ascii=False
+        )
+        assert result.to_json_line(line=1) == expected
+        assert json.dumps(result.to_dict()) == json.dumps(built_part_by_part(result))
+        assert len(results._ENCODED) <= 16
