@@ -182,7 +182,7 @@ def _read(
         return tuple(sorted(set(value)))
     text = _text(value, spec.name, origin)
     known = domains[spec.domain or ""]
-    chosen = next((v for v in sorted(known) if v.casefold() == text.casefold()), None)
+    chosen = _spellings(kb)[spec.domain or ""].get(text.casefold())
     if not spec.per_disease:
         if chosen is None:
             raise unknown_value(spec.name, text.lower(), known, where=origin)
@@ -201,6 +201,16 @@ def _read(
 @lru_cache(maxsize=8)
 def _domains(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return value_domains(kb)
+
+
+@lru_cache(maxsize=8)
+def _spellings(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """Each domain's values by their case-folded spelling; of values that fold alike, the
+    first in sorted order."""
+    return {
+        domain: {value.casefold(): value for value in sorted(values, reverse=True)}
+        for domain, values in _domains(kb).items()
+    }
 
 
 def _text(value: Any, key: str, origin: str) -> str:
