@@ -185,7 +185,16 @@ def read_csv(lines: Lines) -> Iterator[Row]:
     return _csv_rows(reader, lines, header)
 
 
+# Distinct cell texts whose values are kept per column: a column holds few (ids, ages, lists
+# of ids), and a column of free text (a long tail of distinct texts) starts over at the bound.
+CELL_MEMO = 4096
+_EMPTY = object()  # the value of an empty cell: the field is left out
+
+
 def _csv_rows(reader: Any, lines: Lines, header: list[str]) -> Iterator[Row]:
+    specs = [PROFILE_FIELD_BY_NAME[h] for h in header]
+    # Each column's values by their cell text (set fields as lists, shared: read only).
+    values: list[dict[str, Any]] = [{} for _ in header]
     while True:
         try:
             cells = next(reader)
@@ -207,11 +216,16 @@ def _csv_rows(reader: Any, lines: Lines, header: list[str]) -> Iterator[Row]:
             )
             continue
         try:
-            fields = {
-                h: parse_text(PROFILE_FIELD_BY_NAME[h], c)
-                for h, c in zip(header, cells, strict=True)
-                if c.strip() != ""
-            }
+            fields = {}
+            for name, spec, known, cell in zip(header, specs, values, cells, strict=True):
+                value = known.get(cell)
+                if value is None:  # not met yet (or unknown, None: read again, at no cost)
+                    value = parse_text(spec, cell) if cell.strip() else _EMPTY
+                    if len(known) >= CELL_MEMO:
+                        known.clear()
+                    known[cell] = value
+                if value is not _EMPTY:
+                    fields[name] = value
         except ValueError as exc:
             yield Row(lines.number, None, str(exc))
             continue
@@ -340,9 +354,32 @@ Formatter = Callable[[int, Recommendation], bytes]
 def formatter(output_format: str, top: int) -> Formatter:
     """The output line of a scored row, in UTF-8."""
     if output_format == "csv":
-        width = max(top, 1)
-        return lambda line, result: csv_row(line, result, width).encode("utf-8")
+        return CsvRows(max(top, 1))
     return lambda line, result: BatchLine(line, result, top).to_json_bytes() + b"\n"
+
+
+class CsvRows:
+    """``csv_row`` in UTF-8, each made once but for its line number: a row shows a result's
+    rankings, which results share (the engine memoizes them), so few distinct rows are made."""
+
+    LIMIT = 4096  # rows kept; beyond, they are made again
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        # By the disease and the identity of the rankings, which are kept alive beside it.
+        self.made: dict[tuple[object, ...], tuple[tuple[object, ...], bytes]] = {}
+
+    def __call__(self, line: int, result: Recommendation) -> bytes:
+        rankings = tuple(result.ranked[category] for category in CATEGORIES)
+        key = (result.disease, *map(id, rankings))
+        found = self.made.get(key)
+        if found is None or any(a is not b for a, b in zip(found[0], rankings, strict=True)):
+            if len(self.made) >= self.LIMIT:
+                self.made.clear()
+            # What follows the line number (a number: never quoted).
+            rest = csv_row(0, result, self.top).encode("utf-8")[1:]
+            found = self.made[key] = (rankings, rest)
+        return str(line).encode() + found[1]
 
 
 def most_candidates(kb: KnowledgeBase) -> int:

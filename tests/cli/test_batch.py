@@ -593,3 +593,46 @@ def test_output_is_the_same_whatever_the_jobs(tmp_path: Path, output_format: str
     assert outputs["1"] == outputs["2"] == outputs["auto"]
     assert b"line 104: invalid JSON" not in outputs["1"][0]
     assert "line 103: invalid JSON" in outputs["1"][1]
+
+
+def test_csv_rows_are_made_once_per_ranking_and_bounded(
+    kb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mscadvisor.engine.profile import build_profile
+    from mscadvisor.engine.scoring import score
+
+    monkeypatch.setattr(batch.CsvRows, "LIMIT", 4)
+    rows = batch.CsvRows(2)
+    profiles = [
+        build_profile({"disease": disease, "age": age, "modality": modality}, kb, "test")
+        for disease in ("POF", "OP", "AD")
+        for age in (30, 70)
+        for modality in ("cells", "exosomes")
+    ]
+    for line, profile in enumerate(profiles * 2, 1):
+        result = score(kb, profile, 0)
+        assert rows(line, result) == batch.csv_row(line, result, 2).encode()
+        assert len(rows.made) <= 4
+
+
+def test_csv_cells_read_once_per_column_give_the_values_read_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, parse_text
+
+    monkeypatch.setattr(batch, "CELL_MEMO", 3)
+    header = ["disease", "age", "comorbidities", "avoid_invasive_harvest"]
+    cells = [
+        ["OP", str(age), ";".join(["diabetes", "obesity"][: age % 3]), ["yes", "no", ""][age % 3]]
+        for age in range(30, 50)
+    ]
+    text = "\n".join(",".join(row) for row in [header, *cells]) + "\n"
+    rows = batch.read_csv(batch.Lines(io.BufferedReader(io.BytesIO(text.encode())), "p.csv"))
+    assert [row.fields for row in rows] == [
+        {
+            name: parse_text(PROFILE_FIELD_BY_NAME[name], cell)
+            for name, cell in zip(header, row, strict=True)
+            if cell
+        }
+        for row in cells
+    ]
