@@ -60,7 +60,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     jobs: Annotated[
         str,
         typer.Option(
-            metavar="N|auto",
+            metavar="<N|auto>",
             help="Worker processes (order is preserved); auto: one per idle processor for a "
             "long input file, else 1, said in the summary.",
         ),
