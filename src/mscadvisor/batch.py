@@ -279,10 +279,12 @@ def _check_kind(fd: int, name: str, *, terminal_ok: bool) -> None:
     raise InputError(f"batch input {name}: is {kind_of(mode)}, not a file or pipe")
 
 
-def read_rows(stream: BinaryIO, input_format: str, name: str) -> Iterator[Row]:
+def read_rows(
+    stream: BinaryIO, input_format: str, name: str, *, unparsed: bool = False
+) -> Iterator[Row]:
     """Rows of a stream in "jsonl", "csv" or "auto" format: auto goes by the file name's
-    suffix (.csv, else JSONL), or for standard input by its first character. JSONL rows come
-    unparsed (see ``parsed``)."""
+    suffix (.csv, else JSONL), or for standard input by its first character. ``unparsed``:
+    JSONL rows are left as text, for the process that scores them to parse (see ``parsed``)."""
     if input_format == "auto":
         if name != STDIN:
             input_format = "csv" if name.lower().endswith(".csv") else "jsonl"
@@ -291,7 +293,9 @@ def read_rows(stream: BinaryIO, input_format: str, name: str) -> Iterator[Row]:
             start = start.removeprefix(BOM).lstrip()
             input_format = "jsonl" if start.startswith(b"{") else "csv"
     lines = Lines(stream, name)
-    return jsonl_lines(lines) if input_format == "jsonl" else read_csv(lines)
+    if input_format == "csv":
+        return read_csv(lines)
+    return jsonl_lines(lines) if unparsed else read_jsonl(lines)
 
 
 CSV_COLUMNS = ("line", "disease")

@@ -153,10 +153,13 @@ def test_a_byte_order_mark_is_not_data(name: str) -> None:
     text = "disease,age\nPOF,34\n" if name == "p.csv" else '{"disease": "POF", "age": 34}\n'
     for start in (b"", codecs.BOM_UTF8):
         stream = io.BufferedReader(io.BytesIO(start + text.encode()))
-        rows = [batch.parsed(row) for row in batch.read_rows(stream, "auto", name)]
+        rows = list(batch.read_rows(stream, "auto", name))
         assert [(r.line, r.fields, r.error) for r in rows] == [
             (2 if name == "p.csv" else 1, {"disease": "POF", "age": 34}, None)
         ]
+        stream = io.BufferedReader(io.BytesIO(start + text.encode()))
+        unparsed = batch.read_rows(stream, "auto", name, unparsed=True)
+        assert [batch.parsed(row) for row in unparsed] == rows
 
 
 def test_csv_from_a_spreadsheet_with_a_byte_order_mark(tmp_path: Path, cli: Cli) -> None:

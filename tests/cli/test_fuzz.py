@@ -334,7 +334,9 @@ def test_batch_rows_never_crash(lines: list[str]) -> None:
     blocks: list[bytes] = []
     reports: list[str] = []
     data = b"\n".join(line.encode("utf-8", "surrogateescape") for line in lines)
-    rows = batch.read_rows(io.BufferedReader(io.BytesIO(data)), "jsonl", "fuzz.jsonl")
+    rows = batch.read_rows(
+        io.BufferedReader(io.BytesIO(data)), "jsonl", "fuzz.jsonl", unparsed=True
+    )
     summary = batch.run(job, rows, blocks.append, reports.append, fail_fast=False)
     outputs = b"".join(blocks).splitlines()
     assert summary.read == summary.scored + summary.rejected == len(outputs) + len(reports)

@@ -81,7 +81,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     check_required_kb(ctx, kb)
     stream = batching.open_input(source)
     auto = batching.AutoJobs.measure(stream) if workers is None else None
-    rows = batching.read_rows(stream, input_format.value, source)
+    rows = batching.read_rows(stream, input_format.value, source, unparsed=True)
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
     width = min(width, batching.most_candidates(kb))
     job = batching.Job(
