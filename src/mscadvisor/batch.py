@@ -1,9 +1,9 @@
 """Batch scoring: a stream of profiles (JSONL or CSV) in, one result per profile out, in order.
 
 Memory does not grow with the input: lines are read with a bound on their length, and rows are
-scored and written one at a time (or in ordered chunks across worker processes). A bad row,
-whatever is wrong with it, is reported with its line number and either skipped or ends the run;
-the counts of rows read, scored and rejected are always reported, also when the run is
+scored and written in small ordered chunks (in this process or across worker processes). A bad
+row, whatever is wrong with it, is reported with its line number and either skipped or ends the
+run; the counts of rows read, scored and rejected are always reported, also when the run is
 interrupted or a worker process dies.
 """
 
@@ -652,8 +652,8 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Outcome, None
 
 
 class _DeferredInterrupt:
-    """Ctrl-C between rows, never inside one: a SIGINT that arrives while a row's result is
-    written and counted takes effect once it is, so an interrupted run's summary names exactly
+    """Ctrl-C between rows, never inside one: a SIGINT that arrives while rows' results are
+    written and counted takes effect once they are, so an interrupted run's summary names exactly
     the last line written. Elsewhere (reading, scoring) it interrupts at once.
 
     Installed only where Python's own handler is (the main thread, SIGINT not ignored)."""
