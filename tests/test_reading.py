@@ -87,3 +87,13 @@ def test_duplicate_keys_and_invalid_documents() -> None:
     assert refused(load_json, "{").startswith("invalid JSON at line 1, column 2")
     assert refused(load_toml, "a = 1\na = 2").startswith("invalid TOML")
     assert refused(load_toml, "a = " + "9" * 5000).startswith("an integer of more than")
+
+
+def test_brackets_inside_strings_are_no_nesting() -> None:
+    assert load_json('{"a": "' + "[{" * MAX_DEPTH + '", "b": [[1]]}') == {
+        "a": "[{" * MAX_DEPTH,
+        "b": [[1]],
+    }
+    mixed = '{"a": ' * (MAX_DEPTH // 2) + "[" * (MAX_DEPTH // 2 + 1) + "1"
+    mixed += "]" * (MAX_DEPTH // 2 + 1) + "}" * (MAX_DEPTH // 2)
+    assert refused(load_json, mixed) == f"nested more than {MAX_DEPTH} levels deep"

@@ -1,9 +1,9 @@
 """Batch scoring: a stream of profiles (JSONL or CSV) in, one result per profile out, in order.
 
 Memory does not grow with the input: lines are read with a bound on their length, and rows are
-scored and written one at a time (or in ordered chunks across worker processes). A bad row,
-whatever is wrong with it, is reported with its line number and either skipped or ends the run;
-the counts of rows read, scored and rejected are always reported, also when the run is
+scored and written in small ordered chunks (in this process or across worker processes). A bad
+row, whatever is wrong with it, is reported with its line number and either skipped or ends the
+run; the counts of rows read, scored and rejected are always reported, also when the run is
 interrupted or a worker process dies.
 """
 
@@ -49,8 +49,11 @@ MAX_LINE = 1 << 20
 @dataclass(frozen=True, slots=True)
 class Row:
     line: int  # 1-based line number in the input
-    fields: dict[str, Any] | None  # None when the line could not be parsed
+    fields: dict[str, Any] | None  # None when the line could not be parsed (or is not yet)
     error: str | None = None
+    # A JSONL line not yet parsed: parsed where it is scored (see ``parsed``), so that the
+    # process reading the input hands worker processes plain text.
+    text: str | None = None
 
 
 @dataclass
@@ -120,6 +123,13 @@ class Lines:
 
 
 def read_jsonl(lines: Lines) -> Iterator[Row]:
+    """The rows of JSONL lines, parsed (see ``jsonl_lines``)."""
+    return map(parsed, jsonl_lines(lines))
+
+
+def jsonl_lines(lines: Lines) -> Iterator[Row]:
+    """The non-blank lines of JSONL input as rows still to be parsed (a line that is not text
+    is a bad row already)."""
     while True:
         try:
             line = next(lines)
@@ -128,18 +138,22 @@ def read_jsonl(lines: Lines) -> Iterator[Row]:
         except BadLine as exc:
             yield Row(lines.number, None, str(exc))
             continue
-        if not line.strip():
-            continue
-        try:
-            value = load_json(line.rstrip("\r\n"))
-        except Unreadable as exc:
-            # One line holds one document: its column is all the position there is to give.
-            yield Row(lines.number, None, str(exc).replace("at line 1, column", "at column"))
-            continue
-        if not isinstance(value, dict):
-            yield Row(lines.number, None, "expected a JSON object of profile fields")
-            continue
-        yield Row(lines.number, value)
+        if line.strip():
+            yield Row(lines.number, None, text=line)
+
+
+def parsed(row: Row) -> Row:
+    """The row with its JSONL text parsed into fields, or the reason it cannot be."""
+    if row.text is None:
+        return row
+    try:
+        value = load_json(row.text.rstrip("\r\n"))
+    except Unreadable as exc:
+        # One line holds one document: its column is all the position there is to give.
+        return Row(row.line, None, str(exc).replace("at line 1, column", "at column"))
+    if not isinstance(value, dict):
+        return Row(row.line, None, "expected a JSON object of profile fields")
+    return Row(row.line, value)
 
 
 def read_csv(lines: Lines) -> Iterator[Row]:
@@ -171,7 +185,16 @@ def read_csv(lines: Lines) -> Iterator[Row]:
     return _csv_rows(reader, lines, header)
 
 
+# Distinct cell texts whose values are kept per column: a column holds few (ids, ages, lists
+# of ids), and a column of free text (a long tail of distinct texts) starts over at the bound.
+CELL_MEMO = 4096
+_EMPTY = object()  # the value of an empty cell: the field is left out
+
+
 def _csv_rows(reader: Any, lines: Lines, header: list[str]) -> Iterator[Row]:
+    specs = [PROFILE_FIELD_BY_NAME[h] for h in header]
+    # Each column's values by their cell text (set fields as lists, shared: read only).
+    values: list[dict[str, Any]] = [{} for _ in header]
     while True:
         try:
             cells = next(reader)
@@ -193,11 +216,16 @@ def _csv_rows(reader: Any, lines: Lines, header: list[str]) -> Iterator[Row]:
             )
             continue
         try:
-            fields = {
-                h: parse_text(PROFILE_FIELD_BY_NAME[h], c)
-                for h, c in zip(header, cells, strict=True)
-                if c.strip() != ""
-            }
+            fields = {}
+            for name, spec, known, cell in zip(header, specs, values, cells, strict=True):
+                value = known.get(cell)
+                if value is None:  # not met yet (or unknown, None: read again, at no cost)
+                    value = parse_text(spec, cell) if cell.strip() else _EMPTY
+                    if len(known) >= CELL_MEMO:
+                        known.clear()
+                    known[cell] = value
+                if value is not _EMPTY:
+                    fields[name] = value
         except ValueError as exc:
             yield Row(lines.number, None, str(exc))
             continue
@@ -251,9 +279,12 @@ def _check_kind(fd: int, name: str, *, terminal_ok: bool) -> None:
     raise InputError(f"batch input {name}: is {kind_of(mode)}, not a file or pipe")
 
 
-def read_rows(stream: BinaryIO, input_format: str, name: str) -> Iterator[Row]:
+def read_rows(
+    stream: BinaryIO, input_format: str, name: str, *, unparsed: bool = False
+) -> Iterator[Row]:
     """Rows of a stream in "jsonl", "csv" or "auto" format: auto goes by the file name's
-    suffix (.csv, else JSONL), or for standard input by its first character."""
+    suffix (.csv, else JSONL), or for standard input by its first character. ``unparsed``:
+    JSONL rows are left as text, for the process that scores them to parse (see ``parsed``)."""
     if input_format == "auto":
         if name != STDIN:
             input_format = "csv" if name.lower().endswith(".csv") else "jsonl"
@@ -262,7 +293,9 @@ def read_rows(stream: BinaryIO, input_format: str, name: str) -> Iterator[Row]:
             start = start.removeprefix(BOM).lstrip()
             input_format = "jsonl" if start.startswith(b"{") else "csv"
     lines = Lines(stream, name)
-    return read_jsonl(lines) if input_format == "jsonl" else read_csv(lines)
+    if input_format == "csv":
+        return read_csv(lines)
+    return jsonl_lines(lines) if unparsed else read_jsonl(lines)
 
 
 CSV_COLUMNS = ("line", "disease")
@@ -310,18 +343,47 @@ class BatchLine:
 
     def to_json(self) -> str:
         """``to_dict`` as one compact JSON line (without the newline)."""
+        return self.to_json_bytes().decode("utf-8")
+
+    def to_json_bytes(self) -> bytes:
+        """``to_json`` in UTF-8, as a batch writes it."""
         if self.top <= 0:
-            return self.result.to_json_line(line=self.line)
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+            return self.result.to_json_bytes(line=self.line)
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
-Formatter = Callable[[int, Recommendation], str]
+Formatter = Callable[[int, Recommendation], bytes]
 
 
 def formatter(output_format: str, top: int) -> Formatter:
+    """The output line of a scored row, in UTF-8."""
     if output_format == "csv":
-        return lambda line, result: csv_row(line, result, max(top, 1))
-    return lambda line, result: BatchLine(line, result, top).to_json() + "\n"
+        return CsvRows(max(top, 1))
+    return lambda line, result: BatchLine(line, result, top).to_json_bytes() + b"\n"
+
+
+class CsvRows:
+    """``csv_row`` in UTF-8, each made once but for its line number: a row shows a result's
+    rankings, which results share (the engine memoizes them), so few distinct rows are made."""
+
+    LIMIT = 4096  # rows kept; beyond, they are made again
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        # By the disease and the identity of the rankings, which are kept alive beside it.
+        self.made: dict[tuple[object, ...], tuple[tuple[object, ...], bytes]] = {}
+
+    def __call__(self, line: int, result: Recommendation) -> bytes:
+        rankings = tuple(result.ranked[category] for category in CATEGORIES)
+        key = (result.disease, *map(id, rankings))
+        found = self.made.get(key)
+        if found is None or any(a is not b for a, b in zip(found[0], rankings, strict=True)):
+            if len(self.made) >= self.LIMIT:
+                self.made.clear()
+            # What follows the line number (a number: never quoted).
+            rest = csv_row(0, result, self.top).encode("utf-8")[1:]
+            found = self.made[key] = (rankings, rest)
+        return str(line).encode() + found[1]
 
 
 def most_candidates(kb: KnowledgeBase) -> int:
@@ -352,8 +414,6 @@ class _Worker:
     regimens: int
 
 
-Result = tuple[int, str | None, str | None]  # (line, output text, None) or (line, None, reason)
-
 # The scoring state of this process, set by _start_worker (and, in workers, _start_pool_worker).
 _state: dict[str, _Worker] = {}
 
@@ -364,17 +424,109 @@ def _start_worker(job: Job) -> None:
     _state["worker"] = _Worker(kb, formatter(job.output_format, job.top), job.regimens)
 
 
-def _score(row: Row) -> Result:
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Consecutive rows scored: their output lines as one block, written at once."""
+
+    rows: int
+    last_line: int
+    output: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A bad row, and why."""
+
+    line: int
+    reason: str
+
+
+Outcome = Scored | Rejected
+
+
+def _score_chunk(rows: list[Row]) -> list[Outcome]:
+    """The outcomes of a chunk of rows in order, the scored rows between two bad ones joined
+    into one block: few objects to hand back from a worker process, and few writes."""
+    outcomes: list[Outcome] = []
+    block: list[bytes] = []
+    last_line = 0
+    for row in rows:
+        output, reason = _score(parsed(row))
+        if output is not None:
+            block.append(output)
+            last_line = row.line
+            continue
+        if block:
+            outcomes.append(Scored(len(block), last_line, b"".join(block)))
+            block = []
+        outcomes.append(Rejected(row.line, reason or ""))
+    if block:
+        outcomes.append(Scored(len(block), last_line, b"".join(block)))
+    return outcomes
+
+
+def _score(row: Row) -> tuple[bytes | None, str | None]:
+    """The row's output line, or why there is none."""
     worker = _state["worker"]
     if row.fields is None:
-        return row.line, None, row.error
+        return None, row.error
     try:
         profile = build_profile(row.fields, worker.kb, "row")
-        return row.line, worker.render(row.line, score(worker.kb, profile, worker.regimens)), None
+        return worker.render(row.line, score(worker.kb, profile, worker.regimens)), None
     except MscAdvisorError as exc:
-        return row.line, None, str(exc).removeprefix("row: ")
+        return None, str(exc).removeprefix("row: ")
     except Exception as exc:  # one row must not end the batch, even by a bug
-        return row.line, None, f"internal error: {type(exc).__name__}: {exc} (this is a bug)"
+        return None, f"internal error: {type(exc).__name__}: {exc} (this is a bug)"
+
+
+# --jobs auto: worker processes pay for their start (a fraction of a second each) and for
+# handing rows and results between processes only on a long input and idle processors.
+AUTO_MIN_BYTES = 8 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class AutoJobs:
+    """What --jobs auto chose, and from what."""
+
+    jobs: int
+    processors: int  # usable by this process
+    busy: float  # the load average over the last minute: processors kept busy by others
+    input_bytes: int | None  # None: not a regular file (its length is not known)
+
+    @classmethod
+    def choose(cls, processors: int, busy: float, input_bytes: int | None) -> AutoJobs:
+        """One worker process per idle processor, or none (rows scored in this process) for
+        an input under AUTO_MIN_BYTES or not a file, or with fewer than two processors idle:
+        then workers would cost more than they spread."""
+        idle = min(processors, int(processors - busy))
+        long_input = input_bytes is not None and input_bytes >= AUTO_MIN_BYTES
+        return cls(idle if long_input and idle >= 2 else 1, processors, busy, input_bytes)
+
+    @classmethod
+    def measure(cls, stream: BinaryIO) -> AutoJobs:
+        """The choice for this input on this machine, now."""
+        try:
+            processors = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            processors = os.cpu_count() or 1
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average (Windows)
+            busy = 0.0
+        try:
+            info = os.fstat(stream.fileno())
+            size = info.st_size if stat.S_ISREG(info.st_mode) else None
+        except (OSError, ValueError):  # a stream without a file behind it
+            size = None
+        return cls.choose(processors, busy, size)
+
+    def text(self) -> str:
+        chosen = "1 process" if self.jobs == 1 else f"{self.jobs} worker processes"
+        size = "not a file" if self.input_bytes is None else f"{self.input_bytes:,} bytes"
+        return (
+            f"--jobs auto: {chosen} ({self.processors} processor(s), load {self.busy:.1f}, "
+            f"input {size})"
+        )
 
 
 CHUNK = 256  # rows sent to a worker at once
@@ -397,7 +549,7 @@ def _pool_worker(job: Job, tasks: Connection, results: Connection) -> None:
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
     try:
         while (chunk := inbox.get()) is not None:
-            results.send([_score(row) for row in chunk])
+            results.send(_score_chunk(chunk))
     except OSError:  # the parent is gone: nobody is waiting for the results
         return
 
@@ -440,13 +592,13 @@ class _Channel:
         except OSError:  # the worker's end of the pipe is closed: it is gone
             raise MscAdvisorError(WORKER_DIED) from None
 
-    def receive(self) -> list[Result]:
+    def receive(self) -> list[Outcome]:
         answer = self.inbox.get()
         if answer is None:
             raise MscAdvisorError(WORKER_DIED)
         if isinstance(answer, MscAdvisorError):
             raise answer
-        return cast("list[Result]", answer)
+        return cast("list[Outcome]", answer)
 
     def stop(self, *, at_once: bool) -> None:
         if at_once:
@@ -461,8 +613,13 @@ class _Channel:
         self.results.close()
 
 
-def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None, None]:
-    """Results in input order, scored in chunks by ``jobs`` worker processes: chunk i goes to
+def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
+    source = iter(rows)
+    return iter(lambda: list(islice(source, CHUNK)), [])
+
+
+def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Outcome, None, None]:
+    """Outcomes in input order, scored in chunks by ``jobs`` worker processes: chunk i goes to
     worker i % jobs, so each worker's results come back in order on its own pipe. A worker
     that dies or cannot start ends the run with an MscAdvisorError; any early end (an error,
     Ctrl-C, the reader of the output gone) stops the workers at once."""
@@ -473,9 +630,8 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None,
     try:
         for _ in range(jobs):
             workers.append(_Channel(context, job))
-        source = iter(rows)
         sent = received = 0
-        for chunk in iter(lambda: list(islice(source, CHUNK)), []):
+        for chunk in _chunks(rows):
             workers[sent % jobs].send(chunk)
             sent += 1
             if sent - received > AHEAD * jobs:
@@ -496,8 +652,8 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Result, None,
 
 
 class _DeferredInterrupt:
-    """Ctrl-C between rows, never inside one: a SIGINT that arrives while a row's result is
-    written and counted takes effect once it is, so an interrupted run's summary names exactly
+    """Ctrl-C between rows, never inside one: a SIGINT that arrives while rows' results are
+    written and counted takes effect once they are, so an interrupted run's summary names exactly
     the last line written. Elsewhere (reading, scoring) it interrupts at once.
 
     Installed only where Python's own handler is (the main thread, SIGINT not ignored)."""
@@ -538,42 +694,46 @@ class _DeferredInterrupt:
 def run(
     job: Job,
     rows: Iterable[Row],
-    write: Callable[[str], object],
+    write: Callable[[bytes], object],
     report: Callable[[str], object],
     *,
     fail_fast: bool,
     jobs: int = 1,
-    tick: Callable[[], object] = lambda: None,
+    tick: Callable[[int], object] = lambda rows: None,
 ) -> Summary:
     """Score every row in input order, writing results and reporting bad rows as they come.
 
-    ``fail_fast`` stops at the first bad row, Ctrl-C after the row being written, an
-    MscAdvisorError (unreadable input, a worker that died) at once; ``summary.stopped`` says
-    which. With ``jobs`` > 1 rows are scored in ordered chunks by that many worker processes.
-    A closed output pipe (BrokenPipeError) is not caught: the workers are stopped and it
-    propagates, for the caller to end quietly.
+    ``write`` is given the output lines of consecutive scored rows as one block of UTF-8, and
+    ``tick`` their number. ``fail_fast`` stops at the first bad row, Ctrl-C after the block
+    being written, an MscAdvisorError (unreadable input, a worker that died) at once;
+    ``summary.stopped`` says which. With ``jobs`` > 1 rows are scored in ordered chunks by that
+    many worker processes. A closed output pipe (BrokenPipeError) is not caught: the workers
+    are stopped and it propagates, for the caller to end quietly.
     """
     summary = Summary()
-    results: Generator[Result, None, None]
+    outcomes: Generator[Outcome, None, None]
     if jobs > 1:
-        results = _pooled(job, rows, jobs)
+        outcomes = _pooled(job, rows, jobs)
     else:
         _start_worker(job)
-        results = (_score(row) for row in rows)
+        outcomes = (outcome for chunk in _chunks(rows) for outcome in _score_chunk(chunk))
     try:
-        with _DeferredInterrupt() as interrupt, closing(results):
-            for line, text, error in results:
+        with _DeferredInterrupt() as interrupt, closing(outcomes):
+            for outcome in outcomes:
                 with interrupt.deferred():
-                    summary.read += 1
-                    tick()
-                    if text is not None:
-                        write(text)
-                        summary.scored += 1
+                    if isinstance(outcome, Scored):
+                        write(outcome.output)
+                        summary.read += outcome.rows
+                        summary.scored += outcome.rows
+                        summary.last_line = outcome.last_line
+                        tick(outcome.rows)
                     else:
+                        summary.read += 1
                         summary.rejected += 1
-                        report(f"line {line}: {error}")
-                    summary.last_line = line
-                if error is not None and fail_fast:
+                        summary.last_line = outcome.line
+                        tick(1)
+                        report(f"line {outcome.line}: {outcome.reason}")
+                if isinstance(outcome, Rejected) and fail_fast:
                     summary.stopped = "failed"
                     break
     except KeyboardInterrupt:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mscadvisor
 from mscadvisor import batch
@@ -155,6 +157,9 @@ def test_a_byte_order_mark_is_not_data(name: str) -> None:
         assert [(r.line, r.fields, r.error) for r in rows] == [
             (2 if name == "p.csv" else 1, {"disease": "POF", "age": 34}, None)
         ]
+        stream = io.BufferedReader(io.BytesIO(start + text.encode()))
+        unparsed = batch.read_rows(stream, "auto", name, unparsed=True)
+        assert [batch.parsed(row) for row in unparsed] == rows
 
 
 def test_csv_from_a_spreadsheet_with_a_byte_order_mark(tmp_path: Path, cli: Cli) -> None:
@@ -499,22 +504,138 @@ def test_a_worker_that_cannot_start_ends_the_batch(tmp_path: Path) -> None:
     assert str(summary.error).startswith("a worker process could not start: invalid knowledge")
 
 
-def test_ctrl_c_while_a_row_is_written_stops_after_that_row_and_counts_it(kb: Any) -> None:
+def test_ctrl_c_while_rows_are_written_stops_after_them_and_counts_them(kb: Any) -> None:
     import os
     import signal
 
     from mscadvisor.kb.opening import KnowledgeSource
 
-    written: list[str] = []
+    written: list[bytes] = []
 
-    def write(text: str) -> None:
-        if len(written) == 2:  # Ctrl-C arrives in the middle of writing the third row
+    def write(block: bytes) -> None:
+        if len(written) == 1:  # Ctrl-C arrives in the middle of writing rows 4 and 5
             os.kill(os.getpid(), signal.SIGINT)
-        written.append(text)
+        written.append(block)
 
     job = batch.Job(KnowledgeSource(), "csv", 1, 0)
-    rows = [batch.Row(n, {"disease": "POF"}) for n in range(1, 10)]
-    summary = batch.run(job, rows, write, print, fail_fast=False)
+    # Bad rows (3 and 6) part the scored ones into blocks: 1-2, 4-5 and 7-9.
+    rows = [batch.Row(n, {"disease": "GOUT" if n % 3 == 0 else "POF"}) for n in range(1, 10)]
+    summary = batch.run(job, rows, write, lambda report: None, fail_fast=False)
     assert summary.stopped == "interrupted"
-    assert (summary.last_line, summary.read, summary.scored) == (3, 3, 3)
-    assert [line.split(",")[0] for line in written] == ["1", "2", "3"]
+    assert (summary.last_line, summary.read, summary.scored) == (5, 5, 4)
+    lines = b"".join(written).decode().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["1", "2", "4", "5"]
+
+
+def test_scored_rows_between_bad_ones_are_written_as_one_block(kb: Any) -> None:
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    blocks: list[bytes] = []
+    reports: list[str] = []
+    job = batch.Job(KnowledgeSource(), "csv", 1, 0)
+    rows = [batch.Row(n, {"disease": "GOUT" if n in (3, 4) else "POF"}) for n in range(1, 8)]
+    summary = batch.run(job, rows, blocks.append, reports.append, fail_fast=False)
+    assert [[line.split(b",")[0] for line in block.splitlines()] for block in blocks] == [
+        [b"1", b"2"],
+        [b"5", b"6", b"7"],
+    ]
+    assert [report.split(":")[0] for report in reports] == ["line 3", "line 4"]
+    assert (summary.read, summary.scored, summary.rejected, summary.last_line) == (7, 5, 2, 7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    processors=st.integers(1, 64),
+    busy=st.floats(0, 100, allow_nan=False),
+    input_bytes=st.none() | st.integers(0, 1 << 40),
+)
+def test_jobs_auto_runs_workers_only_on_idle_processors_and_a_long_file(
+    processors: int, busy: float, input_bytes: int | None
+) -> None:
+    chosen = batch.AutoJobs.choose(processors, busy, input_bytes).jobs
+    idle = processors - busy
+    assert 1 <= chosen <= max(1, int(idle))
+    if input_bytes is None or input_bytes < batch.AUTO_MIN_BYTES or idle < 2:
+        assert chosen == 1
+    else:
+        assert chosen == int(idle) >= 2
+    # More load never means more workers.
+    assert batch.AutoJobs.choose(processors, busy + 1, input_bytes).jobs <= chosen
+
+
+def test_jobs_auto_says_what_it_chose(tmp_path: Path, cli: Cli) -> None:
+    result = cli("batch", str(write(tmp_path, "p.jsonl", GOOD)), "--jobs", "auto")
+    assert result.code == 0
+    summary = result.err.strip().splitlines()[-1]
+    assert summary.startswith("batch: 2 row(s) read, 2 scored, 0 rejected; --jobs auto: 1 process")
+    assert summary.endswith(", input 69 bytes)")  # a short file: no workers, whatever the load
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", ""])
+def test_jobs_is_a_whole_number_or_auto(tmp_path: Path, cli: Cli, jobs: str) -> None:
+    result = cli("batch", str(write(tmp_path, "p.jsonl", GOOD)), "--jobs", jobs)
+    assert result.code == 2 and "is not a whole number >= 1 or auto" in result.err
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("output_format", ["jsonl", "csv"])
+def test_output_is_the_same_whatever_the_jobs(tmp_path: Path, output_format: str) -> None:
+    # Ages past 120 are bad rows too: every chunk has some.
+    rows = [json.dumps({"disease": d, "age": a}) for a in range(20, 500) for d in ("POF", "OP")]
+    rows[100:100] = MIXED  # bad rows inside a chunk
+    source = write(tmp_path, "p.jsonl", rows)
+    outputs = {}
+    command = [sys.executable, "-m", "mscadvisor", "batch", str(source), "-f", output_format]
+    for jobs in ("1", "2", "auto"):
+        proc = subprocess.run(
+            [*command, "--jobs", jobs],
+            capture_output=True,
+            check=True,
+        )
+        outputs[jobs] = (proc.stdout, re.sub(r"; --jobs auto: .*", "", proc.stderr.decode()))
+    assert outputs["1"] == outputs["2"] == outputs["auto"]
+    assert b"line 104: invalid JSON" not in outputs["1"][0]
+    assert "line 103: invalid JSON" in outputs["1"][1]
+
+
+def test_csv_rows_are_made_once_per_ranking_and_bounded(
+    kb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mscadvisor.engine.profile import build_profile
+    from mscadvisor.engine.scoring import score
+
+    monkeypatch.setattr(batch.CsvRows, "LIMIT", 4)
+    rows = batch.CsvRows(2)
+    profiles = [
+        build_profile({"disease": disease, "age": age, "modality": modality}, kb, "test")
+        for disease in ("POF", "OP", "AD")
+        for age in (30, 70)
+        for modality in ("cells", "exosomes")
+    ]
+    for line, profile in enumerate(profiles * 2, 1):
+        result = score(kb, profile, 0)
+        assert rows(line, result) == batch.csv_row(line, result, 2).encode()
+        assert len(rows.made) <= 4
+
+
+def test_csv_cells_read_once_per_column_give_the_values_read_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, parse_text
+
+    monkeypatch.setattr(batch, "CELL_MEMO", 3)
+    header = ["disease", "age", "comorbidities", "avoid_invasive_harvest"]
+    cells = [
+        ["OP", str(age), ";".join(["diabetes", "obesity"][: age % 3]), ["yes", "no", ""][age % 3]]
+        for age in range(30, 50)
+    ]
+    text = "\n".join(",".join(row) for row in [header, *cells]) + "\n"
+    rows = batch.read_csv(batch.Lines(io.BufferedReader(io.BytesIO(text.encode())), "p.csv"))
+    assert [row.fields for row in rows] == [
+        {
+            name: parse_text(PROFILE_FIELD_BY_NAME[name], cell)
+            for name, cell in zip(header, row, strict=True)
+            if cell
+        }
+        for row in cells
+    ]

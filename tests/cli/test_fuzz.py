@@ -331,11 +331,14 @@ def test_mutated_profile_files(
 )
 def test_batch_rows_never_crash(lines: list[str]) -> None:
     job = batch.Job(KnowledgeSource(), "jsonl", 0, 1)
-    outputs: list[str] = []
+    blocks: list[bytes] = []
     reports: list[str] = []
     data = b"\n".join(line.encode("utf-8", "surrogateescape") for line in lines)
-    rows = batch.read_rows(io.BufferedReader(io.BytesIO(data)), "jsonl", "fuzz.jsonl")
-    summary = batch.run(job, rows, outputs.append, reports.append, fail_fast=False)
+    rows = batch.read_rows(
+        io.BufferedReader(io.BytesIO(data)), "jsonl", "fuzz.jsonl", unparsed=True
+    )
+    summary = batch.run(job, rows, blocks.append, reports.append, fail_fast=False)
+    outputs = b"".join(blocks).splitlines()
     assert summary.read == summary.scored + summary.rejected == len(outputs) + len(reports)
     for text in outputs:
         schemas.validate("batch-line", json.loads(text))

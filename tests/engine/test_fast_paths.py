@@ -98,3 +98,23 @@ def test_regimens_judge_only_what_can_pair(data: st.DataObject, top: int) -> Non
     scoring._disease_index.cache_clear()
     assert lazily.regimens == fully.regimens
     assert lazily == fully
+
+
+def test_the_shared_json_parts_are_bounded_by_their_count(monkeypatch: Any) -> None:
+    from mscadvisor.engine import result as results
+
+    monkeypatch.setattr(results, "_ENCODED", {})
+    monkeypatch.setattr(results, "_ENCODED_LIMIT", 16)
+    profiles = [
+        build_profile({"disease": disease, "age": age}, KB, "test")
+        for disease in ("POF", "OP", "AD")
+        for age in (30, 50, 70)
+    ]
+    for profile in profiles * 2:  # each profile's parts encoded again after their eviction
+        result = score(KB, profile)
+        expected = json.dumps(
+            {"line": 1, **built_part_by_part(result)}, separators=(",", ":"), ensure_ascii=False
+        )
+        assert result.to_json_line(line=1) == expected
+        assert json.dumps(result.to_dict()) == json.dumps(built_part_by_part(result))
+        assert len(results._ENCODED) <= 16

@@ -57,11 +57,19 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     on_error: Annotated[
         OnError, typer.Option(help="skip: report a bad row and go on; fail: stop at it.")
     ] = OnError.skip,
-    jobs: Annotated[int, typer.Option(min=1, help="Worker processes (order is preserved).")] = 1,
+    jobs: Annotated[
+        str,
+        typer.Option(
+            metavar="<N|auto>",
+            help="Worker processes (order is preserved); auto: one per idle processor for a "
+            "long input file, else 1, said in the summary.",
+        ),
+    ] = "1",
 ) -> None:
     """Score a file of profiles, one result per input row, streaming and in input order."""
     from mscadvisor import batch as batching
 
+    workers = _jobs(jobs)
     # The console script starts without the garbage collector (cli/entry.py); a long run makes
     # garbage, so collect it again, but only over the objects made from now on.
     gc.freeze()
@@ -72,7 +80,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     kb = knowledge.open()
     check_required_kb(ctx, kb)
     stream = batching.open_input(source)
-    rows = batching.read_rows(stream, input_format.value, source)
+    auto = batching.AutoJobs.measure(stream) if workers is None else None
+    rows = batching.read_rows(stream, input_format.value, source, unparsed=True)
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
     width = min(width, batching.most_candidates(kb))
     job = batching.Job(
@@ -83,7 +92,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     )
     sink = BatchSink(output)
     if fmt is BatchFormat.csv:
-        sink.write(batching.csv_header(max(width, 1)))
+        sink.write(batching.csv_header(max(width, 1)).encode("utf-8"))
     try:
         with BatchProgress(stream) as progress, sink.abandoned_on_error():
             summary = batching.run(
@@ -92,7 +101,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
                 sink.write,
                 progress.report,
                 fail_fast=on_error is OnError.fail,
-                jobs=jobs,
+                jobs=auto.jobs if auto is not None else workers or 1,
                 tick=progress.tick,
             )
     except BrokenPipeError:
@@ -102,7 +111,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         return
     if summary.error is not None:
         sys.stderr.write(f"mscadvisor: error: {summary.error}\n")
-    sys.stderr.write(summary.text() + "\n")
+    sys.stderr.write(summary.text() + (f"; {auto.text()}" if auto else "") + "\n")
     if summary.stopped is None:
         sink.commit()
         return
@@ -112,10 +121,22 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
 
 
+def _jobs(value: str) -> int | None:
+    """--jobs as a number of processes, or None for auto."""
+    if value == "auto":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise typer.BadParameter(
+            f"{value!r} is not a whole number >= 1 or auto", param_hint="--jobs"
+        )
+    return int(value)
+
+
 class BatchSink:
     """Batch output: stdout, or --output (see output.OutputFile) committed only on success.
 
-    On stdout, UTF-8 bytes whatever the locale: JSON and CSV results are data, not messages."""
+    Written as UTF-8 bytes, on stdout whatever the locale: JSON and CSV results are data, not
+    messages."""
 
     def __init__(self, output: Path | None) -> None:
         from mscadvisor.render.output import OutputFile
@@ -123,11 +144,7 @@ class BatchSink:
         self.file = OutputFile(output) if output is not None else None
         if self.file is None:
             sys.stdout.flush()  # anything printed as text before the bytes that follow
-        self.write = self.file.write if self.file else self._write_stdout
-
-    @staticmethod
-    def _write_stdout(text: str) -> None:
-        sys.stdout.buffer.write(text.encode("utf-8"))
+        self.write = self.file.write_bytes if self.file else sys.stdout.buffer.write
 
     def commit(self) -> None:
         if self.file is None:
@@ -204,9 +221,9 @@ class BatchProgress:
         self.progress.start()
         return self
 
-    def tick(self) -> None:
-        self.rows += 1
-        if self.progress is not None and self.rows % self.EVERY == 0:
+    def tick(self, rows: int = 1) -> None:
+        before, self.rows = self.rows, self.rows + rows
+        if self.progress is not None and before // self.EVERY != self.rows // self.EVERY:
             done = self.stream.tell() if self.sized else None
             self.progress.update(self.task, completed=done, rows=self.rows)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import defaults
@@ -40,7 +41,7 @@ class Reproduction(Record):
 
     @property
     def knowledge_sha256(self) -> str:
-        return knowledge_sha256(self.kb)
+        return _knowledge_sha256(self.kb)
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -56,16 +57,9 @@ class Reproduction(Record):
     def command(self, name: str, *options: str, profile: dict[str, Any] | None = None) -> str:
         """The shell command of ``mscadvisor NAME`` with the profile, ``options`` and
         ``--format json``."""
-        knowledge = self.knowledge
-        words = ["mscadvisor", "--require-kb", self.knowledge_sha256]
-        for pack in knowledge.packs:
-            words += ["--rules", str(pack)]
-        if knowledge.weights is not None:
-            words += ["--weights", str(knowledge.weights)]
-        words.append(name)
-        words += _flags(self.profile if profile is None else profile)
-        words += options
-        return shlex.join([*words, "--format", "json"])
+        words = [name, *_flags(self.profile if profile is None else profile), *options]
+        command, _ = _knowledge_words(self.kb, self.knowledge)
+        return f"{command} {shlex.join([*words, '--format', 'json'])}"
 
     def scoring_options(self) -> list[str]:
         """--source and --regimens where they are not the default."""
@@ -76,13 +70,7 @@ class Reproduction(Record):
 
     def python_call(self, profile: dict[str, Any] | None = None) -> str:
         """The Python API call that returns the same recommendation."""
-        knowledge = self.knowledge
-        packs = [str(p) for p in knowledge.packs]
-        weights = None if knowledge.weights is None else str(knowledge.weights)
-        opened = ", ".join(
-            ([f"packs={packs!r}"] if packs else [])
-            + ([f"weights={weights!r}"] if weights is not None else [])
-        )
+        _, opened = _knowledge_words(self.kb, self.knowledge)
         fields = self.profile if profile is None else profile
         arguments = [repr(fields), f"mscadvisor.load_knowledge_base({opened})"]
         if self.regimens != defaults.REGIMENS:
@@ -115,6 +103,33 @@ class Reproduction(Record):
         return self.document(
             self.command("explain", *options, *(["--sensitivity"] if sensitivity else []))
         )
+
+
+# Alike for every result of a knowledge base (opened from one source), so made once: a batch
+# writes one reproduce field per row.
+
+
+@lru_cache(maxsize=8)
+def _knowledge_sha256(kb: KnowledgeBase) -> str:
+    return knowledge_sha256(kb)
+
+
+@lru_cache(maxsize=8)
+def _knowledge_words(kb: KnowledgeBase, knowledge: KnowledgeSource) -> tuple[str, str]:
+    """The knowledge's part of a command (``mscadvisor --require-kb ...``, quoted) and the
+    arguments of a Python call's ``load_knowledge_base``."""
+    words = ["mscadvisor", "--require-kb", _knowledge_sha256(kb)]
+    for pack in knowledge.packs:
+        words += ["--rules", str(pack)]
+    if knowledge.weights is not None:
+        words += ["--weights", str(knowledge.weights)]
+    packs = [str(p) for p in knowledge.packs]
+    weights = None if knowledge.weights is None else str(knowledge.weights)
+    opened = ", ".join(
+        ([f"packs={packs!r}"] if packs else [])
+        + ([f"weights={weights!r}"] if weights is not None else [])
+    )
+    return shlex.join(words), opened
 
 
 def _flags(profile: dict[str, Any]) -> list[str]:

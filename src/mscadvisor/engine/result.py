@@ -7,6 +7,7 @@ JSON document whose shape ``schemas/recommendation.schema.json`` publishes.
 from __future__ import annotations
 
 import json
+from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mscadvisor.record import Record
@@ -275,6 +276,10 @@ class Recommendation(Record):
 
     def to_dict_head(self) -> dict[str, Any]:
         """Everything but the candidate, regimen, exclusion and warning lists."""
+        return {**self._shared_head(), **self._own_head()}
+
+    def _shared_head(self) -> dict[str, Any]:
+        """The head's keys every result of a knowledge base has alike."""
         return {
             "schema_version": SCHEMA_VERSION,
             "generator": {"name": "mscadvisor", "version": self.generator_version},
@@ -283,6 +288,11 @@ class Recommendation(Record):
                 **self.knowledge_base,
                 "packs": [dict(pack) for pack in self.knowledge_base["packs"]],
             },
+        }
+
+    def _own_head(self) -> dict[str, Any]:
+        """The head's keys of this result."""
+        return {
             "query": {
                 "disease": self.disease,
                 "disease_name": self.disease_name,
@@ -308,34 +318,60 @@ class Recommendation(Record):
     def to_json_line(self, **first: Any) -> str:
         """The document as one compact JSON line, with ``first`` keys before the rest.
 
-        Equal to ``json.dumps({**first, **self.to_dict()}, separators=(",", ":"))`` but fast
-        for batches: the JSON text of each shared part is made once and reused.
+        Equal to ``json.dumps({**first, **self.to_dict()}, separators=(",", ":"),
+        ensure_ascii=False)`` but fast for batches: see ``to_json_bytes``.
         """
-        parts = [_compact({**first, **self.to_dict_head()})[:-1]]
+        return self.to_json_bytes(**first).decode("utf-8")
+
+    def to_json_bytes(self, **first: Any) -> bytes:
+        """``to_json_line`` as UTF-8, made from the JSON text of each shared part, encoded
+        once and reused (a batch writes it as it is)."""
+        head = [_compact(first)[1:-1].encode("utf-8")] if first else []
+        head += (_shared_head_json(self), _compact(self._own_head())[1:-1].encode("utf-8"))
+        parts = [b"{" + b",".join(head)]
         for key, items in self._lists():
-            parts.append(f',"{key}":' + _encoded(items).text)
+            parts += (b',"', key.encode(), b'":[', b",".join(_encoded(items).items_json), b"]")
         for key, items in self._items():
-            inner = ",".join(_encoded(item).text for item in items)
-            parts.append(f',"{key}":[{inner}]')
-        return "".join(parts) + "}"
+            inner = b",".join([_encoded(item).json for item in items])
+            parts += (b',"', key.encode(), b'":[', inner, b"]")
+        parts.append(b"}")
+        return b"".join(parts)
 
 
 def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class _Encoded:
-    """An immutable result part, or a tuple of them, with its JSON document and its compact
-    JSON text, each made when first asked for (a batch needs only the text, the API only the
-    document). It keeps the part alive, so the part's id, which keys it in ``_ENCODED``,
-    cannot be reused by another object while it is there."""
+# The JSON of the shared head keys (without braces), by the knowledge base's identity block
+# (shared by all its results, kept alive here) and the generator version: a few per process.
+_SHARED_HEADS: dict[tuple[int, str], tuple[dict[str, Any], bytes]] = {}
 
-    __slots__ = ("_doc", "_text", "part")
+
+def _shared_head_json(result: Recommendation) -> bytes:
+    key = (id(result.knowledge_base), result.generator_version)
+    found = _SHARED_HEADS.get(key)
+    if found is None or found[0] is not result.knowledge_base:
+        if len(_SHARED_HEADS) >= 64:
+            _SHARED_HEADS.clear()
+        text = _compact(result._shared_head())[1:-1].encode("utf-8")
+        found = _SHARED_HEADS[key] = (result.knowledge_base, text)
+    return found[1]
+
+
+class _Encoded:
+    """An immutable result part, or a tuple of them, with its JSON document and the compact
+    JSON text in UTF-8 of the part (of a tuple: of each of its parts), each made when first
+    asked for (a batch needs only the text, the API only the document). A tuple's text is not
+    kept whole: tuples that share parts would hold the same text many times over. It keeps the
+    part alive, so the part's id, which keys it in ``_ENCODED``, cannot be reused by another
+    object while it is there."""
+
+    __slots__ = ("_doc", "_json", "part")
 
     def __init__(self, part: Any) -> None:
         self.part = part
         self._doc: Any = None
-        self._text: str | None = None
+        self._json: Any = None
 
     @property
     def doc(self) -> Any:
@@ -346,18 +382,26 @@ class _Encoded:
         return self._doc
 
     @property
-    def text(self) -> str:
-        if self._text is None:
-            part = self.part
-            if isinstance(part, tuple):
-                self._text = "[" + ",".join(_encoded(item).text for item in part) + "]"
-            else:
-                self._text = _compact(part.to_dict())
-        return self._text
+    def json(self) -> bytes:
+        """The JSON text of a part."""
+        if self._json is None:
+            self._json = _compact(self.part.to_dict()).encode("utf-8")
+        return self._json  # type: ignore[no-any-return]
+
+    @property
+    def items_json(self) -> tuple[bytes, ...]:
+        """The JSON text of each part of a tuple."""
+        if self._json is None:
+            self._json = tuple([_encoded(item).json for item in self.part])
+        return self._json  # type: ignore[no-any-return]
 
 
+# The encoded parts, by the part's id. Results share the engine's memoized parts, and those
+# alone are worth keeping; the count is bounded all the same (a batch meets ever more parts,
+# if ever fewer new ones). When the bound is reached the older half goes (dicts keep the
+# order of insertion), so the parts in use come back at once and stay.
 _ENCODED: dict[int, _Encoded] = {}
-_ENCODED_LIMIT = 50_000
+_ENCODED_LIMIT = 16_384
 
 
 def _encoded(part: Any) -> _Encoded:
@@ -365,6 +409,7 @@ def _encoded(part: Any) -> _Encoded:
     if entry is not None and entry.part is part:
         return entry
     if len(_ENCODED) >= _ENCODED_LIMIT:
-        _ENCODED.clear()
+        for key in list(islice(_ENCODED, _ENCODED_LIMIT // 2)):
+            del _ENCODED[key]
     entry = _ENCODED[id(part)] = _Encoded(part)
     return entry

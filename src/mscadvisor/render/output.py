@@ -16,7 +16,7 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,8 +242,15 @@ class OutputFile:
         return fd
 
     def write(self, text: str) -> None:
+        self._written(self.handle.write, text)
+
+    def write_bytes(self, data: bytes) -> None:
+        """UTF-8 text already encoded; not to be mixed with ``write`` (each buffers apart)."""
+        self._written(self.handle.buffer.write, data)
+
+    def _written(self, write: Callable[[Any], object], data: str | bytes) -> None:
         try:
-            self.handle.write(text)
+            write(data)
         except OSError as exc:
             self.abandon()
             raise self._error(exc) from None
