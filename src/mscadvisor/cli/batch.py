@@ -14,7 +14,7 @@ import typer
 from mscadvisor.cli.options import BatchFormat, InputFormat, OnError
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
-from mscadvisor.errors import EXIT_USAGE
+from mscadvisor.errors import EXIT_USAGE, quoted
 
 
 def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
@@ -61,8 +61,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         str,
         typer.Option(
             metavar="<N|auto>",
-            help="Worker processes (order is preserved); auto: one per idle processor for a "
-            "long input file, else 1, said in the summary.",
+            help="Worker processes, 1 to 64 (order is preserved); auto: one per idle "
+            "processor for a long input file, else 1, said in the summary.",
         ),
     ] = "1",
 ) -> None:
@@ -121,13 +121,19 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
 
 
+MAX_JOBS = 64  # each worker holds a knowledge base and its memos: more only thrash
+
+
 def _jobs(value: str) -> int | None:
     """--jobs as a number of processes, or None for auto."""
     if value == "auto":
         return None
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit() and len(value) <= 3) or not (
+        1 <= int(value) <= MAX_JOBS
+    ):
         raise typer.BadParameter(
-            f"{value!r} is not a whole number >= 1 or auto", param_hint="--jobs"
+            f"{quoted(value)} is not a whole number from 1 to {MAX_JOBS}, or auto",
+            param_hint="--jobs",
         )
     return int(value)
 

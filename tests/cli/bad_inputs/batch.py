@@ -33,7 +33,21 @@ def writer_and_fifo(folder: Path) -> None:
     fifo("in.jsonl")(folder)
 
 
+def jobs(name: str, value: str) -> BadInput:
+    return BadInput(
+        f"batch-jobs-{name}",
+        f"{{m}} batch in.jsonl --jobs {value}",
+        EXIT_USAGE,
+        "is not a whole number from 1 to 64, or auto",
+        jsonl(),
+    )
+
+
 CASES: list[BadInput] = [
+    jobs("5000-digits", NINES),
+    jobs("too-many", "65"),
+    jobs("fullwidth-digit", "\uff12"),
+    jobs("zero", "0"),
     skipped("5000-digit-age", f'{{"disease": "OP", "age": {NINES}}}', "a number of 5000"),
     skipped("deep-nesting", DEEP_JSON, "nested more than 32 levels deep"),
     skipped("nan", '{"disease": "OP", "age": NaN}', "NaN is not a number JSON allows"),
