@@ -272,7 +272,10 @@ def score(
         regimens=judgement.regimens,
         judged_for=judgement.judged_for,
         reproduce=Reproduction(
-            kb, profile, regimen_count, judgement.judged_for if source is not None else None
+            kb=kb,
+            scored=profile,
+            regimens=regimen_count,
+            source=judgement.judged_for if source is not None else None,
         ),
     )
 
