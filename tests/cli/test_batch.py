@@ -571,10 +571,10 @@ def test_jobs_auto_says_what_it_chose(tmp_path: Path, cli: Cli) -> None:
     assert summary.endswith(", input 69 bytes)")  # a short file: no workers, whatever the load
 
 
-@pytest.mark.parametrize("jobs", ["0", "-1", "two", ""])
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", "", "65", "0064x"])
 def test_jobs_is_a_whole_number_or_auto(tmp_path: Path, cli: Cli, jobs: str) -> None:
     result = cli("batch", str(write(tmp_path, "p.jsonl", GOOD)), "--jobs", jobs)
-    assert result.code == 2 and "is not a whole number >= 1 or auto" in result.err
+    assert result.code == 2 and "is not a whole number from 1 to 64, or auto" in result.err
 
 
 @pytest.mark.subprocess
