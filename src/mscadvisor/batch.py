@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -613,9 +612,22 @@ class _Channel:
         self.results.close()
 
 
-def _chunks(rows: Iterable[Row]) -> Iterator[list[Row]]:
-    source = iter(rows)
-    return iter(lambda: list(islice(source, CHUNK)), [])
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """The rows in lists of ``size``. An input that cannot be read further (MscAdvisorError)
+    first gives the rows read before it, so that they are scored and written all the same."""
+    chunk: list[Row] = []
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    except MscAdvisorError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
 
 
 def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Outcome, None, None]:
@@ -631,7 +643,15 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Outcome, None
         for _ in range(jobs):
             workers.append(_Channel(context, job))
         sent = received = 0
-        for chunk in _chunks(rows):
+        chunks = _chunks(rows, CHUNK)
+        unreadable: MscAdvisorError | None = None
+        while True:
+            try:
+                chunk = next(chunks, None)
+            except MscAdvisorError as exc:  # the input failed: the rows sent are still scored
+                unreadable, chunk = exc, None
+            if chunk is None:
+                break
             workers[sent % jobs].send(chunk)
             sent += 1
             if sent - received > AHEAD * jobs:
@@ -642,6 +662,8 @@ def _pooled(job: Job, rows: Iterable[Row], jobs: int) -> Generator[Outcome, None
             received += 1
         for worker in workers:
             worker.stop(at_once=False)
+        if unreadable is not None:
+            raise unreadable
     except BaseException:
         for worker in workers:
             worker.stop(at_once=True)
@@ -716,7 +738,7 @@ def run(
         outcomes = _pooled(job, rows, jobs)
     else:
         _start_worker(job)
-        outcomes = (outcome for chunk in _chunks(rows) for outcome in _score_chunk(chunk))
+        outcomes = (outcome for chunk in _chunks(rows, CHUNK) for outcome in _score_chunk(chunk))
     try:
         with _DeferredInterrupt() as interrupt, closing(outcomes):
             for outcome in outcomes:

@@ -8,7 +8,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import mscadvisor
 from mscadvisor import batch
-from mscadvisor.errors import InputError
+from mscadvisor.errors import InputError, MscAdvisorError
 from tests.conftest import CliResult, read_terminal
 
 Cli = Callable[..., CliResult]
@@ -638,4 +638,29 @@ def test_csv_cells_read_once_per_column_give_the_values_read_each_time(
             if cell
         }
         for row in cells
+    ]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rows_read_before_the_input_fails_are_scored_and_written(kb: Any, jobs: int) -> None:
+    """Rows are scored in chunks; an input that cannot be read further (a disk error) must not
+    take the rows already read of the chunk with it."""
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    def rows() -> Iterator[batch.Row]:
+        for n in (1, 2, 3):
+            yield batch.Row(n, {"disease": "POF"})
+        raise MscAdvisorError("cohort.jsonl: cannot read: Input/output error")
+
+    written: list[bytes] = []
+    job = batch.Job(KnowledgeSource(), "csv", 1, 0)
+    summary = batch.run(
+        job, rows(), written.append, lambda report: None, fail_fast=False, jobs=jobs
+    )
+    assert summary.stopped == "error" and "Input/output error" in str(summary.error)
+    assert (summary.read, summary.scored, summary.last_line) == (3, 3, 3)
+    assert [line.split(",")[0] for line in b"".join(written).decode().splitlines()] == [
+        "1",
+        "2",
+        "3",
     ]
