@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import pickle
 import stat
 import subprocess
 import sys
@@ -521,3 +522,45 @@ def test_a_test_case_edited_into_garbage_in_the_cache_is_reported_when_read(
     assert tested.code == 3
     assert tested.err.startswith("mscadvisor: error: invalid knowledge base: compiled knowledge")
     assert "[[case]] records cannot be read" in tested.err and "cache clear" in tested.err
+
+
+def test_a_knowledge_base_from_the_cache_pickles_before_and_after_its_deferred_records_are_read(
+    cache_dir: Path, kb: KnowledgeBase
+) -> None:
+    load_knowledge_base()
+    hit = load_knowledge_base()
+    before = pickle.loads(pickle.dumps(hit))
+    assert dict(before.cases) == dict(kb.cases)
+    assert len(hit.errata) == len(kb.errata)
+    after = pickle.loads(pickle.dumps(hit))
+    assert dict(after.errata) == dict(kb.errata) and after.sha256 == kb.sha256
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        ("bogus", 5),
+        ["Compare", "profile.no_such_field", "eq", 1],
+        ["Compare", "profile.age", "no_such_op", 1],
+        ["Compare", "profile.age", "ge", {"a": 1}],
+        ["Not", "profile.age"],
+        ["All", ["Compare", "profile.age", "ge", 60]],  # children must be a tuple
+        ["NoSuchNode", ()],
+    ],
+)
+def test_a_condition_tree_that_no_parse_makes_leaves_the_cache_unused(
+    cache_dir: Path, kb: KnowledgeBase, tree: Any
+) -> None:
+    """Edited by hand past its checksum: the cache is not used (and is rebuilt), never an
+    internal error when a profile is scored."""
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+
+    def edit(_: dict[str, Any], trees: dict[str, Any]) -> None:
+        trees["T4-BM-D1-DONOR-AGE"] = (trees["T4-BM-D1-DONOR-AGE"][0], tree)
+
+    rewrite_payload(path, edit)
+    assert cache.load(shipped_key()) is None
+    reloaded = load_knowledge_base()
+    assert reloaded.sha256 == kb.sha256 and answer(reloaded) == answer(kb)
+    assert cache.load(shipped_key()) is not None  # rebuilt

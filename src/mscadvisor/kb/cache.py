@@ -36,7 +36,9 @@ from mscadvisor import __version__
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact
+from mscadvisor.kb.conditions import well_formed
 from mscadvisor.kb.loader import SourceFile
+from mscadvisor.kb.vocabulary import FIELDS
 from mscadvisor.reading import Unreadable, kind_of, read_file
 
 FORMAT = 4
@@ -52,6 +54,8 @@ Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` 
 Trees = dict[str, tuple[Any, Any]]  # a rule's (applies_to, when) condition trees, by rule id
 # Rule test cases and errata: over a third of the records, read by no recommendation.
 DEFERRED_KINDS = ("case", "erratum")
+# What decoding a payload that passed its checksum but was edited by hand can raise.
+DAMAGE = (ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
 
 
 def cache_dir() -> Path:
@@ -152,7 +156,9 @@ def load(key: str) -> tuple[Typed, Compact, Trees] | None:
             rule: (from_compact(applies_to), from_compact(when))
             for rule, (applies_to, when) in compact_trees.items()
         }
-    except (Unreadable, ValueError, EOFError, TypeError, KeyError, IndexError, AttributeError):
+        if not all(well_formed(tree, FIELDS) for pair in trees.values() for tree in pair):
+            return None
+    except (Unreadable, *DAMAGE):
         return None
     return typed, compact, trees
 
@@ -162,7 +168,7 @@ def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
     failure here means a cache edited by hand: KnowledgeBaseError says so."""
     try:
         return [(from_compact(record), file) for record, file in items]
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except DAMAGE as exc:
         raise KnowledgeBaseError(
             [
                 f"compiled knowledge cache in {cache_dir()}: its [[{kind}]] records cannot be "

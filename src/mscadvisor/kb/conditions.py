@@ -22,7 +22,7 @@ unknown too, which is how ``partial_verdict`` settles what the disease alone dec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Literal
 
 from mscadvisor.record import Record
@@ -80,6 +80,22 @@ class Compare(Record):
 Node = All | AnyOf | Not | Compare
 
 ALWAYS = All(())
+
+
+def well_formed(node: object, fields: Collection[str]) -> bool:
+    """Whether ``node`` is a condition tree of the given fields and known operators, with plain
+    values, as parsing makes one (the compiled cache checks what it loads: a cache edited by
+    hand may hold anything)."""
+    if isinstance(node, All | AnyOf):
+        children = node.children
+        return isinstance(children, tuple) and all(well_formed(c, fields) for c in children)
+    if isinstance(node, Not):
+        return well_formed(node.child, fields)
+    if not isinstance(node, Compare) or not isinstance(node.field, str):
+        return False
+    values = node.value if isinstance(node.value, tuple) else (node.value,)
+    plain = all(v is None or isinstance(v, str | int) for v in values)
+    return plain and node.field in fields and isinstance(node.op, str) and node.op in OPS
 
 
 def leaves(node: Node) -> Iterator[Compare]:

@@ -6,6 +6,7 @@ that ``mscadvisor rules check`` reports all of them in one run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -175,6 +176,14 @@ def compact_trees(rules: Mapping[str, ParsedRule]) -> dict[str, tuple[Any, Any]]
     return {i: (to_compact(r.applies_to), to_compact(r.when)) for i, r in rules.items()}
 
 
+def _decoded_index(kind: str, items: list[tuple[Any, str]]) -> dict[Any, Any]:
+    """The index of the compiled cache's records of a deferred kind (a function of the module,
+    so that a knowledge base pickles, as worker processes need, before or after it is read)."""
+    from mscadvisor.kb import cache
+
+    return _index({kind: cache.decode(kind, items)}, kind, [])
+
+
 def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
     """Records of one kind by id (references by number), reporting duplicates."""
     key = "ref" if kind == "reference" else "id"
@@ -230,8 +239,7 @@ def build_knowledge_base(
     def index(kind: str) -> Mapping[Any, Any]:
         if kind not in later:
             return _index(typed, kind, problems)
-        items = later[kind]
-        return Deferred(lambda: _index({kind: cache.decode(kind, items)}, kind, []))
+        return Deferred(functools.partial(_decoded_index, kind, later[kind]))
 
     typed = crossrefs.apply_overrides(typed, problems)
     typed = crossrefs.apply_trial_updates(typed, problems)
