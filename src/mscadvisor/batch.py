@@ -478,6 +478,7 @@ def _score(row: Row) -> tuple[bytes | None, str | None]:
         return None, f"internal error: {type(exc).__name__}: {exc} (this is a bug)"
 
 
+MAX_JOBS = 64  # each worker holds a knowledge base and its memos: more only thrash
 # --jobs auto: worker processes pay for their start (a fraction of a second each) and for
 # handing rows and results between processes only on a long input and idle processors.
 AUTO_MIN_BYTES = 8 << 20
@@ -494,10 +495,10 @@ class AutoJobs:
 
     @classmethod
     def choose(cls, processors: int, busy: float, input_bytes: int | None) -> AutoJobs:
-        """One worker process per idle processor, or none (rows scored in this process) for
-        an input under AUTO_MIN_BYTES or not a file, or with fewer than two processors idle:
-        then workers would cost more than they spread."""
-        idle = min(processors, int(processors - busy))
+        """One worker process per idle processor (MAX_JOBS at most), or none (rows scored in
+        this process) for an input under AUTO_MIN_BYTES or not a file, or with fewer than two
+        processors idle: then workers would cost more than they spread."""
+        idle = min(processors, int(processors - busy), MAX_JOBS)
         long_input = input_bytes is not None and input_bytes >= AUTO_MIN_BYTES
         return cls(idle if long_input and idle >= 2 else 1, processors, busy, input_bytes)
 

@@ -118,3 +118,22 @@ def test_the_shared_json_parts_are_bounded_by_their_count(monkeypatch: Any) -> N
         assert result.to_json_line(line=1) == expected
         assert json.dumps(result.to_dict()) == json.dumps(built_part_by_part(result))
         assert len(results._ENCODED) <= 16
+
+
+def test_an_index_that_reaches_its_memo_limit_forgets_and_gives_the_same_results(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(scoring, "MEMO_LIMIT", 2)
+    profiles = [
+        build_profile({"disease": "OP", "age": age, "donor": donor}, KB, "test")
+        for age in (30, 55, 65, 80)
+        for donor in ("autologous", "allogeneic")
+    ]
+    scoring._disease_index.cache_clear()
+    results = [score(KB, p) for p in profiles * 2]
+    index = scoring._disease_index(KB, "OP")
+    assert len(index.judgement_memo) <= 2  # forgot, again and again, and stayed bounded
+    for profile, result in zip(profiles * 2, results, strict=True):
+        scoring._disease_index.cache_clear()
+        assert score(KB, profile).to_dict() == result.to_dict()
+    scoring._disease_index.cache_clear()

@@ -463,16 +463,24 @@ def test_one_warning_per_run_even_with_worker_processes(tmp_path: Path) -> None:
 
 
 def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
-    cache_dir: Path, kb: KnowledgeBase
+    cache_dir: Path, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load_knowledge_base()
+    decoded: list[str] = []
+    decode = cache.decode
+
+    def counted(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+        decoded.append(kind)
+        return decode(kind, items)
+
+    monkeypatch.setattr(cache, "decode", counted)
     hit = load_knowledge_base()
     assert isinstance(hit.cases, Deferred) and isinstance(hit.errata, Deferred)
-    assert not hit.cases.made and not hit.errata.made  # a recommendation never reads them
     assert answer(hit) == answer(kb)
-    assert not hit.cases.made and not hit.errata.made
+    assert decoded == []  # a recommendation never reads them
     assert dict(hit.cases) == dict(kb.cases) and dict(hit.errata) == dict(kb.errata)
-    assert hit.cases.made and hit.errata.made
+    assert len(hit.cases) == len(kb.cases)
+    assert decoded == ["case", "erratum"]  # each once, when first read
     assert hit.files == kb.files  # the files of the records not decoded yet too
 
 

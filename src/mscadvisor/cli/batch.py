@@ -121,11 +121,10 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     raise typer.Exit(130 if summary.stopped == "interrupted" else EXIT_USAGE)
 
 
-MAX_JOBS = 64  # each worker holds a knowledge base and its memos: more only thrash
-
-
 def _jobs(value: str) -> int | None:
     """--jobs as a number of processes, or None for auto."""
+    from mscadvisor.batch import MAX_JOBS
+
     if value == "auto":
         return None
     if not (value.isascii() and value.isdigit() and len(value) <= 3) or not (

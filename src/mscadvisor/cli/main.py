@@ -288,10 +288,11 @@ def invoked_command(args: list[str]) -> str | None:
 
 
 def __getattr__(name: str) -> Any:
-    """``app``: the whole app, for generated documentation and tests; built when asked for, so
-    that running one command imports only that command's module."""
+    """``app``: the whole app, for generated documentation and tests; built when first asked
+    for, so that running one command imports only that command's module."""
     if name == "app":
-        return build_app()
+        globals()["app"] = whole = build_app()  # later reads find it without asking again
+        return whole
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

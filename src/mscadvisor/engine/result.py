@@ -366,12 +366,13 @@ class _Encoded:
     part alive, so the part's id, which keys it in ``_ENCODED``, cannot be reused by another
     object while it is there."""
 
-    __slots__ = ("_doc", "_json", "part")
+    __slots__ = ("_doc", "_items_json", "_json", "part")
 
     def __init__(self, part: Any) -> None:
         self.part = part
         self._doc: Any = None
-        self._json: Any = None
+        self._json: bytes | None = None
+        self._items_json: tuple[bytes, ...] | None = None
 
     @property
     def doc(self) -> Any:
@@ -386,14 +387,14 @@ class _Encoded:
         """The JSON text of a part."""
         if self._json is None:
             self._json = _compact(self.part.to_dict()).encode("utf-8")
-        return self._json  # type: ignore[no-any-return]
+        return self._json
 
     @property
     def items_json(self) -> tuple[bytes, ...]:
         """The JSON text of each part of a tuple."""
-        if self._json is None:
-            self._json = tuple([_encoded(item).json for item in self.part])
-        return self._json  # type: ignore[no-any-return]
+        if self._items_json is None:
+            self._items_json = tuple([_encoded(item).json for item in self.part])
+        return self._items_json
 
 
 # The encoded parts, by the part's id. Results share the engine's memoized parts, and those

@@ -13,8 +13,10 @@ notices depends only on the rules that fire, the profile's modality, etiology an
 the number of regimens and the source asked for, so the whole judgement is memoized on those
 (and, for the quickest look-up, on the relevance key that decides the rules). So, at finer
 grain, are a category's outcome, a candidate's score (on the rules that fire for it), a ranking
-(on the candidates it ranks) and the regimens (on the rankings they combine): the keys are
-bounded by the knowledge base, not by the number of profiles scored.
+(on the candidates it ranks) and the regimens (on the rankings they combine). The keys do not
+grow with the number of profiles scored, only with the distinct ways the rules judge them,
+which are finite but many; past MEMO_LIMIT judgements an index forgets them and starts again,
+so a process that scores without end keeps its memory bounded.
 """
 
 from __future__ import annotations
@@ -84,6 +86,11 @@ class _Judgement(Record):
     warnings: tuple[Notice, ...]  # the disease's caveats and the ranking's conflicts
     regimens: tuple[Regimen, ...]
     judged_for: str | None
+
+
+MEMO_LIMIT = (
+    20_000  # judgements per disease; a random cohort of a million rows makes a few thousand
+)
 
 
 class _DiseaseIndex:
@@ -168,6 +175,22 @@ class _DiseaseIndex:
         # By the identity of a memoized source ranking, kept alive beside its notices.
         self.conflict_memo: dict[int, tuple[object, tuple[Notice, ...]]] = {}
 
+    def forget(self) -> None:
+        """Drop every memo of a profile's judgement (what depends on the knowledge base alone
+        stays): results already made keep the parts they hold."""
+        for memo in (
+            self.judgement_memo,
+            self.judged_memo,
+            self.outcome_memo,
+            self.candidate_memo,
+            self.ranking_memo,
+            self.regimen_memo,
+            self.pairing_memo,
+            self.interned,
+            self.conflict_memo,
+        ):
+            memo.clear()
+
     def applicable(self, category: str, subject: str) -> Applicable:
         """Each candidate of the category judged for the subject (a source id, or NO_SOURCE
         for sources), with the rules whose applies_to selects it, in rule order."""
@@ -249,6 +272,8 @@ def score(
     )
     judgement = index.judgement_memo.get(key)
     if judgement is None:
+        if len(index.judgement_memo) >= MEMO_LIMIT:
+            index.forget()
         # Many profiles that compare differently fire the same rules: judged once for them.
         context = profile_context(profile, kb)
         fired = tuple((c, _fired_ids(index, c, context)) for c in index.rules)
@@ -403,8 +428,8 @@ def _score_category(  # noqa: PLR0917 (as _category)
     profile: Profile,
     source: ScoredCandidate | None,
 ) -> CategoryOutcome:
-    subject = source.id if source else NO_SOURCE
     """The category's candidates scored (memoized, unranked) and those excluded."""
+    subject = source.id if source else NO_SOURCE
     fired = set(fired_ids)
     scored = []
     excluded: list[Exclusion] = []

@@ -23,11 +23,6 @@ class Deferred(Mapping[K, V]):
         self._make = make
         self._made: Mapping[K, V] | None = None
 
-    @property
-    def made(self) -> bool:
-        """Whether the mapping has been made (read) yet."""
-        return self._made is not None
-
     def _mapping(self) -> Mapping[K, V]:
         made = self._made
         if made is None:
