@@ -321,8 +321,12 @@ def _judge(
         if subject is not None:
             ranked[category], exclusions = _category(kb, index, category, fired, profile, subject)
             excluded += exclusions
-    paired = regimens.judged_sources(
-        index.catalog, sources, lambda s, c: _category(kb, index, c, fired, profile, s)[0]
+    paired = (
+        regimens.judged_sources(
+            index.catalog, sources, lambda s, c: _category(kb, index, c, fired, profile, s)[0]
+        )
+        if regimen_count > 0  # no regimen asked for: nothing to judge for one
+        else ()
     )
     regimen_key = (paired, fired["regimen"], profile.donor, regimen_count)
     if regimen_key not in index.regimen_memo:
