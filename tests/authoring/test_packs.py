@@ -15,7 +15,7 @@ from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.vocabulary import FIELDS
 from tests.conftest import CliResult
 from tests.datachecks import REPO, stale_docs
-from tests.packs import MANIFEST, new_pack
+from tests.packs import MANIFEST, SHADOW, new_pack
 
 Cli = Callable[..., CliResult]
 DOCS = REPO / "docs"
@@ -140,22 +140,6 @@ def test_pack_from_environment(tmp_path: Path, cli: Cli, monkeypatch: pytest.Mon
     monkeypatch.setenv("MSCADVISOR_RULES", str(make_pack(tmp_path / "lab", PACK)))
     doc = cli("recommend", "-d", "OP", "--modality", "cells", "-f", "json").json()
     assert doc["sources"][0]["id"] == "DP-cells"
-
-
-SHADOW = """
-[[rule]]
-id = "T4-BM-D1-DONOR-AGE"
-group = "lab"
-category = "source"
-summary = "Own bone marrow from 50"
-rationale = "A lab that sees decline earlier."
-applies_to = { field = "candidate.tissue", op = "eq", value = "BM" }
-when = { all = [{ field = "profile.donor", op = "eq", value = "autologous" },
-                { field = "profile.age", op = "ge", value = 50 }] }
-points = -3
-level = "expert-synthesis"
-citations = [{ table = 4, item = "BM-D1" }]
-"""
 
 
 def test_clash_without_override_names_both_files(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from mscadvisor.kb.records import Rule
 from mscadvisor.render.output import json_text
 from tests import schemas
 from tests.conftest import CliResult, Unprivileged
-from tests.packs import new_pack
+from tests.packs import SHADOW, new_pack
 
 
 @pytest.fixture
@@ -484,21 +484,9 @@ def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
     assert hit.files == kb.files  # the files of the records not decoded yet too
 
 
-OVERRIDE = """
-[[rule]]
-id = "LAB-DONOR-AGE"
-overrides = "T4-BM-D1-DONOR-AGE"
-group = "lab"
-category = "source"
-summary = "Own bone marrow from 50"
-rationale = "A lab that sees decline earlier."
-applies_to = { field = "candidate.tissue", op = "eq", value = "BM" }
-when = { all = [{ field = "profile.donor", op = "eq", value = "autologous" },
-                { field = "profile.age", op = "ge", value = 50 }] }
-points = -3
-level = "expert-synthesis"
-citations = [{ table = 4, item = "BM-D1" }]
-"""
+OVERRIDE = SHADOW.replace(
+    'id = "T4-BM-D1-DONOR-AGE"', 'id = "LAB-DONOR-AGE"\noverrides = "T4-BM-D1-DONOR-AGE"'
+)
 
 
 def test_an_override_renames_rules_in_test_cases_read_from_the_cache(
