@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mscadvisor.kb import condition_syntax, conditions, crossrefs
+from mscadvisor.kb import condition_syntax, conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.loader import CASES_SUFFIX
-from mscadvisor.kb.vocabulary import CANDIDATE_FIELDS, FIELDS
+from mscadvisor.kb.vocabulary import CANDIDATE_FIELDS, FIELDS, value_domains
 from mscadvisor.render.views import rule_view
 
 
@@ -150,9 +150,7 @@ def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
         "### Fields",
         "",
     ]
-    domains = crossrefs.Catalog(
-        **{name: getattr(kb, name) for name in crossrefs.Catalog._fields}
-    ).domains
+    domains = value_domains(kb)
     rows = []
     for name, spec in FIELDS.items():
         values = (

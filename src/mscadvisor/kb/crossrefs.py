@@ -8,6 +8,7 @@ one run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from mscadvisor.kb import condition_syntax, conditions
@@ -106,7 +107,8 @@ def check_catalog(catalog: Catalog, where: Locate) -> list[str]:
 
 
 class Catalog(Record):
-    """The id sets that cross-reference checks resolve against."""
+    """The id sets that cross-reference checks resolve against, and the sets derived from them
+    once (``Catalog.of``), which every check reads."""
 
     sections: dict[str, Section]
     references: dict[int, Reference]
@@ -118,6 +120,20 @@ class Catalog(Record):
     comorbidities: dict[str, Comorbidity]
     needs: dict[str, Need]
     trials: dict[str, Trial]
+    ncts: frozenset[str | None]
+    table4_items: frozenset[str]
+    domains: dict[str, tuple[str, ...]]  # valid values of each condition field domain
+
+    @classmethod
+    def of(cls, **maps: dict[Any, Any]) -> Catalog:
+        """The catalog of these id maps (the fields from ``sections`` to ``trials``)."""
+        items = (i for t in maps["tissues"].values() for i in (*t.advantages, *t.disadvantages))
+        return cls(
+            **maps,
+            ncts=frozenset(t.nct for t in maps["trials"].values()),
+            table4_items=frozenset(i.id for i in items),
+            domains=value_domains(SimpleNamespace(**maps)),
+        )
 
     def check_ids(
         self, where: str, field_name: str, values: Iterable[str | None], known: dict[str, Any]
@@ -128,19 +144,8 @@ class Catalog(Record):
             if v is not None and v not in known
         ]
 
-    @property
-    def ncts(self) -> frozenset[str | None]:
-        return frozenset(t.nct for t in self.trials.values())
-
-    @property
-    def table4_items(self) -> frozenset[str]:
-        return frozenset(
-            i.id for t in self.tissues.values() for i in (*t.advantages, *t.disadvantages)
-        )
-
     def check_citations(self, where: str, citations: Iterable[Citation]) -> list[str]:
         problems = []
-        ncts, table4_items = self.ncts, self.table4_items
         for c in citations:
             given = [v for v in (c.ref, c.nct, c.table, c.section) if v is not None]
             if len(given) != 1:
@@ -150,11 +155,11 @@ class Catalog(Record):
                 )
             if c.ref is not None and c.ref not in self.references:
                 problems.append(f"{where}: citation ref {c.ref} is not in the reference list")
-            if c.nct is not None and c.nct not in ncts:
+            if c.nct is not None and c.nct not in self.ncts:
                 problems.append(f"{where}: citation nct {c.nct!r} matches no [[trial]]")
             if c.section is not None and c.section not in self.sections:
                 problems.append(f"{where}: citation section {c.section!r} is not a [[section]]")
-            if c.item is not None and (c.table != 4 or c.item not in table4_items):
+            if c.item is not None and (c.table != 4 or c.item not in self.table4_items):
                 problems.append(f"{where}: citation item {c.item!r} is not a Table 4 item")
         return problems
 
@@ -179,21 +184,14 @@ class Catalog(Record):
                 )
         return problems
 
-    @property
-    def domains(self) -> dict[str, tuple[str, ...]]:
-        """Valid values for each condition field domain (see vocabulary.FIELDS)."""
-        return value_domains(self)
-
 
 def check_rule(
     rule: Rule,
     file: str,
     catalog: Catalog,
     rules: dict[str, Rule],
-    domains: dict[str, tuple[str, ...]],
 ) -> tuple[tuple[conditions.Node, conditions.Node] | None, list[str]]:
-    """The condition trees of a rule and its problems; ``domains``: ``catalog.domains``, which
-    the caller computes once for all its rules."""
+    """The condition trees of a rule and its problems."""
     where = f"{file}: [[rule]] id {rule.id!r}"
     problems: list[str] = []
     effects = [rule.points is not None, rule.exclude, rule.evidence is not None, rule.caveat]
@@ -216,11 +214,10 @@ def check_rule(
         if rule.evidence.records == "trials" and rule.evidence.setting:
             problems.append(f"{where}: field evidence.setting applies only to studies")
     problems += catalog.check_citations(where, rule.citations)
-    known_items = catalog.table4_items
     problems += [
         f"{where}: field table4_items: unknown item {i!r}"
         for i in rule.table4_items
-        if i not in known_items
+        if i not in catalog.table4_items
     ]
     problems += [
         f"{where}: field conflicts_with: unknown rule {r!r}"
@@ -238,7 +235,7 @@ def check_rule(
         problems += [
             f"{where}: {key}: {fld} compares against unknown value {value!r}"
             for fld, value in conditions.compared_values(tree)
-            if (domain := FIELDS[fld].domain) and value not in domains[domain]
+            if (domain := FIELDS[fld].domain) and value not in catalog.domains[domain]
         ]
         problems += _check_candidate_fields(where, key, tree, rule.category)
     if problems or len(trees) != 2:

@@ -249,7 +249,7 @@ def build_knowledge_base(
         problems.append(
             f"exactly one [[knowledge_base]] record is required; found {len(infos)} ({files})"
         )
-    catalog = crossrefs.Catalog(
+    catalog = crossrefs.Catalog.of(
         **{
             name: _index(typed, kind, problems)
             for name, kind in (
@@ -290,10 +290,9 @@ def build_knowledge_base(
             trees = checked_trees.get(rule.id) or _parse_conditions(rule)
             parsed_rules[rule.id] = ParsedRule(rule, *trees, file)
     else:
-        domains = catalog.domains
         for rule in rules.values():
             file = provenance.get(("rule", rule.id), "?")
-            checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules, domains)
+            checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules)
             problems += rule_problems
             if checked:
                 parsed_rules[rule.id] = ParsedRule(rule, *checked, file)
