@@ -276,27 +276,24 @@ def build_knowledge_base(
         return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
 
     aliases = crossrefs.disease_aliases(catalog, where, problems)
-    verified = checked_trees is not None
-    if not verified:
-        problems += crossrefs.check_catalog(catalog, where)
-        for study in studies.values():
-            problems += catalog.check_record(where("study", study.id), study)
-        for erratum in errata.values():
-            problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
     parsed_rules: dict[str, ParsedRule] = {}
-    if checked_trees is not None:
+    if checked_trees is not None:  # the records passed the checks when the cache was written
         for rule in rules.values():
             file = provenance.get(("rule", rule.id), "?")
             trees = checked_trees.get(rule.id) or _parse_conditions(rule)
             parsed_rules[rule.id] = ParsedRule(rule, *trees, file)
     else:
+        problems += crossrefs.check_catalog(catalog, where)
+        for study in studies.values():
+            problems += catalog.check_record(where("study", study.id), study)
+        for erratum in errata.values():
+            problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
         for rule in rules.values():
             file = provenance.get(("rule", rule.id), "?")
             checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules)
             problems += rule_problems
             if checked:
                 parsed_rules[rule.id] = ParsedRule(rule, *checked, file)
-    if not verified:
         for case in cases.values():
             problems += crossrefs.check_case(case, where("case", case.id), rules)
     if problems:
