@@ -35,7 +35,7 @@ from typing import Any
 from mscadvisor import __version__
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact
+from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_items
 from mscadvisor.kb.conditions import well_formed
 from mscadvisor.kb.loader import SourceFile
 from mscadvisor.kb.vocabulary import FIELDS
@@ -148,7 +148,7 @@ def load(key: str) -> tuple[Typed, Compact, Trees] | None:
         if stored_key != key:
             return None
         typed: Typed = {
-            kind: [(from_compact(record), file) for record, file in items]
+            kind: from_compact_items(items)
             for kind, items in compact.items()
             if kind not in DEFERRED_KINDS
         }
@@ -167,7 +167,7 @@ def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
     """Records of a deferred kind, from what ``load`` gave of them. The checksum passed, so a
     failure here means a cache edited by hand: KnowledgeBaseError says so."""
     try:
-        return [(from_compact(record), file) for record, file in items]
+        return from_compact_items(items)
     except DAMAGE as exc:
         raise KnowledgeBaseError(
             [

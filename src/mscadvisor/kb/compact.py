@@ -47,6 +47,11 @@ def from_compact(data: Any) -> Any:
     return data
 
 
+def from_compact_items(items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    """``from_compact`` of each record of a kind, with its file."""
+    return [(from_compact(record), file) for record, file in items]
+
+
 _RECORD_CLASSES: dict[str, type[Record]] = {
     cls.__name__: cls
     for cls in (
