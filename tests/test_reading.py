@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mscadvisor.reading import (
     MAX_DEPTH,
@@ -84,6 +87,10 @@ def test_nesting_up_to_the_depth_limit() -> None:
 
 def test_duplicate_keys_and_invalid_documents() -> None:
     assert refused(load_json, '{"a": 1, "a": 2}') == "duplicate key 'a'"
+    assert refused(load_json, '[{"a": 1}, {"b": {"c": 1, "d": 2, "c": 3}}]') == "duplicate key 'c'"
+    assert refused(load_json, "\ufeff{}") == (
+        "invalid JSON at line 1, column 1: Unexpected UTF-8 BOM (decode using utf-8-sig)"
+    )
     assert refused(load_json, "{").startswith("invalid JSON at line 1, column 2")
     assert refused(load_toml, "a = 1\na = 2").startswith("invalid TOML")
     assert refused(load_toml, "a = " + "9" * 5000).startswith("an integer of more than")
@@ -97,3 +104,22 @@ def test_brackets_inside_strings_are_no_nesting() -> None:
     mixed = '{"a": ' * (MAX_DEPTH // 2) + "[" * (MAX_DEPTH // 2 + 1) + "1"
     mixed += "]" * (MAX_DEPTH // 2 + 1) + "}" * (MAX_DEPTH // 2)
     assert refused(load_json, mixed) == f"nested more than {MAX_DEPTH} levels deep"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES, st.booleans())
+def test_a_document_within_the_limits_reads_as_json_loads_reads_it(
+    value: object, indented: bool
+) -> None:
+    text = json.dumps(value, indent=2 if indented else None)
+    assert load_json(text) == json.loads(text)

@@ -112,25 +112,32 @@ def _refuse_constant(name: str) -> None:
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise Unreadable(f"duplicate key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise Unreadable(f"duplicate key {key!r}")
+            seen.add(key)
     return result
+
+
+# One decoder for every document: a batch reads many small ones.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object,
+    parse_int=_int,
+    parse_float=_float,
+    parse_constant=_refuse_constant,
+)
 
 
 def load_json(text: str) -> Any:
     """A JSON document, refusing duplicate keys, NaN and Infinity, overlong numbers and nesting
     deeper than MAX_DEPTH."""
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object,
-            parse_int=_int,
-            parse_float=_float,
-            parse_constant=_refuse_constant,
-        )
+        if text.startswith("\ufeff"):  # what json.loads says of it; the decoder would not
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise Unreadable(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
