@@ -6,11 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mscadvisor.engine import profile as profile_module
 from mscadvisor.engine.notices import profile_notices
 from mscadvisor.engine.profile import Profile, build_profile, read_profile_file
 from mscadvisor.errors import InputError
-from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from tests.strategies import raw_profiles
 
 
 def build(kb: KnowledgeBase, **raw: Any) -> Profile:
@@ -126,3 +130,57 @@ def test_profile_reads_well_for_people(kb: KnowledgeBase) -> None:
         "age=30, sex=-, donor=any, modality=any, avoid_invasive_harvest=no, "
         "comorbidities=diabetes,obesity, etiology=-, needs=-"
     )
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_a_value_read_from_the_memo_reads_as_it_does_fresh(data: st.DataObject) -> None:
+    """build_profile keeps the values it accepted (a batch reads the same few again and again):
+    profiles built with the memo warm equal those built with it empty."""
+    kb = load_knowledge_base()
+    raws = [data.draw(raw_profiles(kb)) for _ in range(4)]
+    warm = [build_profile(raw, kb, "test") for raw in raws]
+    for raw, profile in zip(raws, warm, strict=True):
+        profile_module._accepted.cache_clear()
+        assert build_profile(raw, kb, "test") == profile
+
+
+@pytest.mark.parametrize(
+    ("accepted", "refused", "fragment"),
+    [
+        ({"age": 1}, {"age": True}, "expected a whole number"),  # True == 1
+        ({"age": 30}, {"age": 30.0}, "expected a whole number"),  # 30.0 == 30
+        ({"avoid_invasive_harvest": False}, {"avoid_invasive_harvest": 0}, "expected true"),
+        ({"comorbidities": ["diabetes"]}, {"comorbidities": ["diabetes", 1]}, "expected"),
+        ({"comorbidities": ["diabetes"]}, {"comorbidities": [["diabetes"]]}, "expected"),
+        ({"comorbidities": ["diabetes"]}, {"comorbidities": ("diabetes",)}, "expected a list"),
+    ],
+)
+def test_a_look_alike_of_an_accepted_value_is_still_refused(
+    kb: KnowledgeBase, accepted: dict[str, Any], refused: dict[str, Any], fragment: str
+) -> None:
+    build_profile({"disease": "POF", **accepted}, kb, "first")
+    with pytest.raises(InputError) as info:
+        build_profile({"disease": "POF", **refused}, kb, "second")
+    assert str(info.value).startswith("second: field") and fragment in str(info.value)
+
+
+def test_a_value_accepted_for_one_disease_is_refused_for_another(kb: KnowledgeBase) -> None:
+    assert build(kb, disease="OP", etiology="postmenopausal").etiology == "postmenopausal"
+    with pytest.raises(InputError, match=r"\(it applies to OP\)"):
+        build(kb, disease="POF", etiology="postmenopausal")
+
+
+def test_the_memo_of_accepted_values_is_bounded(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(profile_module, "ACCEPTED_LIMIT", 4)
+    profile_module._accepted.cache_clear()
+    for age in range(20, 40):
+        assert build(kb, disease="OP", age=age, donor="any").age == age
+        assert len(profile_module._accepted(kb)) <= 4
+    # A list longer than MEMO_ITEMS is read every time, never kept.
+    profile_module._accepted.cache_clear()
+    many = ["diabetes"] * (profile_module.MEMO_ITEMS + 1)
+    assert build(kb, disease="OP", comorbidities=many).comorbidities == ("diabetes",)
+    assert not profile_module._accepted(kb)

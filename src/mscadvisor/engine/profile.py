@@ -39,9 +39,9 @@ class Profile:
     # (the engine reads several per profile); __setattr__ keeps them immutable.
 
     def __init__(self, disease: str, **values: Any) -> None:
-        unknown = values.keys() - _FIELD_NAMES
-        if unknown:
-            raise TypeError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+        if not values.keys() <= _FIELD_NAMES:
+            unknown = sorted(values.keys() - _FIELD_NAMES)
+            raise TypeError(f"unknown profile field(s): {', '.join(unknown)}")
         self.__dict__.update(_DEFAULTS, **values, disease=disease)  # in the vocabulary's order
 
     @property
@@ -142,12 +142,42 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
             f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
         )
     disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
-    values = {
-        spec.name: _read(spec, raw[spec.name], kb, disease, origin)
-        for spec in PROFILE_FIELDS[1:]
-        if raw.get(spec.name) is not None
-    }
+    accepted = _accepted(kb)
+    values: dict[str, Any] = {}
+    for spec in PROFILE_FIELDS[1:]:
+        value = raw.get(spec.name)
+        if value is None:
+            continue
+        kind = type(value)
+        # The reading depends on the value's type too (True == 1); only short lists and
+        # strings are kept, so that the memo stays small whatever the input.
+        small = len(value) <= MEMO_ITEMS if kind is list or kind is str else kind in (int, bool)
+        memo_key = (spec.name, disease.id, kind, tuple(value) if kind is list else value)
+        try:
+            read = accepted.get(memo_key) if small else None
+        except TypeError:  # a list holding a list or an object: never a valid value
+            small = False
+            read = None
+        if read is None:
+            read = _read(spec, value, kb, disease, origin)
+            if small:
+                if len(accepted) >= ACCEPTED_LIMIT:
+                    accepted.clear()
+                accepted[memo_key] = read
+        values[spec.name] = read
     return Profile(disease.id, **values)
+
+
+# A batch reads the same few values of each field over and over: the values accepted so far,
+# keyed by what reading one depends on. Only accepted values are kept, so a refusal always
+# names its own row.
+ACCEPTED_LIMIT = 4096
+MEMO_ITEMS = 64  # the longest list or string kept
+
+
+@lru_cache(maxsize=8)
+def _accepted(kb: KnowledgeBase) -> dict[tuple[Any, ...], Any]:
+    return {}
 
 
 def _read(
