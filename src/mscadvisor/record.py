@@ -76,6 +76,8 @@ class Record:
         raise _frozen(f"cannot delete field {name!r}")
 
     def __eq__(self, other: object) -> bool:
+        if other is self:  # as a dataclass's tuple comparison would find, without building one
+            return True
         if type(other) is not type(self):
             return NotImplemented
         return self._compared() == other._compared()
