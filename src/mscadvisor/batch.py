@@ -345,20 +345,25 @@ class BatchLine:
         return self.to_json_bytes().decode("utf-8")
 
     def to_json_bytes(self) -> bytes:
-        """``to_json`` in UTF-8, as a batch writes it."""
+        """``to_json`` in UTF-8."""
+        return b"".join(self.json_pieces())
+
+    def json_pieces(self) -> list[bytes]:
+        """``to_json_bytes`` in pieces, as a batch joins them into a block of lines."""
         if self.top <= 0:
-            return self.result.to_json_bytes(line=self.line)
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+            return self.result.json_pieces(line=self.line)
+        return [json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()]
 
 
-Formatter = Callable[[int, Recommendation], bytes]
+# The output line of a scored row in UTF-8, in pieces (see BatchLine.json_pieces).
+Formatter = Callable[[int, Recommendation], list[bytes]]
 
 
 def formatter(output_format: str, top: int) -> Formatter:
-    """The output line of a scored row, in UTF-8."""
+    """The output line of a scored row."""
     if output_format == "csv":
         return CsvRows(max(top, 1))
-    return lambda line, result: BatchLine(line, result, top).to_json_bytes() + b"\n"
+    return lambda line, result: [*BatchLine(line, result, top).json_pieces(), b"\n"]
 
 
 class CsvRows:
@@ -372,7 +377,7 @@ class CsvRows:
         # By the disease and the identity of the rankings, which are kept alive beside it.
         self.made: dict[tuple[object, ...], tuple[tuple[object, ...], bytes]] = {}
 
-    def __call__(self, line: int, result: Recommendation) -> bytes:
+    def __call__(self, line: int, result: Recommendation) -> list[bytes]:
         rankings = tuple(result.ranked[category] for category in CATEGORIES)
         key = (result.disease, *map(id, rankings))
         found = self.made.get(key)
@@ -382,7 +387,7 @@ class CsvRows:
             # What follows the line number (a number: never quoted).
             rest = csv_row(0, result, self.top).encode("utf-8")[1:]
             found = self.made[key] = (rankings, rest)
-        return str(line).encode() + found[1]
+        return [str(line).encode(), found[1]]
 
 
 def most_candidates(kb: KnowledgeBase) -> int:
@@ -447,25 +452,26 @@ def _score_chunk(rows: list[Row]) -> list[Outcome]:
     """The outcomes of a chunk of rows in order, the scored rows between two bad ones joined
     into one block: few objects to hand back from a worker process, and few writes."""
     outcomes: list[Outcome] = []
-    block: list[bytes] = []
-    last_line = 0
+    block: list[bytes] = []  # the pieces of the block's lines
+    scored = last_line = 0
     for row in rows:
         output, reason = _score(parsed(row))
         if output is not None:
-            block.append(output)
+            block += output
+            scored += 1
             last_line = row.line
             continue
         if block:
-            outcomes.append(Scored(len(block), last_line, b"".join(block)))
-            block = []
+            outcomes.append(Scored(scored, last_line, b"".join(block)))
+            block, scored = [], 0
         outcomes.append(Rejected(row.line, reason or ""))
     if block:
-        outcomes.append(Scored(len(block), last_line, b"".join(block)))
+        outcomes.append(Scored(scored, last_line, b"".join(block)))
     return outcomes
 
 
-def _score(row: Row) -> tuple[bytes | None, str | None]:
-    """The row's output line, or why there is none."""
+def _score(row: Row) -> tuple[list[bytes] | None, str | None]:
+    """The row's output line in pieces, or why there is none."""
     worker = _state["worker"]
     if row.fields is None:
         return None, row.error

@@ -614,7 +614,7 @@ def test_csv_rows_are_made_once_per_ranking_and_bounded(
     ]
     for line, profile in enumerate(profiles * 2, 1):
         result = score(kb, profile, 0)
-        assert rows(line, result) == batch.csv_row(line, result, 2).encode()
+        assert b"".join(rows(line, result)) == batch.csv_row(line, result, 2).encode()
         assert len(rows.made) <= 4
 
 

@@ -7,6 +7,7 @@ JSON document whose shape ``schemas/recommendation.schema.json`` publishes.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -298,13 +299,18 @@ class Recommendation(Record):
                 "disease_name": self.disease_name,
                 "profile": self.profile.to_dict(),
             },
-            "ranking": {
-                "order": list(RANKING_ORDER),
-                "score": "base + sum of contributions",
-                "routes_and_preconditioning_for": self.judged_for,
-            },
+            "ranking": _ranking(self.judged_for),
             "reproduce": self.reproduce.recommendation() if self.reproduce else None,
         }
+
+    def _own_head_json(self) -> bytes:
+        """The JSON of the head's keys of this result (without braces). Its ranking block is
+        alike for all results judged for one source: encoded once for them."""
+        pieces = [
+            f'"{key}":{_ranking_json(self.judged_for) if key == "ranking" else _compact(value)}'
+            for key, value in self._own_head().items()
+        ]
+        return ",".join(pieces).encode("utf-8")
 
     def _lists(self) -> list[tuple[str, tuple[Any, ...]]]:
         """The lists the engine shares whole between results (its memoized rankings)."""
@@ -325,21 +331,41 @@ class Recommendation(Record):
 
     def to_json_bytes(self, **first: Any) -> bytes:
         """``to_json_line`` as UTF-8, made from the JSON text of each shared part, encoded
-        once and reused (a batch writes it as it is)."""
+        once and reused."""
+        return b"".join(self.json_pieces(**first))
+
+    def json_pieces(self, **first: Any) -> list[bytes]:
+        """``to_json_bytes`` in pieces, to be joined: a batch joins a block of lines at once,
+        so that the shared parts (most of a line) are copied once, not once per nesting."""
         head = [_compact(first)[1:-1].encode("utf-8")] if first else []
-        head += (_shared_head_json(self), _compact(self._own_head())[1:-1].encode("utf-8"))
-        parts = [b"{" + b",".join(head)]
+        head += (_shared_head_json(self), self._own_head_json())
+        pieces = [b"{" + b",".join(head)]
         for key, items in self._lists():
-            parts += (b',"', key.encode(), b'":[', b",".join(_encoded(items).items_json), b"]")
+            pieces += (b',"', key.encode(), b'":[', *_encoded(items).items_json, b"]")
         for key, items in self._items():
             inner = b",".join([_encoded(item).json for item in items])
-            parts += (b',"', key.encode(), b'":[', inner, b"]")
-        parts.append(b"}")
-        return b"".join(parts)
+            pieces += (b',"', key.encode(), b'":[', inner, b"]")
+        pieces.append(b"}")
+        return pieces
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# Compact JSON, as json.dumps(value, separators=(",", ":"), ensure_ascii=False) writes it:
+# one encoder for all, as json.dumps makes one per call when given options.
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@lru_cache(maxsize=64)
+def _ranking_json(judged_for: str | None) -> str:
+    return _compact(_ranking(judged_for))
+
+
+def _ranking(judged_for: str | None) -> dict[str, Any]:
+    """The head's ranking block: how the lists are ordered."""
+    return {
+        "order": list(RANKING_ORDER),
+        "score": "base + sum of contributions",
+        "routes_and_preconditioning_for": judged_for,
+    }
 
 
 # The JSON of the shared head keys (without braces), by the knowledge base's identity block
@@ -391,9 +417,10 @@ class _Encoded:
 
     @property
     def items_json(self) -> tuple[bytes, ...]:
-        """The JSON text of each part of a tuple."""
+        """The JSON text of a tuple's items, in pieces: each part's text, commas between."""
         if self._items_json is None:
-            self._items_json = tuple([_encoded(item).json for item in self.part])
+            texts = [_encoded(item).json for item in self.part]
+            self._items_json = tuple(piece for text in texts for piece in (b",", text))[1:]
         return self._items_json
 
 
