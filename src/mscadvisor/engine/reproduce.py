@@ -57,9 +57,10 @@ class Reproduction(Record):
     def command(self, name: str, *options: str, profile: dict[str, Any] | None = None) -> str:
         """The shell command of ``mscadvisor NAME`` with the profile, ``options`` and
         ``--format json``."""
-        words = [name, *_flags(self.profile if profile is None else profile), *options]
+        fields = self.profile if profile is None else profile
+        flags = [_flag_words(field, _hashable(value)) for field, value in fields.items()]
         command, _ = _knowledge_words(self.kb, self.knowledge)
-        return f"{command} {shlex.join([*words, '--format', 'json'])}"
+        return " ".join([command, shlex.quote(name), *flags, shlex.join([*options, *_JSON])])
 
     def scoring_options(self) -> list[str]:
         """--source and --regimens where they are not the default."""
@@ -132,15 +133,19 @@ def _knowledge_words(kb: KnowledgeBase, knowledge: KnowledgeSource) -> tuple[str
     return shlex.join(words), opened
 
 
-def _flags(profile: dict[str, Any]) -> list[str]:
-    """The command-line flags that give these profile fields."""
-    flags: list[str] = []
-    for name, value in profile.items():
-        flag = PROFILE_FIELD_BY_NAME[name].flag
-        if isinstance(value, bool):
-            flags.append(flag)
-        elif isinstance(value, list):
-            flags += [word for item in value for word in (flag, str(item))]
-        else:
-            flags += [flag, str(value)]
-    return flags
+_JSON = ("--format", "json")
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@lru_cache(maxsize=4096)
+def _flag_words(name: str, value: Any) -> str:
+    """The command-line flags, quoted, that give a profile field this value (a list as a
+    tuple): a batch gives the same few values of each field again and again."""
+    flag = PROFILE_FIELD_BY_NAME[name].flag
+    if isinstance(value, bool):
+        return flag
+    items = value if isinstance(value, tuple) else (value,)
+    return shlex.join([word for item in items for word in (flag, str(item))])
