@@ -3,6 +3,7 @@ call) that makes it again, byte for byte, and --require-kb refuses other knowled
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shlex
@@ -14,11 +15,13 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mscadvisor
 from mscadvisor.errors import EXIT_KNOWLEDGE_MISMATCH, EXIT_OK, EXIT_USAGE
 from mscadvisor.kb.fingerprint import knowledge_sha256
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.vocabulary import PROFILE_FIELDS
 from mscadvisor.render.output import json_text
 from tests.conftest import CliResult
 from tests.knowledge_states import AD_CELLS_FOR_POF, write_pack, write_weights
@@ -104,6 +107,29 @@ def test_any_profile_comes_back_from_its_command(cli: Cli, data: dict[str, Any])
     again = cli(*command_of(doc))
     assert again.code == EXIT_OK, again.err
     assert again.out == json_text(doc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=raw_profiles(mscadvisor.load_knowledge_base()), regimens=st.integers(0, 5))
+def test_the_python_call_holds_the_profile_given_and_the_options(
+    data: dict[str, Any], regimens: int
+) -> None:
+    """Law: the Python call's profile is the fields that differ from the default (and the
+    disease), as lists where they are sets; --regimens is repeated where it is not 3."""
+    kb = mscadvisor.load_knowledge_base()
+    result = mscadvisor.recommend(data, kb, regimens=regimens)
+    call = ast.parse(result.to_dict()["reproduce"]["python"], mode="eval").body
+    assert isinstance(call, ast.Call)
+    defaults = {spec.name: spec.default for spec in PROFILE_FIELDS}
+    given = {
+        name: value
+        for name, value in result.profile.to_dict().items()
+        if name == "disease" or (value not in (None, []) and value != defaults[name])
+    }
+    assert ast.literal_eval(call.args[0]) == given
+    assert [(k.arg, ast.literal_eval(k.value)) for k in call.keywords] == (
+        [] if regimens == 3 else [("regimens", regimens)]
+    )
 
 
 def test_the_knowledge_hash_covers_packs_and_weights(tmp_path: Path, kb: KnowledgeBase) -> None:

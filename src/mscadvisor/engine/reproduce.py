@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from mscadvisor.kb.knowledge import KnowledgeBase
 
 
+Given = list[tuple[str, Any]]  # profile fields and values (see Reproduction.given)
+_DEFAULTS = {spec.name: spec.default for spec in PROFILE_FIELDS}
+_JSON = ("--format", "json")
+
+
 class Reproduction(Record):
     """What a result was made from, as a later run needs it. Made with every result, used
     only when one is written as JSON: what it says is worked out then."""
@@ -43,22 +48,20 @@ class Reproduction(Record):
     def knowledge_sha256(self) -> str:
         return _knowledge_sha256(self.kb)
 
-    @property
-    def profile(self) -> dict[str, Any]:
+    def given(self) -> list[tuple[str, Any]]:
         """The profile's fields that differ from the default, and the disease, in the order of
-        the vocabulary (lists as lists, as a profile file writes them)."""
-        fields: dict[str, Any] = {}
-        for spec in PROFILE_FIELDS:
-            value = getattr(self.scored, spec.name)
-            if (value != spec.default and value not in (None, ())) or spec.name == "disease":
-                fields[spec.name] = list(value) if isinstance(value, tuple) else value
-        return fields
+        the vocabulary: (field, value), a set's values as a tuple."""
+        return [
+            (name, value)
+            for name, value in vars(self.scored).items()
+            if name == "disease" or (value != _DEFAULTS[name] and value not in (None, ()))
+        ]
 
-    def command(self, name: str, *options: str, profile: dict[str, Any] | None = None) -> str:
+    def command(self, name: str, *options: str, given: Given | None = None) -> str:
         """The shell command of ``mscadvisor NAME`` with the profile, ``options`` and
         ``--format json``."""
-        fields = self.profile if profile is None else profile
-        flags = [_flag_words(field, _hashable(value)) for field, value in fields.items()]
+        given = self.given() if given is None else given
+        flags = [_texts(field, value)[0] for field, value in given]
         command, _ = _knowledge_words(self.kb, self.knowledge)
         return " ".join([command, shlex.quote(name), *flags, shlex.join([*options, *_JSON])])
 
@@ -69,11 +72,12 @@ class Reproduction(Record):
             options += ["--regimens", str(self.regimens)]
         return options
 
-    def python_call(self, profile: dict[str, Any] | None = None) -> str:
+    def python_call(self, given: Given | None = None) -> str:
         """The Python API call that returns the same recommendation."""
         _, opened = _knowledge_words(self.kb, self.knowledge)
-        fields = self.profile if profile is None else profile
-        arguments = [repr(fields), f"mscadvisor.load_knowledge_base({opened})"]
+        given = self.given() if given is None else given
+        fields = ", ".join([_texts(field, value)[1] for field, value in given])
+        arguments = [f"{{{fields}}}", f"mscadvisor.load_knowledge_base({opened})"]
         if self.regimens != defaults.REGIMENS:
             arguments.append(f"regimens={self.regimens}")
         if self.source is not None:
@@ -85,10 +89,10 @@ class Reproduction(Record):
 
     def recommendation(self) -> dict[str, Any]:
         """The ``reproduce`` field of a recommendation."""
-        profile = self.profile
+        given = self.given()
         return self.document(
-            self.command("recommend", *self.scoring_options(), profile=profile),
-            self.python_call(profile),
+            self.command("recommend", *self.scoring_options(), given=given),
+            self.python_call(given),
         )
 
     def what_if(self, changes: Sequence[str]) -> dict[str, Any]:
@@ -133,19 +137,12 @@ def _knowledge_words(kb: KnowledgeBase, knowledge: KnowledgeSource) -> tuple[str
     return shlex.join(words), opened
 
 
-_JSON = ("--format", "json")
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
-
-
-@lru_cache(maxsize=4096)
-def _flag_words(name: str, value: Any) -> str:
-    """The command-line flags, quoted, that give a profile field this value (a list as a
-    tuple): a batch gives the same few values of each field again and again."""
+@lru_cache(maxsize=4096, typed=True)  # typed: True is not 1 here
+def _texts(name: str, value: Any) -> tuple[str, str]:
+    """A profile field's value as command-line flags (quoted) and as an item of the profile
+    dict of a Python call: a batch gives the same few values of each field again and again."""
     flag = PROFILE_FIELD_BY_NAME[name].flag
-    if isinstance(value, bool):
-        return flag
     items = value if isinstance(value, tuple) else (value,)
-    return shlex.join([word for item in items for word in (flag, str(item))])
+    words = [word for item in items for word in (flag, str(item))]
+    shown = list(value) if isinstance(value, tuple) else value
+    return flag if isinstance(value, bool) else shlex.join(words), f"{name!r}: {shown!r}"

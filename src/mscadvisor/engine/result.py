@@ -304,13 +304,15 @@ class Recommendation(Record):
         }
 
     def _own_head_json(self) -> bytes:
-        """The JSON of the head's keys of this result (without braces). Its ranking block is
-        alike for all results judged for one source: encoded once for them."""
-        pieces = [
-            f'"{key}":{_ranking_json(self.judged_for) if key == "ranking" else _compact(value)}'
-            for key, value in self._own_head().items()
-        ]
-        return ",".join(pieces).encode("utf-8")
+        """``_own_head`` as compact JSON without braces, from texts encoded once where results
+        share them (the disease, each profile value, the ranking block): a batch writes one
+        head per row. The key order is ``_own_head``'s."""
+        reproduce = self.reproduce.recommendation() if self.reproduce else None
+        return (
+            f'"query":{_query_json(self.disease, self.disease_name)}'
+            f'"profile":{_profile_json(self.profile)}}},'
+            f'"ranking":{_ranking_json(self.judged_for)},"reproduce":{_compact(reproduce)}'
+        ).encode()
 
     def _lists(self) -> list[tuple[str, tuple[Any, ...]]]:
         """The lists the engine shares whole between results (its memoized rankings)."""
@@ -352,6 +354,33 @@ class Recommendation(Record):
 # Compact JSON, as json.dumps(value, separators=(",", ":"), ensure_ascii=False) writes it:
 # one encoder for all, as json.dumps makes one per call when given options.
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@lru_cache(maxsize=64)
+def _query_json(disease: str, disease_name: str) -> str:
+    """The query's JSON up to its profile: an object left open."""
+    return _compact({"disease": disease, "disease_name": disease_name})[:-1] + ","
+
+
+# The JSON of a profile field's value ("name":value), by field, type and value (True == 1):
+# profiles are made of few distinct values. Bounded all the same.
+_PROFILE_VALUES: dict[tuple[str, type, Any], str] = {}
+_PROFILE_VALUES_LIMIT = 4096
+
+
+def _profile_json(profile: Profile) -> str:
+    """``_compact(profile.to_dict())``."""
+    pieces = []
+    for name, value in vars(profile).items():
+        key = (name, type(value), value)
+        text = _PROFILE_VALUES.get(key)
+        if text is None:
+            if len(_PROFILE_VALUES) >= _PROFILE_VALUES_LIMIT:
+                _PROFILE_VALUES.clear()
+            shown = list(value) if isinstance(value, tuple) else value
+            text = _PROFILE_VALUES[key] = f"{_compact(name)}:{_compact(shown)}"
+        pieces.append(text)
+    return "{" + ",".join(pieces) + "}"
 
 
 @lru_cache(maxsize=64)
