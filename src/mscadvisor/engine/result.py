@@ -315,13 +315,15 @@ class Recommendation(Record):
         ).encode()
 
     def _lists(self) -> list[tuple[str, tuple[Any, ...]]]:
-        """The lists the engine shares whole between results (its memoized rankings)."""
+        """The lists the engine shares whole between results (its memoized rankings,
+        regimens and exclusions)."""
         lists = [(key, self.ranked[category]) for category, key in CATEGORY_KEYS.items()]
-        return [*lists, ("regimens", self.regimens)]
+        return [*lists, ("regimens", self.regimens), ("excluded", self.excluded)]
 
     def _items(self) -> tuple[tuple[str, tuple[Any, ...]], ...]:
-        """The lists whose items, not the lists themselves, are shared."""
-        return (("excluded", self.excluded), ("warnings", self.warnings))
+        """The lists whose items, not the lists themselves, are shared (the warnings add the
+        profile's own to the judgement's)."""
+        return (("warnings", self.warnings),)
 
     def to_json_line(self, **first: Any) -> str:
         """The document as one compact JSON line, with ``first`` keys before the rest.
@@ -343,12 +345,20 @@ class Recommendation(Record):
         head += (_shared_head_json(self), self._own_head_json())
         pieces = [b"{" + b",".join(head)]
         for key, items in self._lists():
-            pieces += (b',"', key.encode(), b'":[', *_encoded(items).items_json, b"]")
+            pieces.append(_KEYS_JSON[key])
+            pieces += _encoded(items).list_json
         for key, items in self._items():
             inner = b",".join([_encoded(item).json for item in items])
-            pieces += (b',"', key.encode(), b'":[', inner, b"]")
+            pieces += (_KEYS_JSON[key], b"[", inner, b"]")
         pieces.append(b"}")
         return pieces
+
+
+# Each list's key as it follows the key before it in a JSON line.
+_KEYS_JSON = {
+    key: f',"{key}":'.encode()
+    for key in (*CATEGORY_KEYS.values(), "regimens", "excluded", "warnings")
+}
 
 
 # Compact JSON, as json.dumps(value, separators=(",", ":"), ensure_ascii=False) writes it:
@@ -421,13 +431,13 @@ class _Encoded:
     part alive, so the part's id, which keys it in ``_ENCODED``, cannot be reused by another
     object while it is there."""
 
-    __slots__ = ("_doc", "_items_json", "_json", "part")
+    __slots__ = ("_doc", "_json", "_list_json", "part")
 
     def __init__(self, part: Any) -> None:
         self.part = part
         self._doc: Any = None
         self._json: bytes | None = None
-        self._items_json: tuple[bytes, ...] | None = None
+        self._list_json: tuple[bytes, ...] | None = None
 
     @property
     def doc(self) -> Any:
@@ -445,12 +455,13 @@ class _Encoded:
         return self._json
 
     @property
-    def items_json(self) -> tuple[bytes, ...]:
-        """The JSON text of a tuple's items, in pieces: each part's text, commas between."""
-        if self._items_json is None:
+    def list_json(self) -> tuple[bytes, ...]:
+        """The JSON text of a tuple as a list, in pieces: brackets, each part's text, commas."""
+        if self._list_json is None:
             texts = [_encoded(item).json for item in self.part]
-            self._items_json = tuple(piece for text in texts for piece in (b",", text))[1:]
-        return self._items_json
+            inner = [piece for text in texts for piece in (b",", text)][1:]
+            self._list_json = (b"[", *inner, b"]")
+        return self._list_json
 
 
 # The encoded parts, by the part's id. Results share the engine's memoized parts, and those
