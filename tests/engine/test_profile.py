@@ -14,6 +14,7 @@ from mscadvisor.engine.notices import profile_notices
 from mscadvisor.engine.profile import Profile, build_profile, read_profile_file
 from mscadvisor.errors import InputError
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.kb.vocabulary import PROFILE_FIELD_NAMES
 from tests.strategies import raw_profiles
 
 
@@ -143,6 +144,11 @@ def test_a_value_read_from_the_memo_reads_as_it_does_fresh(data: st.DataObject) 
     for raw, profile in zip(raws, warm, strict=True):
         profile_module._accepted.cache_clear()
         assert build_profile(raw, kb, "test") == profile
+        # As the constructor makes it: every field, in the vocabulary's order (its hash).
+        again = Profile(
+            profile.disease, **{k: v for k, v in vars(profile).items() if k != "disease"}
+        )
+        assert tuple(vars(profile)) == PROFILE_FIELD_NAMES and hash(again) == hash(profile)
 
 
 @pytest.mark.parametrize(
@@ -178,9 +184,9 @@ def test_the_memo_of_accepted_values_is_bounded(
     profile_module._accepted.cache_clear()
     for age in range(20, 40):
         assert build(kb, disease="OP", age=age, donor="any").age == age
-        assert len(profile_module._accepted(kb)) <= 4
+        assert len(profile_module._accepted(kb, "OP")) <= 4
     # A list longer than MEMO_ITEMS is read every time, never kept.
     profile_module._accepted.cache_clear()
     many = ["diabetes"] * (profile_module.MEMO_ITEMS + 1)
     assert build(kb, disease="OP", comorbidities=many).comorbidities == ("diabetes",)
-    assert not profile_module._accepted(kb)
+    assert not profile_module._accepted(kb, "OP")

@@ -44,6 +44,16 @@ class Profile:
             raise TypeError(f"unknown profile field(s): {', '.join(unknown)}")
         self.__dict__.update(_DEFAULTS, **values, disease=disease)  # in the vocabulary's order
 
+    @classmethod
+    def _of_read(cls, disease: str, values: dict[str, Any]) -> Profile:
+        """The profile of values build_profile has read (field names known good)."""
+        profile = object.__new__(cls)
+        fields = profile.__dict__
+        fields.update(_DEFAULTS)  # in the vocabulary's order
+        fields.update(values)
+        fields["disease"] = disease
+        return profile
+
     @property
     def _values(self) -> dict[str, Any]:
         return self.__dict__
@@ -130,29 +140,30 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
 
     Every field is read by its kind in the vocabulary; a missing or null field takes its
     default."""
-    for key in raw:
-        if key not in _FIELD_NAMES:
-            raise InputError(
-                f"{origin}: unknown profile field {quoted(key)}"
-                f"{did_you_mean(str(key), PROFILE_FIELD_NAMES)}; valid: "
-                f"{', '.join(PROFILE_FIELD_NAMES)}"
-            )
+    if not raw.keys() <= _FIELD_NAMES:
+        key = next(key for key in raw if key not in _FIELD_NAMES)
+        raise InputError(
+            f"{origin}: unknown profile field {quoted(key)}"
+            f"{did_you_mean(str(key), PROFILE_FIELD_NAMES)}; valid: "
+            f"{', '.join(PROFILE_FIELD_NAMES)}"
+        )
     if raw.get("disease") is None:
         raise InputError(
             f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
         )
     disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
-    accepted = _accepted(kb)
+    accepted = _accepted(kb, disease.id)
     values: dict[str, Any] = {}
-    for spec in PROFILE_FIELDS[1:]:
-        value = raw.get(spec.name)
+    for spec in _READ_FIELDS:
+        name = spec.name
+        value = raw.get(name)
         if value is None:
             continue
         kind = type(value)
         # The reading depends on the value's type too (True == 1); only short lists and
         # strings are kept, so that the memo stays small whatever the input.
         small = len(value) <= MEMO_ITEMS if kind is list or kind is str else kind in (int, bool)
-        memo_key = (spec.name, disease.id, kind, tuple(value) if kind is list else value)
+        memo_key = (name, kind, tuple(value) if kind is list else value)
         try:
             read = accepted.get(memo_key) if small else None
         except TypeError:  # a list holding a list or an object: never a valid value
@@ -164,19 +175,22 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
                 if len(accepted) >= ACCEPTED_LIMIT:
                     accepted.clear()
                 accepted[memo_key] = read
-        values[spec.name] = read
-    return Profile(disease.id, **values)
+        values[name] = read
+    return Profile._of_read(disease.id, values)
 
 
-# A batch reads the same few values of each field over and over: the values accepted so far,
-# keyed by what reading one depends on. Only accepted values are kept, so a refusal always
-# names its own row.
+_READ_FIELDS = PROFILE_FIELDS[1:]  # all but the disease, read first
+
+
+# A batch reads the same few values of each field over and over: the values accepted so far
+# for a disease, keyed by what else reading one depends on. Only accepted values are kept, so
+# a refusal always names its own row.
 ACCEPTED_LIMIT = 4096
 MEMO_ITEMS = 64  # the longest list or string kept
 
 
-@lru_cache(maxsize=8)
-def _accepted(kb: KnowledgeBase) -> dict[tuple[Any, ...], Any]:
+@lru_cache(maxsize=64)
+def _accepted(kb: KnowledgeBase, disease_id: str) -> dict[tuple[Any, ...], Any]:
     return {}
 
 
