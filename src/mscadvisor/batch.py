@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from operator import is_
 from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -205,7 +206,7 @@ def _csv_rows(reader: Any, lines: Lines, header: list[str]) -> Iterator[Row]:
         except csv.Error as exc:
             yield Row(lines.number, None, f"invalid CSV: {exc}")
             continue
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         if len(cells) != len(header):
             yield Row(
@@ -378,10 +379,10 @@ class CsvRows:
         self.made: dict[tuple[object, ...], tuple[tuple[object, ...], bytes]] = {}
 
     def __call__(self, line: int, result: Recommendation) -> list[bytes]:
-        rankings = tuple(result.ranked[category] for category in CATEGORIES)
+        rankings = tuple([result.ranked[category] for category in CATEGORIES])
         key = (result.disease, *map(id, rankings))
         found = self.made.get(key)
-        if found is None or any(a is not b for a, b in zip(found[0], rankings, strict=True)):
+        if found is None or not all(map(is_, found[0], rankings)):
             if len(self.made) >= self.LIMIT:
                 self.made.clear()
             # What follows the line number (a number: never quoted).
