@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from operator import is_
 from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -364,7 +365,13 @@ def formatter(output_format: str, top: int) -> Formatter:
     """The output line of a scored row."""
     if output_format == "csv":
         return CsvRows(max(top, 1))
-    return lambda line, result: [*BatchLine(line, result, top).json_pieces(), b"\n"]
+    return partial(_jsonl_line, top=top)
+
+
+def _jsonl_line(line: int, result: Recommendation, top: int) -> list[bytes]:
+    pieces = BatchLine(line, result, top).json_pieces()
+    pieces.append(b"\n")
+    return pieces
 
 
 class CsvRows:
@@ -449,15 +456,27 @@ class Rejected:
 Outcome = Scored | Rejected
 
 
+# The most bytes of lines joined into one block. Under the C allocator's threshold for
+# mapping memory of its own (128 KiB by default), a block's memory is reused by the next one;
+# blocks of megabytes (256 full JSON lines) left the heap to fragment as a batch went on.
+BLOCK_BYTES = 64 << 10
+
+
 def _score_chunk(rows: list[Row]) -> list[Outcome]:
-    """The outcomes of a chunk of rows in order, the scored rows between two bad ones joined
-    into one block: few objects to hand back from a worker process, and few writes."""
+    """The outcomes of a chunk of rows in order, consecutive scored rows joined into blocks of
+    up to BLOCK_BYTES: few objects to hand back from a worker process, and few writes."""
     outcomes: list[Outcome] = []
     block: list[bytes] = []  # the pieces of the block's lines
     scored = last_line = 0
+    per_block = 0  # lines per block, from the length of the first (lines are much alike)
     for row in rows:
         output, reason = _score(parsed(row))
         if output is not None:
+            if not per_block:
+                per_block = max(1, BLOCK_BYTES // max(1, sum(map(len, output))))
+            elif scored == per_block:
+                outcomes.append(Scored(scored, last_line, b"".join(block)))
+                block, scored = [], 0
             block += output
             scored += 1
             last_line = row.line

@@ -543,6 +543,24 @@ def test_scored_rows_between_bad_ones_are_written_as_one_block(kb: Any) -> None:
     assert (summary.read, summary.scored, summary.rejected, summary.last_line) == (7, 5, 2, 7)
 
 
+@pytest.mark.parametrize("output_format", ["jsonl", "csv"])
+def test_blocks_hold_about_block_bytes_of_lines_and_change_no_output(
+    kb: Any, monkeypatch: pytest.MonkeyPatch, output_format: str
+) -> None:
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    job = batch.Job(KnowledgeSource(), output_format, 0, 1)
+    rows = [batch.Row(n, {"disease": "POF", "age": 20 + n}) for n in range(1, 8)]
+    whole: list[bytes] = []
+    batch.run(job, rows, whole.append, lambda report: None, fail_fast=False)
+    line = whole[0].splitlines(keepends=True)[0]
+    monkeypatch.setattr(batch, "BLOCK_BYTES", 3 * len(line))  # lines are much alike in length
+    blocks: list[bytes] = []
+    summary = batch.run(job, rows, blocks.append, lambda report: None, fail_fast=False)
+    assert [block.count(b"\n") for block in blocks] == [3, 3, 1]
+    assert b"".join(blocks) == b"".join(whole) and summary.scored == 7
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     processors=st.integers(1, 256),
