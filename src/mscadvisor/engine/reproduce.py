@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 Given = list[tuple[str, Any]]  # profile fields and values (see Reproduction.given)
 _DEFAULTS = {spec.name: spec.default for spec in PROFILE_FIELDS}
-_JSON = ("--format", "json")
+_FORMAT_JSON = "--format json"  # as shlex.join writes it: nothing to quote
 
 
 class Reproduction(Record):
@@ -63,7 +63,8 @@ class Reproduction(Record):
         given = self.given() if given is None else given
         flags = [_texts(field, value)[0] for field, value in given]
         command, _ = _knowledge_words(self.kb, self.knowledge)
-        return " ".join([command, shlex.quote(name), *flags, shlex.join([*options, *_JSON])])
+        words = [shlex.quote(name), *flags, *map(shlex.quote, options), _FORMAT_JSON]
+        return " ".join([command, *words])
 
     def scoring_options(self) -> list[str]:
         """--source and --regimens where they are not the default."""
