@@ -215,6 +215,27 @@ def test_progress_bar_and_reports_on_a_terminal(tmp_path: Path) -> None:
     assert len(out.read_text("utf-8").splitlines()) == 3001  # header + scored rows
 
 
+@pytest.mark.subprocess
+def test_no_bar_is_drawn_among_results_written_to_the_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    rows = [json.dumps({"disease": "POF", "age": 30})] * 600 + ['{"disease": "GOUT"}']
+    command = [sys.executable, "-m", "mscadvisor", "batch", str(write(tmp_path, "p.jsonl", rows))]
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [*command, "-f", "csv"],
+        stdout=secondary,
+        stderr=secondary,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+    )
+    os.close(secondary)
+    lines = read_terminal(primary, proc).splitlines()
+    assert not any("%" in line or " rows " in line for line in lines)  # no bar
+    assert sum(line.startswith(("1,POF", "600,POF")) for line in lines) == 2
+    assert any(line.startswith("mscadvisor: line 601: unknown disease 'GOUT'") for line in lines)
+
+
 class FakeTerminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -94,7 +94,11 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     if fmt is BatchFormat.csv:
         sink.write(batching.csv_header(max(width, 1)).encode("utf-8"))
     try:
-        with BatchProgress(stream) as progress, sink.abandoned_on_error():
+        results_on_terminal = sink.file is None and _is_terminal(sys.stdout)
+        with (
+            BatchProgress(stream, results_on_terminal=results_on_terminal) as progress,
+            sink.abandoned_on_error(),
+        ):
             summary = batching.run(
                 job,
                 rows,
@@ -184,19 +188,28 @@ class BatchSink:
             sys.stderr.write(f"mscadvisor: {self.file.path} was not written\n")
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (OSError, ValueError):  # closed
+        return False
+
+
 class BatchProgress:
     """Progress on stderr when it is a terminal: a bar over the input file's bytes (a running
-    count for a pipe), with bad-row reports printed above it. Plain reports otherwise."""
+    count for a pipe), with bad-row reports printed above it. Plain reports otherwise, and
+    when the results themselves stream to the terminal (a bar would be drawn among them)."""
 
     EVERY = 256  # rows between updates: the display refreshes a few times a second anyway
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, *, results_on_terminal: bool = False) -> None:
         self.stream = stream
+        self.results_on_terminal = results_on_terminal
         self.rows = 0
         self.progress: Any = None
 
     def __enter__(self) -> "BatchProgress":
-        if not sys.stderr.isatty():
+        if self.results_on_terminal or not _is_terminal(sys.stderr):
             return self
         from rich.progress import (
             BarColumn,
