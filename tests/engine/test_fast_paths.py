@@ -16,6 +16,7 @@ from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.record import replace
 from tests.strategies import raw_profiles
 
 KB = load_knowledge_base()
@@ -137,3 +138,44 @@ def test_an_index_that_reaches_its_memo_limit_forgets_and_gives_the_same_results
         scoring._disease_index.cache_clear()
         assert score(KB, profile).to_dict() == result.to_dict()
     scoring._disease_index.cache_clear()
+
+
+class Id(str):
+    """An id that prints its own way, as an API caller's str subclass may."""
+
+    def __repr__(self) -> str:
+        return f"Id({str.__repr__(self)})"
+
+
+# Values equal to one another but written differently, one after the other.
+LOOK_ALIKES = [
+    {"comorbidities": ("diabetes",)},
+    {"comorbidities": (Id("diabetes"),)},
+    {"comorbidities": (1,)},
+    {"comorbidities": (True,)},
+    {"age": 0},
+    {"age": 0.0},
+    {"age": -0.0},
+    {"age": False},
+]
+
+
+def test_profile_values_that_are_equal_but_written_differently_are_written_each_their_way() -> None:
+    """The texts kept for profile values (their JSON, flags and Python literals) serve only
+    values that every equal value is written like: a profile made directly through the API
+    with look-alikes (True for 1, -0.0 for 0.0, a str subclass) is written as it is."""
+    from mscadvisor.engine import reproduce
+    from mscadvisor.engine import result as results
+    from mscadvisor.engine.profile import Profile
+
+    for values in LOOK_ALIKES * 2:
+        result = score(KB, Profile("OP", **values))
+        line = result.to_json_line(line=1)
+        expected = {"line": 1, **result.to_dict()}
+        assert line == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+        kept = result.reproduce.recommendation() if result.reproduce else None
+        reproduce._kept_texts.cache_clear()
+        results._PROFILE_VALUES.clear()
+        assert result.reproduce and result.reproduce.recommendation() == kept
+    unhashable = replace(score(KB, Profile("OP")), profile=Profile("OP", needs=["x"]))
+    assert '"needs":["x"]' in unhashable.to_json_line()

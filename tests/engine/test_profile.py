@@ -182,11 +182,28 @@ def test_the_memo_of_accepted_values_is_bounded(
 ) -> None:
     monkeypatch.setattr(profile_module, "ACCEPTED_LIMIT", 4)
     profile_module._accepted.cache_clear()
-    for age in range(20, 40):
-        assert build(kb, disease="OP", age=age, donor="any").age == age
-        assert len(profile_module._accepted(kb, "OP")) <= 4
-    # A list longer than MEMO_ITEMS is read every time, never kept.
+    for disease in ("OP", "POF", "AD"):
+        for age in range(20, 40):
+            assert build(kb, disease=disease, age=age, donor="any").age == age
+            assert len(profile_module._accepted(kb)) <= 4  # for all diseases together
+    # A list longer than MEMO_ITEMS, or a string longer than MEMO_CHARS, is read every time.
     profile_module._accepted.cache_clear()
     many = ["diabetes"] * (profile_module.MEMO_ITEMS + 1)
-    assert build(kb, disease="OP", comorbidities=many).comorbidities == ("diabetes",)
-    assert not profile_module._accepted(kb, "OP")
+    padded = "any" + " " * profile_module.MEMO_CHARS
+    assert build(kb, disease="OP", comorbidities=many, donor=padded).comorbidities == ("diabetes",)
+    assert not profile_module._accepted(kb)
+
+
+def test_list_items_of_a_str_subclass_are_never_mixed_with_plain_strings(
+    kb: KnowledgeBase,
+) -> None:
+    """A value is kept by its exact types: an API caller's str subclass (which may print its
+    own way) never comes back to a caller who gave plain strings, nor the other way round."""
+
+    class Id(str):
+        pass
+
+    profile_module._accepted.cache_clear()
+    first = build(kb, disease="OP", comorbidities=[Id("diabetes")])
+    second = build(kb, disease="OP", comorbidities=["diabetes"])
+    assert type(first.comorbidities[0]) is Id and type(second.comorbidities[0]) is str

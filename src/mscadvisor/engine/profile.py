@@ -93,6 +93,19 @@ class Profile:
         } | {"disease": self._values["disease"]}
 
 
+def written_alike(value: Any) -> bool:
+    """Whether every value equal to this profile value is written alike (in JSON, on a command
+    line, as a Python literal): a str, int, bool or None, or a tuple of str, by exact type.
+    (True == 1 and -0.0 == 0.0, and a subclass of str may print its own way.) Memos of a
+    value's texts keep only these."""
+    kind = type(value)
+    return kind in SCALARS_WRITTEN_ALIKE or (kind is tuple and set(map(type, value)) <= _STR)
+
+
+SCALARS_WRITTEN_ALIKE = frozenset({str, int, bool, type(None)})  # the single values of those
+_STR = frozenset({str})
+
+
 def shown_value(value: Any) -> str:
     """A profile value as people read it: unknown or empty as '-', booleans as yes/no, lists
     comma-separated."""
@@ -152,45 +165,47 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
             f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
         )
     disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
-    accepted = _accepted(kb, disease.id)
+    accepted, disease_id = _accepted(kb), disease.id
     values: dict[str, Any] = {}
     for spec in _READ_FIELDS:
         name = spec.name
         value = raw.get(name)
         if value is None:
             continue
+        # Kept: short strings, ints, bools and short lists of strings, by their exact types
+        # (True == 1; a subclass of str may print its own way), so the memo stays small.
         kind = type(value)
-        # The reading depends on the value's type too (True == 1); only short lists and
-        # strings are kept, so that the memo stays small whatever the input.
-        small = len(value) <= MEMO_ITEMS if kind is list or kind is str else kind in (int, bool)
-        memo_key = (name, kind, tuple(value) if kind is list else value)
-        try:
-            read = accepted.get(memo_key) if small else None
-        except TypeError:  # a list holding a list or an object: never a valid value
-            small = False
-            read = None
+        if kind is str:
+            keep = len(value) <= MEMO_CHARS
+        elif kind is list:
+            keep = len(value) <= MEMO_ITEMS and set(map(type, value)) <= _STR
+        else:
+            keep = kind is int or kind is bool
+        memo_key = (name, disease_id, kind, tuple(value) if kind is list else value)
+        read = accepted.get(memo_key) if keep else None
         if read is None:
             read = _read(spec, value, kb, disease, origin)
-            if small:
+            if keep:
                 if len(accepted) >= ACCEPTED_LIMIT:
                     accepted.clear()
                 accepted[memo_key] = read
         values[name] = read
-    return Profile._of_read(disease.id, values)
+    return Profile._of_read(disease_id, values)
 
 
 _READ_FIELDS = PROFILE_FIELDS[1:]  # all but the disease, read first
 
 
-# A batch reads the same few values of each field over and over: the values accepted so far
-# for a disease, keyed by what else reading one depends on. Only accepted values are kept, so
-# a refusal always names its own row.
-ACCEPTED_LIMIT = 4096
-MEMO_ITEMS = 64  # the longest list or string kept
+# A batch reads the same few values of each field over and over: the values accepted so far,
+# keyed by what reading one depends on. Only accepted values are kept, so a refusal always
+# names its own row; and only small ones, so the memo stays small whatever the input.
+ACCEPTED_LIMIT = 2048
+MEMO_CHARS = 64  # the longest string kept
+MEMO_ITEMS = 8  # the longest list kept (its items are ids of the catalog: short)
 
 
-@lru_cache(maxsize=64)
-def _accepted(kb: KnowledgeBase, disease_id: str) -> dict[tuple[Any, ...], Any]:
+@lru_cache(maxsize=8)
+def _accepted(kb: KnowledgeBase) -> dict[tuple[Any, ...], Any]:
     return {}
 
 

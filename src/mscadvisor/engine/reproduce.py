@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import defaults
+from mscadvisor.engine.profile import SCALARS_WRITTEN_ALIKE, written_alike
 from mscadvisor.kb.fingerprint import knowledge_sha256
 from mscadvisor.kb.opening import KnowledgeSource
 from mscadvisor.kb.vocabulary import PROFILE_FIELD_BY_NAME, PROFILE_FIELDS
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from mscadvisor.kb.knowledge import KnowledgeBase
 
 
-Given = list[tuple[str, Any]]  # profile fields and values (see Reproduction.given)
+Texts = list[tuple[str, str]]  # the profile given, as flags and as Python (see Reproduction.texts)
 _DEFAULTS = {spec.name: spec.default for spec in PROFILE_FIELDS}
 _FORMAT_JSON = "--format json"  # as shlex.join writes it: nothing to quote
 
@@ -48,20 +49,22 @@ class Reproduction(Record):
     def knowledge_sha256(self) -> str:
         return _knowledge_sha256(self.kb)
 
-    def given(self) -> list[tuple[str, Any]]:
+    def texts(self) -> Texts:
         """The profile's fields that differ from the default, and the disease, in the order of
-        the vocabulary: (field, value), a set's values as a tuple."""
-        return [
-            (name, value)
-            for name, value in vars(self.scored).items()
-            if name == "disease" or (value != _DEFAULTS[name] and value not in (None, ()))
-        ]
+        the vocabulary, each as command-line flags (quoted) and as an item of a Python dict."""
+        texts = []
+        for name, value in vars(self.scored).items():
+            if name == "disease" or (value != _DEFAULTS[name] and value not in (None, ())):
+                # A value written alike to all its equals is made once (the first test is
+                # the common case, at once): a batch gives the same few values again and again.
+                alike = type(value) in SCALARS_WRITTEN_ALIKE or written_alike(value)
+                texts.append(_kept_texts(name, value) if alike else _field_texts(name, value))
+        return texts
 
-    def command(self, name: str, *options: str, given: Given | None = None) -> str:
+    def command(self, name: str, *options: str, texts: Texts | None = None) -> str:
         """The shell command of ``mscadvisor NAME`` with the profile, ``options`` and
         ``--format json``."""
-        given = self.given() if given is None else given
-        flags = [_texts(field, value)[0] for field, value in given]
+        flags = [flag for flag, _ in (self.texts() if texts is None else texts)]
         command, _ = _knowledge_words(self.kb, self.knowledge)
         words = [shlex.quote(name), *flags, *map(shlex.quote, options), _FORMAT_JSON]
         return " ".join([command, *words])
@@ -73,11 +76,10 @@ class Reproduction(Record):
             options += ["--regimens", str(self.regimens)]
         return options
 
-    def python_call(self, given: Given | None = None) -> str:
+    def python_call(self, texts: Texts | None = None) -> str:
         """The Python API call that returns the same recommendation."""
         _, opened = _knowledge_words(self.kb, self.knowledge)
-        given = self.given() if given is None else given
-        fields = ", ".join([_texts(field, value)[1] for field, value in given])
+        fields = ", ".join([item for _, item in (self.texts() if texts is None else texts)])
         arguments = [f"{{{fields}}}", f"mscadvisor.load_knowledge_base({opened})"]
         if self.regimens != defaults.REGIMENS:
             arguments.append(f"regimens={self.regimens}")
@@ -90,10 +92,10 @@ class Reproduction(Record):
 
     def recommendation(self) -> dict[str, Any]:
         """The ``reproduce`` field of a recommendation."""
-        given = self.given()
+        texts = self.texts()
         return self.document(
-            self.command("recommend", *self.scoring_options(), given=given),
-            self.python_call(given),
+            self.command("recommend", *self.scoring_options(), texts=texts),
+            self.python_call(texts),
         )
 
     def what_if(self, changes: Sequence[str]) -> dict[str, Any]:
@@ -138,12 +140,14 @@ def _knowledge_words(kb: KnowledgeBase, knowledge: KnowledgeSource) -> tuple[str
     return shlex.join(words), opened
 
 
-@lru_cache(maxsize=4096, typed=True)  # typed: True is not 1 here
-def _texts(name: str, value: Any) -> tuple[str, str]:
+def _field_texts(name: str, value: Any) -> tuple[str, str]:
     """A profile field's value as command-line flags (quoted) and as an item of the profile
-    dict of a Python call: a batch gives the same few values of each field again and again."""
+    dict of a Python call."""
     flag = PROFILE_FIELD_BY_NAME[name].flag
     items = value if isinstance(value, tuple) else (value,)
     words = [word for item in items for word in (flag, str(item))]
     shown = list(value) if isinstance(value, tuple) else value
     return flag if isinstance(value, bool) else shlex.join(words), f"{name!r}: {shown!r}"
+
+
+_kept_texts = lru_cache(maxsize=4096, typed=True)(_field_texts)  # typed: True is not 1

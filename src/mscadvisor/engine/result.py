@@ -11,6 +11,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mscadvisor.engine.profile import SCALARS_WRITTEN_ALIKE, written_alike
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
@@ -372,8 +373,8 @@ def _query_json(disease: str, disease_name: str) -> str:
     return _compact({"disease": disease, "disease_name": disease_name})[:-1] + ","
 
 
-# The JSON of a profile field's value ("name":value), by field, type and value (True == 1):
-# profiles are made of few distinct values. Bounded all the same.
+# The JSON of a profile field's value ("name":value), by field, type and value, for values
+# written alike (``written_alike``): profiles are made of few distinct values. Bounded.
 _PROFILE_VALUES: dict[tuple[str, type, Any], str] = {}
 _PROFILE_VALUES_LIMIT = 4096
 
@@ -382,13 +383,17 @@ def _profile_json(profile: Profile) -> str:
     """``_compact(profile.to_dict())``."""
     pieces = []
     for name, value in vars(profile).items():
-        key = (name, type(value), value)
-        text = _PROFILE_VALUES.get(key)
+        kind = type(value)
+        key = (name, kind, value)
+        alike = kind in SCALARS_WRITTEN_ALIKE or written_alike(value)  # the first, at once
+        text = _PROFILE_VALUES.get(key) if alike else None
         if text is None:
-            if len(_PROFILE_VALUES) >= _PROFILE_VALUES_LIMIT:
-                _PROFILE_VALUES.clear()
             shown = list(value) if isinstance(value, tuple) else value
-            text = _PROFILE_VALUES[key] = f"{_compact(name)}:{_compact(shown)}"
+            text = f"{_compact(name)}:{_compact(shown)}"
+            if alike:
+                if len(_PROFILE_VALUES) >= _PROFILE_VALUES_LIMIT:
+                    _PROFILE_VALUES.clear()
+                _PROFILE_VALUES[key] = text
         pieces.append(text)
     return "{" + ",".join(pieces) + "}"
 
