@@ -369,7 +369,9 @@ def formatter(output_format: str, top: int) -> Formatter:
 
 
 def _jsonl_line(line: int, result: Recommendation, top: int) -> list[bytes]:
-    pieces = BatchLine(line, result, top).json_pieces()
+    pieces = (
+        BatchLine(line, result, top).json_pieces() if top > 0 else result.json_pieces(line=line)
+    )
     pieces.append(b"\n")
     return pieces
 
