@@ -181,7 +181,7 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
             keep = len(value) <= MEMO_ITEMS and set(map(type, value)) <= _STR
         else:
             keep = kind is int or kind is bool
-        memo_key = (name, disease_id, kind, tuple(value) if kind is list else value)
+        memo_key = (name, disease_id, kind, tuple(value) if kind is list else value) if keep else ()
         read = accepted.get(memo_key) if keep else None
         if read is None:
             read = _read(spec, value, kb, disease, origin)
