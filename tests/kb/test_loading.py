@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 import tomllib
 from pathlib import Path
@@ -311,6 +312,22 @@ def test_a_folder_without_a_manifest_is_refused_before_anything_under_it_is_read
         f"not a rule pack: {tmp_path / 'big'} has no pack.toml; see README (Rule packs) for the "
         'manifest a pack starts with: name = "..." and version = "..."'
     ]
+
+
+def test_a_packs_files_are_listed_by_their_relative_posix_path(tmp_path: Path) -> None:
+    # Their order makes the pack's sha256: "a.toml" sorts before "a/..." ("." < "/"), though a
+    # walk by names meets the folder "a" first.
+    pack = new_pack(tmp_path / "lab")
+    layout = ["a/b.toml", "a.toml", "a-b.toml", "B.toml", "a/c/d.toml", "ab.toml", "a/b/e.toml"]
+    for name in layout:
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_text(f"# {name}\n", "utf-8")
+    listing = packs.list_pack(pack)
+    assert [p.relative_to(pack).as_posix() for p in listing.rule_files] == sorted(layout)
+    assert listing.rule_files == tuple(pack / name for name in sorted(layout))
+    sources = read_sources([pack])
+    assert [s.shown for s in sources] == [str(listing.manifest), *map(str, listing.rule_files)]
+    assert all(s.sha256 == hashlib.sha256(s.content).digest() for s in sources)
 
 
 @pytest.mark.parametrize(

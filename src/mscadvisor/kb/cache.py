@@ -75,7 +75,7 @@ def cache_key(sources: Sequence[SourceFile]) -> str:
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}\0{RECORD_LAYOUT}".encode())
     for source in sources:
         digest.update(b"\0" + source.shown.encode() + b"\0")
-        digest.update(hashlib.sha256(source.content).digest())
+        digest.update(source.sha256)
     return digest.hexdigest()
 
 

@@ -13,6 +13,8 @@ of its own (see ``packs.py``).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ class RawRecord(Record):
     index: int  # position within its array in that file, from 1
 
 
+@functools.cache  # where the package is does not change while it runs
 def shipped_rules_dir() -> Path:
     """The knowledge base shipped with the package.
 
@@ -53,11 +56,12 @@ def shipped_rules_dir() -> Path:
 
 
 class SourceFile(Record):
-    """One rule file's bytes, with the path messages show for it; ``manifest``: the
-    ``pack.toml`` of a pack (see ``packs.py``) rather than a rule file."""
+    """One rule file's bytes and their sha256, with the path messages show for it;
+    ``manifest``: the ``pack.toml`` of a pack (see ``packs.py``) rather than a rule file."""
 
     shown: str
     content: bytes
+    sha256: bytes  # digest of content, which both the cache key and a pack's hash are made of
     manifest: bool = False
 
 
@@ -77,7 +81,11 @@ def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
             except Unreadable as exc:
                 problems.append(f"{path}: {exc}")
                 continue
-            sources.append(SourceFile(str(path), content, path is listing.manifest))
+            sources.append(
+                SourceFile(
+                    str(path), content, hashlib.sha256(content).digest(), path is listing.manifest
+                )
+            )
     if problems:
         raise KnowledgeBaseError(problems)
     return sources

@@ -56,11 +56,10 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
     walk = _Walk(root, trusted)
     walk.check_trust(root, os.stat(root))
     walk.check_trust(manifest, os.stat(manifest))
-    walk.folder(root, depth=0)
+    walk.folder(root, "", depth=0)
     if walk.problems:
         raise KnowledgeBaseError(walk.problems)
-    files = sorted(walk.files, key=lambda p: p.relative_to(root).as_posix())
-    return PackFiles(manifest, tuple(files))
+    return PackFiles(manifest, tuple(path for _, path in sorted(walk.files)))
 
 
 class _Walk:
@@ -69,12 +68,14 @@ class _Walk:
     def __init__(self, root: Path, trusted: bool) -> None:
         self.root = root
         self.trusted = trusted
-        self.files: list[Path] = []
+        self.files: list[tuple[str, Path]] = []  # with the path relative to root, in POSIX form
         self.problems: list[str] = []
         self.entries = 0
         self.bytes = 0
 
-    def folder(self, folder: Path, depth: int) -> None:
+    def folder(self, folder: Path, relative: str, depth: int) -> None:
+        """Walk a folder; ``relative``: its path under root, in POSIX form ending in a slash
+        (or "" for root itself), which is cheaper to keep than to compute from each path."""
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
@@ -86,15 +87,15 @@ class _Walk:
             self.entries += 1
             if self.entries > MAX_ENTRIES:
                 raise self.over(f"more than {MAX_ENTRIES} files and folders")
-            self.entry(entry, depth)
+            self.entry(entry, relative + entry.name, depth)
 
-    def entry(self, entry: os.DirEntry[str], depth: int) -> None:
+    def entry(self, entry: os.DirEntry[str], relative: str, depth: int) -> None:
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False):
             if depth + 1 > MAX_DEPTH:
                 raise self.over(f"folders nested more than {MAX_DEPTH} levels deep ({path})")
             self.check_trust(path, entry.stat(follow_symlinks=False))
-            self.folder(path, depth + 1)
+            self.folder(path, relative + "/", depth + 1)
         elif entry.is_symlink() and entry.is_dir():
             self.problems.append(
                 f"{path}: a symbolic link to a folder; a pack's folders must be its own "
@@ -103,16 +104,16 @@ class _Walk:
         elif entry.name.endswith(".toml"):
             if depth == 0 and entry.name == MANIFEST:
                 return
-            self.rule_file(path)
+            self.rule_file(entry, path, relative)
         elif entry.name.lower().endswith(".toml"):
             stem = entry.name[: -len(".toml")]
             self.problems.append(
                 f"{path}: a rule file's name ends in .toml, in lower case; rename it {stem}.toml"
             )
 
-    def rule_file(self, path: Path) -> None:
+    def rule_file(self, entry: os.DirEntry[str], path: Path, relative: str) -> None:
         try:
-            info = path.stat()
+            info = entry.stat()  # following a symbolic link, as reading the file will
         except OSError:
             info = None  # reading it says what is wrong (a dangling link, no permission)
         # Only regular files are counted and checked: reading refuses everything else
@@ -122,7 +123,7 @@ class _Walk:
             self.bytes += info.st_size
             if self.bytes > MAX_BYTES:
                 raise self.over(f"more than {MAX_BYTES} bytes of rule files")
-        self.files.append(path)
+        self.files.append((relative, path))
 
     def check_trust(self, path: Path, info: os.stat_result) -> None:
         if self.trusted or not hasattr(os, "getuid"):
