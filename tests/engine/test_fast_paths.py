@@ -70,6 +70,38 @@ def test_shared_json_parts_give_the_documents_built_part_by_part(data: st.DataOb
     assert result.to_json_line(line=7) == line
 
 
+JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text()
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner)
+)
+
+
+class Text(str):
+    """A str subclass: json.dumps writes it as a string, whatever its own methods say."""
+
+    def __repr__(self) -> str:
+        return "changed"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.text() | st.builds(Text, st.text()),
+        JSON_VALUES | st.builds(Text, st.text()) | st.integers().map(lambda n: n > 0),
+        max_size=4,
+    )
+)
+def test_a_flat_block_is_written_as_json_dumps_writes_it(values: dict[str, Any]) -> None:
+    """A batch line's first keys and a reproduce block are written without the encoder when
+    they hold only strings, ints and None; anything else, as json.dumps would."""
+    from mscadvisor.engine.result import _flat_json
+
+    expected = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    assert _flat_json(values) == expected
+
+
 def test_the_top_level_lists_of_a_document_are_its_own() -> None:
     result = score(KB, build_profile({"disease": "POF"}, KB, "test"))
     doc = result.to_dict()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from itertools import islice
+from json.encoder import encode_basestring  # the C implementation where there is one
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mscadvisor.engine.profile import SCALARS_WRITTEN_ALIKE, written_alike
@@ -308,11 +309,11 @@ class Recommendation(Record):
         """``_own_head`` as compact JSON without braces, from texts encoded once where results
         share them (the disease, each profile value, the ranking block): a batch writes one
         head per row. The key order is ``_own_head``'s."""
-        reproduce = self.reproduce.recommendation() if self.reproduce else None
+        reproduce = _flat_json(self.reproduce.recommendation()) if self.reproduce else "null"
         return (
             f'"query":{_query_json(self.disease, self.disease_name)}'
             f'"profile":{_profile_json(self.profile)}}},'
-            f'"ranking":{_ranking_json(self.judged_for)},"reproduce":{_compact(reproduce)}'
+            f'"ranking":{_ranking_json(self.judged_for)},"reproduce":{reproduce}'
         ).encode()
 
     def _lists(self) -> list[tuple[str, tuple[Any, ...]]]:
@@ -342,7 +343,7 @@ class Recommendation(Record):
     def json_pieces(self, **first: Any) -> list[bytes]:
         """``to_json_bytes`` in pieces, to be joined: a batch joins a block of lines at once,
         so that the shared parts (most of a line) are copied once, not once per nesting."""
-        head = [_compact(first)[1:-1].encode("utf-8")] if first else []
+        head = [_flat_json(first)[1:-1].encode("utf-8")] if first else []
         head += (_shared_head_json(self), self._own_head_json())
         pieces = [b"{" + b",".join(head)]
         for key, items in self._lists():
@@ -365,6 +366,27 @@ _KEYS_JSON = {
 # Compact JSON, as json.dumps(value, separators=(",", ":"), ensure_ascii=False) writes it:
 # one encoder for all, as json.dumps makes one per call when given options.
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _flat_json(values: dict[str, Any]) -> str:
+    """``_compact(values)``, written directly for a dict of strings, ints and None (a batch
+    line's first keys, a reproduce block): a batch writes both on every line, and the
+    encoder's set-up costs more than the writing."""
+    parts = []
+    for key, value in values.items():
+        kind = type(value)
+        if kind is str:
+            text = encode_basestring(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        elif value is None:
+            text = "null"
+        else:
+            return _compact(values)
+        if type(key) is not str:
+            return _compact(values)
+        parts.append(f"{encode_basestring(key)}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 @lru_cache(maxsize=64)
