@@ -15,8 +15,8 @@ import pytest
 import typer.main
 
 from mscadvisor.authoring.rule_lint import CODES
+from mscadvisor.cli.browse import SchemaName
 from mscadvisor.cli.main import app
-from mscadvisor.cli.options import SchemaName
 from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from tests import schemas

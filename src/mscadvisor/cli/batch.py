@@ -6,15 +6,31 @@ import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 import typer
 
-from mscadvisor.cli.options import BatchFormat, InputFormat, OnError
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
 from mscadvisor.errors import EXIT_USAGE, quoted
+
+
+class InputFormat(StrEnum):
+    auto = "auto"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class BatchFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class OnError(StrEnum):
+    skip = "skip"
+    fail = "fail"
 
 
 def batch(  # noqa: PLR0917 (typer maps each option to a parameter)

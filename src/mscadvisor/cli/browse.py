@@ -1,16 +1,15 @@
 """Browse the knowledge base: diseases, Table 4 sources, routes, preconditioning, evidence,
 trials, references, errata and the published JSON schemas."""
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mscadvisor.cli.options import (
-    SCHEMA_FILES,
     DiseaseFilter,
     Format,
     FormatOption,
-    SchemaName,
     complete_ids,
 )
 from mscadvisor.cli.root import open_knowledge
@@ -20,6 +19,26 @@ if TYPE_CHECKING:
     from mscadvisor.kb.knowledge import KnowledgeBase
     from mscadvisor.kb.records import Disease
     from mscadvisor.render.views import View
+
+
+class SchemaName(StrEnum):
+    recommendation = "recommendation"
+    explain = "explain"
+    what_if = "what-if"
+    batch_line = "batch-line"
+    listing = "listing"
+    rules_check = "rules-check"
+    rules_test = "rules-test"
+    rules_coverage = "rules-coverage"
+    rules_lint = "rules-lint"
+    cache_info = "cache-info"
+    gaps = "gaps"
+    diff = "diff"
+    refresh = "refresh"
+
+
+# The published schema of each JSON document, in src/mscadvisor/schemas/.
+SCHEMA_FILES = {name: f"{name.value}.schema.json" for name in SchemaName}
 
 
 def show(view: "View", fmt: Format) -> None:

@@ -36,42 +36,6 @@ class RecommendFormat(StrEnum):
     markdown = "markdown"
 
 
-class InputFormat(StrEnum):
-    auto = "auto"
-    jsonl = "jsonl"
-    csv = "csv"
-
-
-class BatchFormat(StrEnum):
-    jsonl = "jsonl"
-    csv = "csv"
-
-
-class OnError(StrEnum):
-    skip = "skip"
-    fail = "fail"
-
-
-class SchemaName(StrEnum):
-    recommendation = "recommendation"
-    explain = "explain"
-    what_if = "what-if"
-    batch_line = "batch-line"
-    listing = "listing"
-    rules_check = "rules-check"
-    rules_test = "rules-test"
-    rules_coverage = "rules-coverage"
-    rules_lint = "rules-lint"
-    cache_info = "cache-info"
-    gaps = "gaps"
-    diff = "diff"
-    refresh = "refresh"
-
-
-# The published schema of each JSON document, in src/mscadvisor/schemas/.
-SCHEMA_FILES = {name: f"{name.value}.schema.json" for name in SchemaName}
-
-
 def complete_ids(kind: str) -> Any:
     """A shell-completion callback offering ids of one kind from the knowledge base: a
     vocabulary domain (see ``vocabulary.value_domains``), or disease (with aliases), route,
