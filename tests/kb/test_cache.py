@@ -466,6 +466,8 @@ def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
     cache_dir: Path, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load_knowledge_base()
+    # The fixture's own, when it came from the cache too, are decoded now, not counted below.
+    assert len(kb.cases) > 0 and len(kb.errata) > 0
     decoded: list[str] = []
     decode = cache.decode
 
