@@ -11,9 +11,10 @@ where its values are data, a catalog file that lists them).
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from mscadvisor.errors import quoted
+from mscadvisor.record import Record
 
 PROFILE_DONORS = ("autologous", "allogeneic", "any")
 SEXES = ("female", "male")
@@ -35,7 +36,7 @@ MATCH_KEYS_BY_CATEGORY = {
 Kind = Literal["str", "int", "bool", "set"]
 
 
-class ProfileField(NamedTuple):
+class ProfileField(Record):
     """One field of a patient profile.
 
     ``domain`` names the set of valid values (see ``Domains``); ``per_disease`` fields take
@@ -155,7 +156,7 @@ PROFILE_FIELD_BY_NAME = {f.name: f for f in PROFILE_FIELDS}
 CONDITION_PROFILE_FIELDS = tuple(f for f in PROFILE_FIELDS if f.name != "disease")
 
 
-class FieldSpec(NamedTuple):
+class FieldSpec(Record):
     """A field of the condition language."""
 
     scope: Literal["candidate", "profile"]  # "profile" covers the profile and the disease
