@@ -45,8 +45,10 @@ def recommend(regimens: int = 3, source: str | None = None, **raw: Any) -> Recom
 POF = recommend()
 
 
-def render(draw: Callable[[Console], None], file: io.StringIO | None = None) -> str:
-    console = Console(record=True, width=WIDTH, file=file or io.StringIO(), color_system=None)
+def render(
+    draw: Callable[[Console], None], file: io.StringIO | None = None, width: int = WIDTH
+) -> str:
+    console = Console(record=True, width=width, file=file or io.StringIO(), color_system=None)
     draw(console)
     return console.export_text()
 
@@ -373,6 +375,30 @@ def test_view_of_no_rows() -> None:
 
 def explained(candidate: str, result: Recommendation = POF) -> str:
     return render(lambda c: print_explanation(c, explain(KB, result, candidate)))
+
+
+def test_an_explanation_at_80_columns_splits_no_word() -> None:
+    """Five columns do not fit 80: a contribution's level and citations go under its reason,
+    the effects of rules that did not fire keep their words, and a wrapped caveat stays
+    indented under its own line."""
+    op = score(KB, build_profile({"disease": "OP"}, KB, "t"))
+    explanation = explain(KB, op, "BM-cells")
+    text = render(lambda c: print_explanation(c, explanation), width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    words = set(text.split()) | {w.strip("();,") for w in text.split()}
+    candidate = explanation.candidate
+    assert candidate is not None
+    for c in candidate.contributions:
+        assert c.level in words  # whole, never "precli nical-in-viv o"
+        assert f"({c.level};" in text or f"({c.level})" in text
+    for effect in {n.effect for n in explanation.not_fired}:
+        assert set(effect.split()) <= words, effect
+    head = text.split("every contribution")[0].splitlines()
+    caveats = [i for i, line in enumerate(head) if line.startswith("  caveat: ")]
+    assert caveats and all(line.startswith("  ") for line in head[caveats[0] :])
+    assert any(len(head[i]) > 70 for i in caveats)  # one did wrap
+    wide = explained("BM-cells", op)
+    assert row(wide, "EV-SRC-ANIMAL")[3:] == ["preclinical-in-vivo", "[40] Sui BD, 2018"]
 
 
 def test_explanation_of_a_route_behind_the_top_one() -> None:

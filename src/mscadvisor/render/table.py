@@ -26,6 +26,9 @@ from mscadvisor.render.views import View
 BAR_WIDTH = 10
 STRONGEST_REASONS = 3
 CAVEATS_SHOWN = 3
+# Narrower than this, a contribution's level and citations go under its reason: five columns
+# at 80 split their words ("precli nical-in-viv o").
+CONTRIBUTION_COLUMNS_WIDTH = 120
 
 
 def _print_record(console: Console, view: View) -> None:
@@ -95,7 +98,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         console.print(_category_table(title + judged, shown, len(candidates), unicode_ok(console)))
         if explain:
             for candidate in shown:
-                console.print(_contribution_table(candidate))
+                console.print(_contribution_table(candidate, console.width))
                 if candidate.evidence:
                     console.print(_evidence_table(candidate))
     if result.regimens:
@@ -203,7 +206,10 @@ def _evidence_table(candidate: ScoredCandidate) -> Table:
     return table
 
 
-def _contribution_table(candidate: ScoredCandidate) -> Table:
+def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
+    """Every contribution of a candidate: level and citations in columns of their own on a
+    wide screen, else under the reason."""
+    columns = width >= CONTRIBUTION_COLUMNS_WIDTH
     table = Table(
         title=f"{escape(candidate.label)}: every contribution",
         caption=f"score {candidate.score:+d} = base {candidate.base:+d} + "
@@ -214,14 +220,21 @@ def _contribution_table(candidate: ScoredCandidate) -> Table:
     table.add_column(
         "Rule", no_wrap=True, min_width=_longest(c.rule for c in candidate.contributions)
     )
-    table.add_column("Reason", ratio=6, overflow="fold")
-    table.add_column("Level", ratio=2, overflow="fold")
-    table.add_column("Citations", ratio=3, overflow="fold")
+    if columns:
+        table.add_column("Reason", ratio=6, overflow="fold")
+        table.add_column("Level", ratio=2, overflow="fold")
+        table.add_column("Citations", ratio=3, overflow="fold")
+    else:
+        table.add_column("Reason [dim](level; citations)[/dim]", overflow="fold")
     for c in candidate.contributions:
         reason = escape(c.reason) + (
             f"\n[italic]assumption: {escape(c.assumption)}[/italic]" if c.assumption else ""
         )
-        table.add_row(f"{c.points:+d}", c.rule, reason, c.level, _linked(c))
+        if columns:
+            table.add_row(f"{c.points:+d}", c.rule, reason, c.level, _linked(c))
+        else:
+            source = "; ".join(part for part in (c.level, _linked(c)) if part)
+            table.add_row(f"{c.points:+d}", c.rule, f"{reason}\n[dim]({source})[/dim]")
     return table
 
 
@@ -329,17 +342,22 @@ def print_explanation(console: Console, e: Explanation) -> None:
             f"certainty: {escape(symbols(c.certainty_label, unicode_ok(console)))}"
             + ("" if c.has_evidence else " (general traits only: no evidence supports it)")
         )
-        for step in c.certainty_reasons:
-            console.print(f"  certainty {escape(step)}", style="dim")
-        for caveat in c.caveats:
-            console.print(f"  caveat: {escape(caveat)}", style="dim")
-        console.print(_contribution_table(c))
+        # Indented as a block, so that a line the screen wraps stays under its own.
+        for line in (
+            *(f"certainty {step}" for step in c.certainty_reasons),
+            *(f"caveat: {caveat}" for caveat in c.caveats),
+        ):
+            for part in Text(line, style="dim").wrap(console, console.width - 2):
+                console.print(Text("  ") + part)
+        console.print(_contribution_table(c, console.width))
         if c.evidence:
             console.print(_evidence_table(c))
     if e.not_fired:
         table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
         table.add_column("Rule", no_wrap=True, min_width=_longest(n.rule for n in e.not_fired))
-        table.add_column("Effect", ratio=1)
+        table.add_column(
+            "Effect", ratio=1, width=_longest_word(["Effect", *(n.effect for n in e.not_fired)])
+        )
         table.add_column("Failed condition", ratio=5, overflow="fold")
         for n in e.not_fired:
             table.add_row(n.rule, n.effect, escape("; ".join(n.failed)))
