@@ -81,3 +81,33 @@ def test_no_supporting_evidence_is_said() -> None:
     lines = render(run(disease="FRAILTY", modality="exosomes"), 80)
     assert any("no supporting evidence" in line for line in lines)
     assert any("No source has evidence" in line for line in lines)
+
+
+def test_a_top_strategy_the_best_regimen_leaves_out_is_said_with_its_own_regimen() -> None:
+    # POF: collagen scaffolds (+6, the clinical study of ref 24) rank first for cord cells, but
+    # [24] put them into the ovaries, so the best regimen (cord cells by vein) has another.
+    lines = render(run(disease="POF"), 80)
+    best = next(n for n, line in enumerate(lines) if line.startswith("Best regimen:"))
+    note = next(n for n, line in enumerate(lines) if "not in it:" in line)
+    text = " ".join(line.strip() for line in lines[note : note + 2])
+    assert best < note < best + 8  # under the best regimen and its parts
+    assert text == (
+        "not in it: collagen-scaffold +6, the top strategy for UC-cells; regimens pair only "
+        "what a study or trial used together (UC-cells+OV+collagen-scaffold +18)"
+    )
+    assert lines[note + 1].startswith("  ")  # wrapped under its own indent
+
+
+@pytest.mark.parametrize(
+    ("profile", "said"),
+    [
+        ({"disease": "OP"}, False),  # the top strategy (+0) has no evidence: nothing skipped
+        ({"disease": "SKIN", "modality": "cells"}, False),  # nothing ranked above its parts
+        ({"disease": "AD", "modality": "cells"}, True),  # IP ranks first, the regimen uses IV
+    ],
+)
+def test_nothing_is_said_unless_evidence_ranks_a_left_out_part_first(
+    profile: dict[str, object], said: bool
+) -> None:
+    result = run(**profile)
+    assert any("not in it:" in line for line in render(result, 80)) is said

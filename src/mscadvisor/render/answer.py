@@ -19,6 +19,7 @@ from mscadvisor.engine.result import (
     Regimen,
     ScoredCandidate,
 )
+from mscadvisor.render.output import print_indented
 from mscadvisor.render.ranks import rank_label, same_place
 
 DISCLAIMER_SHORT = "Research decision support, not medical advice."
@@ -34,6 +35,7 @@ def print_answer(console: Console, result: Recommendation, top: int, unicode: bo
     console.print(f"[italic yellow]{DISCLAIMER_SHORT}[/italic yellow]")
     if result.regimens:
         _headline(console, result.regimens, result.regimens[0])
+        _left_out(console, result, result.regimens[0])
     for w in result.warnings:
         console.print(f"[yellow]warning[/yellow] {escape(w.message)}")
     for category, title in CATEGORY_TITLES.items():
@@ -96,6 +98,44 @@ def _headline(console: Console, regimens: tuple[Regimen, ...], best: Regimen) ->
     for pairing in best.pairing:
         cited = "; ".join(c.label for c in pairing.citations)
         console.print(escape(f"  used together {pairing.points:+d}: {cited}"))
+
+
+_PART_NOUNS = {"source": "source", "route": "route", "preconditioning": "strategy"}
+
+
+def _part(regimen: Regimen, category: str) -> ScoredCandidate | None:
+    return {"source": regimen.source, "route": regimen.route}.get(category, regimen.preconditioning)
+
+
+def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
+    """Say so when the best regimen leaves out the first of a category below it: people read
+    those tables as the parts of the answer. (Routes and strategies are ranked for one source:
+    they are compared only when it is the regimen's.)"""
+    for category, noun in _PART_NOUNS.items():
+        ranked = result.ranked[category]
+        if not ranked or (category != "source" and best.source.id != result.judged_for):
+            continue
+        top, part = ranked[0], _part(best, category)
+        # Only a first place that evidence gives and that outscores the regimen's own part.
+        if not top.has_evidence or top.score <= (part.score if part else 0):
+            continue
+        judged = "" if category == "source" else f" for {best.source.id}"
+        with_it = next(
+            (
+                r
+                for r in result.regimens
+                if (found := _part(r, category)) is not None
+                and found.id == top.id
+                and (category == "source" or r.source.id == best.source.id)
+            ),
+            None,
+        )
+        print_indented(
+            console,
+            f"not in it: {top.id} {top.score:+d}, the top {noun}{judged}; regimens pair only "
+            "what a study or trial used together"
+            + (f" ({with_it.id} {with_it.score:+d})" if with_it else ""),
+        )
 
 
 def _level(certainty: str) -> int:

@@ -157,6 +157,15 @@ def unicode_ok(console: Console) -> bool:
     return console.encoding.lower().replace("-", "").startswith("utf")
 
 
+def print_indented(console: Console, line: str, style: str = "dim", indent: int = 2) -> None:
+    """A line of plain text, indented, its wrapped parts indented too (rich would wrap them to
+    the first column, out from under their line)."""
+    from rich.text import Text
+
+    for part in Text(line, style=style).wrap(console, console.width - indent):
+        console.print(Text(" " * indent) + part)
+
+
 def symbols(text: str, unicode: bool) -> str:
     """Text with the GRADE certainty circles in ASCII where the console cannot show them."""
     return text if unicode else text.replace("⊕", "+").replace("◯", "o")

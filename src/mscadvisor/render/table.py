@@ -19,7 +19,7 @@ from mscadvisor.engine.result import (
     ScoredCandidate,
 )
 from mscadvisor.engine.whatif import TopChange, WhatIf
-from mscadvisor.render.output import symbols, unicode_ok
+from mscadvisor.render.output import print_indented, symbols, unicode_ok
 from mscadvisor.render.ranks import rank_label
 from mscadvisor.render.views import View
 
@@ -347,8 +347,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
             *(f"certainty {step}" for step in c.certainty_reasons),
             *(f"caveat: {caveat}" for caveat in c.caveats),
         ):
-            for part in Text(line, style="dim").wrap(console, console.width - 2):
-                console.print(Text("  ") + part)
+            print_indented(console, line)
         console.print(_contribution_table(c, console.width))
         if c.evidence:
             console.print(_evidence_table(c))
