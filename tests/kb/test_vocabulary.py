@@ -59,6 +59,10 @@ def test_profile_options_come_from_the_vocabulary() -> None:
         ("needs", "fertility;durable-effect", ["fertility", "durable-effect"]),
         ("needs", "fertility, durable-effect", ["fertility", "durable-effect"]),
         ("sex", "none", None),
+        ("needs", "-", []),  # a list is cleared by the same words as any other field
+        ("comorbidities", " None ", []),
+        ("comorbidities", "unknown", []),
+        ("comorbidities", "", []),
     ],
 )
 def test_one_set_of_spellings(field: str, text: str, value: object) -> None:

@@ -216,14 +216,15 @@ def parse_text(spec: ProfileField, text: str) -> Any:
     optional field unknown (None) and a set field empty.
     """
     text = text.strip()
+    word = text.lower()
+    if word in UNKNOWN_WORDS:
+        return [] if spec.kind == "set" else None
     if spec.kind == "set":
         return [v.strip() for v in LIST_SEPARATORS.split(text) if v.strip()]
-    if text.lower() in UNKNOWN_WORDS:
-        return None
     if spec.kind == "bool":
-        if text.lower() in TRUE_WORDS:
+        if word in TRUE_WORDS:
             return True
-        if text.lower() in FALSE_WORDS:
+        if word in FALSE_WORDS:
             return False
         raise ValueError(f"field {spec.name}: expected true or false, got {quoted(text)}")
     if spec.kind == "int":
