@@ -13,7 +13,7 @@ import pytest
 
 from mscadvisor import __version__
 from mscadvisor.engine.result import SCHEMA_VERSION
-from mscadvisor.errors import EXIT_KNOWLEDGE_BASE, EXIT_USAGE
+from mscadvisor.errors import EXIT_KNOWLEDGE_BASE, EXIT_RUNTIME, EXIT_USAGE
 from mscadvisor.kb.knowledge import KnowledgeBase
 from tests.conftest import CliResult, Unprivileged
 from tests.datachecks import GOLDEN_POF, mask_knowledge_hash, recommend_json
@@ -364,8 +364,29 @@ def test_explain_as_markdown_and_exported(cli: Cli, tmp_path: Path) -> None:
     result = cli("explain", "-d", "POF", "-c", "BM-cells", "--export", str(table))
     assert "Why not first" in result.out and "Why not first" in table.read_text(encoding="utf-8")
     refused = cli("explain", "-d", "POF", "-c", "BM-cells", "--export", str(tmp_path / "x.pdf"))
-    assert refused.code == EXIT_USAGE and "must end in .html or .svg" in refused.err
+    assert refused.code == EXIT_USAGE and "ending in .html or .svg" in refused.err
     assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["recommend", "-d", "OP"],
+        ["recommend", "-d", "OP", "--detail"],
+        ["recommend", "-d", "OP", "-f", "json"],
+        ["recommend", "-d", "OP", "-f", "markdown"],
+        ["explain", "-d", "OP", "-c", "BM-cells"],
+        ["explain", "-d", "OP", "-c", "BM-cells", "-f", "json"],
+        ["gaps", "-d", "OP"],
+        ["gaps", "-d", "OP", "-f", "json"],
+    ],
+)
+def test_a_failed_export_prints_no_result(cli: Cli, tmp_path: Path, command: list[str]) -> None:
+    # The README's exit codes: on an error nothing that looks like a result is on stdout.
+    target = tmp_path / "no-such-folder" / "out.html"
+    result = cli(*command, "--export", str(target))
+    assert result.code == EXIT_RUNTIME and result.out == ""
+    assert f"cannot write {target}" in result.err and not target.parent.exists()
 
 
 def test_oversized_profile_is_refused(cli: Cli, tmp_path: Path) -> None:

@@ -2,13 +2,15 @@
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mscadvisor.cli.options import DiseaseFilter, Format, FormatOption
-from mscadvisor.cli.recommend import _check_export as check_export
 from mscadvisor.cli.root import open_knowledge
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class GapView(StrEnum):
@@ -45,17 +47,20 @@ def gaps(
     from mscadvisor.engine.gaps import VIEWS, gap_map
     from mscadvisor.render import output
 
-    check_export(export)
+    output.check_export(export)
     kb = open_knowledge(ctx)
     diseases = [kb.resolve_disease(disease).id] if disease is not None else list(kb.diseases)
     views = [v for v in VIEWS if view in (GapView.both, v)]
     result = gap_map(kb, diseases, views)
-    if fmt is Format.json:
-        output.write_json(result.to_dict())
-    if fmt is Format.table or export is not None:
+
+    def grids(console: "Console") -> None:
         from mscadvisor.render.gaps import print_gap_map
 
-        console = output.console(record=export is not None, quiet=fmt is not Format.table)
         print_gap_map(console, result)
-        if export is not None:
-            output.export_console(console, export)
+
+    if export is not None:
+        output.export(export, grids)
+    if fmt is Format.json:
+        output.write_json(result.to_dict())
+    else:
+        grids(output.console())

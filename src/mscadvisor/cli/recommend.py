@@ -17,6 +17,8 @@ from mscadvisor.engine import defaults
 from mscadvisor.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from mscadvisor.engine.result import Recommendation
 
 
@@ -96,7 +98,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.engine.scoring import score
     from mscadvisor.render import output
 
-    _check_export(export)
+    output.check_export(export)
     if what_if and (export is not None or fmt is RecommendFormat.markdown):
         raise InputError(
             "--what-if compares two results side by side: it works with the table "
@@ -116,26 +118,28 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
 
         print_what_if(output.console(), comparison, top)
         return
+
+    def tables(console: "Console") -> None:
+        from mscadvisor.render.table import print_recommendation
+
+        print_recommendation(console, result, top, explain)
+
+    full = detail or explain
+    if export is not None:
+        output.export(export, tables)
     if fmt is RecommendFormat.json:
         output.write_json(result.to_dict())
     elif fmt is RecommendFormat.markdown:
         from mscadvisor.render.markdown import recommendation_markdown
 
         output.write_text(recommendation_markdown(result, top, explain))
-    full = detail or explain
-    if fmt is RecommendFormat.table and not full:
+    elif full:
+        tables(output.console())
+    else:
         from mscadvisor.render.answer import print_answer
 
         console = output.console()
         print_answer(console, result, top, output.unicode_ok(console))
-    if (fmt is RecommendFormat.table and full) or export is not None:
-        from mscadvisor.render.table import print_recommendation
-
-        quiet = fmt is not RecommendFormat.table or not full
-        console = output.console(record=export is not None, quiet=quiet)
-        print_recommendation(console, result, top, explain)
-        if export is not None:
-            output.export_console(console, export)
     if fmt is RecommendFormat.table:
         _warnings_to_stderr(result)
 
@@ -186,28 +190,25 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.engine.scoring import score
     from mscadvisor.render import output
 
-    _check_export(export)
+    output.check_export(export)
     kb = check_required_kb(ctx, open_knowledge(ctx))
     person = merge_profile(kb, profile.file, profile.fields)
     explanation = explain(kb, score(kb, person, source=source), candidate, sensitivity=sensitivity)
+
+    def tables(console: "Console") -> None:
+        from mscadvisor.render.table import print_explanation, print_sensitivity
+
+        print_explanation(console, explanation)
+        if explanation.sensitivity is not None:
+            print_sensitivity(console, explanation.sensitivity)
+
+    if export is not None:
+        output.export(export, tables)
     if fmt is RecommendFormat.json:
         output.write_json(explanation.to_dict())
     elif fmt is RecommendFormat.markdown:
         from mscadvisor.render.markdown import explanation_markdown
 
         output.write_text(explanation_markdown(explanation))
-    if fmt is RecommendFormat.table or export is not None:
-        from mscadvisor.render.table import print_explanation, print_sensitivity
-
-        quiet = fmt is not RecommendFormat.table
-        console = output.console(record=export is not None, quiet=quiet)
-        print_explanation(console, explanation)
-        if explanation.sensitivity is not None:
-            print_sensitivity(console, explanation.sensitivity)
-        if export is not None:
-            output.export_console(console, export)
-
-
-def _check_export(export: Path | None) -> None:
-    if export is not None and export.suffix.lower() not in (".html", ".svg"):
-        raise InputError(f"--export {export}: the file name must end in .html or .svg")
+    else:
+        tables(output.console())

@@ -171,12 +171,31 @@ def symbols(text: str, unicode: bool) -> str:
     return text if unicode else text.replace("⊕", "+").replace("◯", "o")
 
 
-def export_console(console: Console, path: Path) -> None:
-    """Save what a recording console printed as HTML or SVG, atomically."""
+EXPORT_FORMATS = (".html", ".svg")
+
+
+def check_export(path: Path | None) -> None:
+    """Refuse an --export name whose ending picks no format, before any work is done."""
+    if path is not None and path.suffix.lower() not in EXPORT_FORMATS:
+        from mscadvisor.errors import InputError
+
+        raise InputError(
+            f"--export {path}: expected a file name ending in .html or .svg, such as "
+            "report.html (the ending picks the format)"
+        )
+
+
+def export(path: Path, draw: Callable[[Console], None]) -> None:
+    """Save, as HTML or SVG and atomically, what ``draw`` prints to a console. Called before
+    a command prints its result: a command whose export fails then prints none (its exit code
+    says it failed, and no output looks like a result)."""
+    recorder = console(record=True, quiet=True)
+    recorder.width = _width(sys.stdout, quiet=False)  # as the terminal would show it
+    draw(recorder)
     if path.suffix.lower() == ".svg":
-        text = console.export_svg(title="mscadvisor")
+        text = recorder.export_svg(title="mscadvisor")
     else:
-        text = console.export_html()
+        text = recorder.export_html()
     write_file_atomically(path, text)
 
 

@@ -49,7 +49,8 @@ CASES: list[BadInput] = [
         "gaps-export-png",
         "{m} gaps -d POF --export map.png",
         EXIT_USAGE,
-        "--export map.png: the file name must end in .html or .svg",
+        "--export map.png: expected a file name ending in .html or .svg, such as report.html "
+        "(the ending picks the format)",
     ),
     BadInput(
         "gaps-export-into-missing-folder",
