@@ -38,9 +38,10 @@ EXPLAIN_KEYS = [
     "versus_top",
 ]
 # (profile flags, candidate): a runner-up with a gap, the first (whose sensitivity has ages and
-# an unknown age), a tie broken on certainty, one ranked below on evidence, one with a higher
-# score ranked below a candidate that evidence supports (a negative gap), an excluded candidate,
-# a route, a preconditioning (whose sensitivity has a true/false change).
+# an unknown age), a tie broken on certainty, one ranked below on evidence, one with general
+# traits only, an excluded candidate, a route, a preconditioning (whose sensitivity has a
+# true/false change). A higher score ranked below a candidate that evidence supports (a negative
+# gap) takes weights: the shipped ones give none (see NEGATIVE_GAP).
 EXPLAINED = [
     (["-d", "OP", "--modality", "cells"], "UC-cells"),
     (
@@ -113,8 +114,21 @@ def test_explain_json_matches_its_schema(
     assert doc["schema_version"] == SCHEMA_VERSION and doc["disclaimer"] == DISCLAIMER
 
 
-def test_explain_cases_cover_every_shape(cli: Cli) -> None:
+# Skin aging with the adipose pattern rule weighed five times: AD-cells (+5, general traits
+# only) ranks below UC-cells (+2, an in vivo study [43]).
+NEGATIVE_GAP = ('[rules]\n"PAT-SKIN-AD" = 5\n', ["-d", "SKIN"], "AD-cells")
+
+
+def test_explain_cases_cover_every_shape(cli: Cli, tmp_path: Path) -> None:
     docs = [cli("explain", *f, "-c", c, "--sensitivity", "-f", "json").json() for f, c in EXPLAINED]
+    weights, flags, candidate = NEGATIVE_GAP
+    (tmp_path / "weights.toml").write_text(weights, encoding="utf-8")
+    weighed = cli(
+        *("--weights", str(tmp_path / "weights.toml"), "explain", *flags, "-c", candidate),
+        *("--sensitivity", "-f", "json"),
+    ).json()
+    schemas.validate("explain", weighed)
+    docs.append(weighed)
     assert {d["category"] for d in docs} == {"source", "route", "preconditioning"}
     assert any(d["candidate"] is None for d in docs)
     assert any(d["versus_top"] is None and d["candidate"] is not None for d in docs)
