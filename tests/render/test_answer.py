@@ -111,3 +111,13 @@ def test_nothing_is_said_unless_evidence_ranks_a_left_out_part_first(
 ) -> None:
     result = run(**profile)
     assert any("not in it:" in line for line in render(result, 80)) is said
+
+
+def test_points_from_indirect_evidence_are_said_to_be_indirect() -> None:
+    # AS, own cells at 63: AD-exosomes get +2 from the clinical study of AD cells [39], which
+    # counts for them only indirectly; the row said "no supporting evidence" beside +2.
+    result = run(disease="AS", donor="autologous", age=63, sex="male")
+    exosomes = next(c for c in result.ranked["source"] if c.id == "AD-exosomes")
+    assert not exosomes.has_evidence and exosomes.score == 2
+    (row,) = [line for line in render(result, 80) if " AD-exosomes " in line]
+    assert row.split("very low")[1].strip() == "indirect evidence only: +2 clinical x1"

@@ -36,6 +36,19 @@ def has_evidence(contributions: Sequence[Contribution], uses: Sequence[EvidenceU
     return direct and sum(c.points for c in evidence) > 0
 
 
+def unsupported_words(candidate: ScoredCandidate) -> str | None:
+    """How a candidate that no direct evidence supports is described (None for one that
+    direct evidence supports): "indirect evidence only" when studies of another candidate
+    give it points, else "no supporting evidence" (general traits alone, or evidence that
+    cancels out)."""
+    if candidate.has_evidence:
+        return None
+    direct = any(u.direct and u.role == "supports" for u in candidate.evidence)
+    if not direct and sum(c.points for c in candidate.contributions if c.records) > 0:
+        return "indirect evidence only"
+    return "no supporting evidence"
+
+
 def ranked(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
     """Order by result.RANKING_ORDER; record which candidates tie (same evidence tier and score)."""
     ordered = sorted(

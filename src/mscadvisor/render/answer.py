@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mscadvisor.engine.ranking import unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     Contribution,
@@ -157,6 +158,7 @@ def _category(
     table.add_column("certainty", no_wrap=True)
     table.add_column("why (points add up)", no_wrap=True, overflow="ellipsis", ratio=1)
     for c in shown:
+        words = unsupported_words(c)
         label = (
             c.certainty_label if unicode else c.certainty_label.replace("⊕", "+").replace("◯", "o")
         )
@@ -165,7 +167,7 @@ def _category(
             escape(c.id),
             f"{c.score:+d}",
             escape(label),
-            escape(_why(c, room)) if c.has_evidence else "[dim]no supporting evidence[/dim]",
+            escape(_why(c, room)) if words is None else _unsupported(c, words, room),
         )
     rest = len(candidates) - len(shown)
     if rest:
@@ -175,6 +177,14 @@ def _category(
         table.caption = note
         table.caption_justify = "left"
     return table
+
+
+def _unsupported(c: ScoredCandidate, words: str, room: int) -> str:
+    """The reasons cell of a candidate no direct evidence supports: with indirect evidence,
+    its points after the words; else the words alone."""
+    if words == "no supporting evidence":
+        return f"[dim]{words}[/dim]"
+    return f"[dim]{words}:[/dim] " + escape(_why(c, room - len(words) - 2))
 
 
 def _why(c: ScoredCandidate, room: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mscadvisor.engine.explanation import Explanation
 from mscadvisor.engine.profile import shown_value
+from mscadvisor.engine.ranking import unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -26,8 +27,9 @@ def _cell(text: str) -> str:
 def _label(c: ScoredCandidate) -> str:
     """The candidate, whether evidence supports it, and the caveats that travel with it."""
     parts = [_cell(c.label)]
-    if not c.has_evidence:
-        parts.append("_no supporting evidence_")
+    words = unsupported_words(c)
+    if words is not None:
+        parts.append(f"_{words}_")
     parts += [f"_{_cell(v)}_" for v in c.caveats]
     return "<br>".join(parts)
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from mscadvisor.engine.explanation import Explanation
 from mscadvisor.engine.profile import shown_value
+from mscadvisor.engine.ranking import unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -159,7 +160,7 @@ def _category_table(
         table.add_row(
             rank_label(c, shown),
             escape(c.label)
-            + ("" if c.has_evidence else "\n[italic]no supporting evidence[/italic]")
+            + ("" if (words := unsupported_words(c)) is None else f"\n[italic]{words}[/italic]")
             + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
             _score_cell(c.score, peak, unicode),
             escape(symbols(c.certainty_label, unicode))
