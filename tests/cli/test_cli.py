@@ -344,6 +344,8 @@ def test_json_output_is_valid_json_without_a_utf8_locale() -> None:
     [
         ["recommend", "-d", "POF", "--what-if", "age=40", "--format", "markdown"],
         ["recommend", "-d", "POF", "--what-if", "age=40", "--export", "x.html"],
+        ["recommend", "-d", "POF", "--what-if", "age=40", "--detail"],
+        ["recommend", "-d", "POF", "--what-if", "age=40", "--explain"],
     ],
 )
 def test_contradictory_options_are_refused(cli: Cli, args: list[str]) -> None:

@@ -115,6 +115,27 @@ def test_bad_what_if(change: str, fragment: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            ["comorbidities=diabetes", "comorbidities=obesity"],
+            "--what-if 'comorbidities=obesity': comorbidities is already changed by "
+            "'comorbidities=diabetes'; change a field once (a list takes several values: "
+            "comorbidities=a,b)",
+        ),
+        (
+            ["age=30", "donor=any", "AGE=40"],
+            "--what-if 'AGE=40': age is already changed by 'age=30'; change a field once",
+        ),
+    ],
+)
+def test_a_field_changed_twice_is_refused_not_overwritten(changes: list[str], message: str) -> None:
+    with pytest.raises(InputError) as info:
+        apply_changes(KB, build_profile({"disease": "OP"}, KB, "test"), changes)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
     ("raw", "expected", "absent"),
     [
         (

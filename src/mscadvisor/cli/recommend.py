@@ -99,10 +99,10 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.render import output
 
     output.check_export(export)
-    if what_if and (export is not None or fmt is RecommendFormat.markdown):
+    if what_if and (export is not None or fmt is RecommendFormat.markdown or detail or explain):
         raise InputError(
             "--what-if compares two results side by side: it works with the table "
-            "and json formats, not with --format markdown or --export"
+            "and json formats, not with --format markdown, --export, --detail or --explain"
         )
     kb = check_required_kb(ctx, open_knowledge(ctx))
     person = merge_profile(kb, profile.file, profile.fields)

@@ -107,6 +107,7 @@ def what_if(
 def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Profile:
     """The profile with each FIELD=VALUE change applied, validated like any profile."""
     raw = profile.to_dict()
+    changed: dict[str, str] = {}
     for change in changes:
         name, sep, text = change.partition("=")
         field = FIELD_NAMES.get(name.strip().lower())
@@ -116,6 +117,14 @@ def apply_changes(kb: KnowledgeBase, profile: Profile, changes: list[str]) -> Pr
                 f"{', '.join(sorted(set(FIELD_NAMES.values())))}"
                 + (did_you_mean(name, FIELD_NAMES) if sep else "")
             )
+        if field in changed:  # the later would silently win
+            several = PROFILE_FIELD_BY_NAME[field].kind == "set"
+            raise InputError(
+                f"--what-if {quoted(change)}: {field} is already changed by "
+                f"{quoted(changed[field])}; change a field once"
+                + (f" (a list takes several values: {field}=a,b)" if several else "")
+            )
+        changed[field] = change
         try:
             raw[field] = parse_text(PROFILE_FIELD_BY_NAME[field], text)
         except ValueError as exc:
