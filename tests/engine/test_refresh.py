@@ -116,6 +116,19 @@ def test_the_drift_of_the_example_export(kb: KnowledgeBase) -> None:
     assert "NCT02696889" in result.missing
 
 
+def test_an_enrollment_without_its_kind_is_said_without_empty_brackets(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    study = json.loads((FIXTURES / "study-suspended.json").read_text(encoding="utf-8"))
+    design = study["protocolSection"]["designModule"]
+    design["enrollmentInfo"] = {"count": 25}  # the export gives no ACTUAL or ESTIMATED
+    (tmp_path / "study.json").write_text(json.dumps(study), encoding="utf-8")
+    result = refresh(kb, ["x"], read_studies([tmp_path / "study.json"]), dt.date(2024, 1, 1))
+    (trial,) = by_trial(result).values()
+    enrollment = next(d for d in trial["drift"] if d["kind"] == "enrollment")
+    assert enrollment["text"].endswith("-> 25")
+
+
 def test_table_3_spellings_of_a_registry_status_are_no_drift(kb: KnowledgeBase) -> None:
     """Table 3 prints SUSPENDED as "Paused" and NOT_YET_RECRUITING as "Not yet recruiting"."""
     studies = read_studies(

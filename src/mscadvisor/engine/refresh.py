@@ -225,7 +225,8 @@ def _enrollment(trial: Trial, study: RegistryStudy, update: dict[str, Any]) -> l
             )
         ]
     update["enrollment"] = count
-    return [Drift("enrollment", f"enrollment {trial.enrollment or '-'} -> {count} ({kind})")]
+    of_kind = f" ({kind})" if kind else ""  # an export may leave the kind out
+    return [Drift("enrollment", f"enrollment {trial.enrollment or '-'} -> {count}{of_kind}")]
 
 
 def _last_day(date: str) -> dt.date:
