@@ -59,6 +59,14 @@ def test_read_groups_and_rules(tmp_path: Path) -> None:
     assert all(type(v) is float for v in weights.values())
 
 
+def test_ids_and_groups_are_read_in_any_case_and_recorded_as_known(tmp_path: Path) -> None:
+    path = weights_file(tmp_path, '[groups]\nTable4 = 0.5\n[rules]\n"t4-bm-d1-donor-age" = 0\n')
+    assert read_weights(path, KB) == {"group:table4": 0.5, "rule:T4-BM-D1-DONOR-AGE": 0.0}
+    twice = weights_file(tmp_path, '[rules]\n"PAT-SKELETAL-BM" = 2\n"pat-skeletal-bm" = 3\n')
+    with pytest.raises(InputError, match="PAT-SKELETAL-BM is weighed twice"):
+        read_weights(twice, KB)
+
+
 def test_read_an_empty_file_and_one_with_a_byte_order_mark(tmp_path: Path) -> None:
     assert read_weights(weights_file(tmp_path, ""), KB) == {}
     path = tmp_path / "bom.toml"

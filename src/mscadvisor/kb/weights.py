@@ -35,17 +35,27 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
             f"weights {path}: unknown table(s) {sorted(unknown_tables)}; "
             "expected [rules] and/or [groups]"
         )
-    known = {"rules": set(kb.rules), "groups": {p.rule.group for p in kb.rules.values()}}
+    # Rule ids and group names in any case, as everywhere else; each is recorded as it is known.
+    known = {
+        "rules": {rule_id.casefold(): rule_id for rule_id in kb.rules},
+        "groups": {p.rule.group.casefold(): p.rule.group for p in kb.rules.values()},
+    }
     weights: dict[str, float] = {}
     for table in ("groups", "rules"):
         entries = document.get(table, {})
         if not isinstance(entries, dict):
             raise InputError(f"weights {path}: [{table}] must be a table of NAME = factor")
-        for name, factor in entries.items():
-            if name not in known[table]:
+        for given, factor in entries.items():
+            name = known[table].get(given.casefold())
+            if name is None:
                 raise InputError(
-                    f"weights {path}: [{table}] {name!r} does not exist"
-                    f"{did_you_mean(name, known[table])}"
+                    f"weights {path}: [{table}] {given!r} does not exist"
+                    f"{did_you_mean(given, known[table].values())}"
+                )
+            if f"{table[:-1]}:{name}" in weights:
+                raise InputError(
+                    f"weights {path}: [{table}] {given!r}: {name} is weighed twice (ids are "
+                    "the same in any case)"
                 )
             if (
                 isinstance(factor, bool)
@@ -53,7 +63,7 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
                 or not 0 <= factor <= MAX_FACTOR
             ):
                 raise InputError(
-                    f"weights {path}: [{table}] {name!r} = {factor!r}: "
+                    f"weights {path}: [{table}] {given!r} = {factor!r}: "
                     f"expected a number from 0 to {MAX_FACTOR}"
                 )
             weights[f"{table[:-1]}:{name}"] = float(factor)
