@@ -66,6 +66,19 @@ def quoted(value: object) -> str:
     return f"{text[: QUOTED_CHARS - 10]}... ({len(text)} characters)"
 
 
+def quoted_data(value: object) -> str:
+    """A value read from a profile as its file wrote it: true, false and null as in JSON and
+    TOML (not Python's True and None), a TOML date or time in its own form; anything else as
+    ``quoted`` gives it."""
+    import datetime as dt  # only for a message: this module is imported by every command
+
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    if isinstance(value, dt.date | dt.time):
+        return f"{value.isoformat()} (a {type(value).__name__})"
+    return quoted(value)
+
+
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """A ' (did you mean X?)' hint for a misspelt value, or an empty string."""
     by_folded = {c.casefold(): c for c in choices}

@@ -105,7 +105,7 @@ def test_what_if_changes_and_movements() -> None:
         ("colour=blue", "expected FIELD=VALUE"),
         ("agee=3", "did you mean 'age'"),
         ("age=old", "whole number"),
-        ("avoid-invasive-harvest=maybe", "true or false"),
+        ("avoid-invasive-harvest=maybe", "true, yes or 1, or false, no or 0"),
         ("donor=self", "unknown donor"),
     ],
 )

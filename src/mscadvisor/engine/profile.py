@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mscadvisor.errors import InputError, did_you_mean, quoted, unknown_value
+from mscadvisor.errors import InputError, did_you_mean, quoted, quoted_data, unknown_value
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Disease
 from mscadvisor.kb.vocabulary import (
@@ -220,13 +220,15 @@ def _read(
     kind = spec.kind
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InputError(f"{_where(spec, origin)}: expected true or false, got {quoted(value)}")
+            raise InputError(
+                f"{_where(spec, origin)}: expected true or false, got {quoted_data(value)}"
+            )
         return value
     if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise InputError(
                 f"{_where(spec, origin)}: expected a whole number of {spec.unit}, "
-                f"got {quoted(value)}"
+                f"got {quoted_data(value)}"
             )
         if not spec.low <= value <= spec.high:  # type: ignore[operator]
             raise InputError(
@@ -237,23 +239,22 @@ def _read(
     if kind == "set":
         if isinstance(value, str) or not isinstance(value, list):
             raise InputError(
-                f"{_where(spec, origin)}: expected a list of {spec.item} ids, got {quoted(value)}"
+                f"{_where(spec, origin)}: expected a list of {spec.item} ids, "
+                f"got {quoted_data(value)}"
             )
         for item in value:
             if not isinstance(item, str):
                 raise InputError(
-                    f"{_where(spec, origin)}: expected {spec.item} ids, got {quoted(item)}"
+                    f"{_where(spec, origin)}: expected {spec.item} ids, got {quoted_data(item)}"
                 )
             if item not in known:
                 raise unknown_value(spec.item or "", item, known, where=origin)
         return tuple(sorted(set(value)))
     text = _text(value, spec.name, origin)
     chosen = _casefolded(kb)[spec.domain or ""].get(text.casefold())
-    if not spec.per_disease:
-        if chosen is None:
-            raise unknown_value(spec.name, text.lower(), known, where=origin)
-        return chosen
-    allowed = disease_values(spec, disease)
+    allowed = disease_values(spec, disease) if spec.per_disease else known
+    if chosen is None:  # no such value for any disease: the ones this disease takes are listed
+        raise unknown_value(spec.name, text, allowed, where=origin)
     if chosen not in allowed:
         owners = [d.id for d in kb.diseases.values() if chosen in disease_values(spec, d)]
         hint = f" (it applies to {', '.join(owners)})" if owners else did_you_mean(text, allowed)
@@ -288,5 +289,7 @@ def _casefolded(kb: KnowledgeBase) -> dict[str, dict[str, str]]:
 
 def _text(value: Any, key: str, origin: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{origin}: field {key}: expected a non-empty string, got {quoted(value)}")
+        raise InputError(
+            f"{origin}: field {key}: expected a non-empty string, got {quoted_data(value)}"
+        )
     return value.strip()

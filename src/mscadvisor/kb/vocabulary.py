@@ -226,7 +226,9 @@ def parse_text(spec: ProfileField, text: str) -> Any:
             return True
         if word in FALSE_WORDS:
             return False
-        raise ValueError(f"field {spec.name}: expected true or false, got {quoted(text)}")
+        raise ValueError(
+            f"field {spec.name}: expected true, yes or 1, or false, no or 0, got {quoted(text)}"
+        )
     if spec.kind == "int":
         if len(text) > MAX_INT_DIGITS or not _WHOLE_NUMBER.fullmatch(text):
             raise ValueError(

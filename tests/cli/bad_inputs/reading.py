@@ -176,8 +176,28 @@ CASES: list[BadInput] = [
         "profile-needs-false",
         profile('{"disease": "OP", "needs": false}')[1],
         EXIT_USAGE,
-        "field needs: expected a list of need ids, got False",
+        "field needs: expected a list of need ids, got false",
         profile('{"disease": "OP", "needs": false}')[0],
+    ),
+    BadInput(
+        "profile-age-toml-date",
+        profile('disease = "OP"\nage = 1970-01-01\n', "toml")[1],
+        EXIT_USAGE,
+        "field age: expected a whole number of years, got 1970-01-01 (a date)",
+        profile('disease = "OP"\nage = 1970-01-01\n', "toml")[0],
+    ),
+    BadInput(
+        "profile-sex-false",
+        profile('{"disease": "OP", "sex": false}')[1],
+        EXIT_USAGE,
+        "field sex: expected a non-empty string, got false",
+        profile('{"disease": "OP", "sex": false}')[0],
+    ),
+    BadInput(
+        "sex-unknown-word",
+        "{m} recommend -d POF --sex f",
+        EXIT_USAGE,
+        "command line: unknown sex 'f'; valid: female",
     ),
     BadInput(
         "profile-folder",
@@ -278,7 +298,7 @@ CASES += [
         "profile-huge-text-value",
         profile(f'{{"disease": "OP", "sex": "{LONG_TEXT}"}}')[1],
         EXIT_USAGE,
-        "field sex: 'ZZZZZZZZZZ",
+        "unknown sex 'ZZZZZZZZZZ",
         profile(f'{{"disease": "OP", "sex": "{LONG_TEXT}"}}')[0],
     ),
     BadInput(
