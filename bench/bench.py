@@ -333,8 +333,10 @@ def write_inputs(folder: Path, count: int) -> tuple[Path, Path]:
     return jsonl, csv
 
 
-def batch_seconds(args: list[str], env: dict[str, str]) -> float:
-    return timed([SCRIPT, "batch", *args, "--output", os.devnull], env)
+def batch_seconds(args: list[str], env: dict[str, str], runs: int = 1) -> float:
+    """Wall time of a batch run, the least of ``runs`` (the runs that others on a shared
+    machine slowed say nothing of the program's own rate, as timeit's minimum)."""
+    return min(timed([SCRIPT, "batch", *args, "--output", os.devnull], env) for _ in range(runs))
 
 
 MEMORY_PROBE = """
@@ -411,16 +413,20 @@ def engine_rows(measured: dict[str, float], count: int) -> list[Row]:
     ]
 
 
+BATCH_RUNS = 3
+
+
 def batch_rows(folder: Path, quick: bool, env: dict[str, str]) -> list[Row]:
     count = 50_000 if quick else 200_000
     small, big = (20_000, 200_000) if quick else (100_000, 1_000_000)
     scaled = " (quick: smaller inputs)" if quick else ""
     jsonl, csv = write_inputs(folder, count)
-    csv_rate = count / batch_seconds([str(csv), "--format", "csv"], env)
-    jsonl_rate = count / batch_seconds([str(jsonl)], env)
+    runs = 1 if quick else BATCH_RUNS
+    csv_rate = count / batch_seconds([str(csv), "--format", "csv"], env, runs)
+    jsonl_rate = count / batch_seconds([str(jsonl)], env, runs)
     rows: list[Row] = [
         (
-            f"batch CSV / JSONL, {count:,} profiles{scaled}",
+            f"batch CSV / JSONL, {count:,} profiles, best of {runs}{scaled}",
             f"{csv_rate:,.0f}/s / {jsonl_rate:,.0f}/s",
             ">= 30k/s / >= 10k/s",
             csv_rate >= 30_000 and jsonl_rate >= 10_000,
