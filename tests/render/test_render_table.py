@@ -443,8 +443,17 @@ def test_explanation_of_the_top_candidate_has_no_gap() -> None:
 
 def test_explanation_of_a_traits_only_candidate() -> None:
     text = explained("DP-cells")
-    assert "(general traits only: no evidence supports it)" in text
+    assert "(general traits only: no evidence supports it on balance)" in text
     assert "DP-MSC (dental pulp), cells: the evidence" not in text
+
+
+def test_explanation_of_a_candidate_with_indirect_evidence_only() -> None:
+    # AS, own cells at 63: AD-exosomes' +2 is the clinical study of adipose cells [39].
+    result = score(KB, build_profile({"disease": "AS", "donor": "autologous", "age": 63}, KB, "t"))
+    text = explained("AD-exosomes", result)
+    assert "score +2" in text
+    assert "(indirect evidence only: no direct evidence supports it)" in text
+    assert "general traits only" not in text
 
 
 def test_explanation_of_an_excluded_candidate() -> None:

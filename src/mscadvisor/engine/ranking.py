@@ -49,6 +49,17 @@ def unsupported_words(candidate: ScoredCandidate) -> str | None:
     return "no supporting evidence"
 
 
+def unsupported_why(candidate: ScoredCandidate) -> str:
+    """Why a candidate is ranked after those that direct evidence supports, in a few words
+    (an explanation's headline); "" for one that direct evidence supports."""
+    words = unsupported_words(candidate)
+    if words is None:
+        return ""
+    if words == "indirect evidence only":
+        return "indirect evidence only: no direct evidence supports it"
+    return "general traits only: no evidence supports it on balance"
+
+
 def ranked(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:
     """Order by result.RANKING_ORDER; record which candidates tie (same evidence tier and score)."""
     ordered = sorted(

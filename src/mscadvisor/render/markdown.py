@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mscadvisor.engine.explanation import Explanation
 from mscadvisor.engine.profile import shown_value
-from mscadvisor.engine.ranking import unsupported_words
+from mscadvisor.engine.ranking import unsupported_why, unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -148,7 +148,7 @@ def explanation_markdown(e: Explanation) -> str:
         lines += [
             f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
             f"certainty: {c.certainty_label}"
-            + ("" if c.has_evidence else " (general traits only: no evidence supports it)"),
+            + (f" ({why})" if (why := unsupported_why(c)) else ""),
             "",
             "## Certainty",
             "",

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from mscadvisor.engine.explanation import Explanation
 from mscadvisor.engine.profile import shown_value
-from mscadvisor.engine.ranking import unsupported_words
+from mscadvisor.engine.ranking import unsupported_why, unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
@@ -341,7 +341,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         console.print(
             f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
             f"certainty: {escape(symbols(c.certainty_label, unicode_ok(console)))}"
-            + ("" if c.has_evidence else " (general traits only: no evidence supports it)")
+            + (f" ({why})" if (why := unsupported_why(c)) else "")
         )
         # Indented as a block, so that a line the screen wraps stays under its own.
         for line in (
