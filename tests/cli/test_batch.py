@@ -128,8 +128,20 @@ def test_csv_input(tmp_path: Path, cli: Cli) -> None:
     ],
 )
 def test_bad_csv_header(tmp_path: Path, cli: Cli, header: str, fragment: str) -> None:
-    result = cli("batch", str(write(tmp_path, "p.csv", [header, "x,y"])), "-f", "csv")
-    assert result.code == 2 and fragment in result.err and result.out == ""
+    path = write(tmp_path, "p.csv", [header, "x,y"])
+    result = cli("batch", str(path), "-f", "csv")
+    assert result.code == 2 and f"{path}: line 1: " in result.err and fragment in result.err
+    assert result.out == ""
+
+
+def test_csv_columns_are_named_in_any_case(tmp_path: Path, cli: Cli) -> None:
+    spreadsheet = cli(
+        "batch", str(write(tmp_path, "s.csv", [" Disease ,AGE", "POF,30"])), "-f", "csv"
+    )
+    lowered = cli("batch", str(write(tmp_path, "l.csv", ["disease,age", "POF,30"])), "-f", "csv")
+    assert spreadsheet.code == 0 and spreadsheet.out == lowered.out
+    twice = cli("batch", str(write(tmp_path, "t.csv", ["disease,Disease", "POF,POF"])), "-f", "csv")
+    assert twice.code == 2 and "CSV column(s) 'disease' given twice" in twice.err
 
 
 def test_empty_truncated_and_binary_input(tmp_path: Path, cli: Cli) -> None:

@@ -14,7 +14,7 @@ import typer
 
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
-from mscadvisor.errors import EXIT_USAGE, quoted
+from mscadvisor.errors import EXIT_USAGE, InputError, quoted
 
 
 class InputFormat(StrEnum):
@@ -97,7 +97,11 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     check_required_kb(ctx, kb)
     stream = batching.open_input(source)
     auto = batching.AutoJobs.measure(stream) if workers is None else None
-    rows = batching.read_rows(stream, input_format.value, source, unparsed=True)
+    try:
+        rows = batching.read_rows(stream, input_format.value, source, unparsed=True)
+    except InputError as exc:  # a bad CSV header, checked before any row: name the input
+        shown = "standard input" if source == batching.STDIN else source
+        raise InputError(f"{shown}: {exc}") from None
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
     width = min(width, batching.most_candidates(kb))
     job = batching.Job(
