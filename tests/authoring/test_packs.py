@@ -218,6 +218,21 @@ def test_missing_pack_folder(tmp_path: Path, cli: Cli) -> None:
     assert result.code == 3 and "rules folder does not exist" in result.err
 
 
+def test_a_pack_the_environment_names_is_said_to_come_from_it(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing on the command line names it: the message must say where it comes from.
+    missing = tmp_path / "none"
+    monkeypatch.setenv("MSCADVISOR_RULES", str(missing))
+    result = cli("recommend", "-d", "POF")
+    assert result.code == 3 and result.err.rstrip().endswith(
+        f"{missing}: rules folder does not exist (a pack named by $MSCADVISOR_RULES)"
+    )
+    monkeypatch.delenv("MSCADVISOR_RULES")
+    given = cli("--rules", str(missing), "recommend", "-d", "POF")
+    assert given.code == 3 and "MSCADVISOR_RULES" not in given.err
+
+
 def test_weights_scale_points_and_are_recorded(tmp_path: Path, cli: Cli) -> None:
     weights = tmp_path / "weights.toml"
     weights.write_text('[groups]\ntable4 = 0\n[rules]\n"PAT-SKELETAL-BM" = 2\n', "utf-8")

@@ -43,7 +43,12 @@ class KnowledgeSource(Record):
         return self if base is None else KnowledgeSource(self.packs, self.weights, base)
 
     def open(self) -> KnowledgeBase:
-        kb = self._load()
+        from mscadvisor.errors import KnowledgeBaseError
+
+        try:
+            kb = self._load()
+        except KnowledgeBaseError as exc:
+            raise KnowledgeBaseError(_naming_the_variable(exc.problems)) from None
         _OPENED_FROM[kb] = self
         return kb
 
@@ -62,3 +67,16 @@ class KnowledgeSource(Record):
         """The source a knowledge base was opened from; for one built another way, its packs
         (its weights, if any, then have no file to name)."""
         return _OPENED_FROM.get(kb) or cls(tuple(Path(p.path) for p in kb.packs))
+
+
+def _naming_the_variable(problems: list[str]) -> list[str]:
+    """Problems with a pack that $MSCADVISOR_RULES names say so: the user may not know it is
+    set, and no option on the command line names that folder."""
+    from_env = [p for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]
+    named = [str(Path(p)) for p in from_env]
+    return [
+        f"{problem} (a pack named by ${RULES_ENV})"
+        if any(problem.startswith((f"{pack}:", f"{pack}{os.sep}")) for pack in named)
+        else problem
+        for problem in problems
+    ]
