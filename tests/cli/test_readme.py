@@ -193,6 +193,19 @@ def test_the_readme_has_the_examples_this_test_runs() -> None:
     assert "--rules my-pack" in commands and "--weights weights.toml" in commands
 
 
+def test_the_answer_at_80_columns_is_what_the_command_prints(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README shows `recommend --disease POF` at 80 columns: it must stay what it prints."""
+    text = README.read_text(encoding="utf-8")
+    shown = text.split("`mscadvisor recommend --disease POF` at 80 columns:\n\n```\n")[1]
+    shown = shown.split("\n```\n")[0]
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli("recommend", "--disease", "POF")
+    assert result.code == 0
+    assert [line.rstrip() for line in result.out.splitlines()] == shown.splitlines()
+
+
 def test_profile_file_example(cli: Cli, tmp_path: Path) -> None:
     write_readme_files(tmp_path)
     result = cli("recommend", "--profile", str(tmp_path / "profile.toml"), "--format", "json")

@@ -49,8 +49,8 @@ def print_answer(console: Console, result: Recommendation, top: int, unicode: bo
             _caveats(console, candidates if top <= 0 else candidates[:top])
     _excluded(console, result)
     console.print(
-        "'=' ties (evidence first, then score, certainty, design, id) · --detail: every rule "
-        "and study · explain -c ID",
+        "'=' tied on evidence and score, listed by certainty, design, id · --detail: every "
+        "rule and study · explain -c ID",
         style="dim",
     )
 
