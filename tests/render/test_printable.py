@@ -116,3 +116,14 @@ def test_printable_leaves_ordinary_text_as_it_is(text: str) -> None:
 )
 def test_markdown_shows_tags_from_data_as_text(text: str, shown: str) -> None:
     assert markdown_text(text) == shown
+
+
+def test_an_indented_line_is_printable_too() -> None:
+    # Caveats, certainty steps and the answer's "not in it" line are printed as rich Text,
+    # which the console's own filter of markup strings never sees.
+    from mscadvisor.render.output import console, print_indented
+
+    recorder = console(record=True, quiet=True)
+    print_indented(recorder, "caveat: " + json.loads(f'"{HOSTILE}"'))  # as TOML decodes it
+    text = recorder.export_text()
+    assert not CONTROL.search(text) and SHOWN in text

@@ -162,7 +162,9 @@ def print_indented(console: Console, line: str, style: str = "dim", indent: int 
     the first column, out from under their line)."""
     from rich.text import Text
 
-    for part in Text(line, style=style).wrap(console, console.width - indent):
+    # A Text is printed as it is, past the console's own filter: the data in it is made
+    # printable here (control characters from a rule pack never reach the terminal).
+    for part in Text(printable(line), style=style).wrap(console, console.width - indent):
         console.print(Text(" " * indent) + part)
 
 
