@@ -89,11 +89,12 @@ def test_a_top_strategy_the_best_regimen_leaves_out_is_said_with_its_own_regimen
     lines = render(run(disease="POF"), 80)
     best = next(n for n, line in enumerate(lines) if line.startswith("Best regimen:"))
     note = next(n for n, line in enumerate(lines) if "not in it:" in line)
-    text = " ".join(line.strip() for line in lines[note : note + 2])
+    text = " ".join(line.strip() for line in lines[note : note + 3])
     assert best < note < best + 8  # under the best regimen and its parts
     assert text == (
-        "not in it: collagen-scaffold +6, the top strategy for UC-cells; regimens pair only "
-        "what a study or trial used together (UC-cells+OV+collagen-scaffold +18)"
+        "not in it: collagen-scaffold +6, the top strategy for UC-cells; a regimen is scored "
+        "whole, and only as a study or trial combined its parts (best with it: "
+        "UC-cells+OV+collagen-scaffold +18)"
     )
     assert lines[note + 1].startswith("  ")  # wrapped under its own indent
 
@@ -104,6 +105,8 @@ def test_a_top_strategy_the_best_regimen_leaves_out_is_said_with_its_own_regimen
         ({"disease": "OP"}, False),  # the top strategy (+0) has no evidence: nothing skipped
         ({"disease": "SKIN", "modality": "cells"}, False),  # nothing ranked above its parts
         ({"disease": "AD", "modality": "cells"}, True),  # IP ranks first, the regimen uses IV
+        # lps-hama ranks first; a regimen with it ties with the best, which the headline names.
+        ({"disease": "POF", "modality": "exosomes", "donor": "allogeneic"}, False),
     ],
 )
 def test_nothing_is_said_unless_evidence_ranks_a_left_out_part_first(
@@ -121,3 +124,16 @@ def test_points_from_indirect_evidence_are_said_to_be_indirect() -> None:
     assert not exosomes.has_evidence and exosomes.score == 2
     (row,) = [line for line in render(result, 80) if " AD-exosomes " in line]
     assert row.split("very low")[1].strip() == "indirect evidence only: +2 clinical x1"
+
+
+def test_tied_first_places_left_out_are_all_named() -> None:
+    result = run(
+        disease="POF", age=107, sex="female", etiology="radiation-induced",
+        comorbidities=["cardiovascular"],
+    )  # fmt: skip
+    assert [c.id for c in result.ranked["source"][:2]] == ["UC-exosomes", "BM-cells"]
+    assert result.ranked["source"][1].tied_with == ("UC-exosomes",)
+    lines = render(result, 80)
+    note = next(n for n, line in enumerate(lines) if "not in it:" in line)
+    text = " ".join(line.strip() for line in lines[note : note + 3])
+    assert text.startswith("not in it: UC-exosomes, BM-cells +7, tied first sources;")

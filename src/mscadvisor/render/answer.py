@@ -116,26 +116,29 @@ def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
         ranked = result.ranked[category]
         if not ranked or (category != "source" and best.source.id != result.judged_for):
             continue
-        top, part = ranked[0], _part(best, category)
+        firsts = [c for c in ranked if same_place(c, ranked[0])]  # tied first, if any
+        part = _part(best, category)
         # Only a first place that evidence gives and that outscores the regimen's own part.
-        if not top.has_evidence or top.score <= (part.score if part else 0):
+        if not firsts[0].has_evidence or firsts[0].score <= (part.score if part else 0):
             continue
+        ids = {c.id for c in firsts}
+        with_them = [
+            r
+            for r in result.regimens
+            if (found := _part(r, category)) is not None
+            and found.id in ids
+            and (category == "source" or r.source.id == best.source.id)
+        ]
+        if any(r.score == best.score for r in with_them):
+            continue  # a regimen with it ties with the best: the headline names it
         judged = "" if category == "source" else f" for {best.source.id}"
-        with_it = next(
-            (
-                r
-                for r in result.regimens
-                if (found := _part(r, category)) is not None
-                and found.id == top.id
-                and (category == "source" or r.source.id == best.source.id)
-            ),
-            None,
-        )
+        named = ", ".join(c.id for c in firsts)
+        top = f"the top {noun}" if len(firsts) == 1 else f"tied first {noun}s"
         print_indented(
             console,
-            f"not in it: {top.id} {top.score:+d}, the top {noun}{judged}; regimens pair only "
-            "what a study or trial used together"
-            + (f" ({with_it.id} {with_it.score:+d})" if with_it else ""),
+            f"not in it: {named} {firsts[0].score:+d}, {top}{judged}; a regimen is scored "
+            "whole, and only as a study or trial combined its parts"
+            + (f" (best with it: {with_them[0].id} {with_them[0].score:+d})" if with_them else ""),
         )
 
 
