@@ -17,6 +17,7 @@ from mscadvisor.engine.scoring import score
 from mscadvisor.errors import InputError
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.weights import apply_weights, read_weights
+from tests.packs import new_pack
 
 KB = load_knowledge_base()
 RANGE = "expected a number from 0 to 100"
@@ -65,6 +66,33 @@ def test_ids_and_groups_are_read_in_any_case_and_recorded_as_known(tmp_path: Pat
     twice = weights_file(tmp_path, '[rules]\n"PAT-SKELETAL-BM" = 2\n"pat-skeletal-bm" = 3\n')
     with pytest.raises(InputError, match="PAT-SKELETAL-BM is weighed twice"):
         read_weights(twice, KB)
+
+
+TWINS = """
+[[rule]]
+id = "{id}"
+group = "{group}"
+category = "source"
+summary = "s"
+rationale = "r"
+applies_to = {{ field = "candidate.tissue", op = "eq", value = "BM" }}
+points = 1
+level = "expert-synthesis"
+citations = [{{ table = 4, item = "BM-D1" }}]
+"""
+
+
+def test_a_name_given_exactly_wins_over_one_alike_in_another_case(tmp_path: Path) -> None:
+    # A pack may hold ids and groups that differ only in case: each is weighed as named.
+    pack = new_pack(tmp_path / "twins")
+    rules = TWINS.format(id="x-lower", group="Lab") + TWINS.format(id="X-LOWER", group="lab")
+    (pack / "rules.toml").write_text(rules, encoding="utf-8")
+    kb = load_knowledge_base([pack])
+    exact = weights_file(tmp_path, '[groups]\nlab = 0\n[rules]\n"X-LOWER" = 0\n')
+    assert read_weights(exact, kb) == {"group:lab": 0.0, "rule:X-LOWER": 0.0}
+    ambiguous = weights_file(tmp_path, '[rules]\n"X-Lower" = 0\n')
+    with pytest.raises(InputError, match="'X-LOWER', 'x-lower' differ only in case"):
+        read_weights(ambiguous, kb)
 
 
 def test_read_an_empty_file_and_one_with_a_byte_order_mark(tmp_path: Path) -> None:

@@ -35,23 +35,14 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
             f"weights {path}: unknown table(s) {sorted(unknown_tables)}; "
             "expected [rules] and/or [groups]"
         )
-    # Rule ids and group names in any case, as everywhere else; each is recorded as it is known.
-    known = {
-        "rules": {rule_id.casefold(): rule_id for rule_id in kb.rules},
-        "groups": {p.rule.group.casefold(): p.rule.group for p in kb.rules.values()},
-    }
+    known = {"rules": set(kb.rules), "groups": {p.rule.group for p in kb.rules.values()}}
     weights: dict[str, float] = {}
     for table in ("groups", "rules"):
         entries = document.get(table, {})
         if not isinstance(entries, dict):
             raise InputError(f"weights {path}: [{table}] must be a table of NAME = factor")
         for given, factor in entries.items():
-            name = known[table].get(given.casefold())
-            if name is None:
-                raise InputError(
-                    f"weights {path}: [{table}] {given!r} does not exist"
-                    f"{did_you_mean(given, known[table].values())}"
-                )
+            name = _known_name(given, known[table], f"weights {path}: [{table}]")
             if f"{table[:-1]}:{name}" in weights:
                 raise InputError(
                     f"weights {path}: [{table}] {given!r}: {name} is weighed twice (ids are "
@@ -68,6 +59,23 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
                 )
             weights[f"{table[:-1]}:{name}"] = float(factor)
     return weights
+
+
+def _known_name(given: str, known: set[str], where: str) -> str:
+    """The rule id or group name a weights file means: itself, else the one name that is
+    the same in any case (as rule ids are everywhere else); InputError when there is none, or
+    when a pack's names differ only in case and the file names neither exactly."""
+    if given in known:
+        return given
+    alike = sorted(name for name in known if name.casefold() == given.casefold())
+    if len(alike) == 1:
+        return alike[0]
+    if alike:
+        raise InputError(
+            f"{where} {given!r} is ambiguous: {', '.join(map(repr, alike))} differ only in "
+            "case; name one exactly"
+        )
+    raise InputError(f"{where} {given!r} does not exist{did_you_mean(given, known)}")
 
 
 def apply_weights(kb: KnowledgeBase, weights: dict[str, float]) -> KnowledgeBase:
