@@ -179,7 +179,7 @@ def _tie_break(top: ScoredCandidate, candidate: ScoredCandidate) -> str | None:
     """Why the top candidate ranks first, in words, when no score separates them."""
     if top.has_evidence != candidate.has_evidence:
         return (
-            f"{top.id} ranks first: evidence supports it, while no evidence supports "
+            f"{top.id} ranks first: direct evidence supports it, while none supports "
             f"{candidate.id} on balance"
         )
     if top.score != candidate.score:

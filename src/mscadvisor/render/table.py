@@ -370,9 +370,9 @@ def print_explanation(console: Console, e: Explanation) -> None:
             expand=True,
         )
         table.add_column("Rule", no_wrap=True, min_width=_longest(g.rule for g in e.gap))
-        table.add_column(e.top.id, justify="right", ratio=1)
-        table.add_column(c.id, justify="right", ratio=1)
-        table.add_column("Difference", justify="right", ratio=1)
+        table.add_column(e.top.id, justify="right", ratio=1, width=len(e.top.id))  # whole
+        table.add_column(c.id, justify="right", ratio=1, width=len(c.id))
+        table.add_column("Gap", justify="right", ratio=1, width=len("Gap"))  # its part of the gap
         for g in e.gap:
             table.add_row(
                 g.rule, f"{g.top_points:+d}", f"{g.candidate_points:+d}", f"{g.difference:+d}"
