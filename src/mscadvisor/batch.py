@@ -172,7 +172,8 @@ def read_csv(lines: Lines) -> Iterator[Row]:
     except (csv.Error, BadLine) as exc:
         raise InputError(f"line 1: invalid CSV header: {exc}") from None
     # A spreadsheet's "Disease" or " Age " names its field: columns are read in any case.
-    header = [h.strip().lower() if h.strip().lower() in PROFILE_FIELD_NAMES else h for h in header]
+    header = [h.strip() for h in header]
+    header = [h.lower() if h.lower() in PROFILE_FIELD_NAMES else h for h in header]
     unknown = [h for h in header if h not in PROFILE_FIELD_NAMES]
     if unknown:
         raise InputError(
