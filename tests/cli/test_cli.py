@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -433,3 +434,25 @@ def test_table_into_a_closed_pipe_and_an_ascii_locale() -> None:
     assert b"++oo low" in ascii_run.stdout and b"?" not in ascii_run.stderr
     # piped, the warnings also go to stderr, so that they are seen
     assert ascii_run.stderr.startswith(b"mscadvisor: warning: The review reports no consensus")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["recommend", "-d", "POF"],
+        ["recommend", "-d", "OP", "--detail"],
+        ["--color", "always", "recommend", "-d", "OP", "--explain"],
+        ["explain", "-d", "OP", "-c", "BM-cells"],
+        ["recommend", "-d", "OP", "--what-if", "age=70"],
+        ["gaps", "-d", "AD"],
+        ["evidence", "-d", "OP"],
+    ],
+    ids=" ".join,
+)
+def test_piped_tables_have_no_trailing_blanks(cli: Cli, args: list[str]) -> None:
+    # Rich pads table lines to the width; a file or a pipe gets the lines without it.
+    result = cli(*args)
+    assert result.code == 0, result.err
+    padded = [line for line in result.out.splitlines() if re.search(r" (\x1b\[[0-9;]*m)*$", line)]
+    assert padded == []
+    assert "┃" in result.out or "#" in result.out  # a table was printed

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -124,8 +125,11 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
             return super().render_str(printable(text), **options)
 
     stream = sys.stderr if stderr else sys.stdout
+    file: Any = io.StringIO() if quiet else None
+    if not quiet and not _is_terminal(stream):
+        file = _Trimmed(stream)  # a file or pipe gets no padding at the ends of lines
     return SafeConsole(
-        file=io.StringIO() if quiet else None,
+        file=file,
         stderr=stderr,
         width=_width(stream, quiet),
         highlight=False,
@@ -134,6 +138,43 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
         record=record,
         **({} if quiet else _color_options(stream)),
     )
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
+
+
+# Spaces at the end of a line, before any style codes that close it.
+_LINE_END_PADDING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)\n")
+
+
+class _Trimmed:
+    """A text stream for rich that drops the spaces it pads lines with (tables fill the
+    width), so that a file or a pipe gets lines without trailing blanks. Rich writes what it
+    renders in whole lines, each print at once."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_LINE_END_PADDING.sub("\\1\n", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self._stream, "encoding", None) or "utf-8")
 
 
 def _width(stream: Any, quiet: bool) -> int:
