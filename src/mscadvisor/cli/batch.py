@@ -15,6 +15,7 @@ import typer
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
 from mscadvisor.errors import EXIT_USAGE, InputError, quoted
+from mscadvisor.render.output import is_terminal
 
 
 class InputFormat(StrEnum):
@@ -114,7 +115,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     if fmt is BatchFormat.csv:
         sink.write(batching.csv_header(max(width, 1)).encode("utf-8"))
     try:
-        results_on_terminal = sink.file is None and _is_terminal(sys.stdout)
+        results_on_terminal = sink.file is None and is_terminal(sys.stdout)
         with (
             BatchProgress(stream, results_on_terminal=results_on_terminal) as progress,
             sink.abandoned_on_error(),
@@ -208,13 +209,6 @@ class BatchSink:
             sys.stderr.write(f"mscadvisor: {self.file.path} was not written\n")
 
 
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return stream is not None and bool(stream.isatty())
-    except (OSError, ValueError):  # closed
-        return False
-
-
 class BatchProgress:
     """Progress on stderr when it is a terminal: a bar over the input file's bytes (a running
     count for a pipe), with bad-row reports printed above it. Plain reports otherwise, and
@@ -229,7 +223,7 @@ class BatchProgress:
         self.progress: Any = None
 
     def __enter__(self) -> "BatchProgress":
-        if self.results_on_terminal or not _is_terminal(sys.stderr):
+        if self.results_on_terminal or not is_terminal(sys.stderr):
             return self
         from rich.progress import (
             BarColumn,

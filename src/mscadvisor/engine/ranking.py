@@ -12,14 +12,15 @@ from mscadvisor.engine.result import Contribution, EvidenceUse, ScoredCandidate
 from mscadvisor.record import replace
 
 
+def _supports_directly(use: EvidenceUse) -> bool:
+    """Whether a study or trial of exactly this candidate found it works."""
+    return use.direct and use.role == "supports"
+
+
 def best_design(candidate: ScoredCandidate) -> int:
     """The strongest design among the direct evidence that supports it (0 strongest)."""
     return min(
-        (
-            evidence.GRADES.index(u.grade)
-            for u in candidate.evidence
-            if u.direct and u.role == "supports"
-        ),
+        (evidence.GRADES.index(u.grade) for u in candidate.evidence if _supports_directly(u)),
         default=len(evidence.GRADES),
     )
 
@@ -30,34 +31,39 @@ def has_evidence(contributions: Sequence[Contribution], uses: Sequence[EvidenceU
     cancel an animal study, and something direct stands behind them (a study of exactly this
     candidate, or a finding the review states about it) rather than indirect evidence alone."""
     evidence = [c for c in contributions if c.level != "expert-synthesis"]
-    direct = any(u.direct and u.role == "supports" for u in uses) or any(
+    direct = any(map(_supports_directly, uses)) or any(
         c.points > 0 and not c.records for c in evidence
     )
     return direct and sum(c.points for c in evidence) > 0
 
 
+# How a candidate that no direct evidence supports is described, and why it ranks after
+# those that direct evidence supports (an explanation's headline).
+INDIRECT_ONLY = "indirect evidence only"
+NO_SUPPORT = "no supporting evidence"
+_WHY_UNSUPPORTED = {
+    INDIRECT_ONLY: "indirect evidence only: no direct evidence supports it",
+    NO_SUPPORT: "general traits only: no evidence supports it on balance",
+}
+
+
 def unsupported_words(candidate: ScoredCandidate) -> str | None:
-    """How a candidate that no direct evidence supports is described (None for one that
-    direct evidence supports): "indirect evidence only" when studies of another candidate
-    give it points, else "no supporting evidence" (general traits alone, or evidence that
+    """None for a candidate that direct evidence supports; else INDIRECT_ONLY when studies of
+    another candidate give it points, or NO_SUPPORT (general traits alone, or evidence that
     cancels out)."""
     if candidate.has_evidence:
         return None
-    direct = any(u.direct and u.role == "supports" for u in candidate.evidence)
+    direct = any(map(_supports_directly, candidate.evidence))
     if not direct and sum(c.points for c in candidate.contributions if c.records) > 0:
-        return "indirect evidence only"
-    return "no supporting evidence"
+        return INDIRECT_ONLY
+    return NO_SUPPORT
 
 
 def unsupported_why(candidate: ScoredCandidate) -> str:
-    """Why a candidate is ranked after those that direct evidence supports, in a few words
-    (an explanation's headline); "" for one that direct evidence supports."""
+    """``unsupported_words`` with why it ranks after the others; "" when direct evidence
+    supports it."""
     words = unsupported_words(candidate)
-    if words is None:
-        return ""
-    if words == "indirect evidence only":
-        return "indirect evidence only: no direct evidence supports it"
-    return "general traits only: no evidence supports it on balance"
+    return "" if words is None else _WHY_UNSUPPORTED[words]
 
 
 def ranked(scored: list[ScoredCandidate]) -> tuple[ScoredCandidate, ...]:

@@ -32,8 +32,7 @@ class KnowledgeSource(Record):
         cls, packs: tuple[Path, ...] = (), weights: Path | None = None
     ) -> KnowledgeSource:
         """Packs named in $MSCADVISOR_RULES (a path list) first, then the given ones."""
-        from_env = [Path(p) for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]
-        return cls((*from_env, *packs), weights)
+        return cls((*_packs_from_environment(), *packs), weights)
 
     def with_packs(self, *packs: Path) -> KnowledgeSource:
         return KnowledgeSource((*self.packs, *packs), self.weights, self.base)
@@ -72,11 +71,15 @@ class KnowledgeSource(Record):
 def _naming_the_variable(problems: list[str]) -> list[str]:
     """Problems with a pack that $MSCADVISOR_RULES names say so: the user may not know it is
     set, and no option on the command line names that folder."""
-    from_env = [p for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]
-    named = [str(Path(p)) for p in from_env]
+    named = [str(pack) for pack in _packs_from_environment()]
     return [
         f"{problem} (a pack named by ${RULES_ENV})"
         if any(problem.startswith((f"{pack}:", f"{pack}{os.sep}")) for pack in named)
         else problem
         for problem in problems
     ]
+
+
+def _packs_from_environment() -> list[Path]:
+    """The packs $MSCADVISOR_RULES names (a path list)."""
+    return [Path(p) for p in os.environ.get(RULES_ENV, "").split(os.pathsep) if p]

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mscadvisor.engine.ranking import unsupported_words
+from mscadvisor.engine.ranking import NO_SUPPORT, unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     Contribution,
@@ -104,10 +104,6 @@ def _headline(console: Console, regimens: tuple[Regimen, ...], best: Regimen) ->
 _PART_NOUNS = {"source": "source", "route": "route", "preconditioning": "strategy"}
 
 
-def _part(regimen: Regimen, category: str) -> ScoredCandidate | None:
-    return {"source": regimen.source, "route": regimen.route}.get(category, regimen.preconditioning)
-
-
 def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
     """Say so when the best regimen leaves out the first of a category below it: people read
     those tables as the parts of the answer. (Routes and strategies are ranked for one source:
@@ -117,7 +113,7 @@ def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
         if not ranked or (category != "source" and best.source.id != result.judged_for):
             continue
         firsts = [c for c in ranked if same_place(c, ranked[0])]  # tied first, if any
-        part = _part(best, category)
+        part: ScoredCandidate | None = getattr(best, category)  # fields named as categories
         # Only a first place that evidence gives and that outscores the regimen's own part.
         if not firsts[0].has_evidence or firsts[0].score <= (part.score if part else 0):
             continue
@@ -125,7 +121,7 @@ def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
         with_them = [
             r
             for r in result.regimens
-            if (found := _part(r, category)) is not None
+            if (found := getattr(r, category)) is not None
             and found.id in ids
             and (category == "source" or r.source.id == best.source.id)
         ]
@@ -185,7 +181,7 @@ def _category(
 def _unsupported(c: ScoredCandidate, words: str, room: int) -> str:
     """The reasons cell of a candidate no direct evidence supports: with indirect evidence,
     its points after the words; else the words alone."""
-    if words == "no supporting evidence":
+    if words == NO_SUPPORT:
         return f"[dim]{words}[/dim]"
     return f"[dim]{words}:[/dim] " + escape(_why(c, room - len(words) - 2))
 

@@ -54,11 +54,7 @@ def wants_color(stream: Any) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    try:
-        terminal = bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        terminal = False
-    return terminal and not _dumb_terminal()
+    return is_terminal(stream) and not _dumb_terminal()
 
 
 def _dumb_terminal() -> bool:
@@ -126,7 +122,7 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
 
     stream = sys.stderr if stderr else sys.stdout
     file: Any = io.StringIO() if quiet else None
-    if not quiet and not _is_terminal(stream):
+    if not quiet and not is_terminal(stream):
         file = _Trimmed(stream)  # a file or pipe gets no padding at the ends of lines
     return SafeConsole(
         file=file,
@@ -140,10 +136,11 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
     )
 
 
-def _is_terminal(stream: Any) -> bool:
+def is_terminal(stream: Any) -> bool:
+    """Whether a stream is a terminal; a missing, closed or odd stream is not."""
     try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return stream is not None and bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):  # no such method, or a closed stream
         return False
 
 
@@ -186,9 +183,9 @@ def _width(stream: Any, quiet: bool) -> int:
     if columns.isascii() and columns.isdigit() and int(columns) > 0:
         return min(max(int(columns), MIN_WIDTH), MAX_WIDTH)
     try:
-        terminal = not quiet and stream.isatty()
+        terminal = not quiet and is_terminal(stream)
         width = os.get_terminal_size(stream.fileno()).columns if terminal else PIPED_WIDTH
-    except (OSError, ValueError):  # no terminal after all, or a closed stream
+    except (OSError, ValueError):  # no terminal after all
         width = PIPED_WIDTH
     return min(max(width, MIN_WIDTH), MAX_WIDTH) if width > 0 else 80
 
