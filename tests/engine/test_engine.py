@@ -17,7 +17,7 @@ from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation, ScoredCandidate
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
-from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.loader import list_sources, parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.kb.validation import validate_records
 from mscadvisor.render.output import json_text
 from tests.strategies import raw_profiles
@@ -233,7 +233,7 @@ def test_every_citation_resolves(raw: dict[str, Any]) -> None:
 
 @cache
 def shuffled_kbs() -> list[KnowledgeBase]:
-    raws = parse_sources(read_sources([shipped_rules_dir()]))
+    raws = parse_sources(read_sources(list_sources(shipped_rules_dir())))
     kbs = []
     for seed in range(3):
         shuffled = list(raws)

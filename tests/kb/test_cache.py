@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import pickle
@@ -23,6 +22,7 @@ from mscadvisor.kb.compact import to_compact
 from mscadvisor.kb.conditions import ALWAYS
 from mscadvisor.kb.deferred import Deferred
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
+from mscadvisor.kb.loader import SourceFile
 from mscadvisor.kb.records import Rule
 from mscadvisor.render.output import json_text
 from tests import schemas
@@ -36,14 +36,18 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MSCADVISOR_CACHE_DIR", str(folder))
     monkeypatch.delenv("MSCADVISOR_NO_CACHE", raising=False)
     monkeypatch.setenv(cache.WARNED, "")  # each test is a run of its own: it may warn once
+    # Rule files a test writes are fresh, and a cache is not keyed by fresh files' stamps
+    # (see test_a_cache_is_not_keyed_by_files_changed_in_the_last_seconds).
+    monkeypatch.setattr(cache, "SETTLE_NS", 0)
     return folder
 
 
 def shipped_key() -> str:
-    return cache.cache_key(knowledge.read_sources([knowledge.shipped_rules_dir()]))
+    return cache.cache_key(knowledge.list_sources(knowledge.shipped_rules_dir()))
 
 
 WARNING = "mscadvisor: warning: not using the compiled knowledge cache: "
+SETTLE_NS = cache.SETTLE_NS  # as shipped (the cache_dir fixture sets 0)
 
 
 def answer(kb: KnowledgeBase) -> str:
@@ -52,9 +56,12 @@ def answer(kb: KnowledgeBase) -> str:
 
 
 def forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*_: object) -> None:
-        raise AssertionError("the TOML was parsed although a valid cache exists")
+    """A valid cache is used without reading the rule files, let alone parsing them."""
 
+    def fail(*_: object) -> None:
+        raise AssertionError("the rule files were read although a valid cache exists")
+
+    monkeypatch.setattr(knowledge, "read_sources", fail)
     monkeypatch.setattr(knowledge, "parse_sources", fail)
 
 
@@ -86,7 +93,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(
     path.write_bytes(damage(path.read_bytes()))
     rebuilt = load_knowledge_base()
     assert rebuilt.sha256 == kb.sha256 and answer(rebuilt) == answer(kb)
-    sources = knowledge.read_sources([knowledge.shipped_rules_dir()])
+    sources = knowledge.list_sources(knowledge.shipped_rules_dir())
     assert cache.load(cache.cache_key(sources)) is not None  # the rebuilt cache is valid again
 
 
@@ -95,7 +102,7 @@ def test_cache_of_another_version_is_not_used(
 ) -> None:
     load_knowledge_base()
     monkeypatch.setattr(cache, "__version__", "0.0.0-other")
-    sources = knowledge.read_sources([knowledge.shipped_rules_dir()])
+    sources = knowledge.list_sources(knowledge.shipped_rules_dir())
     assert cache.load(cache.cache_key(sources)) is None
 
 
@@ -104,7 +111,7 @@ def test_cache_of_another_record_layout_is_not_used(
 ) -> None:
     """A record type that gained a field must not read records its older layout cached."""
     load_knowledge_base()
-    sources = knowledge.read_sources([knowledge.shipped_rules_dir()])
+    sources = knowledge.list_sources(knowledge.shipped_rules_dir())
     assert cache.load(cache.cache_key(sources)) is not None
     monkeypatch.setattr(cache, "RECORD_LAYOUT", cache.RECORD_LAYOUT + ",new_field")
     assert cache.load(cache.cache_key(sources)) is None
@@ -120,6 +127,51 @@ def test_changed_rules_rebuild_the_cache(cache_dir: Path, rules_copy: Path) -> N
     assert after.sha256 != before.sha256
     assert after.trials["NCT01742533"].enrollment == 41
     assert len(list(cache_dir.glob("kb-*.bin"))) == 2
+
+
+def test_a_file_rewritten_with_its_size_and_times_kept_is_read_again(
+    cache_dir: Path, rules_copy: Path
+) -> None:
+    """The cache is keyed by each file's stamp, not its bytes: a rewrite that keeps the size and
+    sets the modification time back (as `cp -p` and `rsync -t` do) still changes the change
+    time, which nothing but the system clock sets."""
+    before = load_knowledge_base(base=rules_copy)
+    target = rules_copy / "evidence" / "table3_trials.toml"
+    info = target.stat()
+    text = target.read_text("utf-8")
+    target.write_text(text.replace("enrollment = 40", "enrollment = 41"), "utf-8")
+    os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (info.st_size, info.st_mtime_ns)
+    after = load_knowledge_base(base=rules_copy)
+    assert after.trials["NCT01742533"].enrollment == 41
+    assert after.sha256 != before.sha256
+
+
+def test_a_cache_is_not_keyed_by_files_changed_in_the_last_seconds(
+    cache_dir: Path, rules_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File times tick coarsely, so a file changed twice within one tick keeps one stamp: files
+    changed less than SETTLE_NS before they were listed are compiled but not cached, until they
+    have settled."""
+    monkeypatch.setattr(cache, "SETTLE_NS", SETTLE_NS)
+    target = rules_copy / "evidence" / "table3_trials.toml"
+    target.write_text(target.read_text("utf-8") + "\n", "utf-8")
+    fresh = load_knowledge_base(base=rules_copy)
+    assert list(cache_dir.glob("kb-*.bin")) == []
+    later = time.time_ns() + SETTLE_NS
+    monkeypatch.setattr(knowledge, "time_ns", lambda: later)
+    settled = load_knowledge_base(base=rules_copy)
+    assert len(list(cache_dir.glob("kb-*.bin"))) == 1
+    forbid_parsing(monkeypatch)
+    assert load_knowledge_base(base=rules_copy).sha256 == settled.sha256 == fresh.sha256
+
+
+def test_a_file_that_cannot_be_looked_at_never_keys_a_cache() -> None:
+    stamp = (1, 0, 0, 1, 1)
+    listed = [SourceFile("a.toml", stamp), SourceFile("b.toml", None)]
+    assert cache.settled(listed[:1], SETTLE_NS)
+    assert not cache.settled(listed, SETTLE_NS)
+    assert not cache.settled(listed[:1], SETTLE_NS - 1)  # changed at 0, listed too soon after
 
 
 @pytest.mark.subprocess
@@ -186,7 +238,7 @@ def test_no_cache_0_uses_the_cache_and_1_does_not(
     forbid_parsing(monkeypatch)
     load_knowledge_base()  # read from the cache: no parsing
     monkeypatch.setenv("MSCADVISOR_NO_CACHE", "1")
-    with pytest.raises(AssertionError, match="was parsed"):
+    with pytest.raises(AssertionError, match="were read"):
         load_knowledge_base()
 
 
@@ -271,10 +323,10 @@ def rewrite_payload(path: Path, edit: Callable[[dict[str, Any], dict[str, Any]],
     """Edit a cache file's records and condition trees in place (``edit(compact, trees)``) and
     recompute its (unkeyed) checksum, as anyone who can write the file could."""
     magic, _, payload = path.read_bytes().split(b"\n", 2)
-    key, compact, trees = marshal.loads(payload)
+    key, compact, trees, digests = marshal.loads(payload)
     edit(compact, trees)
-    payload = marshal.dumps((key, compact, trees))
-    path.write_bytes(b"\n".join((magic, hashlib.sha256(payload).hexdigest().encode(), payload)))
+    payload = marshal.dumps((key, compact, trees, digests))
+    path.write_bytes(b"\n".join((magic, cache.checksum(payload), payload)))
 
 
 def tamper_points(path: Path, rule_id: str, points: int) -> None:

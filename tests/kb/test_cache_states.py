@@ -3,7 +3,6 @@ gives either nothing or exactly the records a fresh build gives, and a run never
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import shutil
@@ -21,15 +20,18 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from mscadvisor.kb import cache, knowledge
 from mscadvisor.kb.validation import validate_records
 
-SOURCES = knowledge.read_sources([knowledge.shipped_rules_dir()])
+SOURCES = knowledge.list_sources(knowledge.shipped_rules_dir())
 KEY = cache.cache_key(SOURCES)
-FRESH_TYPED = validate_records(knowledge.parse_sources(SOURCES))
+FRESH_TYPED = validate_records(knowledge.parse_sources(knowledge.read_sources(SOURCES)))
 FRESH_COMPACT = knowledge.compact_records(FRESH_TYPED)
 FRESH_KB = knowledge.build_knowledge_base(FRESH_TYPED)
 CLEAN_HASH = FRESH_KB.sha256
 FRESH_TREES = knowledge.compact_trees(FRESH_KB.rules)
-PAYLOAD = marshal.dumps((KEY, FRESH_COMPACT, FRESH_TREES))
-VALID_FILE = b"\n".join((cache.MAGIC, hashlib.sha256(PAYLOAD).hexdigest().encode(), PAYLOAD))
+TREE = knowledge.load_knowledge_base(use_cache=False).tree
+assert TREE is not None
+DIGESTS = (TREE.sha256,)  # the shipped tree's, the one root
+PAYLOAD = marshal.dumps((KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS))
+VALID_FILE = b"\n".join((cache.MAGIC, cache.checksum(PAYLOAD), PAYLOAD))
 KEEP = 3  # small, so that pruning happens within a few steps
 AS_ROOT = os.geteuid() == 0
 
@@ -77,7 +79,7 @@ class CacheStates(RuleBasedStateMachine):
 
     @rule()
     def build(self) -> None:
-        cache.store(KEY, FRESH_COMPACT, FRESH_TREES)
+        cache.store(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS)
 
     @rule()
     def run(self) -> None:
@@ -141,7 +143,7 @@ class CacheStates(RuleBasedStateMachine):
     def race(self) -> None:
         """Two runs storing the same cache at once."""
         writers = [
-            threading.Thread(target=cache.store, args=(KEY, FRESH_COMPACT, FRESH_TREES))
+            threading.Thread(target=cache.store, args=(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS))
             for _ in "ab"
         ]
         for writer in writers:
@@ -161,7 +163,7 @@ class CacheStates(RuleBasedStateMachine):
     @rule(count=st.integers(1, KEEP + 2))
     def fill_beyond_keep(self, count: int) -> None:
         for n in range(count):
-            cache.store(other_key(n), {"knowledge_base": []}, {})
+            cache.store(other_key(n), {"knowledge_base": []}, {}, ())
         if cache.folder_problem() is None and self.folder.is_dir():
             regular = [p for p in cache.entries() if p.name.startswith("kb-") and p.is_file()]
             assert len(regular) <= KEEP
@@ -175,8 +177,8 @@ class CacheStates(RuleBasedStateMachine):
     def loads_exactly_the_fresh_records_or_nothing(self) -> None:
         hit: Any = cache.load(KEY)
         if hit is not None:
-            typed, compact, trees = hit
-            assert compact == FRESH_COMPACT
+            typed, compact, trees, digests = hit
+            assert compact == FRESH_COMPACT and digests == DIGESTS
             # The kinds no scoring reads are left compact, to be decoded when read.
             assert typed == {k: v for k, v in FRESH_TYPED.items() if k not in cache.DEFERRED_KINDS}
             for kind in cache.DEFERRED_KINDS:

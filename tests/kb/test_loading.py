@@ -14,9 +14,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb import knowledge, packs
+from mscadvisor.kb import cache, knowledge, packs
 from mscadvisor.kb.knowledge import KnowledgeBase, build_knowledge_base, load_knowledge_base
-from mscadvisor.kb.loader import parse_sources, read_sources, shipped_rules_dir
+from mscadvisor.kb.loader import list_sources, parse_sources, read_sources, shipped_rules_dir
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.validation import validate_records
 from mscadvisor.record import replace
@@ -161,7 +161,7 @@ def test_every_problem_is_reported_at_once(rules_copy: Path) -> None:
 
 @functools.cache
 def shipped_typed() -> dict[str, list[tuple[Any, str]]]:
-    return validate_records(parse_sources(read_sources([shipped_rules_dir()])))
+    return validate_records(parse_sources(read_sources(list_sources(shipped_rules_dir()))))
 
 
 @settings(max_examples=40, deadline=None)
@@ -189,7 +189,7 @@ def test_any_dangling_id_in_a_trial_is_rejected_naming_it(
 @settings(max_examples=20, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_file_order_does_not_change_the_knowledge_base(rnd: random.Random) -> None:
-    sources = read_sources([shipped_rules_dir()])
+    sources = read_sources(list_sources(shipped_rules_dir()))
     reference = build_knowledge_base(validate_records(parse_sources(sources)))
     shuffled = list(sources)
     rnd.shuffle(shuffled)
@@ -286,6 +286,7 @@ def test_a_pack_is_recorded_by_its_manifest_and_loads_again_from_the_cache(
 ) -> None:
     monkeypatch.setenv("MSCADVISOR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MSCADVISOR_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "SETTLE_NS", 0)  # the pack's files are fresh
     pack = new_pack(tmp_path / "lab", 'name = "lab"\nversion = "2.1"\ndescription = "Ours"\n')
     first = load_knowledge_base([pack])
     assert [(p.name, p.version, p.path) for p in first.packs] == [("lab", "2.1", str(pack))]
@@ -325,8 +326,8 @@ def test_a_packs_files_are_listed_by_their_relative_posix_path(tmp_path: Path) -
     listing = packs.list_pack(pack)
     assert [p.relative_to(pack).as_posix() for p in listing.rule_files] == sorted(layout)
     assert listing.rule_files == tuple(pack / name for name in sorted(layout))
-    sources = read_sources([pack])
-    assert [s.shown for s in sources] == [str(listing.manifest), *map(str, listing.rule_files)]
+    sources = read_sources(list_sources(pack))
+    assert [s.file.shown for s in sources] == [str(listing.manifest), *map(str, listing.rule_files)]
     assert all(s.sha256 == hashlib.sha256(s.content).digest() for s in sources)
 
 

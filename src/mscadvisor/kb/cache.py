@@ -5,14 +5,20 @@ It also keeps every rule's conditions as the trees they parse to, which would ot
 parsed again on every run. Records of the kinds no scoring reads (``DEFERRED_KINDS``) are left
 undecoded by ``load``; ``decode`` makes them when a command reads them.
 
-A cache file is keyed by a hash of every source file's path and bytes, the program version, the
-Python version and the layout of the record types (so a changed record type never reads a cache
-its older layout wrote). It is written atomically, and it is ignored (and replaced by the next
-write) when it is missing, corrupt, truncated, from another version, over MAX_BYTES, or not a
-regular file: a symbolic link, a FIFO or a folder in the cache folder is never followed or
-opened. A folder that cannot be written just means no cache. The payload is ``marshal`` data
-(plain values only, which cannot execute code on load) behind a sha256 checksum, which catches
-damage but not tampering: it is unkeyed, so whoever can write the file can recompute it.
+A cache file is keyed by every source file's path and stamp (``packs.Stamp``: size, modification
+and change times, inode and device), the program version, the Python version and the layout of
+the record types (so a changed record type never reads a cache its older layout wrote). So a
+valid cache is found without reading a rule file: whatever rewrites, replaces or renames a file
+changes its stamp (the change time is set by the system clock alone, even when a tool sets the
+modification time back). File times tick coarsely, and a file changed twice within one tick
+keeps one stamp; so a cache is written only when every file last changed more than SETTLE_NS
+before it was listed (the problem git calls "racily clean" files). A cache file is written
+atomically, and it is ignored (and replaced by the next write) when it is missing, corrupt,
+truncated, from another version, over MAX_BYTES, or not a regular file: a symbolic link, a FIFO
+or a folder in the cache folder is never followed or opened. A folder that cannot be written
+just means no cache. The payload is ``marshal`` data (plain values only, which cannot execute
+code on load) behind a CRC-32 checksum, which catches damage but not tampering: no checksum
+could, as whoever can write the file can recompute it.
 
 So the cache is per-user state, trusted the way ssh trusts ``~/.ssh`` (StrictModes) and git a
 repository (safe.directory): only when the folder and the file belong to the current user and
@@ -23,11 +29,12 @@ the records loaded (``knowledge.content_hash``), so a cache its owner edited sho
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import stat
 import sys
+import time
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,11 +44,12 @@ from mscadvisor.environment import env_flag
 from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_items
 from mscadvisor.kb.conditions import well_formed
+from mscadvisor.kb.digest import sha256
 from mscadvisor.kb.loader import SourceFile
 from mscadvisor.kb.vocabulary import FIELDS
 from mscadvisor.reading import Unreadable, kind_of, read_file
 
-FORMAT = 4
+FORMAT = 5
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
 MAX_BYTES = 64 * 1024 * 1024  # the shipped knowledge compiles to about 120 KB
 MAGIC = b"mscadvisor-kb"
@@ -52,6 +60,11 @@ WARNED = "_MSCADVISOR_CACHE_WARNED"
 Typed = dict[str, list[tuple[Any, str]]]
 Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` data, by kind
 Trees = dict[str, tuple[Any, Any]]  # a rule's (applies_to, when) condition trees, by rule id
+Digests = tuple[str, ...]  # the sha256 of each root's knowledge files, as PackInfo gives it
+# How long a file must have been left alone before its stamp may key a cache: file times tick
+# coarsely (milliseconds, or seconds on some file systems), so a file changed again within the
+# same tick keeps its stamp; a cache is not written while a file is that fresh.
+SETTLE_NS = 2_000_000_000
 # Rule test cases and errata: over a third of the records, read by no recommendation.
 DEFERRED_KINDS = ("case", "erratum")
 # What decoding a payload that passed its checksum but was edited by hand can raise.
@@ -72,11 +85,18 @@ def enabled() -> bool:
 
 
 def cache_key(sources: Sequence[SourceFile]) -> str:
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}\0{RECORD_LAYOUT}".encode())
-    for source in sources:
-        digest.update(b"\0" + source.shown.encode() + b"\0")
-        digest.update(source.sha256)
-    return digest.hexdigest()
+    """The key of the cache of these files as listed: their paths and stamps, with the program
+    and Python versions and the record layout."""
+    stamps = "\0".join(f"{source.shown}\0{source.stamp}" for source in sources)
+    text = f"{FORMAT}\0{__version__}\0{sys.version}\0{RECORD_LAYOUT}\0{stamps}"
+    return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def settled(sources: Sequence[SourceFile], listed_ns: int) -> bool:
+    """Whether every file was last changed at least SETTLE_NS before ``listed_ns`` (when the
+    listing began), so that no later change can have left its stamp as listed."""
+    newest = max((max(s.stamp[1], s.stamp[2]) for s in sources if s.stamp), default=0)
+    return all(s.stamp for s in sources) and newest <= listed_ns - SETTLE_NS
 
 
 def cache_path(key: str) -> Path:
@@ -127,10 +147,10 @@ def _existing(path: Path, *, follow: bool = False) -> os.stat_result | None:
         return None
 
 
-def load(key: str) -> tuple[Typed, Compact, Trees] | None:
+def load(key: str) -> tuple[Typed, Compact, Trees, Digests] | None:
     """The cached records for this key (but those of ``DEFERRED_KINDS``), their compact form
-    (what the knowledge hash is computed from; all of them) and their rules' condition trees,
-    or None when there is no usable cache."""
+    (what the knowledge hash is computed from; all of them), their rules' condition trees and
+    the sha256 of each root's files, or None when there is no usable cache."""
     folder = cache_dir()
     path = cache_path(key)
     folder_info = _existing(folder, follow=True)
@@ -141,11 +161,11 @@ def load(key: str) -> tuple[Typed, Compact, Trees] | None:
         return None
     try:
         blob = read_file(path, MAX_BYTES)
-        magic, checksum, payload = blob.split(b"\n", 2)
-        if magic != MAGIC or hashlib.sha256(payload).hexdigest().encode() != checksum:
+        magic, stored_checksum, payload = blob.split(b"\n", 2)
+        if magic != MAGIC or stored_checksum != checksum(payload):
             return None
-        stored_key, compact, compact_trees = marshal.loads(payload)
-        if stored_key != key:
+        stored_key, compact, compact_trees, digests = marshal.loads(payload)
+        if stored_key != key or type(digests) is not tuple:
             return None
         typed: Typed = {
             kind: from_compact_items(items)
@@ -160,7 +180,13 @@ def load(key: str) -> tuple[Typed, Compact, Trees] | None:
             return None
     except (Unreadable, *DAMAGE):
         return None
-    return typed, compact, trees
+    return typed, compact, trees, digests
+
+
+def checksum(payload: bytes) -> bytes:
+    """What catches a damaged payload (CRC-32 is made for that); nothing here can catch
+    tampering, which is why nobody but the user may write the cache."""
+    return b"%08x" % zlib.crc32(payload)
 
 
 def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
@@ -177,12 +203,12 @@ def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
         ) from None
 
 
-def store(key: str, compact: Compact, trees: Trees) -> None:
+def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
     """Write the cache atomically, in a folder made private to the user (mode 0700) if it is
     new; an untrusted or unwritable folder, or an untrusted file in the way, means no cache.
     ``trees``: the rules' condition trees, each as ``compact.to_compact`` data."""
-    payload = marshal.dumps((key, compact, trees))
-    blob = b"\n".join((MAGIC, hashlib.sha256(payload).hexdigest().encode(), payload))
+    payload = marshal.dumps((key, compact, trees, digests))
+    blob = b"\n".join((MAGIC, checksum(payload), payload))
     if len(blob) > MAX_BYTES:
         return
     folder = cache_dir()
@@ -213,8 +239,6 @@ def _prune(keep: Path) -> None:
     """Remove all but the KEEP most recently written cache files (never the one just written)
     and the temp files killed writes left. An entry that vanishes or cannot be removed meanwhile
     is skipped, so it cannot stop pruning."""
-    import time
-
     now = time.time()
     by_age: list[tuple[float, Path]] = []
     for path in entries():

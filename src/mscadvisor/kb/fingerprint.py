@@ -8,10 +8,10 @@ on. Without weights it is ``KnowledgeBase.sha256`` itself.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from mscadvisor.errors import InputError, KnowledgeMismatchError, quoted
+from mscadvisor.kb.digest import sha256
 from mscadvisor.kb.knowledge import KnowledgeBase
 
 REQUIRE_ENV = "MSCADVISOR_REQUIRE_KB"
@@ -24,7 +24,7 @@ def knowledge_sha256(kb: KnowledgeBase) -> str:
     if not kb.weights:
         return kb.sha256
     weights = json.dumps(kb.weights, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{kb.sha256}\n{weights}".encode()).hexdigest()
+    return sha256(f"{kb.sha256}\n{weights}".encode()).hexdigest()
 
 
 def parse_prefix(text: str, origin: str) -> str:

@@ -7,20 +7,22 @@ that ``mscadvisor rules check`` reports all of them in one run.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from time import time_ns
 from typing import Any
 
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean, quoted
 from mscadvisor.kb import condition_syntax, conditions, crossrefs
 from mscadvisor.kb.compact import to_compact
 from mscadvisor.kb.deferred import Deferred
+from mscadvisor.kb.digest import sha256
 from mscadvisor.kb.loader import (
-    SourceFile,
+    SourceText,
     is_cases_file,
+    list_sources,
     parse_sources,
     read_sources,
     shipped_rules_dir,
@@ -133,37 +135,42 @@ def load_knowledge_base(
 ) -> KnowledgeBase:
     """Load the base rules tree (the shipped one by default) plus any rule packs on top.
 
-    A valid compiled cache of exactly these files is used when there is one; otherwise the TOML
-    is parsed, validated and cross-checked, and the cache is (re)written. Either way the
-    knowledge hash is computed from the records loaded, never taken from the cache.
+    A valid compiled cache of exactly these files, as listed, is used when there is one;
+    otherwise the TOML is parsed, validated and cross-checked, and the cache is (re)written.
+    Either way the knowledge hash is computed from the records loaded, never taken from the
+    cache.
     """
     from mscadvisor.kb import cache
 
     roots = (base or shipped_rules_dir(), *packs)
-    per_root = [read_sources([root]) for root in roots]
+    listed_ns = time_ns()
+    per_root = [list_sources(root) for root in roots]
     sources = [s for group in per_root for s in group]
 
-    def build(typed: Typed, **options: Any) -> KnowledgeBase:
+    def build(typed: Typed, digests: Sequence[str], **options: Any) -> KnowledgeBase:
         manifests = [manifest for manifest, _ in typed.get(MANIFEST_KIND, [])]
         infos = [
-            PackInfo(m.name, m.version, str(root), _files_sha256(group))
-            for m, root, group in zip(manifests, roots, per_root, strict=True)
+            PackInfo(m.name, m.version, str(root), digest)
+            for m, root, digest in zip(manifests, roots, digests, strict=True)
         ]
         return build_knowledge_base(typed, tree=infos[0], packs=tuple(infos[1:]), **options)
 
     use_cache = use_cache and cache.enabled()
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
-        typed, compact, trees = hit
+        typed, compact, trees, digests = hit
         deferred = {kind: compact[kind] for kind in cache.DEFERRED_KINDS if kind in compact}
-        return build(typed, compact=compact, checked_trees=trees, deferred=deferred)
+        return build(typed, digests, compact=compact, checked_trees=trees, deferred=deferred)
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
-    typed = validate_records(parse_sources(sources))
+    texts = read_sources(sources)
+    by_root = iter(texts)
+    digests = tuple(_files_sha256([next(by_root) for _ in group]) for group in per_root)
+    typed = validate_records(parse_sources(texts))
     compact = compact_records(typed)
-    kb = build(typed, compact=compact)
-    if use_cache:
-        cache.store(key, compact, compact_trees(kb.rules))
+    kb = build(typed, digests, compact=compact)
+    if use_cache and cache.settled(sources, listed_ns):
+        cache.store(key, compact, compact_trees(kb.rules), digests)
     return kb
 
 
@@ -200,13 +207,13 @@ def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
     return {ident: record for ident, (record, _) in sorted(seen.items())}
 
 
-def _files_sha256(sources: Sequence[SourceFile]) -> str:
-    digest = hashlib.sha256()
-    for source in sources:
-        if source.manifest or is_cases_file(source.shown):
+def _files_sha256(texts: Sequence[SourceText]) -> str:
+    digest = sha256(b"")
+    for text in texts:
+        if text.file.manifest or is_cases_file(text.file.shown):
             continue
-        digest.update(os.path.basename(source.shown).encode() + b"\0")  # Path(...).name, cheaper
-        digest.update(source.sha256)
+        digest.update(os.path.basename(text.file.shown).encode() + b"\0")  # Path(...).name
+        digest.update(text.sha256)
     return digest.hexdigest()
 
 
@@ -365,7 +372,7 @@ def content_hash(compact: Typed, rules: dict[str, ParsedRule]) -> str:
     # In a fixed order: by kind, then by the first field, the id (ids are unique within a kind).
     records.sort(key=lambda item: (item[0], item[1][1]))
     text = json.dumps(records, ensure_ascii=False, sort_keys=True, check_circular=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256(text.encode("utf-8")).hexdigest()
 
 
 # Where each field of a rule sits in its compact form (after the class name).

@@ -14,13 +14,13 @@ of its own (see ``packs.py``).
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.packs import MANIFEST, list_pack
+from mscadvisor.kb.digest import sha256
+from mscadvisor.kb.packs import MANIFEST, Stamp, list_pack
 from mscadvisor.kb.records import MANIFEST_KIND, RECORD_KINDS
 from mscadvisor.reading import Unreadable, decode, load_toml, read_file
 from mscadvisor.record import Record
@@ -56,49 +56,58 @@ def shipped_rules_dir() -> Path:
 
 
 class SourceFile(Record):
-    """One rule file's bytes and their sha256, with the path messages show for it;
-    ``manifest``: the ``pack.toml`` of a pack (see ``packs.py``) rather than a rule file."""
+    """One rule file as listed: the path messages show for it and its stamp (``packs.Stamp``,
+    what the compiled cache is keyed by); ``manifest``: the ``pack.toml`` of a pack (see
+    ``packs.py``) rather than a rule file."""
 
     shown: str
-    content: bytes
-    sha256: bytes  # digest of content, which both the cache key and a pack's hash are made of
+    stamp: Stamp | None
     manifest: bool = False
 
 
-def read_sources(roots: Sequence[Path]) -> list[SourceFile]:
-    """The bytes of each root's manifest and rule files, roots in the order given.
+class SourceText(Record):
+    """A listed rule file's bytes and their sha256 (a pack's hash is made of its files')."""
 
-    Every root is a pack (see ``packs.py``); the shipped tree is trusted as the program is.
-    """
-    sources: list[SourceFile] = []
+    file: SourceFile
+    content: bytes
+    sha256: bytes
+
+
+def list_sources(root: Path) -> list[SourceFile]:
+    """The manifest and rule files of a root, which is a pack (see ``packs.py``); the shipped
+    tree is trusted as the program is."""
+    listing = list_pack(root, trusted=root == shipped_rules_dir())
+    return [
+        SourceFile(str(path), listing.stamps[path], path is listing.manifest)
+        for path in (listing.manifest, *listing.rule_files)
+    ]
+
+
+def read_sources(files: Sequence[SourceFile]) -> list[SourceText]:
+    """The bytes of each file, in the order given; KnowledgeBaseError names every file that
+    cannot be read."""
+    texts: list[SourceText] = []
     problems: list[str] = []
-    shipped = shipped_rules_dir()
-    for root in roots:
-        listing = list_pack(root, trusted=root == shipped)
-        for path in (listing.manifest, *listing.rule_files):
-            try:
-                content = read_file(path, MAX_RULE_FILE_BYTES)
-            except Unreadable as exc:
-                problems.append(f"{path}: {exc}")
-                continue
-            sources.append(
-                SourceFile(
-                    str(path), content, hashlib.sha256(content).digest(), path is listing.manifest
-                )
-            )
+    for file in files:
+        try:
+            content = read_file(Path(file.shown), MAX_RULE_FILE_BYTES)
+        except Unreadable as exc:
+            problems.append(f"{file.shown}: {exc}")
+            continue
+        texts.append(SourceText(file, content, sha256(content).digest()))
     if problems:
         raise KnowledgeBaseError(problems)
-    return sources
+    return texts
 
 
-def parse_source(source: SourceFile) -> list[RawRecord]:
+def parse_source(source: SourceText) -> list[RawRecord]:
     """Parse one rule file into raw records."""
-    shown = source.shown
+    shown = source.file.shown
     try:
         document = load_toml(decode(source.content))
     except Unreadable as exc:
         raise KnowledgeBaseError([f"{shown}: {exc}"]) from None
-    if source.manifest:
+    if source.file.manifest:
         return [_manifest_record(shown, document)]
     records: list[RawRecord] = []
     problems: list[str] = []
@@ -155,7 +164,7 @@ def _misplaced(shown: str, kind: str) -> str | None:
     return None
 
 
-def parse_sources(sources: Sequence[SourceFile]) -> list[RawRecord]:
+def parse_sources(sources: Sequence[SourceText]) -> list[RawRecord]:
     """Raw records of every source, reporting the problems of all files at once."""
     records: list[RawRecord] = []
     problems: list[str] = []

@@ -29,11 +29,22 @@ MAX_ENTRIES = 2000  # files and folders, of any kind; the shipped tree has about
 MAX_BYTES = 32 * 1024 * 1024  # of rule files together; the shipped tree has about 200 KB
 
 
+# A file's size, modification and change times (ns) and inode and device, as listed: whatever
+# rewrites, replaces or renames a file changes its stamp, so the compiled cache is keyed by it.
+Stamp = tuple[int, int, int, int, int]
+
+
+def stamp(info: os.stat_result) -> Stamp:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
 class PackFiles(Record):
-    """A pack's manifest and its rule files, sorted by relative POSIX path."""
+    """A pack's manifest and its rule files, sorted by relative POSIX path, with the stamp of
+    each file (``None`` for one that could not be looked at: reading it will say why)."""
 
     manifest: Path
     rule_files: tuple[Path, ...]
+    stamps: dict[Path, Stamp | None]
 
 
 def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
@@ -55,11 +66,13 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
         )
     walk = _Walk(root, trusted)
     walk.check_trust(root, os.stat(root))
-    walk.check_trust(manifest, os.stat(manifest))
+    manifest_info = os.stat(manifest)
+    walk.check_trust(manifest, manifest_info)
+    walk.stamps[manifest] = stamp(manifest_info)
     walk.folder(root, "", depth=0)
     if walk.problems:
         raise KnowledgeBaseError(walk.problems)
-    return PackFiles(manifest, tuple(path for _, path in sorted(walk.files)))
+    return PackFiles(manifest, tuple(path for _, path in sorted(walk.files)), walk.stamps)
 
 
 class _Walk:
@@ -69,6 +82,7 @@ class _Walk:
         self.root = root
         self.trusted = trusted
         self.files: list[tuple[str, Path]] = []  # with the path relative to root, in POSIX form
+        self.stamps: dict[Path, Stamp | None] = {}
         self.problems: list[str] = []
         self.entries = 0
         self.bytes = 0
@@ -124,6 +138,7 @@ class _Walk:
             if self.bytes > MAX_BYTES:
                 raise self.over(f"more than {MAX_BYTES} bytes of rule files")
         self.files.append((relative, path))
+        self.stamps[path] = None if info is None else stamp(info)
 
     def check_trust(self, path: Path, info: os.stat_result) -> None:
         if self.trusted or not hasattr(os, "getuid"):

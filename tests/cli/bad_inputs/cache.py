@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from mscadvisor.kb import cache
-from mscadvisor.kb.loader import read_sources, shipped_rules_dir
+from mscadvisor.kb.loader import list_sources, shipped_rules_dir
 from tests.cli.bad_inputs import BadInput, Setup
 
 CACHE = "c"  # the cache folder, inside the case's folder
@@ -20,7 +20,7 @@ ANSWER = '"disease": "OP"'
 
 def cache_file_name() -> str:
     """The name the shipped knowledge's cache file has for this interpreter and version."""
-    return cache.cache_path(cache.cache_key(read_sources([shipped_rules_dir()]))).name
+    return cache.cache_path(cache.cache_key(list_sources(shipped_rules_dir()))).name
 
 
 def in_cache(make: str) -> Setup:
