@@ -322,11 +322,10 @@ def test_cache_not_private_to_the_user_is_neither_read_nor_written(
 def rewrite_payload(path: Path, edit: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
     """Edit a cache file's records and condition trees in place (``edit(compact, trees)``) and
     recompute its (unkeyed) checksum, as anyone who can write the file could."""
-    magic, _, payload = path.read_bytes().split(b"\n", 2)
-    key, compact, trees, digests = marshal.loads(payload)
+    _, _, payload = path.read_bytes().split(b"\n", 2)
+    key, compact, trees, digests, _ = marshal.loads(payload)
     edit(compact, trees)
-    payload = marshal.dumps((key, compact, trees, digests))
-    path.write_bytes(b"\n".join((magic, cache.checksum(payload), payload)))
+    path.write_bytes(cache.encode(key, compact, trees, digests))
 
 
 def tamper_points(path: Path, rule_id: str, points: int) -> None:
@@ -523,9 +522,11 @@ def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
     decoded: list[str] = []
     decode = cache.decode
 
-    def counted(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    def counted(
+        kind: str, items: list[tuple[Any, str]], shapes: dict[str, tuple[int, ...]]
+    ) -> list[tuple[Any, str]]:
         decoded.append(kind)
-        return decode(kind, items)
+        return decode(kind, items, shapes)
 
     monkeypatch.setattr(cache, "decode", counted)
     hit = load_knowledge_base()

@@ -3,7 +3,6 @@ gives either nothing or exactly the records a fresh build gives, and a run never
 
 from __future__ import annotations
 
-import marshal
 import os
 import shutil
 import stat
@@ -30,8 +29,7 @@ FRESH_TREES = knowledge.compact_trees(FRESH_KB.rules)
 TREE = knowledge.load_knowledge_base(use_cache=False).tree
 assert TREE is not None
 DIGESTS = (TREE.sha256,)  # the shipped tree's, the one root
-PAYLOAD = marshal.dumps((KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS))
-VALID_FILE = b"\n".join((cache.MAGIC, cache.checksum(PAYLOAD), PAYLOAD))
+VALID_FILE = cache.encode(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS)
 KEEP = 3  # small, so that pruning happens within a few steps
 AS_ROOT = os.geteuid() == 0
 
@@ -177,13 +175,14 @@ class CacheStates(RuleBasedStateMachine):
     def loads_exactly_the_fresh_records_or_nothing(self) -> None:
         hit: Any = cache.load(KEY)
         if hit is not None:
-            typed, compact, trees, digests = hit
-            assert compact == FRESH_COMPACT and digests == DIGESTS
+            assert hit.compact == FRESH_COMPACT and hit.digests == DIGESTS
             # The kinds no scoring reads are left compact, to be decoded when read.
-            assert typed == {k: v for k, v in FRESH_TYPED.items() if k not in cache.DEFERRED_KINDS}
-            for kind in cache.DEFERRED_KINDS:
-                assert cache.decode(kind, compact[kind]) == FRESH_TYPED[kind]
-            assert trees == {i: (r.applies_to, r.when) for i, r in FRESH_KB.rules.items()}
+            kinds = cache.DEFERRED_KINDS
+            assert hit.typed == {k: v for k, v in FRESH_TYPED.items() if k not in kinds}
+            assert {kind: decode() for kind, decode in hit.deferred.items()} == {
+                kind: FRESH_TYPED[kind] for kind in kinds
+            }
+            assert hit.trees == {i: (r.applies_to, r.when) for i, r in FRESH_KB.rules.items()}
 
     @invariant()
     def cache_info_never_fails(self) -> None:

@@ -29,27 +29,35 @@ the records loaded (``knowledge.content_hash``), so a cache its owner edited sho
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import stat
 import sys
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mscadvisor import __version__
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_items
+from mscadvisor.kb.compact import (
+    RECORD_LAYOUT,
+    Shapes,
+    from_compact,
+    from_compact_items,
+    shapes_of,
+)
 from mscadvisor.kb.conditions import well_formed
 from mscadvisor.kb.digest import sha256
 from mscadvisor.kb.loader import SourceFile
 from mscadvisor.kb.vocabulary import FIELDS
 from mscadvisor.reading import Unreadable, kind_of, read_file
+from mscadvisor.record import Record
 
-FORMAT = 5
+FORMAT = 6
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
 MAX_BYTES = 64 * 1024 * 1024  # the shipped knowledge compiles to about 120 KB
 MAGIC = b"mscadvisor-kb"
@@ -61,6 +69,7 @@ Typed = dict[str, list[tuple[Any, str]]]
 Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` data, by kind
 Trees = dict[str, tuple[Any, Any]]  # a rule's (applies_to, when) condition trees, by rule id
 Digests = tuple[str, ...]  # the sha256 of each root's knowledge files, as PackInfo gives it
+Decoders = dict[str, Callable[[], list[tuple[Any, str]]]]  # a deferred kind's records, by kind
 # How long a file must have been left alone before its stamp may key a cache: file times tick
 # coarsely (milliseconds, or seconds on some file systems), so a file changed again within the
 # same tick keeps its stamp; a cache is not written while a file is that fresh.
@@ -147,10 +156,20 @@ def _existing(path: Path, *, follow: bool = False) -> os.stat_result | None:
         return None
 
 
-def load(key: str) -> tuple[Typed, Compact, Trees, Digests] | None:
-    """The cached records for this key (but those of ``DEFERRED_KINDS``), their compact form
-    (what the knowledge hash is computed from; all of them), their rules' condition trees and
-    the sha256 of each root's files, or None when there is no usable cache."""
+class Hit(Record):
+    """What a valid cache gives: its records by kind (but those of ``DEFERRED_KINDS``), all
+    their compact forms (what the knowledge hash is computed from), the rules' condition trees,
+    the sha256 of each root's files, and a decoder of each deferred kind's records."""
+
+    typed: Typed
+    compact: Compact
+    trees: Trees
+    digests: Digests
+    deferred: Decoders
+
+
+def load(key: str) -> Hit | None:
+    """The cache for this key, or None when there is no usable cache."""
     folder = cache_dir()
     path = cache_path(key)
     folder_info = _existing(folder, follow=True)
@@ -164,23 +183,28 @@ def load(key: str) -> tuple[Typed, Compact, Trees, Digests] | None:
         magic, stored_checksum, payload = blob.split(b"\n", 2)
         if magic != MAGIC or stored_checksum != checksum(payload):
             return None
-        stored_key, compact, compact_trees, digests = marshal.loads(payload)
+        stored_key, compact, compact_trees, digests, shapes = marshal.loads(payload)
         if stored_key != key or type(digests) is not tuple:
             return None
         typed: Typed = {
-            kind: from_compact_items(items)
+            kind: from_compact_items(items, shapes)
             for kind, items in compact.items()
             if kind not in DEFERRED_KINDS
         }
         trees: Trees = {
-            rule: (from_compact(applies_to), from_compact(when))
+            rule: (from_compact(applies_to, shapes), from_compact(when, shapes))
             for rule, (applies_to, when) in compact_trees.items()
         }
         if not all(well_formed(tree, FIELDS) for pair in trees.values() for tree in pair):
             return None
     except (Unreadable, *DAMAGE):
         return None
-    return typed, compact, trees, digests
+    deferred: Decoders = {
+        kind: functools.partial(decode, kind, compact[kind], shapes)
+        for kind in DEFERRED_KINDS
+        if kind in compact
+    }
+    return Hit(typed, compact, trees, digests, deferred)
 
 
 def checksum(payload: bytes) -> bytes:
@@ -189,11 +213,11 @@ def checksum(payload: bytes) -> bytes:
     return b"%08x" % zlib.crc32(payload)
 
 
-def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+def decode(kind: str, items: list[tuple[Any, str]], shapes: Shapes) -> list[tuple[Any, str]]:
     """Records of a deferred kind, from what ``load`` gave of them. The checksum passed, so a
     failure here means a cache edited by hand: KnowledgeBaseError says so."""
     try:
-        return from_compact_items(items)
+        return from_compact_items(items, shapes)
     except DAMAGE as exc:
         raise KnowledgeBaseError(
             [
@@ -207,8 +231,7 @@ def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
     """Write the cache atomically, in a folder made private to the user (mode 0700) if it is
     new; an untrusted or unwritable folder, or an untrusted file in the way, means no cache.
     ``trees``: the rules' condition trees, each as ``compact.to_compact`` data."""
-    payload = marshal.dumps((key, compact, trees, digests))
-    blob = b"\n".join((MAGIC, checksum(payload), payload))
+    blob = encode(key, compact, trees, digests)
     if len(blob) > MAX_BYTES:
         return
     folder = cache_dir()
@@ -233,6 +256,14 @@ def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
         _prune(keep=path)
     except OSError:
         return
+
+
+def encode(key: str, compact: Compact, trees: Trees, digests: Digests) -> bytes:
+    """A cache file's bytes, as ``store`` writes them."""
+    records = [record for items in compact.values() for record, _ in items]
+    shapes = shapes_of([*records, *(tree for pair in trees.values() for tree in pair)])
+    payload = marshal.dumps((key, compact, trees, digests, shapes))
+    return b"\n".join((MAGIC, checksum(payload), payload))
 
 
 def _prune(keep: Path) -> None:

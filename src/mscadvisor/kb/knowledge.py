@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from time import time_ns
 from typing import Any
@@ -158,9 +158,13 @@ def load_knowledge_base(
     use_cache = use_cache and cache.enabled()
     key = cache.cache_key(sources)
     if use_cache and (hit := cache.load(key)) is not None:
-        typed, compact, trees, digests = hit
-        deferred = {kind: compact[kind] for kind in cache.DEFERRED_KINDS if kind in compact}
-        return build(typed, digests, compact=compact, checked_trees=trees, deferred=deferred)
+        return build(
+            hit.typed,
+            hit.digests,
+            compact=hit.compact,
+            checked_trees=hit.trees,
+            deferred=hit.deferred,
+        )
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
     texts = read_sources(sources)
@@ -184,12 +188,10 @@ def compact_trees(rules: Mapping[str, ParsedRule]) -> dict[str, tuple[Any, Any]]
     return {i: (to_compact(r.applies_to), to_compact(r.when)) for i, r in rules.items()}
 
 
-def _decoded_index(kind: str, items: list[tuple[Any, str]]) -> dict[Any, Any]:
+def _decoded_index(kind: str, decode: Callable[[], list[tuple[Any, str]]]) -> dict[Any, Any]:
     """The index of the compiled cache's records of a deferred kind (a function of the module,
     so that a knowledge base pickles, as worker processes need, before or after it is read)."""
-    from mscadvisor.kb import cache
-
-    return _index({kind: cache.decode(kind, items)}, kind, [])
+    return _index({kind: decode()}, kind, [])
 
 
 def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
@@ -222,7 +224,7 @@ def build_knowledge_base(
     *,
     compact: Typed | None = None,
     checked_trees: Mapping[str, tuple[conditions.Node, conditions.Node]] | None = None,
-    deferred: Mapping[str, list[tuple[Any, str]]] | None = None,
+    deferred: Mapping[str, Callable[[], list[tuple[Any, str]]]] | None = None,
     packs: tuple[PackInfo, ...] = (),
     tree: PackInfo | None = None,
 ) -> KnowledgeBase:
@@ -231,17 +233,15 @@ def build_knowledge_base(
     ``compact`` is the records' compact form when the caller has it (``compact_records``: the
     content hash is computed from it). ``checked_trees``, given for records that passed the
     checks before (the compiled cache), skips them and gives each rule's condition trees, by
-    rule id (a rule without them has its conditions parsed). ``deferred``: with them, the
-    compiled cache's records of kinds no scoring reads, still compact, by kind; their index is
-    made when first read (see ``deferred.py``).
+    rule id (a rule without them has its conditions parsed). ``deferred``: with them, a decoder
+    of the compiled cache's records of each kind no scoring reads; their index is made when
+    first read (see ``deferred.py``).
     """
-    from mscadvisor.kb import cache
-
     problems: list[str] = []
     later = dict(deferred or {})
     if later and any(rule.overrides for rule, _ in typed.get("rule", [])):
         # An override renames rules in the test cases: make every record now.
-        typed = {**typed, **{kind: cache.decode(kind, items) for kind, items in later.items()}}
+        typed = {**typed, **{kind: decode() for kind, decode in later.items()}}
         later = {}
 
     def index(kind: str) -> Mapping[Any, Any]:
@@ -327,7 +327,7 @@ def build_knowledge_base(
             sorted(
                 {
                     f
-                    for kind, rs in (*typed.items(), *later.items())
+                    for kind, rs in (*typed.items(), *((k, (compact or {})[k]) for k in later))
                     if kind != MANIFEST_KIND
                     for _, f in rs
                 }
