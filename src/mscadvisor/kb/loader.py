@@ -77,9 +77,10 @@ def list_sources(root: Path) -> list[SourceFile]:
     """The manifest and rule files of a root, which is a pack (see ``packs.py``); the shipped
     tree is trusted as the program is."""
     listing = list_pack(root, trusted=root == shipped_rules_dir())
+    paths = (listing.manifest, *listing.rule_files)
     return [
-        SourceFile(str(path), listing.stamps[path], path is listing.manifest)
-        for path in (listing.manifest, *listing.rule_files)
+        SourceFile(str(path), file_stamp, path is listing.manifest)
+        for path, file_stamp in zip(paths, listing.stamps, strict=True)
     ]
 
 

@@ -39,12 +39,13 @@ def stamp(info: os.stat_result) -> Stamp:
 
 
 class PackFiles(Record):
-    """A pack's manifest and its rule files, sorted by relative POSIX path, with the stamp of
-    each file (``None`` for one that could not be looked at: reading it will say why)."""
+    """A pack's manifest and its rule files, sorted by relative POSIX path, and the stamps of
+    the manifest and then of each rule file (``None`` for a file that could not be looked at:
+    reading it will say why)."""
 
     manifest: Path
     rule_files: tuple[Path, ...]
-    stamps: dict[Path, Stamp | None]
+    stamps: tuple[Stamp | None, ...]
 
 
 def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
@@ -68,11 +69,15 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
     walk.check_trust(root, os.stat(root))
     manifest_info = os.stat(manifest)
     walk.check_trust(manifest, manifest_info)
-    walk.stamps[manifest] = stamp(manifest_info)
     walk.folder(root, "", depth=0)
     if walk.problems:
         raise KnowledgeBaseError(walk.problems)
-    return PackFiles(manifest, tuple(path for _, path in sorted(walk.files)), walk.stamps)
+    files = sorted(walk.files)
+    return PackFiles(
+        manifest,
+        tuple(path for _, path, _ in files),
+        (stamp(manifest_info), *(file_stamp for _, _, file_stamp in files)),
+    )
 
 
 class _Walk:
@@ -81,8 +86,8 @@ class _Walk:
     def __init__(self, root: Path, trusted: bool) -> None:
         self.root = root
         self.trusted = trusted
-        self.files: list[tuple[str, Path]] = []  # with the path relative to root, in POSIX form
-        self.stamps: dict[Path, Stamp | None] = {}
+        # Each rule file with its path relative to root, in POSIX form, and its stamp.
+        self.files: list[tuple[str, Path, Stamp | None]] = []
         self.problems: list[str] = []
         self.entries = 0
         self.bytes = 0
@@ -137,8 +142,7 @@ class _Walk:
             self.bytes += info.st_size
             if self.bytes > MAX_BYTES:
                 raise self.over(f"more than {MAX_BYTES} bytes of rule files")
-        self.files.append((relative, path))
-        self.stamps[path] = None if info is None else stamp(info)
+        self.files.append((relative, path, None if info is None else stamp(info)))
 
     def check_trust(self, path: Path, info: os.stat_result) -> None:
         if self.trusted or not hasattr(os, "getuid"):
