@@ -17,7 +17,7 @@ import pytest
 
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.scoring import score
-from mscadvisor.kb import cache, knowledge
+from mscadvisor.kb import cache, knowledge, packs
 from mscadvisor.kb.compact import to_compact
 from mscadvisor.kb.conditions import ALWAYS
 from mscadvisor.kb.deferred import Deferred
@@ -166,12 +166,59 @@ def test_a_cache_is_not_keyed_by_files_changed_in_the_last_seconds(
     assert load_knowledge_base(base=rules_copy).sha256 == settled.sha256 == fresh.sha256
 
 
-def test_a_file_that_cannot_be_looked_at_never_keys_a_cache() -> None:
-    stamp = (1, 0, 0, 1, 1)
-    listed = [SourceFile("a.toml", stamp), SourceFile("b.toml", None)]
-    assert cache.settled(listed[:1], SETTLE_NS)
-    assert not cache.settled(listed, SETTLE_NS)
-    assert not cache.settled(listed[:1], SETTLE_NS - 1)  # changed at 0, listed too soon after
+def test_files_settle_by_their_change_time_and_never_unseen() -> None:
+    """Every change sets a file's change time; its modification time can be set anywhere, even
+    into the future (`touch -d tomorrow`), so it says nothing of when the file last changed."""
+    size, old, future, ino, dev = 10, 1_000, 10 * SETTLE_NS, 1, 1
+
+    def listed(mtime: int, ctime: int) -> list[SourceFile]:
+        return [SourceFile("a.toml", (size, mtime, ctime, ino, dev))]
+
+    assert cache.settled(listed(old, old), old + SETTLE_NS)
+    assert not cache.settled(listed(old, old), old + SETTLE_NS - 1)  # listed too soon after
+    assert cache.settled(listed(future, old), old + SETTLE_NS)
+    assert not cache.settled(listed(old, future), future)  # `cp -p`: an old mtime, a new ctime
+    assert not cache.settled([*listed(old, old), SourceFile("b.toml", None)], future)
+
+
+@pytest.mark.parametrize("position", range(5), ids=["size", "mtime", "ctime", "inode", "device"])
+def test_the_key_changes_with_every_part_of_a_stamp_and_with_the_path(position: int) -> None:
+    stamp = (1, 2, 3, 4, 5)
+    changed = tuple(v + 1 if n == position else v for n, v in enumerate(stamp))
+    key = cache.cache_key([SourceFile("rules/a.toml", stamp)])
+    assert cache.cache_key([SourceFile("rules/a.toml", changed)]) != key  # type: ignore[arg-type]
+    assert cache.cache_key([SourceFile("rules/b.toml", stamp)]) != key
+
+
+def test_a_stamp_is_the_files_size_times_inode_and_device(tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text("x = 1\n", "utf-8")
+    info = path.stat()
+    assert packs.stamp(info) == (
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        info.st_ino,
+        info.st_dev,
+    )
+
+
+@pytest.mark.parametrize(
+    "digests",
+    [["0" * 64], (), ("0" * 64, "0" * 64), ("0" * 63,), ("G" * 64,), (1,), None],
+    ids=["a list", "none", "two", "short", "not hex", "a number", "None"],
+)
+def test_a_cache_whose_digests_are_not_one_sha256_a_root_is_not_used(
+    cache_dir: Path, kb: KnowledgeBase, digests: object
+) -> None:
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+    _, _, payload = path.read_bytes().split(b"\n", 2)
+    key, compact, trees, _ = marshal.loads(payload)
+    path.write_bytes(cache.encode(key, compact, trees, digests))  # type: ignore[arg-type]
+    assert cache.load(key) is None
+    reloaded = load_knowledge_base()
+    assert reloaded.tree == kb.tree and reloaded.sha256 == kb.sha256
 
 
 @pytest.mark.subprocess
@@ -323,7 +370,7 @@ def rewrite_payload(path: Path, edit: Callable[[dict[str, Any], dict[str, Any]],
     """Edit a cache file's records and condition trees in place (``edit(compact, trees)``) and
     recompute its (unkeyed) checksum, as anyone who can write the file could."""
     _, _, payload = path.read_bytes().split(b"\n", 2)
-    key, compact, trees, digests, _ = marshal.loads(payload)
+    key, compact, trees, digests = marshal.loads(payload)
     edit(compact, trees)
     path.write_bytes(cache.encode(key, compact, trees, digests))
 
@@ -522,11 +569,9 @@ def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
     decoded: list[str] = []
     decode = cache.decode
 
-    def counted(
-        kind: str, items: list[tuple[Any, str]], shapes: dict[str, tuple[int, ...]]
-    ) -> list[tuple[Any, str]]:
+    def counted(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
         decoded.append(kind)
-        return decode(kind, items, shapes)
+        return decode(kind, items)
 
     monkeypatch.setattr(cache, "decode", counted)
     hit = load_knowledge_base()

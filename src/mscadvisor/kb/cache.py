@@ -8,23 +8,28 @@ undecoded by ``load``; ``decode`` makes them when a command reads them.
 A cache file is keyed by every source file's path and stamp (``packs.Stamp``: size, modification
 and change times, inode and device), the program version, the Python version and the layout of
 the record types (so a changed record type never reads a cache its older layout wrote). So a
-valid cache is found without reading a rule file: whatever rewrites, replaces or renames a file
-changes its stamp (the change time is set by the system clock alone, even when a tool sets the
-modification time back). File times tick coarsely, and a file changed twice within one tick
-keeps one stamp; so a cache is written only when every file last changed more than SETTLE_NS
-before it was listed (the problem git calls "racily clean" files). A cache file is written
-atomically, and it is ignored (and replaced by the next write) when it is missing, corrupt,
-truncated, from another version, over MAX_BYTES, or not a regular file: a symbolic link, a FIFO
-or a folder in the cache folder is never followed or opened. A folder that cannot be written
-just means no cache. The payload is ``marshal`` data (plain values only, which cannot execute
-code on load) behind a CRC-32 checksum, which catches damage but not tampering: no checksum
-could, as whoever can write the file can recompute it.
+valid cache is found without reading a rule file: on POSIX systems whatever writes, replaces or
+renames a file changes its stamp, for the change time follows the system clock alone, even when
+a tool sets the modification time back. (A program writing through a memory map may leave the
+times as they were until it syncs; ``cache clear`` or MSCADVISOR_NO_CACHE then.) File times
+tick coarsely, and a file changed twice within one tick keeps one stamp; so a cache is written
+only when every file last changed at least SETTLE_NS before it was listed (the problem git
+calls "racily clean" files). Beside the records, the cache keeps each root's sha256 (a
+``PackInfo``'s), made from the files' bytes when they were compiled.
+
+A cache file is written atomically, and it is ignored (and replaced by the next write) when it
+is missing, corrupt, truncated, from another version, over MAX_BYTES, or not a regular file: a
+symbolic link, a FIFO or a folder in the cache folder is never followed or opened. A folder that
+cannot be written just means no cache. The payload is ``marshal`` data (plain values only, which
+cannot execute code on load) behind a CRC-32 checksum, which catches damage but not tampering:
+no checksum could, as whoever can write the file can recompute it.
 
 So the cache is per-user state, trusted the way ssh trusts ``~/.ssh`` (StrictModes) and git a
 repository (safe.directory): only when the folder and the file belong to the current user and
 neither is writable by group or others. Otherwise it is bypassed, neither read nor written, with
 one warning per run. The knowledge hash a result reports is not stored here: it is computed from
-the records loaded (``knowledge.content_hash``), so a cache its owner edited shows in the hash.
+the records loaded (``knowledge.content_hash``), so a cache its owner edited shows in the hash
+(the roots' sha256 describe files, not what was scored, and are taken as stored).
 """
 
 from __future__ import annotations
@@ -43,21 +48,16 @@ from typing import Any
 from mscadvisor import __version__
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.compact import (
-    RECORD_LAYOUT,
-    Shapes,
-    from_compact,
-    from_compact_items,
-    shapes_of,
-)
+from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_items
 from mscadvisor.kb.conditions import well_formed
-from mscadvisor.kb.digest import sha256
+from mscadvisor.kb.digest import HEX_DIGITS, sha256
 from mscadvisor.kb.loader import SourceFile
+from mscadvisor.kb.records import MANIFEST_KIND
 from mscadvisor.kb.vocabulary import FIELDS
 from mscadvisor.reading import Unreadable, kind_of, read_file
 from mscadvisor.record import Record
 
-FORMAT = 6
+FORMAT = 7
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
 MAX_BYTES = 64 * 1024 * 1024  # the shipped knowledge compiles to about 120 KB
 MAGIC = b"mscadvisor-kb"
@@ -103,9 +103,11 @@ def cache_key(sources: Sequence[SourceFile]) -> str:
 
 def settled(sources: Sequence[SourceFile], listed_ns: int) -> bool:
     """Whether every file was last changed at least SETTLE_NS before ``listed_ns`` (when the
-    listing began), so that no later change can have left its stamp as listed."""
-    newest = max((max(s.stamp[1], s.stamp[2]) for s in sources if s.stamp), default=0)
-    return all(s.stamp for s in sources) and newest <= listed_ns - SETTLE_NS
+    listing began), so that no later change can have left its stamp as listed. Its change
+    time says when: every change sets it, while the modification time can be set to any
+    time, even the future."""
+    changes = [s.stamp[2] for s in sources if s.stamp is not None]  # None: not looked at
+    return len(changes) == len(sources) and max(changes, default=0) <= listed_ns - SETTLE_NS
 
 
 def cache_path(key: str) -> Path:
@@ -183,16 +185,16 @@ def load(key: str) -> Hit | None:
         magic, stored_checksum, payload = blob.split(b"\n", 2)
         if magic != MAGIC or stored_checksum != checksum(payload):
             return None
-        stored_key, compact, compact_trees, digests, shapes = marshal.loads(payload)
-        if stored_key != key or type(digests) is not tuple:
+        stored_key, compact, compact_trees, digests = marshal.loads(payload)
+        if stored_key != key or not _one_digest_a_root(digests, compact):
             return None
         typed: Typed = {
-            kind: from_compact_items(items, shapes)
+            kind: from_compact_items(items)
             for kind, items in compact.items()
             if kind not in DEFERRED_KINDS
         }
         trees: Trees = {
-            rule: (from_compact(applies_to, shapes), from_compact(when, shapes))
+            rule: (from_compact(applies_to), from_compact(when))
             for rule, (applies_to, when) in compact_trees.items()
         }
         if not all(well_formed(tree, FIELDS) for pair in trees.values() for tree in pair):
@@ -200,11 +202,21 @@ def load(key: str) -> Hit | None:
     except (Unreadable, *DAMAGE):
         return None
     deferred: Decoders = {
-        kind: functools.partial(decode, kind, compact[kind], shapes)
+        kind: functools.partial(decode, kind, compact[kind])
         for kind in DEFERRED_KINDS
         if kind in compact
     }
     return Hit(typed, compact, trees, digests, deferred)
+
+
+def _one_digest_a_root(digests: object, compact: Compact) -> bool:
+    """Whether the cached digests are sha256 hex digests, one for each root (each has one
+    manifest)."""
+    return (
+        type(digests) is tuple
+        and len(digests) == len(compact.get(MANIFEST_KIND, ()))
+        and all(type(d) is str and len(d) == 64 and set(d) <= HEX_DIGITS for d in digests)
+    )
 
 
 def checksum(payload: bytes) -> bytes:
@@ -213,11 +225,11 @@ def checksum(payload: bytes) -> bytes:
     return b"%08x" % zlib.crc32(payload)
 
 
-def decode(kind: str, items: list[tuple[Any, str]], shapes: Shapes) -> list[tuple[Any, str]]:
+def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
     """Records of a deferred kind, from what ``load`` gave of them. The checksum passed, so a
     failure here means a cache edited by hand: KnowledgeBaseError says so."""
     try:
-        return from_compact_items(items, shapes)
+        return from_compact_items(items)
     except DAMAGE as exc:
         raise KnowledgeBaseError(
             [
@@ -260,9 +272,7 @@ def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
 
 def encode(key: str, compact: Compact, trees: Trees, digests: Digests) -> bytes:
     """A cache file's bytes, as ``store`` writes them."""
-    records = [record for items in compact.values() for record, _ in items]
-    shapes = shapes_of([*records, *(tree for pair in trees.values() for tree in pair)])
-    payload = marshal.dumps((key, compact, trees, digests, shapes))
+    payload = marshal.dumps((key, compact, trees, digests))
     return b"\n".join((MAGIC, checksum(payload), payload))
 
 

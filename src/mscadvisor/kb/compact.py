@@ -2,26 +2,33 @@
 name and field values, in field order, so loading the cache builds records without parsing TOML
 or running pydantic.
 
-Most field values are plain (strings, numbers, tuples of them) and are kept as they are. A
-record type's ``Shapes`` entry names the fields that hold records, directly or in a tuple, so
-that rebuilding visits those alone rather than testing each of the values for a record.
+Most field values are plain (strings, numbers, tuples of them) and are kept as they are;
+rebuilding visits only the fields that hold records (``HOLDING_RECORDS``) rather than testing
+each of the values for a record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from mscadvisor.kb.conditions import All, AnyOf, Compare, Not
 from mscadvisor.kb.records import (
     RECORD_KINDS,
+    Case,
     Caveat,
     Citation,
+    Disease,
+    Erratum,
     Etiology,
     EvidenceQuery,
     Expectation,
+    Modality,
+    Preconditioning,
     RegistryNames,
+    Route,
+    Rule,
     Table4Item,
+    Tissue,
     Tradeoff,
     to_plain,
 )
@@ -39,46 +46,23 @@ def to_compact(value: Any) -> Any:
     return to_plain(value)
 
 
-# For each record type by name, the positions of the fields that hold records (see above).
-Shapes = dict[str, tuple[int, ...]]
-
-
-def shapes_of(records: Iterable[Any]) -> Shapes:
-    """The shapes of these records in ``to_compact`` form and of every record they hold (in
-    fields and tuples; never in a dict, which holds free-form plain data)."""
-    shapes: dict[str, set[int]] = {}
-
-    def walk(value: Any) -> bool:  # whether the value is or holds a record
-        if type(value) is list:
-            slots = shapes.setdefault(value[0], set())
-            slots.update(n for n, field in enumerate(value[1:]) if walk(field))
-            return True
-        if type(value) is tuple:
-            held = [walk(v) for v in value]  # every item walked, for the records it holds
-            return any(held)
-        return False
-
-    for record in records:
-        walk(record)
-    return {name: tuple(sorted(slots)) for name, slots in shapes.items()}
-
-
-def from_compact(data: Any, shapes: Shapes) -> Any:
+def from_compact(data: Any) -> Any:
     """Rebuild what ``to_compact`` made, without validation: only for data this program wrote
-    itself from validated records (the compiled cache), with its ``shapes_of``."""
+    itself from validated records (the compiled cache)."""
     if type(data) is tuple:
-        return tuple([from_compact(v, shapes) for v in data])
+        return tuple([from_compact(v) for v in data])
     if type(data) is not list:
         return data
+    cls = _RECORD_CLASSES[data[0]]
     values = data[1:]
-    for n in shapes[data[0]]:
-        values[n] = from_compact(values[n], shapes)
-    return _RECORD_CLASSES[data[0]].from_values(values)
+    for n in _SLOTS_HOLDING_RECORDS[cls]:
+        values[n] = from_compact(values[n])
+    return cls.from_values(values)
 
 
-def from_compact_items(items: list[tuple[Any, str]], shapes: Shapes) -> list[tuple[Any, str]]:
+def from_compact_items(items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
     """``from_compact`` of each record of a kind, with its file."""
-    return [(from_compact(record, shapes), file) for record, file in items]
+    return [(from_compact(record), file) for record, file in items]
 
 
 _RECORD_CLASSES: dict[str, type[Record]] = {
@@ -100,7 +84,32 @@ _RECORD_CLASSES: dict[str, type[Record]] = {
     )
 }
 
-# The field names of every record type, in order: the compiled cache stores records by position.
+# The fields of each record type that hold records (one, an optional one, or a tuple of them);
+# the others hold plain data. A test checks this against the types' annotations.
+HOLDING_RECORDS: dict[type[Record], tuple[str, ...]] = {
+    Disease: ("etiologies", "caveats", "citations", "registry"),
+    Etiology: ("citations",),
+    Caveat: ("citations",),
+    Tissue: ("advantages", "disadvantages"),
+    Modality: ("tradeoffs",),
+    Tradeoff: ("citations",),
+    Route: ("citations",),
+    Preconditioning: ("citations",),
+    Erratum: ("citations",),
+    Rule: ("citations", "evidence"),
+    Case: ("expect",),
+    All: ("children",),
+    AnyOf: ("children",),
+    Not: ("child",),
+}
+_SLOTS_HOLDING_RECORDS = {
+    cls: tuple(cls._fields.index(name) for name in HOLDING_RECORDS.get(cls, ()))
+    for cls in _RECORD_CLASSES.values()
+}
+
+# The field names of every record type, in order, and those that hold records: the compiled
+# cache stores records by position.
 RECORD_LAYOUT = ";".join(
-    f"{name}:{','.join(cls._fields)}" for name, cls in sorted(_RECORD_CLASSES.items())
+    f"{name}:{','.join(cls._fields)}:{','.join(HOLDING_RECORDS.get(cls, ()))}"
+    for name, cls in sorted(_RECORD_CLASSES.items())
 )

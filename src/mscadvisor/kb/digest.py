@@ -18,12 +18,15 @@ class Digest(Protocol):
     def hexdigest(self) -> str: ...
 
 
+HEX_DIGITS = frozenset("0123456789abcdef")  # of a hex digest, as ``hexdigest`` writes it
+
+
 def _constructor() -> Callable[[bytes], Digest]:
     """CPython's own sha256 (the module has no type stubs), or hashlib's in a Python built
     without it."""
     try:
         if sys.version_info >= (3, 12):
-            from _sha2 import sha256
+            from _sha2 import sha256  # type: ignore[import-not-found]
         else:
             from _sha256 import sha256  # type: ignore[import-not-found]
     except ImportError:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 
 from mscadvisor.errors import InputError, KnowledgeMismatchError, quoted
-from mscadvisor.kb.digest import sha256
+from mscadvisor.kb.digest import HEX_DIGITS, sha256
 from mscadvisor.kb.knowledge import KnowledgeBase
 
 REQUIRE_ENV = "MSCADVISOR_REQUIRE_KB"
 MIN_PREFIX = 8  # hex digits: short enough to type, long enough not to match by chance
-HEX = frozenset("0123456789abcdef")
 
 
 def knowledge_sha256(kb: KnowledgeBase) -> str:
@@ -31,7 +30,7 @@ def parse_prefix(text: str, origin: str) -> str:
     """A required sha256 prefix as given by ``origin`` (an option or variable): 8 to 64 hex
     digits, in either case."""
     prefix = text.strip().lower()
-    if not MIN_PREFIX <= len(prefix) <= 64 or not set(prefix) <= HEX:
+    if not MIN_PREFIX <= len(prefix) <= 64 or not set(prefix) <= HEX_DIGITS:
         raise InputError(
             f"{origin} {quoted(text)}: expected {MIN_PREFIX} to 64 hex digits of a knowledge "
             "sha256 (as a result's reproduce.knowledge_sha256 gives it)"

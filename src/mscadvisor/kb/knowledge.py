@@ -214,7 +214,8 @@ def _files_sha256(texts: Sequence[SourceText]) -> str:
     for text in texts:
         if text.file.manifest or is_cases_file(text.file.shown):
             continue
-        digest.update(os.path.basename(text.file.shown).encode() + b"\0")  # Path(...).name
+        name = os.path.basename(text.file.shown)  # as Path(...).name gives it, faster
+        digest.update(name.encode() + b"\0")
         digest.update(text.sha256)
     return digest.hexdigest()
 
