@@ -61,6 +61,9 @@ def test_defaults_and_refusals() -> None:
             build()
     with pytest.raises(TypeError, match="no field"):
         replace(Point(1), colour="red")
+    for count in (2, 4):  # a damaged compiled cache: the wrong count of values for a record
+        with pytest.raises(ValueError, match=f"Point: {count} values for 3 fields"):
+            Point.from_values((1, "p", (), "extra")[:count])
 
 
 def test_frozen() -> None:

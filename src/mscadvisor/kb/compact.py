@@ -53,9 +53,9 @@ def from_compact(data: Any) -> Any:
         return tuple([from_compact(v) for v in data])
     if type(data) is not list:
         return data
-    cls = _RECORD_CLASSES[data[0]]
+    cls, slots = _DECODING[data[0]]
     values = data[1:]
-    for n in _SLOTS_HOLDING_RECORDS[cls]:
+    for n in slots:
         values[n] = from_compact(values[n])
     return cls.from_values(values)
 
@@ -102,9 +102,11 @@ HOLDING_RECORDS: dict[type[Record], tuple[str, ...]] = {
     AnyOf: ("children",),
     Not: ("child",),
 }
-_SLOTS_HOLDING_RECORDS = {
-    cls: tuple(cls._fields.index(name) for name in HOLDING_RECORDS.get(cls, ()))
-    for cls in _RECORD_CLASSES.values()
+# By class name, as a compact record starts: its class and the positions of its fields that
+# hold records.
+_DECODING = {
+    name: (cls, tuple(cls._fields.index(field) for field in HOLDING_RECORDS.get(cls, ())))
+    for name, cls in _RECORD_CLASSES.items()
 }
 
 # The field names of every record type, in order, and those that hold records: the compiled
