@@ -69,7 +69,7 @@ Typed = dict[str, list[tuple[Any, str]]]
 Compact = dict[str, list[tuple[Any, str]]]  # records as ``compact.to_compact`` data, by kind
 Trees = dict[str, tuple[Any, Any]]  # a rule's (applies_to, when) condition trees, by rule id
 Digests = tuple[str, ...]  # the sha256 of each root's knowledge files, as PackInfo gives it
-Decoders = dict[str, Callable[[], list[tuple[Any, str]]]]  # a deferred kind's records, by kind
+Decoders = dict[str, Callable[[], list[tuple[Any, str]]]]  # what makes a deferred kind's records
 # How long a file must have been left alone before its stamp may key a cache: file times tick
 # coarsely (milliseconds, or seconds on some file systems), so a file changed again within the
 # same tick keeps its stamp; a cache is not written while a file is that fresh.

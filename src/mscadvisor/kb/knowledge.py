@@ -244,6 +244,8 @@ def build_knowledge_base(
         # An override renames rules in the test cases: make every record now.
         typed = {**typed, **{kind: decode() for kind, decode in later.items()}}
         later = {}
+    # The deferred records' compact forms (in ``compact``) name their files before they are made.
+    unmade = {kind: compact[kind] for kind in later} if compact is not None else {}
 
     def index(kind: str) -> Mapping[Any, Any]:
         if kind not in later:
@@ -328,7 +330,7 @@ def build_knowledge_base(
             sorted(
                 {
                     f
-                    for kind, rs in (*typed.items(), *((k, (compact or {})[k]) for k in later))
+                    for kind, rs in (*typed.items(), *unmade.items())
                     if kind != MANIFEST_KIND
                     for _, f in rs
                 }

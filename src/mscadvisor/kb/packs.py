@@ -29,8 +29,9 @@ MAX_ENTRIES = 2000  # files and folders, of any kind; the shipped tree has about
 MAX_BYTES = 32 * 1024 * 1024  # of rule files together; the shipped tree has about 200 KB
 
 
-# A file's size, modification and change times (ns) and inode and device, as listed: whatever
-# rewrites, replaces or renames a file changes its stamp, so the compiled cache is keyed by it.
+# A file's size, modification and change times (ns) and inode and device, as listed: on POSIX
+# systems whatever rewrites, replaces or renames a file changes its stamp, so the compiled cache
+# is keyed by it (see cache.py for what may not).
 Stamp = tuple[int, int, int, int, int]
 
 
