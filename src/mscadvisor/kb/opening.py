@@ -8,6 +8,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mscadvisor.errors import KnowledgeBaseError
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:  # imported when opened: the CLI reads its options before it needs rules
@@ -42,8 +43,6 @@ class KnowledgeSource(Record):
         return self if base is None else KnowledgeSource(self.packs, self.weights, base)
 
     def open(self) -> KnowledgeBase:
-        from mscadvisor.errors import KnowledgeBaseError
-
         try:
             kb = self._load()
         except KnowledgeBaseError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mscadvisor.errors import MscAdvisorError
+from mscadvisor.errors import InputError, MscAdvisorError
 from mscadvisor.render.printable import printable
 
 if TYPE_CHECKING:
@@ -217,8 +217,6 @@ EXPORT_FORMATS = (".html", ".svg")
 def check_export(path: Path | None) -> None:
     """Refuse an --export name whose ending picks no format, before any work is done."""
     if path is not None and path.suffix.lower() not in EXPORT_FORMATS:
-        from mscadvisor.errors import InputError
-
         raise InputError(
             f"--export {path}: expected a file name ending in .html or .svg, such as "
             "report.html (the ending picks the format)"
