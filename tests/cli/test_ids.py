@@ -31,6 +31,22 @@ def test_source_takes_an_alias(cli: Cli) -> None:
     assert doc["ranking"]["routes_and_preconditioning_for"] == "UC-cells"
 
 
+@pytest.mark.parametrize(
+    ("given", "what"),
+    [("IV", "an administration route"), ("fucosylation", "a preconditioning strategy")],
+)
+def test_source_given_a_route_or_strategy_says_what_it_is(cli: Cli, given: str, what: str) -> None:
+    result = cli("recommend", "-d", "OP", "--source", given)
+    assert result.code == 2
+    assert f"--source {given}: {given} is {what}, not a source; valid: AD-cells" in result.err
+    assert "modality" not in result.err
+
+
+def test_source_left_out_by_the_modality_says_so(cli: Cli) -> None:
+    result = cli("recommend", "-d", "POF", "--source", "BM-exosomes", "--modality", "cells")
+    assert result.code == 2 and "BM-exosomes is left out by the profile's modality" in result.err
+
+
 def test_a_candidate_left_out_by_the_modality_says_so(cli: Cli) -> None:
     result = cli("explain", "-d", "POF", "-c", "UC-cells", "--modality", "exosomes")
     assert result.code == 2 and "--modality exosomes leaves out its modality" in result.err

@@ -385,12 +385,27 @@ def _subject(
     if why is not None:
         raise InputError(f"--source {wanted}: excluded for this profile: {why.reason} ({why.rule})")
     if spelled is not None:
+        category = next(
+            c.category
+            for group in candidates_for(kb, disease).values()
+            for c in group
+            if c.id == spelled
+        )
+        if category != "source":
+            raise InputError(
+                f"--source {wanted}: {spelled} is {_NOT_SOURCES[category]}, not a source; valid: "
+                f"{', '.join(sorted(s.id for s in sources))}"
+            )
         raise InputError(f"--source {wanted}: {spelled} is left out by the profile's modality")
     raise InputError(
         f"--source {wanted}: not a source for {disease}"
         f"{did_you_mean(wanted, [s.id for s in sources])}; valid: "
         f"{', '.join(sorted(s.id for s in sources))}"
     )
+
+
+# What a route or strategy named by --source is.
+_NOT_SOURCES = {"route": "an administration route", "preconditioning": "a preconditioning strategy"}
 
 
 def _fired_ids(index: _DiseaseIndex, category: str, context: dict[str, Any]) -> tuple[str, ...]:
