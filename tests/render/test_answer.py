@@ -59,10 +59,20 @@ def test_ties_share_a_rank_and_the_cut_off_says_how_many_more_tie() -> None:
     assert any("9 of them tied with" in line for line in lines)
 
 
-def test_shown_reasons_add_up_to_the_score() -> None:
-    result = run(disease="POF")
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"disease": "POF"},
+        {"disease": "OP"},
+        # Sources no evidence supports, on points from general traits: the first, +2 from two
+        # rules, showed only "no supporting evidence".
+        {"disease": "SKIN", "donor": "autologous", "age": 70, "avoid_invasive_harvest": True},
+    ],
+)
+def test_shown_reasons_add_up_to_the_score(profile: dict[str, object]) -> None:
+    result = run(**profile)
     lines = render(result, 80)
-    for c in result.ranked["source"][:3]:
+    for c in (*result.ranked["source"][:3], *result.ranked["route"][:3]):
         (row,) = [line for line in lines if re.match(rf"\s+=?\d+\s+{re.escape(c.id)}\s", line)]
         points = [
             int(p) for p in re.findall(r"([+-]\d+) (?:animal|clinical|cell|head|from|[A-Z])", row)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mscadvisor.engine.ranking import NO_SUPPORT, unsupported_words
+from mscadvisor.engine.ranking import unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     Contribution,
@@ -179,11 +179,15 @@ def _category(
 
 
 def _unsupported(c: ScoredCandidate, words: str, room: int) -> str:
-    """The reasons cell of a candidate no direct evidence supports: with indirect evidence,
-    its points after the words; else the words alone."""
-    if words == NO_SUPPORT:
+    """The reasons cell of a candidate no direct evidence supports: the words, then the points
+    it has (from indirect evidence or general traits), which add up to its score."""
+    if not c.contributions:
         return f"[dim]{words}[/dim]"
-    return f"[dim]{words}:[/dim] " + escape(_why(c, room - len(words) - 2))
+    room -= len(words) + 2
+    why = _why(c, room)
+    if len(why) > room and len(c.contributions) > 1:  # their sum, rather than a cut reason
+        why = f"{sum(x.points for x in c.contributions):+d} from {len(c.contributions)} rules"
+    return f"[dim]{words}:[/dim] " + escape(why)
 
 
 def _why(c: ScoredCandidate, room: int) -> str:
