@@ -124,6 +124,35 @@ def test_a_batch_file_compares_each_profile_by_its_line(cli: Cli, tmp_path: Path
 
 
 @pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        # The first bad line in file order, whatever is wrong with it, and the file it is in.
+        (
+            '{"disease": "OP"}\n{"disease": "OP", "age": "seventy"}\n{bad\n',
+            "--batch {f}: line 2: field age: expected a whole number of years, got 'seventy'",
+        ),
+        ('{"disease": "OP"}\n{bad\n{"disease": "NOPE"}\n', "--batch {f}: line 2: invalid JSON"),
+        # A value only the new side's pack declares: the side that refuses it is named.
+        (
+            '{"disease": "POF", "needs": ["quick-recovery"]}\n',
+            "--batch {f}: line 1 (old knowledge): unknown need 'quick-recovery'; valid:",
+        ),
+    ],
+)
+def test_a_bad_batch_line_is_named_by_its_file_and_line(
+    cli: Cli, tmp_path: Path, rows: str, message: str
+) -> None:
+    pack = write_pack(
+        tmp_path / "pack", '[[need]]\nid = "quick-recovery"\nname = "Quick recovery"\n'
+    )
+    cohort = tmp_path / "cohort.jsonl"
+    cohort.write_text(rows, encoding="utf-8")
+    result = cli("--rules", str(pack), "diff", "--batch", str(cohort))
+    assert result.code == EXIT_USAGE
+    assert result.err.startswith(f"mscadvisor: error: {message.format(f=cohort)}"), result.err
+
+
+@pytest.mark.parametrize(
     ("argv", "fragment"),
     [
         (["--weights", "{w}", "diff", "--new-weights", "{w}"], "--weights and --new-weights"),

@@ -16,6 +16,7 @@ from mscadvisor.cli.root import knowledge_source
 from mscadvisor.errors import EXIT_RUNTIME, InputError
 
 if TYPE_CHECKING:
+    from mscadvisor.engine.diff import Compared
     from mscadvisor.kb.knowledge import KnowledgeBase
     from mscadvisor.kb.opening import KnowledgeSource
 
@@ -122,31 +123,33 @@ def _unweighted(source: "KnowledgeSource") -> "KnowledgeBase":
 
 def _profiles(
     profile: ProfileInput, batch: Path | None, old: "KnowledgeBase", new: "KnowledgeBase"
-) -> list[tuple[str, dict[str, Any]]]:
-    """(origin, profile fields) of each profile to compare."""
-    from mscadvisor.engine.diff import default_profiles
+) -> list["Compared"]:
+    """Each profile to compare, read by both sides."""
+    from mscadvisor.engine.diff import default_profiles, sides
     from mscadvisor.engine.profile import read_profile_file
 
     flags = {k: v for k, v in profile.fields.items() if v is not None and v != []}
     if batch is not None:
         if flags or profile.file is not None:
             raise InputError("--batch gives the profiles: drop the profile options, or --batch")
-        return _batch_profiles(batch)
+        return _batch_profiles(batch, old, new)
     if profile.file is None and not flags:
         return default_profiles(old, new)
     raw = read_profile_file(profile.file) if profile.file else {}
     origin = f"profile {profile.file}" if profile.file else "command line"
-    return [(origin, {**raw, **flags})]
+    return [(origin, *sides({**raw, **flags}, old, new, origin))]
 
 
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # a diff compares a cohort, not a stream: read it whole
 
 
-def _batch_profiles(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """The profiles of a JSONL or CSV file, as `batch` reads them; a bad row ends the diff."""
+def _batch_profiles(path: Path, old: "KnowledgeBase", new: "KnowledgeBase") -> list["Compared"]:
+    """The profiles of a JSONL or CSV file, as `batch` reads them, each by its line; the first
+    bad line, in file order, ends the diff."""
     import io
 
     from mscadvisor import batch as batching
+    from mscadvisor.engine.diff import sides
     from mscadvisor.reading import Unreadable, read_file
 
     try:
@@ -159,9 +162,10 @@ def _batch_profiles(path: Path) -> list[tuple[str, dict[str, Any]]]:
         raise InputError(f"--batch {path}: {exc}") from None
     profiles = []
     for row in rows:
+        where = f"--batch {path}: line {row.line}"
         if row.fields is None:
-            raise InputError(f"--batch {path}: line {row.line}: {row.error}")
-        profiles.append((f"line {row.line}", row.fields))
+            raise InputError(f"{where}: {row.error}")
+        profiles.append((f"line {row.line}", *sides(row.fields, old, new, where)))
     if not profiles:
         raise InputError(f"--batch {path}: no profiles in the file")
     return profiles

@@ -188,37 +188,57 @@ class KnowledgeDiff:
         }
 
 
+# A profile to compare: where it came from, and the profile as each side reads it.
+Compared = tuple[str, Profile, Profile]
+
+
 def compare(
     old: KnowledgeBase,
     new: KnowledgeBase,
     edits: tuple[Edit, ...],
-    profiles: Iterable[tuple[str, Mapping[str, Any]]],
+    profiles: Iterable[Compared],
     source: str | None = None,
 ) -> KnowledgeDiff:
-    """Score each (origin, profile fields) on both knowledge bases and explain the changes."""
+    """Score each profile on both knowledge bases and explain the changes."""
     compared = []
-    for origin, fields in profiles:
-        before = score(old, _profile(fields, old, f"{origin} (old knowledge)"), source=source)
-        after = score(new, _profile(fields, new, f"{origin} (new knowledge)"), source=source)
+    for origin, old_profile, new_profile in profiles:
+        before = score(old, old_profile, source=source)
+        after = score(new, new_profile, source=source)
         compared.append(_profile_diff(origin, (old, before), (new, after), edits))
     return KnowledgeDiff(old, new, edits, tuple(compared))
 
 
-def default_profiles(old: KnowledgeBase, new: KnowledgeBase) -> list[tuple[str, dict[str, Any]]]:
+def default_profiles(old: KnowledgeBase, new: KnowledgeBase) -> list[Compared]:
     """The default profile (the disease alone) of every disease both knowledge bases hold."""
-    return [("default profile", {"disease": d}) for d in new.diseases if d in old.diseases]
+    return [
+        ("default profile", *sides({"disease": d}, old, new, "default profile"))
+        for d in new.diseases
+        if d in old.diseases
+    ]
+
+
+def sides(
+    fields: Mapping[str, Any], old: KnowledgeBase, new: KnowledgeBase, where: str
+) -> tuple[Profile, Profile]:
+    """The profile as each side reads it. An InputError names a side only when the other side
+    takes the profile (the knowledge differs there); one that both refuse is the profile's own."""
+    made: list[Profile] = []
+    refused: list[tuple[str, str]] = []
+    for side, kb in (("old", old), ("new", new)):
+        try:
+            made.append(build_profile(fields, kb, where))
+        except InputError as exc:
+            refused.append((side, str(exc)))
+    if not refused:
+        return made[0], made[1]
+    side, message = refused[0]
+    named = where if len(refused) == 2 else f"{where} ({side} knowledge)"
+    raise InputError(
+        named + message.removeprefix(where) if message.startswith(where) else f"{named}: {message}"
+    )
 
 
 Side = tuple[KnowledgeBase, Recommendation]
-
-
-def _profile(fields: Mapping[str, Any], kb: KnowledgeBase, where: str) -> Profile:
-    """The profile on one side, or an InputError that says which profile and side."""
-    try:
-        return build_profile(fields, kb, where)
-    except InputError as exc:
-        message = str(exc)
-        raise InputError(message if message.startswith(where) else f"{where}: {message}") from None
 
 
 def _profile_diff(origin: str, old: Side, new: Side, edits: Sequence[Edit]) -> ProfileDiff:

@@ -49,7 +49,7 @@ CASES: list[BadInput] = [
         "diff-batch-unknown-disease",
         "{m} diff --batch rows.jsonl",
         EXIT_USAGE,
-        "line 1 (old knowledge): unknown disease 'NOPE'",
+        "--batch rows.jsonl: line 1: unknown disease 'NOPE'",
         text_file("rows.jsonl", '{"disease": "NOPE"}\n'),
     ),
     BadInput(
