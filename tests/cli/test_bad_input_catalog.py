@@ -11,10 +11,14 @@ import pkgutil
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 
+from mscadvisor.cli.main import app
 from tests.cli import bad_inputs
 from tests.cli.bad_inputs import BadInput
 from tests.privileges import obey_file_permissions
@@ -33,6 +37,24 @@ def test_case_names_are_unique() -> None:
     names = [case.name for case in CATALOG]
     assert len(names) == len(set(names))
     assert len(names) >= 60  # every module was found
+
+
+def path_parameters(command: Any, path: str = "mscadvisor") -> Iterator[tuple[str, Any]]:
+    """Every parameter of the app and its commands that takes a path, by name, with its type
+    (click's Path type, of whichever copy of click typer uses: the one with ``readable``)."""
+    for parameter in command.params:
+        if hasattr(parameter.type, "readable"):
+            yield f"{path} {parameter.name}", parameter.type
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from path_parameters(sub, f"{path} {name}")
+
+
+def test_no_path_is_checked_by_the_parser() -> None:
+    """click would refuse an unreadable path with its usage block: each reader says why a path
+    cannot be read (or written) in one line of its own instead."""
+    paths = dict(path_parameters(typer.main.get_command(app)))
+    assert len(paths) > 20
+    assert [name for name, kind in paths.items() if kind.readable or kind.exists] == []
 
 
 @pytest.mark.subprocess

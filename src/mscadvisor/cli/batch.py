@@ -58,7 +58,12 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     ] = BatchFormat.jsonl,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write here (atomically) instead of stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            readable=False,  # written, not read
+            help="Write here (atomically) instead of stdout.",
+        ),
     ] = None,
     top: Annotated[
         int | None,

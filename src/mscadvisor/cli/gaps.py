@@ -32,6 +32,7 @@ def gaps(
     export: Annotated[
         Path | None,
         typer.Option(
+            readable=False,  # written, not read: check_export says what is wrong with it
             help="Also save the grids as rendered in the terminal, to a .svg (a picture for "
             "a slide) or .html file (written atomically).",
         ),

@@ -88,8 +88,9 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     export: Annotated[
         Path | None,
         typer.Option(
+            readable=False,  # written, not read: check_export says what is wrong with it
             help="Also save the rationale as rendered in the terminal, to a .html or "
-            ".svg file (written atomically)."
+            ".svg file (written atomically).",
         ),
     ] = None,
 ) -> None:
@@ -178,8 +179,9 @@ def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     export: Annotated[
         Path | None,
         typer.Option(
+            readable=False,  # written, not read: check_export says what is wrong with it
             help="Also save the explanation as the table format renders it, to a .html or "
-            ".svg file (written atomically)."
+            ".svg file (written atomically).",
         ),
     ] = None,
 ) -> None:

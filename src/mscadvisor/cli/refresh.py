@@ -33,6 +33,7 @@ def trials_refresh(  # noqa: PLR0917 (typer maps each option to a parameter)
         list[Path],
         typer.Argument(
             metavar="FILE...",
+            readable=False,  # the export reader says why a file cannot be read
             help="ClinicalTrials.gov (API v2) exports: a study, an API page, the website's "
             "JSON array, NDJSON, or a zip of study files.",
             show_default=False,
@@ -41,6 +42,7 @@ def trials_refresh(  # noqa: PLR0917 (typer maps each option to a parameter)
     pack: Annotated[
         Path | None,
         typer.Option(
+            readable=False,  # a new folder, written
             help="Also write the record updates as a rule pack in this new folder, for "
             "--rules PACK.",
         ),

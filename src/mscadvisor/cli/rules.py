@@ -20,8 +20,9 @@ from mscadvisor.errors import InputError
 PackArgument = Annotated[
     Path | None,
     typer.Argument(
+        readable=False,  # the pack loader says why a folder or file cannot be read
         help="A rule pack folder to add on top of the rules tree (the shipped one, or --base) "
-        "and of --rules; not a whole tree, which would clash with every shipped id."
+        "and of --rules; not a whole tree, which would clash with every shipped id.",
     ),
 ]
 BaseOption = Annotated[
@@ -29,6 +30,7 @@ BaseOption = Annotated[
     typer.Option(
         "--base",
         metavar="DIR",
+        readable=False,  # the pack loader says why a folder or file cannot be read
         help="A complete rules tree to use instead of the shipped one, such as an edited "
         "copy of the whole rules/ folder; packs still load on top of it.",
     ),
@@ -40,7 +42,8 @@ def rules_check(
     directory: Annotated[
         Path | None,
         typer.Argument(
-            help="A complete rules tree to check instead of the shipped one (the same as --base)."
+            readable=False,  # the pack loader says why a folder or file cannot be read
+            help="A complete rules tree to check instead of the shipped one (the same as --base).",
         ),
     ] = None,
     base: BaseOption = None,

@@ -54,21 +54,24 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
 
     ``trusted`` (the shipped tree) skips the ownership and permission checks.
     """
-    if not root.exists():
-        raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
-    if not root.is_dir():
-        raise KnowledgeBaseError([f"{root}: not a folder"])
     manifest = root / MANIFEST
-    if not manifest.is_file():
-        raise KnowledgeBaseError(
-            [
-                f"not a rule pack: {root} has no {MANIFEST}; see README (Rule packs) for the "
-                'manifest a pack starts with: name = "..." and version = "..."'
-            ]
-        )
+    try:
+        if not root.exists():
+            raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
+        if not root.is_dir():
+            raise KnowledgeBaseError([f"{root}: not a folder"])
+        if not manifest.is_file():
+            raise KnowledgeBaseError(
+                [
+                    f"not a rule pack: {root} has no {MANIFEST}; see README (Rule packs) for the "
+                    'manifest a pack starts with: name = "..." and version = "..."'
+                ]
+            )
+        root_info, manifest_info = os.stat(root), os.stat(manifest)
+    except OSError as exc:  # a folder that may not be searched, say
+        raise KnowledgeBaseError([f"{root}: cannot open folder: {exc.strerror}"]) from None
     walk = _Walk(root, trusted)
-    walk.check_trust(root, os.stat(root))
-    manifest_info = os.stat(manifest)
+    walk.check_trust(root, root_info)
     walk.check_trust(manifest, manifest_info)
     walk.folder(root, "", depth=0)
     if walk.problems:

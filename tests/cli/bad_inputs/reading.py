@@ -268,6 +268,16 @@ def unreadable(name: str, text: str = "") -> Setup:
     return setup
 
 
+def unsearchable(name: str) -> Setup:
+    """A rule pack folder nobody may enter."""
+
+    def setup(folder: Path) -> None:
+        in_pack(folder, f"{name}/rules.toml")
+        (folder / name).chmod(0)
+
+    return setup
+
+
 CASES += [
     BadInput(
         "profile-unreadable",
@@ -289,6 +299,28 @@ CASES += [
         EXIT_KNOWLEDGE_BASE,
         "rules.toml: cannot read: Permission denied",
         unreadable("pack/rules.toml"),
+    ),
+    # The parser does not check that a path can be read: each reader says so in its own words.
+    BadInput(
+        "refresh-export-unreadable",
+        "{m} trials-refresh export.json",
+        EXIT_USAGE,
+        "export.json: cannot read: Permission denied",
+        unreadable("export.json", "{}"),
+    ),
+    BadInput(
+        "pack-folder-unsearchable",
+        "{m} --rules pack recommend -d OP",
+        EXIT_KNOWLEDGE_BASE,
+        "pack: cannot open folder: Permission denied",
+        unsearchable("pack"),
+    ),
+    BadInput(
+        "rules-check-folder-unsearchable",
+        "{m} rules check pack",
+        EXIT_KNOWLEDGE_BASE,
+        "pack: cannot open folder: Permission denied",
+        unsearchable("pack"),
     ),
 ]
 
