@@ -206,6 +206,23 @@ def test_the_answer_at_80_columns_is_what_the_command_prints(
     assert [line.rstrip() for line in result.out.splitlines()] == shown.splitlines()
 
 
+def test_the_knowledge_hashes_shown_are_those_computed(tmp_path: Path) -> None:
+    """Every knowledge sha256 the README shows (16 or 64 hex digits) is the shipped rules' or,
+    with the README's half-animal.toml, theirs with those weights; but the one made up to
+    show a mismatch."""
+    from mscadvisor.kb.fingerprint import knowledge_sha256
+
+    write_readme_files(tmp_path)
+    computed = [
+        knowledge_sha256(mscadvisor.load_knowledge_base()),
+        knowledge_sha256(mscadvisor.load_knowledge_base(weights=tmp_path / "half-animal.toml")),
+    ]
+    shown = set(re.findall(r"\b[0-9a-f]{64}\b|\b[0-9a-f]{16}\b", README.read_text("utf-8")))
+    assert len(shown) >= 3
+    made_up = "0123456789abcdef"
+    assert {h for h in shown if not any(c.startswith(h) for c in computed)} == {made_up}
+
+
 def test_profile_file_example(cli: Cli, tmp_path: Path) -> None:
     write_readme_files(tmp_path)
     result = cli("recommend", "--profile", str(tmp_path / "profile.toml"), "--format", "json")
