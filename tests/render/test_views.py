@@ -270,8 +270,8 @@ def test_rule_view_of_one_rule() -> None:
     view = views.rule_view(KB, "T4-BM-D1-DONOR-AGE")
     assert view.title == "Rule T4-BM-D1-DONOR-AGE"
     (row,) = table(view)
-    assert row["Rule"].splitlines()[:2] == ["T4-BM-D1-DONOR-AGE", "source / table4"]
-    assert row["Rule"].splitlines()[2].endswith("table4.toml")
+    assert row["Kind"].splitlines()[0] == "source / table4"  # its id is the title's
+    assert row["Kind"].splitlines()[1].endswith("table4.toml")
     assert row["What it says"].startswith("Own bone marrow at 60 or older")
     assert row["When"].splitlines() == [
         "applies to: candidate.tissue = BM and candidate.modality = cells",

@@ -371,7 +371,7 @@ def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
         f"Rule {row['id']}",
         [row],
         (
-            Column("Rule", lambda r: f"{r['id']}\n{r['category']} / {r['group']}\n{r['file']}", 2),
+            Column("Kind", lambda r: f"{r['category']} / {r['group']}\n{r['file']}", 2),
             Column("What it says", lambda r: f"{r['summary']}\n\n{r['rationale']}", 5),
             Column(
                 "When",
