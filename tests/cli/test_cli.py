@@ -445,7 +445,7 @@ def test_table_into_a_closed_pipe_and_an_ascii_locale() -> None:
         ["explain", "-d", "OP", "-c", "BM-cells"],
         ["recommend", "-d", "OP", "--what-if", "age=70"],
         ["gaps", "-d", "AD"],
-        ["evidence", "-d", "OP"],
+        ["rules", "list"],
     ],
     ids=" ".join,
 )

@@ -19,6 +19,7 @@ from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import TopChange, what_if
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.record import replace
+from mscadvisor.render import views
 from mscadvisor.render.output import symbols
 from mscadvisor.render.table import (
     STRONGEST_REASONS,
@@ -362,6 +363,51 @@ def test_view_prints_a_condition_list_as_typed() -> None:
     text = render(lambda c: print_view(c, rule_view(KB, "MOD-CELLS-EMBOLISM-RISK")))
     assert "when: profile.comorbidities has any of [thromboembolism, cardiovascular]" in text
     assert text.splitlines()[0] == "Rule MOD-CELLS-EMBOLISM-RISK"
+
+
+LISTINGS = {
+    "diseases": lambda: views.diseases_view(KB),
+    "sources": lambda: views.sources_view(KB),
+    "routes": lambda: views.routes_view(KB, None),
+    "preconditioning": lambda: views.preconditioning_view(KB, None),
+    "candidates -d POF": lambda: views.candidates_view(KB, KB.diseases["POF"]),
+    "evidence": lambda: views.evidence_view(KB, None, None, None, None),
+    "trials -d POF": lambda: views.trials_view(KB, KB.diseases["POF"]),
+    "rules list": lambda: views.rules_view(KB, None, None, False),
+    "rules list --kind source": lambda: views.rules_view(KB, "source", None, False),
+    "reference": lambda: views.references_view(KB, None),
+    "errata": lambda: views.errata_view(KB),
+}
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+@pytest.mark.parametrize("listing", sorted(LISTINGS))
+def test_a_listing_splits_no_word_and_no_id(listing: str, width: int) -> None:
+    """A table whose columns cannot keep their words whole on the screen prints a block of
+    labelled lines per row instead ("NCT0174 / 2533", "in-vi / vo" were split before)."""
+    view = LISTINGS[listing]()
+    text = render(lambda c: print_view(c, view), width=width)
+    shown = {word for line in text.splitlines() for word in re.split(r"[│┃\s]+", line)}
+    words = {
+        word
+        for row in view.rows
+        for column in view.columns
+        for word in column.cell(row).split()
+        if len(word) < width - 4  # a word wider than the screen is split wherever it is
+    }
+    assert words - shown == set()
+    assert text.rstrip().endswith(f"{len(view.rows)} row(s)")
+
+
+def test_a_listing_that_fits_stays_a_table() -> None:
+    text = render(lambda c: print_view(c, views.sources_view(KB)), width=80)
+    assert text.splitlines()[1].startswith("┏")
+    cards = render(lambda c: print_view(c, views.trials_view(KB, KB.diseases["POF"])), width=80)
+    assert "┏" not in cards
+    assert cards.splitlines()[1:3] == [
+        "NCT / ref: NCT01742533",
+        "Disease: Premature ovarian failure",
+    ]
 
 
 def test_view_of_no_rows() -> None:

@@ -22,7 +22,7 @@ from mscadvisor.engine.result import (
 from mscadvisor.engine.whatif import TopChange, WhatIf
 from mscadvisor.render.output import print_indented, symbols, unicode_ok
 from mscadvisor.render.ranks import rank_label
-from mscadvisor.render.views import View
+from mscadvisor.render.views import Column, Row, View
 
 BAR_WIDTH = 10
 STRONGEST_REASONS = 3
@@ -32,20 +32,47 @@ CAVEATS_SHOWN = 3
 CONTRIBUTION_COLUMNS_WIDTH = 120
 
 
-def _print_record(console: Console, view: View) -> None:
-    """One row as labelled lines, so that long values (links, rule text) stay whole; links are
-    terminal hyperlinks where the terminal supports them."""
-    (row,) = view.rows
+def _print_records(console: Console, view: View) -> None:
+    """Each row as labelled lines, a blank line between rows, so that long values (links, rule
+    text) stay whole and no word is split; links are terminal hyperlinks where the terminal
+    supports them."""
     console.print(f"[bold]{escape(view.title)}[/bold]")
-    for column in view.columns:
-        value = column.cell(row)
-        shown = (
-            f"[link={value}]{escape(value)}[/link]"
-            if value.startswith("https://")
-            else escape(value)
-        )
-        console.print(f"[dim]{escape(column.header)}:[/dim] {shown}", soft_wrap=column.whole)
-    console.print("1 row(s)", style="dim")
+    for n, row in enumerate(view.rows):
+        if n:
+            console.print()
+        for column in view.columns:
+            value = column.cell(row)
+            shown = (
+                f"[link={value}]{escape(value)}[/link]"
+                if value.startswith("https://")
+                else escape(value)
+            )
+            console.print(f"[dim]{escape(column.header)}:[/dim] {shown}", soft_wrap=column.whole)
+    console.print(f"{len(view.rows)} row(s)", style="dim")
+
+
+def _narrowest(column: Column, rows: list[Row]) -> int:
+    """The narrowest a column may be: its longest line for ids and links, else its longest
+    word (the header's too), so that it wraps between words."""
+    cells = [column.cell(row) for row in rows]
+    if column.whole:
+        return max((len(line) for cell in cells for line in cell.splitlines()), default=0)
+    return _longest_word([column.header, *cells])
+
+
+def _spread(widths: list[int], ratios: list[int], spare: int) -> list[int]:
+    """The widths with ``spare`` columns of room shared out by ratio, the remainder one by one
+    from the first."""
+    total = sum(ratios)
+    if not total:
+        return widths
+    shares = [spare * ratio // total for ratio in ratios]
+    left = spare - sum(shares)
+    for n, ratio in enumerate(ratios):
+        if left and ratio:
+            shares[n] += 1
+            left -= 1
+    return [width + share for width, share in zip(widths, shares, strict=True)]
 
 
 def _linked(c: Contribution) -> str:
@@ -70,18 +97,19 @@ def _longest_word(texts: Iterable[str]) -> int:
 
 
 def print_view(console: Console, view: View) -> None:
-    if len(view.rows) == 1:
-        _print_record(console, view)
+    """A listing as a table, or as labelled lines per row when it is one row or when its
+    columns cannot all keep their ids whole and their words unsplit on this screen."""
+    narrowest = [_narrowest(column, view.rows) for column in view.columns]
+    spare = console.width - (sum(narrowest) + 3 * len(narrowest) + 1)  # borders and padding
+    if len(view.rows) == 1 or spare < 0:
+        _print_records(console, view)
         return
-    table = Table(title=view.title, show_lines=True, expand=True)
-    for column in view.columns:
-        if column.whole:
-            longest = max((len(column.cell(row)) for row in view.rows), default=0)
-            table.add_column(column.header, no_wrap=True, min_width=longest)
-        else:
-            table.add_column(
-                column.header, ratio=column.ratio, overflow="fold", min_width=len(column.header)
-            )
+    # The room left goes to the columns that wrap, by their ratios. (Set here: rich's own
+    # ratios can round a column below its minimum and then split its longest word.)
+    ratios = [0 if column.whole else column.ratio for column in view.columns]
+    table = Table(title=view.title, show_lines=True)
+    for column, width in zip(view.columns, _spread(narrowest, ratios, spare), strict=True):
+        table.add_column(column.header, width=width, no_wrap=column.whole, overflow="fold")
     for row in view.rows:
         table.add_row(*(escape(column.cell(row)) for column in view.columns))
     console.print(table)
