@@ -25,6 +25,7 @@ from mscadvisor.render.ranks import rank_label
 from mscadvisor.render.views import Column, Row, View
 
 BAR_WIDTH = 10
+NARROW_BAR_WIDTH = 5  # where the full bar would leave a column too narrow for its words
 STRONGEST_REASONS = 3
 CAVEATS_SHOWN = 3
 # Narrower than this, a contribution's level and citations go under its reason: five columns
@@ -100,7 +101,7 @@ def print_view(console: Console, view: View) -> None:
     """A listing as a table, or as labelled lines per row when it is one row or when its
     columns cannot all keep their ids whole and their words unsplit on this screen."""
     narrowest = [_narrowest(column, view.rows) for column in view.columns]
-    spare = console.width - (sum(narrowest) + 3 * len(narrowest) + 1)  # borders and padding
+    spare = _room(narrowest, console.width)
     if len(view.rows) == 1 or spare < 0:
         _print_records(console, view)
         return
@@ -124,7 +125,11 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         candidates = result.ranked[category]
         shown = candidates if top <= 0 else candidates[:top]
         judged = f", for {result.judged_for}" if category != "source" and result.judged_for else ""
-        console.print(_category_table(title + judged, shown, len(candidates), unicode_ok(console)))
+        console.print(
+            _category_table(
+                title + judged, shown, len(candidates), unicode_ok(console), console.width
+            )
+        )
         if explain:
             for candidate in shown:
                 console.print(_contribution_table(candidate, console.width))
@@ -159,49 +164,70 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
 
 
 def _category_table(
-    title: str, shown: tuple[ScoredCandidate, ...], total: int, unicode: bool
+    title: str, shown: tuple[ScoredCandidate, ...], total: int, unicode: bool, width: int
 ) -> Table:
+    """The candidates of a category with their scores, certainty and strongest reasons. Every
+    column keeps its longest word whole; when the certainty ledger's (a rule id, say) leaves
+    too little room for that, the ledger goes under the reasons instead."""
     caption = f"showing {len(shown)} of {total}" if len(shown) < total else None
-    table = Table(title=title, caption=caption, show_lines=True, expand=True)
-    table.add_column("#", justify="right", width=3)
-    # With ratios, rich takes `width` as a column's minimum: the longest word, so none is split.
-    certainty = [symbols(c.certainty_label, unicode) for c in shown]
-    certainty += [r for c in shown for r in c.certainty_reasons[1:3]]
-    table.add_column(
-        "Candidate",
-        ratio=3,
-        overflow="fold",
-        width=_longest_word([c.label for c in shown] + [v for c in shown for v in c.caveats]),
-    )
-    table.add_column(
-        "Score",
-        ratio=2,
-        no_wrap=True,
-        width=_longest(f"{c.score:+d} " for c in shown) + BAR_WIDTH,
-    )
-    table.add_column(
-        "Certainty", ratio=2, overflow="fold", width=_longest_word(["Certainty", *certainty])
-    )
-    table.add_column("Strongest reasons (points add up)", ratio=7, overflow="fold")
+    labels = [symbols(c.certainty_label, unicode) for c in shown]
+    ledgers = [c.certainty_reasons[1:3] for c in shown]
+    reasons = [_reason_words(c) for c in shown]
+    narrowest = [
+        3,
+        _longest_word([c.label for c in shown] + [v for c in shown for v in c.caveats]),
+        _longest(f"{c.score:+d} " for c in shown) + BAR_WIDTH,
+        _longest_word(["Certainty", *labels, *(r for ledger in ledgers for r in ledger)]),
+        _longest_word(["reasons", *reasons]),
+    ]
+    ledger_apart = _room(narrowest, width) < 0
+    if ledger_apart:
+        narrowest[3] = _longest_word(["Certainty", *labels])
+        narrowest[4] = max(narrowest[4], _longest_word(r for ledger in ledgers for r in ledger))
+    bar = BAR_WIDTH if _room(narrowest, width) >= 0 else NARROW_BAR_WIDTH
+    narrowest[2] += bar - BAR_WIDTH
+    widths = _spread(narrowest, [0, 3, 0, 2, 7], max(_room(narrowest, width), 0))
+    table = Table(title=title, caption=caption, show_lines=True)
+    table.add_column("#", justify="right", width=widths[0])
+    table.add_column("Candidate", overflow="fold", width=widths[1])
+    table.add_column("Score", no_wrap=True, width=widths[2])
+    table.add_column("Certainty", overflow="fold", width=widths[3])
+    table.add_column("Strongest reasons (points add up)", overflow="fold", width=widths[4])
     peak = max((abs(c.score) for c in shown), default=0) or 1
-    for c in shown:
+    for c, label, ledger in zip(shown, labels, ledgers, strict=True):
+        ledger_lines = "".join(
+            f"\n[dim]{'certainty: ' if ledger_apart else ''}{escape(r)}[/dim]" for r in ledger
+        )
         table.add_row(
             rank_label(c, shown),
             escape(c.label)
             + ("" if (words := unsupported_words(c)) is None else f"\n[italic]{words}[/italic]")
             + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
-            _score_cell(c.score, peak, unicode),
-            escape(symbols(c.certainty_label, unicode))
-            + "".join(f"\n[dim]{escape(r)}[/dim]" for r in c.certainty_reasons[1:3]),
-            _reasons(c, unicode),
+            _score_cell(c.score, peak, unicode, bar),
+            escape(label) + ("" if ledger_apart else ledger_lines),
+            _reasons(c, unicode) + (ledger_lines if ledger_apart else ""),
         )
     return table
 
 
-def _score_cell(score: int, peak: int, unicode: bool) -> Text:
-    filled = round(BAR_WIDTH * abs(score) / peak)
+def _room(widths: list[int], screen: int) -> int:
+    """What is left of the screen for a table of columns this wide (with borders and padding)."""
+    return screen - (sum(widths) + 3 * len(widths) + 1)
+
+
+def _reason_words(candidate: ScoredCandidate) -> str:
+    """The text of the strongest reasons, as ``_reasons`` shows them, without markup."""
+    ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
+    return " ".join(
+        f"{c.points:+d} {c.reason} ({'; '.join(v.label for v in c.citations)})"
+        for c in ordered[:STRONGEST_REASONS]
+    )
+
+
+def _score_cell(score: int, peak: int, unicode: bool, width: int) -> Text:
+    filled = round(width * abs(score) / peak)
     full, empty = ("█", "·") if unicode else ("#", ".")
-    bar = full * filled + empty * (BAR_WIDTH - filled)
+    bar = full * filled + empty * (width - filled)
     style = "green" if score > 0 else "red" if score < 0 else "dim"
     return Text.assemble((f"{score:+d} ", "bold"), (bar, style))
 
