@@ -532,6 +532,12 @@ def test_what_if_side_by_side_with_moves() -> None:
     assert f"{len(comparison.moved)} candidate(s) changed rank or score." in text
 
 
+def test_what_if_at_80_columns_keeps_the_move_header_whole() -> None:
+    comparison = what_if(KB, recommend(disease="OP"), ["age=70", "donor=autologous"], 3)
+    text = render(lambda c: print_what_if(c, comparison, 3), width=80)
+    assert "Move (ranks)" in text and "Move (r…" not in text
+
+
 def test_what_if_marks_a_candidate_new_and_rows_run_to_the_longer_side() -> None:
     baseline = recommend(modality="cells")
     comparison = what_if(KB, baseline, ["modality=any"], 3)

@@ -336,7 +336,8 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
         table.add_column("#", justify="right", width=3)
         table.add_column("Baseline", ratio=3, overflow="fold")
         table.add_column("What if", ratio=3, overflow="fold")
-        table.add_column("Move (ranks)", ratio=1, no_wrap=True)
+        # With a ratio, ``width`` is the least: the header whole (it cut to "Move (r…" at 80).
+        table.add_column("Move (ranks)", ratio=1, no_wrap=True, width=len("Move (ranks)"))
         old_rank = {c.id: c.rank for c in before}
         for n in range(rows):
             b = before[n] if n < len(before) else None
