@@ -40,6 +40,9 @@ def test_source_given_a_route_or_strategy_says_what_it_is(cli: Cli, given: str, 
     assert result.code == 2
     assert f"--source {given}: {given} is {what}, not a source; valid: AD-cells" in result.err
     assert "modality" not in result.err
+    # One the disease has no evidence for, in another case, is still named for what it is.
+    other = cli("recommend", "-d", "SKIN", "--source", given.lower())
+    assert f"--source {given.lower()}: {given} is {what}, not a source; valid:" in other.err
 
 
 def test_source_left_out_by_the_modality_says_so(cli: Cli) -> None:

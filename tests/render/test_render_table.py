@@ -400,6 +400,15 @@ def test_a_listing_splits_no_word_and_no_id(listing: str, width: int) -> None:
     assert text.rstrip().endswith(f"{len(view.rows)} row(s)")
 
 
+def test_an_empty_listing_keeps_every_header() -> None:
+    view = views.preconditioning_view(KB, KB.diseases["FRAILTY"])
+    assert view.rows == []
+    text = render(lambda c: print_view(c, view), width=80)
+    assert [h.strip() for h in text.splitlines()[2].split("┃")[1:-1]] == [
+        column.header for column in view.columns
+    ]
+
+
 def test_a_listing_that_fits_stays_a_table() -> None:
     text = render(lambda c: print_view(c, views.sources_view(KB)), width=80)
     assert text.splitlines()[1].startswith("┏")

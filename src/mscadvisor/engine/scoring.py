@@ -384,28 +384,29 @@ def _subject(
     why = next((e for e in excluded if e.id == spelled), None)
     if why is not None:
         raise InputError(f"--source {wanted}: excluded for this profile: {why.reason} ({why.rule})")
+    valid = ", ".join(sorted(s.id for s in sources))
+    what = _not_a_source(kb, wanted)
+    if what is not None:
+        raise InputError(f"--source {wanted}: {what}, not a source; valid: {valid}")
     if spelled is not None:
-        category = next(
-            c.category
-            for group in candidates_for(kb, disease).values()
-            for c in group
-            if c.id == spelled
-        )
-        if category != "source":
-            raise InputError(
-                f"--source {wanted}: {spelled} is {_NOT_SOURCES[category]}, not a source; valid: "
-                f"{', '.join(sorted(s.id for s in sources))}"
-            )
         raise InputError(f"--source {wanted}: {spelled} is left out by the profile's modality")
     raise InputError(
         f"--source {wanted}: not a source for {disease}"
-        f"{did_you_mean(wanted, [s.id for s in sources])}; valid: "
-        f"{', '.join(sorted(s.id for s in sources))}"
+        f"{did_you_mean(wanted, [s.id for s in sources])}; valid: {valid}"
     )
 
 
-# What a route or strategy named by --source is.
-_NOT_SOURCES = {"route": "an administration route", "preconditioning": "a preconditioning strategy"}
+def _not_a_source(kb: KnowledgeBase, name: str) -> str | None:
+    """'IV is an administration route' for a route or strategy id in any case (of any disease);
+    None for anything else."""
+    for words, ids in (
+        ("an administration route", kb.routes),
+        ("a preconditioning strategy", kb.preconditioning),
+    ):
+        found = next((i for i in ids if i.casefold() == name.casefold()), None)
+        if found is not None:
+            return f"{found} is {words}"
+    return None
 
 
 def _fired_ids(index: _DiseaseIndex, category: str, context: dict[str, Any]) -> tuple[str, ...]:

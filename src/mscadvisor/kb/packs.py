@@ -55,21 +55,29 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
     ``trusted`` (the shipped tree) skips the ownership and permission checks.
     """
     manifest = root / MANIFEST
+    # By status, not Path.is_dir() and is_file(): those answer False, from Python 3.14 on, for a
+    # folder that may not be searched, which is not a missing pack.
     try:
-        if not root.exists():
-            raise KnowledgeBaseError([f"{root}: rules folder does not exist"])
-        if not root.is_dir():
-            raise KnowledgeBaseError([f"{root}: not a folder"])
-        if not manifest.is_file():
-            raise KnowledgeBaseError(
-                [
-                    f"not a rule pack: {root} has no {MANIFEST}; see README (Rule packs) for the "
-                    'manifest a pack starts with: name = "..." and version = "..."'
-                ]
-            )
-        root_info, manifest_info = os.stat(root), os.stat(manifest)
+        root_info = os.stat(root)
+    except (FileNotFoundError, NotADirectoryError):
+        raise KnowledgeBaseError([f"{root}: rules folder does not exist"]) from None
+    except OSError as exc:
+        raise KnowledgeBaseError([f"{root}: cannot open folder: {exc.strerror}"]) from None
+    if not stat.S_ISDIR(root_info.st_mode):
+        raise KnowledgeBaseError([f"{root}: not a folder"])
+    try:
+        manifest_info = os.stat(manifest)
+    except FileNotFoundError:
+        manifest_info = None
     except OSError as exc:  # a folder that may not be searched, say
         raise KnowledgeBaseError([f"{root}: cannot open folder: {exc.strerror}"]) from None
+    if manifest_info is None or not stat.S_ISREG(manifest_info.st_mode):
+        raise KnowledgeBaseError(
+            [
+                f"not a rule pack: {root} has no {MANIFEST}; see README (Rule packs) for the "
+                'manifest a pack starts with: name = "..." and version = "..."'
+            ]
+        )
     walk = _Walk(root, trusted)
     walk.check_trust(root, root_info)
     walk.check_trust(manifest, manifest_info)

@@ -56,9 +56,10 @@ def _narrowest(column: Column, rows: list[Row]) -> int:
     """The narrowest a column may be: its longest line for ids and links, else its longest
     word (the header's too), so that it wraps between words."""
     cells = [column.cell(row) for row in rows]
+    header = _longest_word([column.header])
     if column.whole:
-        return max((len(line) for cell in cells for line in cell.splitlines()), default=0)
-    return _longest_word([column.header, *cells])
+        return max([header, *(len(line) for cell in cells for line in cell.splitlines())])
+    return max(header, _longest_word(cells))
 
 
 def _spread(widths: list[int], ratios: list[int], spare: int) -> list[int]:
