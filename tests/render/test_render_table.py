@@ -23,7 +23,7 @@ from mscadvisor.render import views
 from mscadvisor.render.output import symbols
 from mscadvisor.render.table import (
     STRONGEST_REASONS,
-    _reason_words,
+    _reason_lines,
     _reasons,
     print_explanation,
     print_recommendation,
@@ -653,18 +653,20 @@ def test_at_80_columns_candidate_tables_split_no_word_and_ids_stay_whole(disease
     assert set(ids) <= cells, set(ids) - cells
 
 
-@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("width", [40, 60, 70, 80, 100])
 @pytest.mark.parametrize("disease", sorted(KB.diseases))
 def test_detail_tables_split_no_word(disease: str, width: int) -> None:
-    """--detail at 80 columns split 'intravenou / s' and 'mir21-transfectio / n' before."""
+    """--detail at 80 columns split 'intravenou / s' and 'mir21-transfectio / n' before; where
+    no table fits, each candidate is printed as lines."""
     result = score(KB, build_profile({"disease": disease}, KB, "test"))
     console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     print_recommendation(console, result, 3, False)  # --detail's default
     text = console.export_text()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width
     cells = {word for line in text.splitlines() for word in re.split(r"[│┃\s]+", line)}
     for candidates in result.ranked.values():
         for c in candidates[:3]:
-            words = [*c.label.split(), *_reason_words(c).split()]
+            words = [*c.label.split(), *" ".join(_reason_lines(c, True)).split()]
             words += [w for r in c.certainty_reasons[1:3] for w in r.split()]
             assert set(words) <= cells, (c.id, set(words) - cells)
 

@@ -126,11 +126,12 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         candidates = result.ranked[category]
         shown = candidates if top <= 0 else candidates[:top]
         judged = f", for {result.judged_for}" if category != "source" and result.judged_for else ""
-        console.print(
-            _category_table(
-                title + judged, shown, len(candidates), unicode_ok(console), console.width
-            )
-        )
+        unicode = unicode_ok(console)
+        table = _category_table(title + judged, shown, len(candidates), unicode, console.width)
+        if table is None:
+            _print_category_lines(console, title + judged, shown, len(candidates), unicode)
+        else:
+            console.print(table)
         if explain:
             for candidate in shown:
                 console.print(_contribution_table(candidate, console.width))
@@ -166,28 +167,31 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
 
 def _category_table(
     title: str, shown: tuple[ScoredCandidate, ...], total: int, unicode: bool, width: int
-) -> Table:
-    """The candidates of a category with their scores, certainty and strongest reasons. Every
-    column keeps its longest word whole; when the certainty ledger's (a rule id, say) leaves
-    too little room for that, the ledger goes under the reasons instead."""
+) -> Table | None:
+    """The candidates of a category with their scores, certainty and strongest reasons, each
+    column at least as wide as its longest word. Where that leaves too little room, the
+    certainty ledger (which may hold a rule id) goes under the reasons, then the score bar
+    shortens; None when the table cannot fit even so (``_print_category_lines`` then)."""
     caption = f"showing {len(shown)} of {total}" if len(shown) < total else None
     labels = [symbols(c.certainty_label, unicode) for c in shown]
     ledgers = [c.certainty_reasons[1:3] for c in shown]
-    reasons = [_reason_words(c) for c in shown]
     narrowest = [
         3,
-        _longest_word([c.label for c in shown] + [v for c in shown for v in c.caveats]),
+        _longest_word(_candidate_lines(c) for c in shown),
         _longest(f"{c.score:+d} " for c in shown) + BAR_WIDTH,
         _longest_word(["Certainty", *labels, *(r for ledger in ledgers for r in ledger)]),
-        _longest_word(["reasons", *reasons]),
+        _longest_word(["Strongest", *(" ".join(_reason_lines(c, unicode)) for c in shown)]),
     ]
     ledger_apart = _room(narrowest, width) < 0
     if ledger_apart:
         narrowest[3] = _longest_word(["Certainty", *labels])
-        narrowest[4] = max(narrowest[4], _longest_word(r for ledger in ledgers for r in ledger))
+        ledger_words = ["certainty:", *(r for ledger in ledgers for r in ledger)]
+        narrowest[4] = max(narrowest[4], _longest_word(ledger_words))
     bar = BAR_WIDTH if _room(narrowest, width) >= 0 else NARROW_BAR_WIDTH
     narrowest[2] += bar - BAR_WIDTH
-    widths = _spread(narrowest, [0, 3, 0, 2, 7], max(_room(narrowest, width), 0))
+    if _room(narrowest, width) < 0:
+        return None
+    widths = _spread(narrowest, [0, 3, 0, 2, 7], _room(narrowest, width))
     table = Table(title=title, caption=caption, show_lines=True)
     table.add_column("#", justify="right", width=widths[0])
     table.add_column("Candidate", overflow="fold", width=widths[1])
@@ -211,18 +215,36 @@ def _category_table(
     return table
 
 
+def _candidate_lines(c: ScoredCandidate) -> str:
+    """What a candidate's cell says: its label, why it ranks after those with evidence, and
+    the caveats shown."""
+    words = unsupported_words(c)
+    return " ".join([c.label, words or "", *c.caveats[:CAVEATS_SHOWN]])
+
+
+def _print_category_lines(
+    console: Console, title: str, shown: tuple[ScoredCandidate, ...], total: int, unicode: bool
+) -> None:
+    """A category too wide for its table on this screen: each candidate on a line (rank, label,
+    score, certainty) with its reasons, certainty steps and caveats indented under it."""
+    console.print(f"[bold]{escape(title)}[/bold]")
+    for c in shown:
+        head = f"{rank_label(c, shown):>3} {c.label}  {c.score:+d}  "
+        print_indented(console, head + symbols(c.certainty_label, unicode), style="", indent=0)
+        words = unsupported_words(c)
+        lines = [words] if words else []
+        lines += _reason_lines(c, unicode)
+        lines += [f"certainty: {r}" for r in c.certainty_reasons[1:3]]
+        lines += [f"caveat: {v}" for v in c.caveats[:CAVEATS_SHOWN]]
+        for line in lines:
+            print_indented(console, line, indent=4)
+    if len(shown) < total:
+        console.print(f"showing {len(shown)} of {total}", style="dim")
+
+
 def _room(widths: list[int], screen: int) -> int:
     """What is left of the screen for a table of columns this wide (with borders and padding)."""
     return screen - (sum(widths) + 3 * len(widths) + 1)
-
-
-def _reason_words(candidate: ScoredCandidate) -> str:
-    """The text of the strongest reasons, as ``_reasons`` shows them, without markup."""
-    ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
-    return " ".join(
-        f"{c.points:+d} {c.reason} ({'; '.join(v.label for v in c.citations)})"
-        for c in ordered[:STRONGEST_REASONS]
-    )
 
 
 def _score_cell(score: int, peak: int, unicode: bool, width: int) -> Text:
@@ -234,17 +256,38 @@ def _score_cell(score: int, peak: int, unicode: bool, width: int) -> Text:
 
 
 def _reasons(candidate: ScoredCandidate, unicode: bool) -> str:
-    """The strongest reasons, then the rest as one summed line ("… 2 more (+3)"), and the base
-    when it is not zero: the points shown always add up to the score."""
-    ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
-    strongest, rest = ordered[:STRONGEST_REASONS], ordered[STRONGEST_REASONS:]
+    """The strongest reasons with linked citations, then the rest as one summed line ("… 2 more
+    (+3)"), and the base when it is not zero: the points shown always add up to the score."""
+    strongest, rest = _strongest(candidate)
     lines = [f"{c.points:+d} {escape(c.reason)} [dim]({_linked(c)})[/dim]" for c in strongest]
+    lines += [f"[dim]{escape(line)}[/dim]" for line in _beyond(candidate, rest, unicode)]
+    return "\n".join(lines) or "[dim]no rule fired[/dim]"
+
+
+def _reason_lines(candidate: ScoredCandidate, unicode: bool) -> list[str]:
+    """What ``_reasons`` shows, as plain lines."""
+    strongest, rest = _strongest(candidate)
+    lines = [
+        f"{c.points:+d} {c.reason} ({'; '.join(v.label for v in c.citations)})" for c in strongest
+    ]
+    return lines + _beyond(candidate, rest, unicode) or ["no rule fired"]
+
+
+def _strongest(candidate: ScoredCandidate) -> tuple[list[Contribution], list[Contribution]]:
+    """A candidate's contributions, largest first: the strongest, and the rest."""
+    ordered = sorted(candidate.contributions, key=lambda c: (-abs(c.points), c.rule))
+    return ordered[:STRONGEST_REASONS], ordered[STRONGEST_REASONS:]
+
+
+def _beyond(candidate: ScoredCandidate, rest: list[Contribution], unicode: bool) -> list[str]:
+    """After the strongest reasons: the rest summed, and the base when it is not zero."""
+    lines = []
     if rest:
         more = "…" if unicode else "..."
-        lines.append(f"[dim]{more} {len(rest)} more ({sum(c.points for c in rest):+d})[/dim]")
+        lines.append(f"{more} {len(rest)} more ({sum(c.points for c in rest):+d})")
     if candidate.base:
-        lines.append(f"[dim]base {candidate.base:+d}[/dim]")
-    return "\n".join(lines) or "[dim]no rule fired[/dim]"
+        lines.append(f"base {candidate.base:+d}")
+    return lines
 
 
 def _evidence_table(candidate: ScoredCandidate) -> Table:
