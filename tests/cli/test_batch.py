@@ -20,6 +20,7 @@ import mscadvisor
 from mscadvisor import batch
 from mscadvisor.errors import InputError, MscAdvisorError
 from tests.conftest import CliResult, read_terminal
+from tests.knowledge_states import write_pack
 
 Cli = Callable[..., CliResult]
 
@@ -298,6 +299,35 @@ def test_python_api() -> None:
         mscadvisor.recommend({"disease": "GOUT"}, kb)
     with pytest.raises(AttributeError):
         _ = mscadvisor.nothing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda kb: mscadvisor.recommend("OP", kb), "profile: expected a Profile or a mapping"),
+        (lambda kb: mscadvisor.recommend(None, kb), "profile: expected a Profile or a mapping"),
+        (lambda kb: mscadvisor.recommend_many("OP", kb), "profiles: expected several profiles"),
+        (lambda kb: mscadvisor.recommend({"disease": "OP"}, None), "kb: expected a KnowledgeBase"),
+        (
+            lambda kb: mscadvisor.recommend({"disease": "OP"}, kb, regimens=-1),
+            "regimens: expected a whole number of 0 or more, got -1",
+        ),
+        (lambda kb: mscadvisor.load_knowledge_base(weights=5), "weights: expected a path"),
+        (lambda kb: mscadvisor.load_knowledge_base(packs=[3]), "packs: expected a path"),
+    ],
+)
+def test_python_api_names_a_wrong_argument(call: Callable[[Any], object], message: str) -> None:
+    """Not an AttributeError or TypeError from deep inside: the argument and what it takes."""
+    with pytest.raises(InputError, match=re.escape(message)):
+        call(mscadvisor.load_knowledge_base())
+
+
+def test_python_api_takes_one_pack_as_a_path(tmp_path: Path) -> None:
+    """A single folder, as --rules takes it (a string was read one letter per pack)."""
+    pack = write_pack(tmp_path / "my-pack", "")
+    for packs in (str(pack), pack, [str(pack)]):
+        kb = mscadvisor.load_knowledge_base(packs=packs)
+        assert [p.path for p in kb.packs] == [str(pack)]
 
 
 def test_output_to_a_special_file_writes_through(tmp_path: Path, cli: Cli) -> None:
