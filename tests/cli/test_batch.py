@@ -474,6 +474,9 @@ def test_huge_top_is_cut_to_the_most_candidates(tmp_path: Path, cli: Cli) -> Non
     assert header[-2:] == [f"preconditioning_{most}", f"preconditioning_{most}_score"]
     full = cli("batch", str(write(tmp_path, "q.jsonl", GOOD)), "--top", "100000")
     assert full.out == cli("batch", str(write(tmp_path, "r.jsonl", GOOD))).out
+    # --top 0 is all, as for recommend and JSONL: every column, not the default one.
+    every = cli("batch", str(write(tmp_path, "s.jsonl", GOOD)), "-f", "csv", "--top", "0")
+    assert every.out == result.out
 
 
 @pytest.mark.subprocess

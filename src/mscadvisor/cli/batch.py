@@ -69,8 +69,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         int | None,
         typer.Option(
             min=0,
-            help="Candidates per category: csv columns (default 1), jsonl "
-            "list length (default 0 = all).",
+            help="Candidates per category, 0 = all: csv columns (default 1), jsonl "
+            "list length (default all).",
         ),
     ] = None,
     regimens: Annotated[
@@ -109,7 +109,9 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         shown = "standard input" if source == batching.STDIN else source
         raise InputError(f"{shown}: {exc}") from None
     width = top if top is not None else (1 if fmt is BatchFormat.csv else 0)
-    width = min(width, batching.most_candidates(kb))
+    most = batching.most_candidates(kb)
+    # 0 keeps them all: a JSONL line's whole lists, as many CSV columns as any category needs.
+    width = min(width, most) if width > 0 else (most if fmt is BatchFormat.csv else 0)
     job = batching.Job(
         knowledge,
         fmt.value,
