@@ -257,8 +257,16 @@ def build_knowledge_base(
     infos = typed.get("knowledge_base", [])
     if len(infos) != 1:
         files = ", ".join(f for _, f in infos) or "no file"
+        # None: most likely a rule pack checked as if it were a whole tree.
+        hint = (
+            "; a rule pack has none and loads on top of a whole tree, as in "
+            "`mscadvisor --rules PACK rules check`"
+            if not infos
+            else ""
+        )
         problems.append(
             f"exactly one [[knowledge_base]] record is required; found {len(infos)} ({files})"
+            + hint
         )
     catalog = crossrefs.Catalog.of(
         **{

@@ -82,6 +82,14 @@ RECOMMEND = "{m} --rules pack recommend -d OP"
 
 CASES: list[BadInput] = [
     BadInput(
+        "rules-check-of-a-pack",
+        "{m} rules check pack",  # a whole tree is checked so; a pack goes on top of one
+        EXIT_KNOWLEDGE_BASE,
+        "a rule pack has none and loads on top of a whole tree, as in "
+        "`mscadvisor --rules PACK rules check`",
+        pack({"rules.toml": rule()}),
+    ),
+    BadInput(
         "pack-without-manifest",
         RECOMMEND,
         EXIT_KNOWLEDGE_BASE,
