@@ -59,16 +59,14 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
     # folder that may not be searched, which is not a missing pack.
     try:
         root_info = os.stat(root)
+        if not stat.S_ISDIR(root_info.st_mode):
+            raise KnowledgeBaseError([f"{root}: not a folder"])
+        try:
+            manifest_info: os.stat_result | None = os.stat(manifest)
+        except FileNotFoundError:
+            manifest_info = None
     except (FileNotFoundError, NotADirectoryError):
         raise KnowledgeBaseError([f"{root}: rules folder does not exist"]) from None
-    except OSError as exc:
-        raise KnowledgeBaseError([f"{root}: cannot open folder: {exc.strerror}"]) from None
-    if not stat.S_ISDIR(root_info.st_mode):
-        raise KnowledgeBaseError([f"{root}: not a folder"])
-    try:
-        manifest_info = os.stat(manifest)
-    except FileNotFoundError:
-        manifest_info = None
     except OSError as exc:  # a folder that may not be searched, say
         raise KnowledgeBaseError([f"{root}: cannot open folder: {exc.strerror}"]) from None
     if manifest_info is None or not stat.S_ISREG(manifest_info.st_mode):

@@ -174,7 +174,7 @@ def _category_table(
     shortens; None when the table cannot fit even so (``_print_category_lines`` then)."""
     caption = f"showing {len(shown)} of {total}" if len(shown) < total else None
     labels = [symbols(c.certainty_label, unicode) for c in shown]
-    ledgers = [c.certainty_reasons[1:3] for c in shown]
+    ledgers = [_ledger(c) for c in shown]
     narrowest = [
         3,
         _longest_word(_candidate_lines(c) for c in shown),
@@ -207,7 +207,7 @@ def _category_table(
             rank_label(c, shown),
             escape(c.label)
             + ("" if (words := unsupported_words(c)) is None else f"\n[italic]{words}[/italic]")
-            + "".join(f"\n[dim]{escape(v)}[/dim]" for v in c.caveats[:CAVEATS_SHOWN]),
+            + "".join(f"\n[dim]{escape(v)}[/dim]" for v in _caveats(c)),
             _score_cell(c.score, peak, unicode, bar),
             escape(label) + ("" if ledger_apart else ledger_lines),
             _reasons(c, unicode) + (ledger_lines if ledger_apart else ""),
@@ -219,7 +219,18 @@ def _candidate_lines(c: ScoredCandidate) -> str:
     """What a candidate's cell says: its label, why it ranks after those with evidence, and
     the caveats shown."""
     words = unsupported_words(c)
-    return " ".join([c.label, words or "", *c.caveats[:CAVEATS_SHOWN]])
+    return " ".join([c.label, words or "", *_caveats(c)])
+
+
+def _caveats(c: ScoredCandidate) -> tuple[str, ...]:
+    """The caveats shown under a candidate."""
+    return c.caveats[:CAVEATS_SHOWN]
+
+
+def _ledger(c: ScoredCandidate) -> tuple[str, ...]:
+    """The certainty steps shown under its level: the first two ratings down (the ledger's
+    first line, the starting level, is what the level already says)."""
+    return c.certainty_reasons[1:3]
 
 
 def _print_category_lines(
@@ -234,8 +245,8 @@ def _print_category_lines(
         words = unsupported_words(c)
         lines = [words] if words else []
         lines += _reason_lines(c, unicode)
-        lines += [f"certainty: {r}" for r in c.certainty_reasons[1:3]]
-        lines += [f"caveat: {v}" for v in c.caveats[:CAVEATS_SHOWN]]
+        lines += [f"certainty: {r}" for r in _ledger(c)]
+        lines += [f"caveat: {v}" for v in _caveats(c)]
         for line in lines:
             print_indented(console, line, indent=4)
     if len(shown) < total:
