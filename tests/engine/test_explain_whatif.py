@@ -10,10 +10,12 @@ from hypothesis import given, settings
 
 from mscadvisor.engine.explanation import explain
 from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.result import Recommendation, ScoredCandidate
 from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import apply_changes, movements, sensitivity
 from mscadvisor.errors import InputError
 from mscadvisor.kb.knowledge import load_knowledge_base
+from mscadvisor.record import replace
 from tests.conftest import CliResult
 from tests.strategies import raw_profiles
 
@@ -192,6 +194,12 @@ def test_sensitivity_crosses_the_age_threshold() -> None:
     assert ages == {60: "AD-cells"}
 
 
+def unranked(result: Recommendation, category: str, candidate: str) -> ScoredCandidate:
+    """A candidate of a category as it was scored, before ranking gave it a place."""
+    found = next(c for c in result.ranked[category] if c.id == candidate)
+    return replace(found, rank=0, tied_with=())
+
+
 @settings(max_examples=60, deadline=None)
 @given(raw_profiles(KB))
 def test_regimens_are_paired_by_evidence_and_add_up(raw: dict[str, Any]) -> None:
@@ -199,15 +207,17 @@ def test_regimens_are_paired_by_evidence_and_add_up(raw: dict[str, Any]) -> None
     for r in result.regimens:
         assert r.paired_by
         assert r.score == sum(p.score for p in r.parts) + sum(c.points for c in r.pairing)
-        # Each part is a candidate as ranked: the source among the sources, its route and
-        # strategy as judged for that source (what --source gives).
+        # Each part is a candidate as judged: the source as ranked among the sources, its route
+        # and strategy as scored for that source (what --source gives), unranked.
         assert r.source in result.ranked["source"]
         given = score(KB, result.profile, source=r.source.id)
         assert given.judged_for == r.source.id
-        assert r.route in given.ranked["route"]
-        assert r.preconditioning is None or r.preconditioning in given.ranked["preconditioning"]
+        assert r.route == unranked(given, "route", r.route.id)
+        assert r.preconditioning is None or r.preconditioning == unranked(
+            given, "preconditioning", r.preconditioning.id
+        )
         if r.source.id == result.judged_for:
-            assert r.route in result.ranked["route"]
+            assert r.route == unranked(result, "route", r.route.id)
         records = [s for s in KB.studies if s.setting == "in-vivo"] + list(KB.trials.values())
         assert any(
             x.disease == result.disease

@@ -114,14 +114,14 @@ def judge_every_source(
     catalog: Any, sources: Any, judged: Any
 ) -> tuple[regimens.JudgedSource, ...]:
     """Regimens' inputs with nothing left unjudged: every source, its routes and strategies."""
-    return tuple((s, judged(s, "route"), judged(s, "preconditioning")) for s in sources)
+    return tuple((s, judged(s, "route", None), judged(s, "preconditioning", None)) for s in sources)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.data(), st.integers(0, 6))
 def test_regimens_judge_only_what_can_pair(data: st.DataObject, top: int) -> None:
-    """Leaving unjudged the sources no in vivo record tested, and the strategies of sources
-    whose records used none, changes no regimen."""
+    """Leaving unjudged the sources no in vivo record tested, and the routes and strategies no
+    such record used with them, changes no regimen."""
     profile = build_profile(data.draw(raw_profiles(KB)), KB, "test")
     scoring._disease_index.cache_clear()
     lazily = score(KB, profile, top)

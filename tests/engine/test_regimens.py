@@ -41,8 +41,10 @@ def regimen(result: Recommendation, regimen_id: str) -> Regimen:
 
 
 def judged_alone(raw: dict[str, Any], part: ScoredCandidate, source: str) -> ScoredCandidate:
-    """The part as the recommendation ranks it when routes are judged for ``source``."""
-    return next(c for c in recommend(raw, 0, source).ranked[part.category] if c.id == part.id)
+    """The part as scored when routes are judged for ``source``, before ranking gave it a place:
+    a regimen's route and strategy are unranked."""
+    found = next(c for c in recommend(raw, 0, source).ranked[part.category] if c.id == part.id)
+    return replace(found, rank=0, tied_with=())
 
 
 def records(disease: str) -> list[Any]:

@@ -6,15 +6,16 @@ the pairing rules for the records that used exactly those parts together."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from mscadvisor.engine import evidence
 from mscadvisor.engine.result import CitationView, Contribution, Regimen, ScoredCandidate
 from mscadvisor.kb.knowledge import ParsedRule
 from mscadvisor.record import replace
 
-# The routes or strategies of a category judged for a source.
-Judged = Callable[[ScoredCandidate, str], tuple[ScoredCandidate, ...]]
+# The routes or strategies of a category with the given ids (None: all of them) judged for a
+# source, unranked, leaving out those the profile or a rule excludes.
+Judged = Callable[[ScoredCandidate, str, Collection[str] | None], tuple[ScoredCandidate, ...]]
 # A combination's pairing (the pairing rules' contributions, the records that paired it), by
 # its question and the fired pairing rules.
 Pairing = tuple[tuple[Contribution, ...], tuple[CitationView, ...]]
@@ -27,18 +28,16 @@ def judged_sources(
     catalog: evidence.Catalog, sources: Iterable[ScoredCandidate], judged: Judged
 ) -> tuple[JudgedSource, ...]:
     """The sources regimens may pair, with their routes and strategies judged for each. Only
-    what can pair is judged: sources that some in vivo record tested, and their strategies
-    only where such a record used one (a plain regimen needs none)."""
+    what can pair is judged: sources that some in vivo record tested, and the routes and
+    strategies such a record used with them (a plain regimen needs no strategy)."""
     paired = []
     for source in sources:
         tested = catalog.in_vivo(source.tissue, source.modality)
         if not tested:
             continue
-        routes = judged(source, "route")
-        used_strategies = any(record.preconditioning for record in tested)
-        paired.append(
-            (source, routes, judged(source, "preconditioning") if used_strategies else ())
-        )
+        routes = judged(source, "route", {r.route for r in tested if r.route is not None})
+        used = {strategy for record in tested for strategy in record.preconditioning}
+        paired.append((source, routes, judged(source, "preconditioning", used) if used else ()))
     return tuple(paired)
 
 

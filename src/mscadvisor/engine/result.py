@@ -205,6 +205,10 @@ class Exclusion(Record):
 
 
 class Regimen(Record):
+    """A source, route and optional strategy that a record used together. The source is as
+    ranked among the sources; the route and strategy are as scored for that source, unranked
+    (rank 0, no ties): only the routes and strategies a record used with it are scored."""
+
     rank: int
     source: ScoredCandidate
     route: ScoredCandidate

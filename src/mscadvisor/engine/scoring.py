@@ -13,7 +13,7 @@ notices depends only on the rules that fire, the profile's modality, etiology an
 the number of regimens and the source asked for, so the whole judgement is memoized on those
 (and, for the quickest look-up, on the relevance key that decides the rules). So, at finer
 grain, are a category's outcome, a candidate's score (on the rules that fire for it), a ranking
-(on the candidates it ranks) and the regimens (on the rankings they combine). The keys do not
+(on the candidates it ranks) and the regimens (on the parts they combine). The keys do not
 grow with the number of profiles scored, only with the distinct ways the rules judge them,
 which are finite but many; past MEMO_LIMIT judgements an index forgets them and starts again,
 so a process that scores without end keeps its memory bounded.
@@ -21,6 +21,7 @@ so a process that scores without end keeps its memory bounded.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -323,7 +324,9 @@ def _judge(
             excluded += exclusions
     paired = (
         regimens.judged_sources(
-            index.catalog, sources, lambda s, c: _category(kb, index, c, fired, profile, s)[0]
+            index.catalog,
+            sources,
+            lambda s, c, ids: _score_category(kb, index, c, fired[c], profile, s, ids)[0],
         )
         if regimen_count > 0  # no regimen asked for: nothing to judge for one
         else ()
@@ -447,13 +450,17 @@ def _score_category(  # noqa: PLR0917 (as _category)
     fired_ids: tuple[str, ...],
     profile: Profile,
     source: ScoredCandidate | None,
+    only: Collection[str] | None = None,
 ) -> CategoryOutcome:
-    """The category's candidates scored (memoized, unranked) and those excluded."""
+    """The category's candidates scored (memoized, unranked) and those excluded; ``only``: just
+    the candidates with these ids."""
     subject = source.id if source else NO_SOURCE
     fired = set(fired_ids)
     scored = []
     excluded: list[Exclusion] = []
     for candidate, rules in index.applicable(category, subject):
+        if only is not None and candidate.id not in only:
+            continue
         if candidate.modality is not None and profile.modality not in ("any", candidate.modality):
             continue
         mine = [r for r in rules if r.when is None or r.id in fired]
