@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mscadvisor.authoring import rule_lint
 from mscadvisor.authoring.rule_lint import lint
 from mscadvisor.authoring.rule_tests import run_case, run_cases, uncovered
 from mscadvisor.kb.knowledge import load_knowledge_base
@@ -242,3 +243,64 @@ def test_lint_reports_a_group_of_copies_once(tmp_path: Path) -> None:
             "the rationale mentions [1] but the rule does not cite it",
         ),
     ]
+
+
+NEVER_TRUE = """
+[[rule]]
+id = "PACK-{name}"
+group = "pack"
+category = "source"
+summary = "A condition to lint"
+rationale = "What the lint test needs."
+applies_to = {{ tissue = "UC", modality = "cells" }}
+when = {when}
+points = 1
+level = "expert-synthesis"
+assumption = "A made-up threshold."
+citations = [{{ section = "msc-pof" }}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "when", "never"),
+    [
+        ("MALE-POF", '{ disease = "POF", sex = "male" }', True),  # POF allows female only
+        ("OP-ETIOLOGY-POF", '{ disease = "POF", etiology = "glucocorticoid-induced" }', True),
+        ("OLD-AND-YOUNG", "{ age = { at_least = 70, below = 60 } }", True),
+        ("FEMALE-POF", '{ disease = "POF", sex = "female" }', False),
+        ("OVER-119", "{ age = { above = 119 } }", False),  # 120 is a valid age
+        ("OVER-120", "{ age = { above = 120 } }", True),
+        ("POF-FERTILITY", '{ disease = "POF", needs = { contains = "fertility" } }', False),
+    ],
+)
+def test_lint_finds_conditions_no_valid_profile_meets(
+    tmp_path: Path, name: str, when: str, never: bool
+) -> None:
+    """A condition that no profile the disease allows can make true never fires."""
+    pack = write_pack(tmp_path / "pack", NEVER_TRUE.format(name=name, when=when), "")
+    found = {(f.rule, f.code) for f in lint(load_knowledge_base([pack]))}
+    assert ((f"PACK-{name}", "never-fires") in found) is never
+
+
+def test_lint_tries_the_number_above_a_threshold(tmp_path: Path) -> None:
+    """A rule scoring a Table 4 item that fires above an age is a double count with another
+    rule scoring it, when both can fire at an age over the threshold."""
+    rule = NEVER_TRUE.format(name="BM-OVER-50", when="{ age = { above = 50 } }")
+    rule = rule.replace('tissue = "UC"', 'tissue = "BM"').replace(
+        'citations = [{ section = "msc-pof" }]',
+        'table4_items = ["BM-D2"]\ncitations = [{ table = 4, item = "BM-D2" }]',
+    )
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", rule, "")])
+    doubles = [f"{f.rule}: {f.message}" for f in lint(kb) if f.code == "double-count"]
+    pair = ("PACK-BM-OVER-50", "T4-BM-D2-AVOID-HARVEST")
+    assert any(all(rule in found for rule in pair) for found in doubles), doubles
+
+
+def test_a_condition_with_too_many_values_to_try_is_taken_to_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = NEVER_TRUE.format(name="OLD-AND-YOUNG", when="{ age = { at_least = 70, below = 60 } }")
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", pack, "")])
+    assert ("PACK-OLD-AND-YOUNG", "never-fires") in {(f.rule, f.code) for f in lint(kb)}
+    monkeypatch.setattr(rule_lint, "MAX_TRIALS", 6)  # fewer than the ages to try
+    assert ("PACK-OLD-AND-YOUNG", "never-fires") not in {(f.rule, f.code) for f in lint(kb)}

@@ -15,14 +15,20 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations, product
+from math import prod
 
 from mscadvisor.engine.candidates import can_fire_for, candidates_for, judged
 from mscadvisor.engine.profile import Profile
 from mscadvisor.engine.scoring import profile_context
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.kb.records import Rule
-from mscadvisor.kb.vocabulary import FIELDS, value_domains
+from mscadvisor.kb.records import Disease, Rule
+from mscadvisor.kb.vocabulary import (
+    CONDITION_PROFILE_FIELDS,
+    FIELDS,
+    disease_values,
+    value_domains,
+)
 
 # A reference number is short; a longer run of digits in brackets is not one (and int() of a
 # few thousand digits is refused).
@@ -58,13 +64,16 @@ def lint(kb: KnowledgeBase) -> list[Finding]:
 
 
 def _never_fires(kb: KnowledgeBase, parsed: ParsedRule) -> list[Finding]:
-    if any(can_fire_for(kb, parsed, d) for d in kb.diseases.values()):
+    if any(
+        can_fire_for(kb, parsed, d) and _can_hold(kb, parsed.when, d) for d in kb.diseases.values()
+    ):
         return []
     return [
         Finding(
             parsed.rule.id,
             "never-fires",
-            "no disease in the catalog has a candidate it selects for which its condition can hold",
+            "no disease in the catalog has a candidate it selects and a valid profile for which "
+            "its condition holds",
         )
     ]
 
@@ -211,35 +220,55 @@ def _double_counted(kb: KnowledgeBase) -> list[Finding]:
 
 
 def _can_both_fire(kb: KnowledgeBase, first: ParsedRule, second: ParsedRule) -> bool:
-    """Whether some candidate and some profile make both rules fire: every disease and
-    candidate, with every combination of the values the two conditions compare."""
+    """Whether some candidate and some profile make both rules fire."""
     if first.rule.category != second.rule.category:
         return False
     both = conditions.All((first.when, second.when))
     selects = [conditions.compile_condition(p.applies_to) for p in (first, second)]
-    holds = conditions.compile_condition(both)
     for disease in kb.diseases.values():
         candidates = candidates_for(kb, disease.id)
-        if not any(
+        if any(
             all(s(attributes) for s in selects)
             for _, attributes, _ in judged(candidates, first.rule.category)
-        ):
-            continue
-        base = profile_context(Profile(disease.id), kb)
-        if any(holds({**base, **trial}) for trial in _trial_values(kb, both)):
+        ) and _can_hold(kb, both, disease):
             return True
     return False
 
 
-def _trial_values(kb: KnowledgeBase, node: conditions.Node) -> list[dict[str, object]]:
-    """Assignments of the profile fields a condition tests: every value of a choice, each
-    number it compares and one below (and unknown where a profile may leave it so), both
-    truth values, and for set fields every subset of the values it names."""
+# Past this many assignments to try (per condition and disease), a condition is taken to be
+# able to hold, so a rule pack's conditions cannot make lint run for long: lint may then miss a
+# rule that never fires, or report two rules that cannot both fire as a double count.
+MAX_TRIALS = 4096
+
+
+def _can_hold(kb: KnowledgeBase, node: conditions.Node, disease: Disease) -> bool:
+    """Whether some profile that the disease allows makes the condition definitely true: tried
+    with every combination of the values its comparisons tell apart (``_trial_values``)."""
+    options = _trial_values(kb, node, disease)
+    fields = sorted(options)
+    if prod(len(options[f]) for f in fields) > MAX_TRIALS:
+        return True
+    holds = conditions.compile_condition(node)
+    base = profile_context(Profile(disease.id), kb)
+    return any(
+        holds({**base, **dict(zip(fields, combo, strict=True))})
+        for combo in product(*(options[f] for f in fields))
+    )
+
+
+def _trial_values(
+    kb: KnowledgeBase, node: conditions.Node, disease: Disease
+) -> dict[str, list[object]]:
+    """The values to try of each profile field a condition tests, all valid for the disease:
+    every value of a choice (the disease's own, for sex and etiology), each number it compares
+    with its neighbours, both truth values, every subset of the values it names for a set
+    field, and unknown where a profile may leave the field so."""
     domains = value_domains(kb)
     options: dict[str, list[object]] = {}
     for leaf in conditions.leaves(node):
         spec = FIELDS[leaf.field]
-        if spec.scope != "profile" or leaf.field.startswith("disease."):
+        profile_field = _PROFILE_FIELDS.get(leaf.field)
+        if profile_field is None:  # the disease's own fields are known
             continue
         values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
         known = options.setdefault(leaf.field, [None] if spec.may_be_unknown else [])
@@ -251,12 +280,18 @@ def _trial_values(kb: KnowledgeBase, node: conditions.Node) -> list[dict[str, ob
         elif spec.kind == "bool":
             known += [True, False]
         elif spec.kind == "int":
-            known += [x for v in values if isinstance(v, int) for x in (v, v - 1)]
+            low, high = profile_field.low, profile_field.high
+            assert low is not None and high is not None
+            near = (v + step for v in values if isinstance(v, int) for step in (-1, 0, 1))
+            known += [n for n in near if low <= n <= high]
+        elif profile_field.per_disease:
+            known += disease_values(profile_field, disease)
         else:
             known += domains[spec.domain] if spec.domain else values
-    fields = sorted(options)
-    combos = product(*(dict.fromkeys(options[f]) for f in fields))
-    return [dict(zip(fields, combo, strict=True)) for combo in combos]
+    return {field: list(dict.fromkeys(values)) for field, values in options.items()}
+
+
+_PROFILE_FIELDS = {spec.condition_field: spec for spec in CONDITION_PROFILE_FIELDS}
 
 
 # Comparisons whose number or list the review does not give: a rule making one must say so.
