@@ -133,6 +133,27 @@ def test_regimens_judge_only_what_can_pair(data: st.DataObject, top: int) -> Non
     assert lazily == fully
 
 
+def test_what_regimens_pair_is_scored_once_per_source_and_rules() -> None:
+    """Judged again for another number of regimens, a profile scores no category again: the
+    routes and strategies of each source that regimens pair are memoized as outcomes are."""
+    profile = build_profile({"disease": "POF"}, KB, "test")
+    scoring._disease_index.cache_clear()
+    calls = []
+    scored = scoring._score_category
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[2])  # the category
+        return scored(*args)
+
+    with patch.object(scoring, "_score_category", counted):
+        first = score(KB, profile, 3)
+        assert len(calls) > 3  # sources, the top source's two categories, and pairing
+        calls.clear()
+        again = score(KB, profile, 5)
+    scoring._disease_index.cache_clear()
+    assert calls == [] and again.regimens[:3] == first.regimens[:3]
+
+
 def test_the_shared_json_parts_are_bounded_by_their_count(monkeypatch: Any) -> None:
     from mscadvisor.engine import result as results
 

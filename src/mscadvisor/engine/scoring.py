@@ -159,6 +159,8 @@ class _DiseaseIndex:
         self.judgement_memo: dict[tuple[object, ...], _Judgement] = {}
         self.judged_memo: dict[tuple[object, ...], _Judgement] = {}
         self.outcome_memo: dict[CategoryKey, CategoryOutcome] = {}
+        # What regimens may pair of a category, given a source: keyed as an outcome.
+        self.pairable_memo: dict[CategoryKey, tuple[ScoredCandidate, ...]] = {}
         # A candidate scored before ranking, by what it depends on: its category, subject and
         # id, the rules that fire for it, the donor type and (where a rule reads it) etiology.
         # Profiles that fire other rules elsewhere share it.
@@ -183,6 +185,7 @@ class _DiseaseIndex:
             self.judgement_memo,
             self.judged_memo,
             self.outcome_memo,
+            self.pairable_memo,
             self.candidate_memo,
             self.ranking_memo,
             self.regimen_memo,
@@ -326,7 +329,7 @@ def _judge(
         regimens.judged_sources(
             index.catalog,
             sources,
-            lambda s, c, ids: _score_category(kb, index, c, fired[c], profile, s, ids)[0],
+            lambda s, c, ids: _pairable(kb, index, c, fired, profile, s, ids),
         )
         if regimen_count > 0  # no regimen asked for: nothing to judge for one
         else ()
@@ -441,6 +444,27 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
             ranking = index.ranking_memo[scored] = _interned(index, ranked(list(scored)))
         index.outcome_memo[key] = (ranking, _interned(index, excluded))
     return index.outcome_memo[key]
+
+
+def _pairable(  # noqa: PLR0917 (as _category, and the ids)
+    kb: KnowledgeBase,
+    index: _DiseaseIndex,
+    category: str,
+    fired: dict[str, tuple[str, ...]],
+    profile: Profile,
+    source: ScoredCandidate,
+    ids: Collection[str] | None,
+) -> tuple[ScoredCandidate, ...]:
+    """The candidates of a category with these ids scored for the source, unranked, but those
+    excluded: what regimens may pair with it. Memoized as ``_category`` is (the ids are those
+    that the source's records used)."""
+    key = (category, fired[category], source.id, profile.modality, profile.etiology, profile.donor)
+    found = index.pairable_memo.get(key)
+    if found is None:
+        found = index.pairable_memo[key] = _score_category(
+            kb, index, category, fired[category], profile, source, ids
+        )[0]
+    return found
 
 
 def _score_category(  # noqa: PLR0917 (as _category)
