@@ -270,6 +270,7 @@ citations = [{{ section = "msc-pof" }}]
         ("FEMALE-POF", '{ disease = "POF", sex = "female" }', False),
         ("OVER-119", "{ age = { above = 119 } }", False),  # 120 is a valid age
         ("OVER-120", "{ age = { above = 120 } }", True),
+        ("AGE-GIVEN", "{ age = { given = true } }", False),  # no number to take neighbours of
         ("POF-FERTILITY", '{ disease = "POF", needs = { contains = "fertility" } }', False),
     ],
 )

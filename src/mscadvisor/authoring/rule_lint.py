@@ -260,8 +260,8 @@ def _trial_values(
     kb: KnowledgeBase, node: conditions.Node, disease: Disease
 ) -> dict[str, list[object]]:
     """The values to try of each profile field a condition tests, all valid for the disease:
-    every value of a choice (the disease's own, for sex and etiology), each number it compares
-    with its neighbours, both truth values, every subset of the values it names for a set
+    every value of a choice (the disease's own, for sex and etiology), the bounds of a number
+    and each number it compares with its neighbours, both truth values, every subset of the values it names for a set
     field, and unknown where a profile may leave the field so."""
     domains = value_domains(kb)
     options: dict[str, list[object]] = {}
@@ -283,7 +283,7 @@ def _trial_values(
             low, high = profile_field.low, profile_field.high
             assert low is not None and high is not None
             near = (v + step for v in values if isinstance(v, int) for step in (-1, 0, 1))
-            known += [n for n in near if low <= n <= high]
+            known += [low, *(n for n in near if low <= n <= high), high]
         elif profile_field.per_disease:
             known += disease_values(profile_field, disease)
         else:
