@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mscadvisor.authoring import rule_lint
+from mscadvisor.authoring import profile_search
 from mscadvisor.authoring.rule_lint import lint
 from mscadvisor.authoring.rule_tests import run_case, run_cases, uncovered
 from mscadvisor.kb.knowledge import load_knowledge_base
@@ -272,6 +272,10 @@ citations = [{{ section = "msc-pof" }}]
         ("OVER-120", "{ age = { above = 120 } }", True),
         ("AGE-GIVEN", "{ age = { given = true } }", False),  # no number to take neighbours of
         ("POF-FERTILITY", '{ disease = "POF", needs = { contains = "fertility" } }', False),
+        ("GIVEN-AND-NAMED", '{ comorbidities = { given = true, contains = "diabetes" } }', False),
+        ("EXOSOMES-FOR-CELLS", '{ modality = "exosomes" }', True),  # leaves UC-cells out
+        ("OWN-CORD-CELLS", '{ donor = "autologous" }', True),  # EXCL-PERINATAL-AUTOLOGOUS
+        ("ANY-DONOR-CORD-CELLS", '{ donor = { not = "allogeneic" } }', False),  # any
     ],
 )
 def test_lint_finds_conditions_no_valid_profile_meets(
@@ -303,5 +307,50 @@ def test_a_condition_with_too_many_values_to_try_is_taken_to_hold(
     pack = NEVER_TRUE.format(name="OLD-AND-YOUNG", when="{ age = { at_least = 70, below = 60 } }")
     kb = load_knowledge_base([write_pack(tmp_path / "pack", pack, "")])
     assert ("PACK-OLD-AND-YOUNG", "never-fires") in {(f.rule, f.code) for f in lint(kb)}
-    monkeypatch.setattr(rule_lint, "MAX_TRIALS", 6)  # fewer than the ages to try
+    monkeypatch.setattr(profile_search, "MAX_TRIALS", 6)  # fewer than the ages to try
     assert ("PACK-OLD-AND-YOUNG", "never-fires") not in {(f.rule, f.code) for f in lint(kb)}
+
+
+@pytest.mark.parametrize(
+    ("applies_to", "when"),
+    [
+        # T4-BM-D2-AVOID-HARVEST asks for a donor other than allogeneic: with every field
+        # compared too, more combinations than a search tries at once.
+        (
+            '{ tissue = "BM", modality = "cells" }',
+            '{ donor = "allogeneic", avoid_invasive_harvest = true, sex = { given = true }, '
+            "age = { at_least = 18 }, comorbidities = { any_of = [ "
+            '"diabetes", "obesity", "thromboembolism", "cardiovascular", "immunocompromised", '
+            '"cancer-history"] }, needs = { any_of = ["large-cell-dose", "durable-effect", '
+            '"fertility"] } }',
+        ),
+        # Exosomes leave BM-cells out, so only BM-exosomes can count, which it does not select.
+        ('{ tissue = "BM" }', '{ modality = "exosomes", avoid_invasive_harvest = true }'),
+    ],
+)
+def test_lint_reports_no_double_count_that_cannot_happen(
+    tmp_path: Path, applies_to: str, when: str
+) -> None:
+    rule = NEVER_TRUE.format(name="BM-D2", when=when)
+    rule = rule.replace('{ tissue = "UC", modality = "cells" }', applies_to).replace(
+        'citations = [{ section = "msc-pof" }]',
+        'table4_items = ["BM-D2"]\ncitations = [{ table = 4, item = "BM-D2" }]',
+    )
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", rule, "")])
+    assert [f for f in lint(kb) if f.code == "double-count"] == []
+
+
+def test_a_set_naming_too_many_values_is_taken_to_hold_before_its_subsets_are_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = '["diabetes", "obesity", "cancer-history"]'
+    when = f"{{ comorbidities = {{ any_of = {named}, none_of = {named} }} }}"
+    kb = load_knowledge_base(
+        [write_pack(tmp_path / "pack", NEVER_TRUE.format(name="SETS", when=when), "")]
+    )
+    assert ("PACK-SETS", "never-fires") in {(f.rule, f.code) for f in lint(kb)}
+    monkeypatch.setattr(profile_search, "MAX_TRIALS", 7)  # fewer than the 8 subsets
+    made = []
+    monkeypatch.setattr(profile_search, "combinations", lambda *a: made.append(a) or iter(()))
+    assert ("PACK-SETS", "never-fires") not in {(f.rule, f.code) for f in lint(kb)}
+    assert ["cancer-history", "diabetes", "obesity"] not in [list(a[0]) for a in made]

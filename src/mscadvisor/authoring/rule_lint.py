@@ -14,21 +14,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import combinations, product
-from math import prod
+from itertools import combinations
 
-from mscadvisor.engine.candidates import can_fire_for, candidates_for, judged
-from mscadvisor.engine.profile import Profile
-from mscadvisor.engine.scoring import profile_context
+from mscadvisor.authoring.profile_search import ProfileSearch
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
-from mscadvisor.kb.records import Disease, Rule
-from mscadvisor.kb.vocabulary import (
-    CONDITION_PROFILE_FIELDS,
-    FIELDS,
-    disease_values,
-    value_domains,
-)
+from mscadvisor.kb.records import Rule
+from mscadvisor.kb.vocabulary import FIELDS
 
 # A reference number is short; a longer run of digits in brackets is not one (and int() of a
 # few thousand digits is refused).
@@ -55,25 +47,24 @@ class Finding:
 
 
 def lint(kb: KnowledgeBase) -> list[Finding]:
-    findings = [f for parsed in kb.rules.values() for f in _never_fires(kb, parsed)]
+    search = ProfileSearch(kb)
+    findings = [f for parsed in kb.rules.values() for f in _never_fires(search, parsed)]
     findings += _duplicates(kb)
     findings += [f for parsed in kb.rules.values() for f in _uncited_mentions(parsed)]
-    findings += _double_counted(kb)
+    findings += _double_counted(kb, search)
     findings += [f for parsed in kb.rules.values() for f in _undeclared_assumption(parsed)]
     return sorted(findings, key=lambda f: (f.rule, f.code))
 
 
-def _never_fires(kb: KnowledgeBase, parsed: ParsedRule) -> list[Finding]:
-    if any(
-        can_fire_for(kb, parsed, d) and _can_hold(kb, parsed.when, d) for d in kb.diseases.values()
-    ):
+def _never_fires(search: ProfileSearch, parsed: ParsedRule) -> list[Finding]:
+    if search.can_count([parsed]):
         return []
     return [
         Finding(
             parsed.rule.id,
             "never-fires",
             "no disease in the catalog has a candidate it selects and a valid profile for which "
-            "its condition holds",
+            "it counts",
         )
     ]
 
@@ -181,7 +172,7 @@ def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
     ]
 
 
-def _double_counted(kb: KnowledgeBase) -> list[Finding]:
+def _double_counted(kb: KnowledgeBase, search: ProfileSearch) -> list[Finding]:
     """Two rules that score the same Table 4 item and can both fire for one candidate and one
     profile: a general trait must count at most once per candidate. Rules with the same
     selector and condition are judged together, once, so many copies of one rule make one
@@ -196,7 +187,7 @@ def _double_counted(kb: KnowledgeBase) -> list[Finding]:
     for item, classes in sorted(by_item.items()):
         groups = list(classes.values())
         for first, *copies in groups:
-            if copies and _can_both_fire(kb, first, first):
+            if copies and search.can_count([first]):
                 findings.append(
                     Finding(
                         first.rule.id,
@@ -207,7 +198,7 @@ def _double_counted(kb: KnowledgeBase) -> list[Finding]:
                     )
                 )
         for one, other in combinations(groups, 2):
-            if _can_both_fire(kb, one[0], other[0]):
+            if _can_both_count(search, one[0], other[0]):
                 findings.append(
                     Finding(
                         one[0].rule.id,
@@ -219,79 +210,9 @@ def _double_counted(kb: KnowledgeBase) -> list[Finding]:
     return findings
 
 
-def _can_both_fire(kb: KnowledgeBase, first: ParsedRule, second: ParsedRule) -> bool:
-    """Whether some candidate and some profile make both rules fire."""
-    if first.rule.category != second.rule.category:
-        return False
-    both = conditions.All((first.when, second.when))
-    selects = [conditions.compile_condition(p.applies_to) for p in (first, second)]
-    for disease in kb.diseases.values():
-        candidates = candidates_for(kb, disease.id)
-        if any(
-            all(s(attributes) for s in selects)
-            for _, attributes, _ in judged(candidates, first.rule.category)
-        ) and _can_hold(kb, both, disease):
-            return True
-    return False
-
-
-# Past this many assignments to try (per condition and disease), a condition is taken to be
-# able to hold, so a rule pack's conditions cannot make lint run for long: lint may then miss a
-# rule that never fires, or report two rules that cannot both fire as a double count.
-MAX_TRIALS = 4096
-
-
-def _can_hold(kb: KnowledgeBase, node: conditions.Node, disease: Disease) -> bool:
-    """Whether some profile that the disease allows makes the condition definitely true: tried
-    with every combination of the values its comparisons tell apart (``_trial_values``)."""
-    options = _trial_values(kb, node, disease)
-    fields = sorted(options)
-    if prod(len(options[f]) for f in fields) > MAX_TRIALS:
-        return True
-    holds = conditions.compile_condition(node)
-    base = profile_context(Profile(disease.id), kb)
-    return any(
-        holds({**base, **dict(zip(fields, combo, strict=True))})
-        for combo in product(*(options[f] for f in fields))
-    )
-
-
-def _trial_values(
-    kb: KnowledgeBase, node: conditions.Node, disease: Disease
-) -> dict[str, list[object]]:
-    """The values to try of each profile field a condition tests, all valid for the disease:
-    every value of a choice (the disease's own, for sex and etiology), the bounds of a number
-    and each number it compares with its neighbours, both truth values, every subset of the values it names for a set
-    field, and unknown where a profile may leave the field so."""
-    domains = value_domains(kb)
-    options: dict[str, list[object]] = {}
-    for leaf in conditions.leaves(node):
-        spec = FIELDS[leaf.field]
-        profile_field = _PROFILE_FIELDS.get(leaf.field)
-        if profile_field is None:  # the disease's own fields are known
-            continue
-        values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
-        known = options.setdefault(leaf.field, [None] if spec.may_be_unknown else [])
-        if spec.kind == "set":
-            named = sorted({*(v for o in known if isinstance(o, frozenset) for v in o), *values})
-            options[leaf.field] = [
-                frozenset(c) for n in range(len(named) + 1) for c in combinations(named, n)
-            ]
-        elif spec.kind == "bool":
-            known += [True, False]
-        elif spec.kind == "int":
-            low, high = profile_field.low, profile_field.high
-            assert low is not None and high is not None
-            near = (v + step for v in values if isinstance(v, int) for step in (-1, 0, 1))
-            known += [low, *(n for n in near if low <= n <= high), high]
-        elif profile_field.per_disease:
-            known += disease_values(profile_field, disease)
-        else:
-            known += domains[spec.domain] if spec.domain else values
-    return {field: list(dict.fromkeys(values)) for field, values in options.items()}
-
-
-_PROFILE_FIELDS = {spec.condition_field: spec for spec in CONDITION_PROFILE_FIELDS}
+def _can_both_count(search: ProfileSearch, first: ParsedRule, second: ParsedRule) -> bool:
+    """Whether some candidate and some profile make both rules count."""
+    return first.rule.category == second.rule.category and search.can_count([first, second])
 
 
 # Comparisons whose number or list the review does not give: a rule making one must say so.
