@@ -5,6 +5,7 @@ others (memos warm) equals the same profile scored by a fresh index, and ``to_di
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -17,6 +18,7 @@ from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.record import replace
+from tests.packs import new_pack
 from tests.strategies import raw_profiles
 
 KB = load_knowledge_base()
@@ -114,7 +116,10 @@ def judge_every_source(
     catalog: Any, sources: Any, judged: Any
 ) -> tuple[regimens.JudgedSource, ...]:
     """Regimens' inputs with nothing left unjudged: every source, its routes and strategies."""
-    return tuple((s, judged(s, "route", None), judged(s, "preconditioning", None)) for s in sources)
+    routes, strategies = set(KB.routes), set(KB.preconditioning)
+    return tuple(
+        (s, judged(s, "route", routes), judged(s, "preconditioning", strategies)) for s in sources
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -152,6 +157,44 @@ def test_what_regimens_pair_is_scored_once_per_source_and_rules() -> None:
         again = score(KB, profile, 5)
     scoring._disease_index.cache_clear()
     assert calls == [] and again.regimens[:3] == first.regimens[:3]
+
+
+ROUTE_BY_ETIOLOGY = """
+[[rule]]
+id = "PACK-ROUTE-ETIOLOGY"
+group = "pack"
+category = "route"
+summary = "Route studied in the patient's etiology"
+rationale = "A rule that makes a route's score depend on the etiology."
+level = "preclinical-in-vivo"
+citations = [{ table = 1 }]
+evidence = { records = "studies", match = ["disease", "modality", "route", "etiology"], \
+setting = ["in-vivo"], outcome = ["efficacy-reported"], points_each = 3, cap = 6 }
+"""
+
+
+def test_what_regimens_pair_is_judged_anew_for_another_etiology_or_donor(
+    tmp_path: Path,
+) -> None:
+    """Profiles scored one after another, sharing the memos, get the regimens each gets alone."""
+    pack = new_pack(tmp_path / "pack")
+    (pack / "rules.toml").write_text(ROUTE_BY_ETIOLOGY, encoding="utf-8")
+    kb = load_knowledge_base([pack])
+    profiles = [
+        build_profile({"disease": disease.id, "etiology": etiology, **other}, kb, "test")
+        for disease in kb.diseases.values()
+        for etiology in [None, *(e.id for e in disease.etiologies)]
+        for other in ({"modality": m} for m in ("cells", "exosomes"))
+        for other in (other, {**other, "donor": "autologous"}, {**other, "donor": "allogeneic"})
+    ]
+    scoring._disease_index.cache_clear()
+    shared = [score(kb, profile, 10) for profile in profiles]
+    alone = []
+    for profile in profiles:
+        scoring._disease_index.cache_clear()
+        alone.append(score(kb, profile, 10))
+    scoring._disease_index.cache_clear()
+    assert [r.regimens for r in shared] == [r.regimens for r in alone]
 
 
 def test_the_shared_json_parts_are_bounded_by_their_count(monkeypatch: Any) -> None:

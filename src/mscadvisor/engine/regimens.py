@@ -13,9 +13,9 @@ from mscadvisor.engine.result import CitationView, Contribution, Regimen, Scored
 from mscadvisor.kb.knowledge import ParsedRule
 from mscadvisor.record import replace
 
-# The routes or strategies of a category with the given ids (None: all of them) judged for a
-# source, unranked, leaving out those the profile or a rule excludes.
-Judged = Callable[[ScoredCandidate, str, Collection[str] | None], tuple[ScoredCandidate, ...]]
+# The routes or strategies of a category with the given ids judged for a source, unranked,
+# leaving out those the profile or a rule excludes.
+Judged = Callable[[ScoredCandidate, str, Collection[str]], tuple[ScoredCandidate, ...]]
 # A combination's pairing (the pairing rules' contributions, the records that paired it), by
 # its question and the fired pairing rules.
 Pairing = tuple[tuple[Contribution, ...], tuple[CitationView, ...]]

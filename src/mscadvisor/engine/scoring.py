@@ -3,7 +3,8 @@ them, every point carried by the contribution of the rule that gave it, and grad
 
 Sources are judged first. Routes and preconditioning strategies are judged *given a source*
 (the top source, or the one asked for): their evidence counts fully only where it tested that
-source. Complete regimens judge each of the leading sources with its own routes and strategies.
+source. Complete regimens judge every source that an in vivo record tested, with the routes and
+strategies such records used with it.
 
 Per knowledge base and disease, an index is built once: the candidates, each rule's compiled
 ``when`` predicate, which candidates its ``applies_to`` selects (given a source, once one is
@@ -453,11 +454,11 @@ def _pairable(  # noqa: PLR0917 (as _category, and the ids)
     fired: dict[str, tuple[str, ...]],
     profile: Profile,
     source: ScoredCandidate,
-    ids: Collection[str] | None,
+    ids: Collection[str],
 ) -> tuple[ScoredCandidate, ...]:
     """The candidates of a category with these ids scored for the source, unranked, but those
-    excluded: what regimens may pair with it. Memoized as ``_category`` is (the ids are those
-    that the source's records used)."""
+    excluded: what regimens may pair with it. Memoized as ``_category`` is: the key leaves out
+    the ids, as they are always those that the source's records used."""
     key = (category, fired[category], source.id, profile.modality, profile.etiology, profile.donor)
     found = index.pairable_memo.get(key)
     if found is None:
