@@ -9,8 +9,9 @@ are split into groups that share no field, and a group is searched alone: every 
 the values its comparisons tell apart (``_trial_values``), each valid for the disease.
 
 A search is bounded, so that a rule pack's conditions cannot make lint run long: a group with
-more than MAX_TRIALS combinations, or met when a run has tried MAX_RUN_TRIALS, is taken to be
-met. Lint may then miss a rule that never fires, or report two rules that cannot both count.
+more than MAX_TRIALS combinations, and any group once a run has tried MAX_RUN_TRIALS, is taken
+to be met. Lint may then miss a rule that never fires, or report two rules that cannot both
+count.
 """
 
 from __future__ import annotations
