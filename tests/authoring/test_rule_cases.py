@@ -354,3 +354,29 @@ def test_a_set_naming_too_many_values_is_taken_to_hold_before_its_subsets_are_ma
     monkeypatch.setattr(profile_search, "combinations", lambda *a: made.append(a) or iter(()))
     assert ("PACK-SETS", "never-fires") not in {(f.rule, f.code) for f in lint(kb)}
     assert ["cancer-history", "diabetes", "obesity"] not in [list(a[0]) for a in made]
+
+
+def test_lint_reports_a_double_count_once_per_rule(tmp_path: Path) -> None:
+    """Rules on one Table 4 item that can all fire together make one finding each, naming the
+    later ones, not one per pair."""
+    rules = "".join(
+        NEVER_TRUE.format(name=f"AGE-{age}", when=f"{{ age = {{ at_least = {age} }} }}")
+        .replace('tissue = "UC"', 'tissue = "BM"')
+        .replace(
+            'citations = [{ section = "msc-pof" }]',
+            'table4_items = ["BM-D3"]\ncitations = [{ table = 4, item = "BM-D3" }]',
+        )
+        for age in range(20, 50)
+    )
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", rules, "")])
+    found = [f for f in lint(kb) if f.code == "double-count" and f.rule.startswith("PACK-AGE-")]
+    # Each also names the shipped rule on the item, T4-BM-D3-LARGE-DOSE, which sorts last.
+    assert [f.rule for f in found] == [f"PACK-AGE-{age}" for age in range(20, 50)]
+    assert found[0].message == (
+        "scores Table 4 item BM-D3 again with PACK-AGE-21, PACK-AGE-22, PACK-AGE-23, "
+        "PACK-AGE-24, PACK-AGE-25 and 25 more: each can fire for the same candidate and profile"
+    )
+    assert found[-1].message == (
+        "scores Table 4 item BM-D3 again with T4-BM-D3-LARGE-DOSE: both can fire for the same "
+        "candidate and profile"
+    )

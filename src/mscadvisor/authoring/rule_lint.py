@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from itertools import combinations
 
 from mscadvisor.authoring.profile_search import ProfileSearch
 from mscadvisor.kb import conditions
@@ -175,8 +174,8 @@ def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
 def _double_counted(kb: KnowledgeBase, search: ProfileSearch) -> list[Finding]:
     """Two rules that score the same Table 4 item and can both fire for one candidate and one
     profile: a general trait must count at most once per candidate. Rules with the same
-    selector and condition are judged together, once, so many copies of one rule make one
-    finding rather than one per pair."""
+    selector and condition are judged together, once, and a rule's finding names every later
+    rule it can count with, so the report grows with the rules rather than with their pairs."""
     by_item: dict[str, dict[tuple[object, ...], list[ParsedRule]]] = defaultdict(dict)
     for parsed in kb.rules.values():
         if parsed.rule.points is not None:
@@ -197,14 +196,18 @@ def _double_counted(kb: KnowledgeBase, search: ProfileSearch) -> list[Finding]:
                         "candidate and profile",
                     )
                 )
-        for one, other in combinations(groups, 2):
-            if _can_both_count(search, one[0], other[0]):
+        # One finding per rule, naming every later rule it can count with: many rules on one
+        # item make as many findings, not one per pair.
+        for n, (one, *_) in enumerate(groups):
+            others = [o[0].rule.id for o in groups[n + 1 :] if _can_both_count(search, one, o[0])]
+            if others:
                 findings.append(
                     Finding(
-                        one[0].rule.id,
+                        one.rule.id,
                         "double-count",
-                        f"scores Table 4 item {item} again with {other[0].rule.id}: both can "
-                        "fire for the same candidate and profile",
+                        f"scores Table 4 item {item} again with {_named(others)}: "
+                        + ("both" if len(others) == 1 else "each")
+                        + " can fire for the same candidate and profile",
                     )
                 )
     return findings
