@@ -245,19 +245,32 @@ def test_lint_reports_a_group_of_copies_once(tmp_path: Path) -> None:
     ]
 
 
-NEVER_TRUE = """
+def pack_rule(
+    name: str,
+    when: str,
+    applies_to: str = '{ tissue = "UC", modality = "cells" }',
+    table4_item: str | None = None,
+) -> str:
+    """A pack rule for lint to judge: +1 for the candidates it selects when its condition holds,
+    scoring a Table 4 item if given."""
+    cited = (
+        f'table4_items = ["{table4_item}"]\ncitations = [{{ table = 4, item = "{table4_item}" }}]'
+        if table4_item
+        else 'citations = [{ section = "msc-pof" }]'
+    )
+    return f"""
 [[rule]]
 id = "PACK-{name}"
 group = "pack"
 category = "source"
 summary = "A condition to lint"
 rationale = "What the lint test needs."
-applies_to = {{ tissue = "UC", modality = "cells" }}
+applies_to = {applies_to}
 when = {when}
 points = 1
 level = "expert-synthesis"
 assumption = "A made-up threshold."
-citations = [{{ section = "msc-pof" }}]
+{cited}
 """
 
 
@@ -282,7 +295,7 @@ def test_lint_finds_conditions_no_valid_profile_meets(
     tmp_path: Path, name: str, when: str, never: bool
 ) -> None:
     """A condition that no profile the disease allows can make true never fires."""
-    pack = write_pack(tmp_path / "pack", NEVER_TRUE.format(name=name, when=when), "")
+    pack = write_pack(tmp_path / "pack", pack_rule(name, when), "")
     found = {(f.rule, f.code) for f in lint(load_knowledge_base([pack]))}
     assert ((f"PACK-{name}", "never-fires") in found) is never
 
@@ -290,10 +303,11 @@ def test_lint_finds_conditions_no_valid_profile_meets(
 def test_lint_tries_the_number_above_a_threshold(tmp_path: Path) -> None:
     """A rule scoring a Table 4 item that fires above an age is a double count with another
     rule scoring it, when both can fire at an age over the threshold."""
-    rule = NEVER_TRUE.format(name="BM-OVER-50", when="{ age = { above = 50 } }")
-    rule = rule.replace('tissue = "UC"', 'tissue = "BM"').replace(
-        'citations = [{ section = "msc-pof" }]',
-        'table4_items = ["BM-D2"]\ncitations = [{ table = 4, item = "BM-D2" }]',
+    rule = pack_rule(
+        "BM-OVER-50",
+        "{ age = { above = 50 } }",
+        '{ tissue = "BM", modality = "cells" }',
+        "BM-D2",
     )
     kb = load_knowledge_base([write_pack(tmp_path / "pack", rule, "")])
     doubles = [f"{f.rule}: {f.message}" for f in lint(kb) if f.code == "double-count"]
@@ -304,7 +318,7 @@ def test_lint_tries_the_number_above_a_threshold(tmp_path: Path) -> None:
 def test_a_condition_with_too_many_values_to_try_is_taken_to_hold(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pack = NEVER_TRUE.format(name="OLD-AND-YOUNG", when="{ age = { at_least = 70, below = 60 } }")
+    pack = pack_rule("OLD-AND-YOUNG", "{ age = { at_least = 70, below = 60 } }")
     kb = load_knowledge_base([write_pack(tmp_path / "pack", pack, "")])
     assert ("PACK-OLD-AND-YOUNG", "never-fires") in {(f.rule, f.code) for f in lint(kb)}
     monkeypatch.setattr(profile_search, "MAX_TRIALS", 6)  # fewer than the ages to try
@@ -331,11 +345,7 @@ def test_a_condition_with_too_many_values_to_try_is_taken_to_hold(
 def test_lint_reports_no_double_count_that_cannot_happen(
     tmp_path: Path, applies_to: str, when: str
 ) -> None:
-    rule = NEVER_TRUE.format(name="BM-D2", when=when)
-    rule = rule.replace('{ tissue = "UC", modality = "cells" }', applies_to).replace(
-        'citations = [{ section = "msc-pof" }]',
-        'table4_items = ["BM-D2"]\ncitations = [{ table = 4, item = "BM-D2" }]',
-    )
+    rule = pack_rule("BM-D2", when, applies_to, "BM-D2")
     kb = load_knowledge_base([write_pack(tmp_path / "pack", rule, "")])
     assert [f for f in lint(kb) if f.code == "double-count"] == []
 
@@ -345,9 +355,7 @@ def test_a_set_naming_too_many_values_is_taken_to_hold_before_its_subsets_are_ma
 ) -> None:
     named = '["diabetes", "obesity", "cancer-history"]'
     when = f"{{ comorbidities = {{ any_of = {named}, none_of = {named} }} }}"
-    kb = load_knowledge_base(
-        [write_pack(tmp_path / "pack", NEVER_TRUE.format(name="SETS", when=when), "")]
-    )
+    kb = load_knowledge_base([write_pack(tmp_path / "pack", pack_rule("SETS", when), "")])
     assert ("PACK-SETS", "never-fires") in {(f.rule, f.code) for f in lint(kb)}
     monkeypatch.setattr(profile_search, "MAX_TRIALS", 7)  # fewer than the 8 subsets
     made = []
@@ -360,11 +368,11 @@ def test_lint_reports_a_double_count_once_per_rule(tmp_path: Path) -> None:
     """Rules on one Table 4 item that can all fire together make one finding each, naming the
     later ones, not one per pair."""
     rules = "".join(
-        NEVER_TRUE.format(name=f"AGE-{age}", when=f"{{ age = {{ at_least = {age} }} }}")
-        .replace('tissue = "UC"', 'tissue = "BM"')
-        .replace(
-            'citations = [{ section = "msc-pof" }]',
-            'table4_items = ["BM-D3"]\ncitations = [{ table = 4, item = "BM-D3" }]',
+        pack_rule(
+            f"AGE-{age}",
+            f"{{ age = {{ at_least = {age} }} }}",
+            '{ tissue = "BM", modality = "cells" }',
+            "BM-D3",
         )
         for age in range(20, 50)
     )

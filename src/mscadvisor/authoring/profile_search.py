@@ -71,8 +71,10 @@ class ProfileSearch:
         }
 
     def can_count(self, rules: Sequence[ParsedRule]) -> bool:
-        """Whether some disease, candidate and profile make every rule (all of one category)
-        count for that candidate."""
+        """Whether some disease, candidate and profile make every rule count for that candidate
+        (never, for rules of different categories: they judge different candidates)."""
+        if len({parsed.rule.category for parsed in rules}) > 1:
+            return False
         return any(
             self._met(demands, disease)
             for disease in self.kb.diseases.values()
@@ -132,7 +134,7 @@ class ProfileSearch:
             if options is None:  # too many to try: taken to be met
                 continue
             searches.append((prod(len(v) for v in options.values()), key, group, options))
-        base = profile_context(Profile(disease.id), self.kb)
+        base = profile_context(Profile(disease.id), self.kb) if searches else {}
         for count, key, group, options in sorted(searches, key=lambda search: search[0]):
             if count > min(MAX_TRIALS, self.left):
                 continue  # taken to be met

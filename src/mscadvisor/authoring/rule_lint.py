@@ -199,7 +199,7 @@ def _double_counted(kb: KnowledgeBase, search: ProfileSearch) -> list[Finding]:
         # One finding per rule, naming every later rule it can count with: many rules on one
         # item make as many findings, not one per pair.
         for n, (one, *_) in enumerate(groups):
-            others = [o[0].rule.id for o in groups[n + 1 :] if _can_both_count(search, one, o[0])]
+            others = [o[0].rule.id for o in groups[n + 1 :] if search.can_count([one, o[0]])]
             if others:
                 findings.append(
                     Finding(
@@ -211,11 +211,6 @@ def _double_counted(kb: KnowledgeBase, search: ProfileSearch) -> list[Finding]:
                     )
                 )
     return findings
-
-
-def _can_both_count(search: ProfileSearch, first: ParsedRule, second: ParsedRule) -> bool:
-    """Whether some candidate and some profile make both rules count."""
-    return first.rule.category == second.rule.category and search.can_count([first, second])
 
 
 # Comparisons whose number or list the review does not give: a rule making one must say so.
