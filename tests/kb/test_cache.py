@@ -24,7 +24,8 @@ from mscadvisor.kb.deferred import Deferred
 from mscadvisor.kb.knowledge import KnowledgeBase, load_knowledge_base
 from mscadvisor.kb.loader import SourceFile
 from mscadvisor.kb.records import Rule
-from mscadvisor.render.output import json_text
+from mscadvisor.render.answer import print_answer
+from mscadvisor.render.output import console, json_text
 from tests import schemas
 from tests.conftest import CliResult, Unprivileged
 from tests.packs import SHADOW, new_pack
@@ -582,6 +583,29 @@ def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
     assert len(hit.cases) == len(kb.cases)
     assert decoded == ["case", "erratum"]  # each once, when first read
     assert hit.files == kb.files  # the files of the records not decoded yet too
+
+
+def test_the_knowledge_hash_is_computed_only_when_an_output_reports_it(
+    cache_dir: Path, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_knowledge_base()
+    hashed: list[str] = []
+    content_hash = knowledge.content_hash
+
+    def counted(*args: Any) -> str:
+        hashed.append("hash")
+        return content_hash(*args)
+
+    monkeypatch.setattr(knowledge, "content_hash", counted)
+    hit = load_knowledge_base()
+    result = score(hit, build_profile({"disease": "POF"}, hit, "test"), 3)
+    print_answer(console(quiet=True), result, 3, True)  # the answer at a glance
+    assert hashed == []
+    assert result.to_dict()["knowledge_base"]["sha256"] == kb.sha256  # JSON reports it
+    assert hit.sha256 == kb.sha256
+    assert hashed == ["hash"]  # once, and kept
+    copy = pickle.loads(pickle.dumps(result))  # a copy carries the hash, not the knowledge
+    assert copy == result and type(copy.knowledge_base) is dict
 
 
 OVERRIDE = SHADOW.replace(

@@ -16,6 +16,8 @@ from mscadvisor.engine.profile import SCALARS_WRITTEN_ALIKE, written_alike
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mscadvisor.engine.profile import Profile
     from mscadvisor.engine.reproduce import Reproduction
 
@@ -252,7 +254,7 @@ class Regimen(Record):
 
 class Recommendation(Record):
     generator_version: str
-    knowledge_base: dict[str, Any]  # KnowledgeBase.identity(): name, version, sha256, packs...
+    knowledge_base: Mapping[str, Any]  # KnowledgeBase.identity(): name, version, sha256, packs...
     disease: str
     disease_name: str
     profile: Profile
@@ -440,7 +442,7 @@ def _ranking(judged_for: str | None) -> dict[str, Any]:
 
 # The JSON of the shared head keys (without braces), by the knowledge base's identity block
 # (shared by all its results, kept alive here) and the generator version: a few per process.
-_SHARED_HEADS: dict[tuple[int, str], tuple[dict[str, Any], bytes]] = {}
+_SHARED_HEADS: dict[tuple[int, str], tuple[Mapping[str, Any], bytes]] = {}
 
 
 def _shared_head_json(result: Recommendation) -> bytes:

@@ -52,6 +52,7 @@ from mscadvisor.engine.result import (
 )
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdict
+from mscadvisor.kb.deferred import MadeWhenCopied
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
@@ -151,7 +152,9 @@ class _DiseaseIndex:
         self.relevance = Relevance(
             (r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS
         )
-        self.knowledge_base = kb.identity()  # shared by its results
+        # Shared by its results, and made when first read: the knowledge hash in it is computed
+        # only for an output that reports it.
+        self.knowledge_base = MadeWhenCopied(kb.identity)
         # By (category, subject), made when a subject is first judged: a recommendation
         # judges routes and strategies for the few sources it ranks or pairs.
         self._applicable: dict[tuple[str, str], Applicable] = {}

@@ -1,14 +1,16 @@
-"""A mapping made when it is first read.
+"""Knowledge made when it is first read.
 
 The compiled cache holds records that no scoring reads: the rule test cases and the errata, more
 than a third of the knowledge base's records. A run that recommends never reads them, so on a
 cache hit they stay undecoded until a command (``rules test``, ``errata``) asks for them.
+Likewise the knowledge hash, a third of loading from the cache, is computed when an output
+first reports it (JSON, Markdown, the full tables), and not for the answer at a glance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -37,3 +39,43 @@ class Deferred(Mapping[K, V]):
 
     def __len__(self) -> int:
         return len(self._mapping())
+
+
+class MadeWhenCopied(Deferred[K, V]):
+    """A ``Deferred`` that pickles as the mapping it makes, for a ``make`` that holds more than
+    a copy should carry (a whole knowledge base)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self._mapping()),))
+
+
+class Once(Generic[V]):
+    """The value ``make()`` returns, made when first asked for and kept. It pickles as that
+    value, so a copy (sent to a worker process) neither carries what made it nor makes it
+    again."""
+
+    __slots__ = ("_make", "_value")
+    _make: Callable[[], V] | None
+    _value: V  # set once made
+
+    def __init__(self, make: Callable[[], V]) -> None:
+        self._make = make
+
+    def get(self) -> V:
+        make = self._make
+        if make is not None:
+            self._value = make()
+            self._make = None  # and what it held, with it
+        return self._value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_once_made, (self.get(),))
+
+
+def _once_made(value: V) -> Once[V]:
+    once: Once[V] = Once.__new__(Once)
+    once._make = None
+    once._value = value
+    return once

@@ -17,7 +17,7 @@ from typing import Any
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean, quoted
 from mscadvisor.kb import condition_syntax, conditions, crossrefs
 from mscadvisor.kb.compact import to_compact
-from mscadvisor.kb.deferred import Deferred
+from mscadvisor.kb.deferred import Deferred, Once
 from mscadvisor.kb.digest import sha256
 from mscadvisor.kb.loader import (
     SourceText,
@@ -98,12 +98,17 @@ class KnowledgeBase(Record):
     errata: Mapping[str, Erratum]
     rules: dict[str, ParsedRule]
     cases: Mapping[str, Case]
-    sha256: str
+    _content_hash: Once[str]  # see ``sha256``
     files: tuple[str, ...]
     _aliases: dict[str, str]
     weights: dict[str, float]  # see weights.py
     packs: tuple[PackInfo, ...] = ()  # rule packs loaded on top of the base tree
     tree: PackInfo | None = None  # the base tree itself
+
+    @property
+    def sha256(self) -> str:
+        """The knowledge hash (``content_hash``), computed when first read."""
+        return self._content_hash.get()
 
     def resolve_disease(self, name: str) -> Disease:
         """The disease with this id or alias (case-insensitive); InputError names the valid ones."""
@@ -138,7 +143,7 @@ def load_knowledge_base(
     A valid compiled cache of exactly these files, as listed, is used when there is one;
     otherwise the TOML is parsed, validated and cross-checked, and the cache is (re)written.
     Either way the knowledge hash is computed from the records loaded, never taken from the
-    cache.
+    cache, when it is first read.
     """
     from mscadvisor.kb import cache
 
@@ -333,7 +338,11 @@ def build_knowledge_base(
         errata=errata,
         rules=parsed_rules,
         cases=cases,
-        sha256=content_hash(compact_records(typed) if compact is None else compact, parsed_rules),
+        _content_hash=Once(
+            functools.partial(
+                content_hash, compact_records(typed) if compact is None else compact, parsed_rules
+            )
+        ),
         files=tuple(
             sorted(
                 {
