@@ -85,17 +85,24 @@ ALWAYS = All(())
 def well_formed(node: object, fields: Collection[str]) -> bool:
     """Whether ``node`` is a condition tree of the given fields and known operators, with plain
     values, as parsing makes one (the compiled cache checks what it loads: a cache edited by
-    hand may hold anything)."""
-    if isinstance(node, All | AnyOf):
+    hand may hold anything).
+
+    By exact type, as the cache decodes them: every load checks every rule's trees, and
+    ``isinstance`` against a union of types made this check a twentieth of loading."""
+    if type(node) is All or type(node) is AnyOf:
         children = node.children
-        return isinstance(children, tuple) and all(well_formed(c, fields) for c in children)
-    if isinstance(node, Not):
+        return type(children) is tuple and all(well_formed(c, fields) for c in children)
+    if type(node) is Not:
         return well_formed(node.child, fields)
-    if not isinstance(node, Compare) or not isinstance(node.field, str):
+    if type(node) is not Compare:
         return False
-    values = node.value if isinstance(node.value, tuple) else (node.value,)
-    plain = all(v is None or isinstance(v, str | int) for v in values)
-    return plain and node.field in fields and isinstance(node.op, str) and node.op in OPS
+    values = node.value if type(node.value) is tuple else (node.value,)
+    plain = all(v is None or type(v) in _PLAIN for v in values)
+    field, op = node.field, node.op
+    return plain and type(field) is str and field in fields and type(op) is str and op in OPS
+
+
+_PLAIN = (str, int, bool)  # the types of a value a condition compares with
 
 
 def leaves(node: Node) -> Iterator[Compare]:
