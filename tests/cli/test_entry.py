@@ -1,10 +1,15 @@
 """The console script runs the CLI without the garbage collector; batch, which runs long and
-makes garbage, turns it back on."""
+makes garbage, turns it back on. At exit it skips the interpreter's teardown, but not what is
+registered to run at exit."""
 
 from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +28,11 @@ def collector_restored() -> Iterator[None]:
 @pytest.mark.usefixtures("collector_restored")
 def test_the_command_runs_without_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
-    monkeypatch.setattr(main, "main", lambda: seen.append(gc.isenabled()) or 0)
-    with pytest.raises(SystemExit) as exited:
-        entry.run()
-    assert exited.value.code == 0 and seen == [False]
-    assert gc.get_freeze_count() > 0  # what start-up made is out of the exit collection's reach
+    ended: list[int] = []
+    monkeypatch.setattr(main, "main", lambda: seen.append(gc.isenabled()) or 3)
+    monkeypatch.setattr(entry, "end", ended.append)  # the real one would end the test run
+    entry.run()
+    assert seen == [False] and ended == [3]
 
 
 @pytest.mark.usefixtures("collector_restored")
@@ -37,3 +42,73 @@ def test_batch_turns_the_collector_back_on(tmp_path: Path) -> None:
     gc.disable()
     assert main.main(["batch", str(rows), "-o", str(tmp_path / "out.jsonl")]) == 0
     assert gc.isenabled()
+
+
+# A child process that says when something registered at exit runs and when the process ends
+# at once (``os._exit``), then runs a command through the console script.
+CHILD = """
+import atexit, os, sys, threading, time
+
+end_now = os._exit
+def ending(code):
+    sys.stderr.write(f"ended at once with {code}\\n")
+    sys.stderr.flush()
+    end_now(code)
+
+os._exit = ending
+atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.3), sys.stderr.write("thread ended\\n"))).start()
+sys.argv = ["mscadvisor", *sys.argv[2:]]
+from mscadvisor.cli.entry import run
+run()
+"""
+
+
+def child(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(CHILD), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize(("args", "code"), [(["diseases", "-f", "json"], 0), (["nope"], 2)])
+def test_the_process_ends_at_once_after_what_is_registered_to_run_at_exit(
+    args: list[str], code: int
+) -> None:
+    proc = child("main", *args)
+    assert proc.returncode == code
+    assert proc.stderr.endswith(f"atexit ran\nended at once with {code}\n")
+    if code == 0:
+        assert len(json.loads(proc.stdout)["rows"]) == 6  # the whole document, flushed
+
+
+@pytest.mark.subprocess
+def test_exit_waits_for_a_running_thread_as_the_interpreter_does() -> None:
+    proc = child("thread", "diseases", "-f", "json")
+    assert proc.returncode == 0
+    assert proc.stderr.endswith("thread ended\natexit ran\n")  # no early end
+    assert len(json.loads(proc.stdout)["rows"]) == 6
+
+
+@pytest.mark.subprocess
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_output_that_cannot_be_flushed_at_exit_is_reported_as_the_interpreter_does() -> None:
+    def exit_on_a_full_disk(how: str) -> tuple[int, str]:
+        script = f"import sys; from mscadvisor.cli.entry import end; sys.stdout.write('x'); {how}"
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(
+                [sys.executable, "-c", script],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        return proc.returncode, proc.stderr
+
+    code, error = exit_on_a_full_disk("end(0)")
+    assert (code, error) == exit_on_a_full_disk("sys.exit(0)")
+    assert code != 0 and "No space left on device" in error

@@ -1,21 +1,43 @@
 """The console script and ``python -m mscadvisor``: the CLI with the garbage collector kept
-out of start-up.
+out of start-up, and without the interpreter's teardown at exit.
 
 Starting up allocates about a hundred thousand objects (imports, the knowledge base, the
 result) and frees almost none of them as cycles, yet the collector would walk them again and
-again while they are made, and once more as the interpreter exits. So it is off for the
-whole run and what exists at exit is frozen out of its reach; a command that runs long (batch)
+again while they are made. So it is off for the whole run; a command that runs long (batch)
 freezes what start-up made and turns it back on.
+
+At exit the interpreter would then free every one of those objects and every module, one by
+one, which the system does at once when the process ends: a few milliseconds of every run.
+So once the command has returned, what is registered to run at exit (``atexit``: coverage
+measurement, worker pools) runs, the standard streams are flushed and the process ends, with
+the command's exit code. While another thread runs, or if a stream cannot be flushed, the
+interpreter exits as it always does, waiting for the thread or reporting the stream.
 """
 
+import atexit
 import gc
+import os
 import sys
+from typing import NoReturn
 
 
-def run() -> None:
+def run() -> NoReturn:
     gc.disable()
     from mscadvisor.cli.main import main
 
-    code = main()
-    gc.freeze()  # the collection at exit then skips everything start-up made
+    end(main())
+
+
+def end(code: int) -> NoReturn:
+    """Exit with code, skipping the interpreter's teardown where nothing needs it."""
+    threading = sys.modules.get("threading")
+    if threading is None or threading.active_count() == 1:
+        atexit._run_exitfuncs()  # each runs once: this also unregisters them
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+        except OSError:
+            pass  # the interpreter's own exit reports it, as it always has
+        else:
+            os._exit(code)
     sys.exit(code)
