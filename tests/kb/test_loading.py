@@ -324,10 +324,10 @@ def test_a_packs_files_are_listed_by_their_relative_posix_path(tmp_path: Path) -
         (pack / name).parent.mkdir(parents=True, exist_ok=True)
         (pack / name).write_text(f"# {name}\n", "utf-8")
     listing = packs.list_pack(pack)
-    assert [p.relative_to(pack).as_posix() for p in listing.rule_files] == sorted(layout)
-    assert listing.rule_files == tuple(pack / name for name in sorted(layout))
+    assert [Path(p).relative_to(pack).as_posix() for p in listing.rule_files] == sorted(layout)
+    assert listing.rule_files == tuple(str(pack / name) for name in sorted(layout))
     sources = read_sources(list_sources(pack))
-    assert [s.file.shown for s in sources] == [str(listing.manifest), *map(str, listing.rule_files)]
+    assert [s.file.shown for s in sources] == [listing.manifest, *listing.rule_files]
     assert all(s.sha256 == hashlib.sha256(s.content).digest() for s in sources)
 
 

@@ -79,7 +79,7 @@ def list_sources(root: Path) -> list[SourceFile]:
     listing = list_pack(root, trusted=root == shipped_rules_dir())
     paths = (listing.manifest, *listing.rule_files)
     return [
-        SourceFile(str(path), file_stamp, path is listing.manifest)
+        SourceFile(path, file_stamp, path is listing.manifest)
         for path, file_stamp in zip(paths, listing.stamps, strict=True)
     ]
 

@@ -44,8 +44,8 @@ class PackFiles(Record):
     the manifest and then of each rule file (``None`` for a file that could not be looked at:
     reading it will say why)."""
 
-    manifest: Path
-    rule_files: tuple[Path, ...]
+    manifest: str
+    rule_files: tuple[str, ...]
     stamps: tuple[Stamp | None, ...]
 
 
@@ -54,7 +54,7 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
 
     ``trusted`` (the shipped tree) skips the ownership and permission checks.
     """
-    manifest = root / MANIFEST
+    manifest = os.path.join(root, MANIFEST)
     # By status, not Path.is_dir() and is_file(): those answer False, from Python 3.14 on, for a
     # folder that may not be searched, which is not a missing pack.
     try:
@@ -79,7 +79,7 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
     walk = _Walk(root, trusted)
     walk.check_trust(root, root_info)
     walk.check_trust(manifest, manifest_info)
-    walk.folder(root, "", depth=0)
+    walk.folder(str(root), "", depth=0)
     if walk.problems:
         raise KnowledgeBaseError(walk.problems)
     files = sorted(walk.files)
@@ -97,12 +97,12 @@ class _Walk:
         self.root = root
         self.trusted = trusted
         # Each rule file with its path relative to root, in POSIX form, and its stamp.
-        self.files: list[tuple[str, Path, Stamp | None]] = []
+        self.files: list[tuple[str, str, Stamp | None]] = []
         self.problems: list[str] = []
         self.entries = 0
         self.bytes = 0
 
-    def folder(self, folder: Path, relative: str, depth: int) -> None:
+    def folder(self, folder: str, relative: str, depth: int) -> None:
         """Walk a folder; ``relative``: its path under root, in POSIX form ending in a slash
         (or "" for root itself), which is cheaper to keep than to compute from each path."""
         try:
@@ -119,7 +119,7 @@ class _Walk:
             self.entry(entry, relative + entry.name, depth)
 
     def entry(self, entry: os.DirEntry[str], relative: str, depth: int) -> None:
-        path = Path(entry.path)
+        path = entry.path  # a str: Path objects for every file were a third of listing a pack
         if entry.is_dir(follow_symlinks=False):
             if depth + 1 > MAX_DEPTH:
                 raise self.over(f"folders nested more than {MAX_DEPTH} levels deep ({path})")
@@ -140,7 +140,7 @@ class _Walk:
                 f"{path}: a rule file's name ends in .toml, in lower case; rename it {stem}.toml"
             )
 
-    def rule_file(self, entry: os.DirEntry[str], path: Path, relative: str) -> None:
+    def rule_file(self, entry: os.DirEntry[str], path: str, relative: str) -> None:
         try:
             info = entry.stat()  # following a symbolic link, as reading the file will
         except OSError:
@@ -154,7 +154,7 @@ class _Walk:
                 raise self.over(f"more than {MAX_BYTES} bytes of rule files")
         self.files.append((relative, path, None if info is None else stamp(info)))
 
-    def check_trust(self, path: Path, info: os.stat_result) -> None:
+    def check_trust(self, path: str | Path, info: os.stat_result) -> None:
         if self.trusted or not hasattr(os, "getuid"):
             return
         if info.st_uid not in (os.getuid(), 0):
