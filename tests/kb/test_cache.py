@@ -373,7 +373,7 @@ def rewrite_payload(path: Path, edit: Callable[[dict[str, Any], dict[str, Any]],
     _, _, payload = path.read_bytes().split(b"\n", 2)
     key, compact, trees, digests = marshal.loads(payload)
     edit(compact, trees)
-    path.write_bytes(cache.encode(key, compact, trees, digests))
+    path.write_bytes(cache.framed(marshal.dumps((key, compact, trees, digests))))
 
 
 def tamper_points(path: Path, rule_id: str, points: int) -> None:
@@ -583,6 +583,19 @@ def test_test_cases_and_errata_are_decoded_from_the_cache_only_when_read(
     assert len(hit.cases) == len(kb.cases)
     assert decoded == ["case", "erratum"]  # each once, when first read
     assert hit.files == kb.files  # the files of the records not decoded yet too
+
+
+def test_equal_records_are_written_once_and_loaded_as_one(
+    cache_dir: Path, kb: KnowledgeBase
+) -> None:
+    fresh = load_knowledge_base()
+    hit = load_knowledge_base()
+    citations = [c for rule in hit.rules.values() for c in rule.rule.citations]
+    assert len({id(c) for c in citations}) == len(set(citations)) < len(citations)
+    trees = [tree for rule in hit.rules.values() for tree in (rule.applies_to, rule.when)]
+    assert len({id(t) for t in trees}) == len(set(trees)) < len(trees)
+    assert answer(hit) == answer(fresh) == answer(kb)
+    assert hit.sha256 == fresh.sha256 == kb.sha256
 
 
 def test_the_knowledge_hash_is_computed_only_when_an_output_reports_it(

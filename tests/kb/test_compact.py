@@ -52,4 +52,4 @@ def test_every_shipped_record_is_rebuilt_equal(kb: KnowledgeBase) -> None:
         *(r.rule for r in kb.rules.values()),
         *(tree for r in kb.rules.values() for tree in (r.applies_to, r.when)),
     ]
-    assert [compact.from_compact(compact.to_compact(r)) for r in records] == records
+    assert [compact.from_compact(compact.to_compact(r), {}) for r in records] == records

@@ -48,7 +48,7 @@ from typing import Any
 from mscadvisor import __version__
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import KnowledgeBaseError
-from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_items
+from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_items, shared
 from mscadvisor.kb.conditions import well_formed
 from mscadvisor.kb.digest import HEX_DIGITS, sha256
 from mscadvisor.kb.loader import SourceFile
@@ -188,13 +188,14 @@ def load(key: str) -> Hit | None:
         stored_key, compact, compact_trees, digests = marshal.loads(payload)
         if stored_key != key or not _one_digest_a_root(digests, compact):
             return None
+        made: dict[int, Any] = {}  # records recur (see compact.py): each is made once
         typed: Typed = {
-            kind: from_compact_items(items)
+            kind: from_compact_items(items, made)
             for kind, items in compact.items()
             if kind not in DEFERRED_KINDS
         }
         trees: Trees = {
-            rule: (from_compact(applies_to), from_compact(when))
+            rule: (from_compact(applies_to, made), from_compact(when, made))
             for rule, (applies_to, when) in compact_trees.items()
         }
         if not all(well_formed(tree, FIELDS) for pair in trees.values() for tree in pair):
@@ -229,7 +230,7 @@ def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
     """Records of a deferred kind, from what ``load`` gave of them. The checksum passed, so a
     failure here means a cache edited by hand: KnowledgeBaseError says so."""
     try:
-        return from_compact_items(items)
+        return from_compact_items(items, {})
     except DAMAGE as exc:
         raise KnowledgeBaseError(
             [
@@ -271,8 +272,15 @@ def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
 
 
 def encode(key: str, compact: Compact, trees: Trees, digests: Digests) -> bytes:
-    """A cache file's bytes, as ``store`` writes them."""
-    payload = marshal.dumps((key, compact, trees, digests))
+    """A cache file's bytes, as ``store`` writes them: equal records written once."""
+    seen: dict[str, Any] = {}
+    compact = {kind: [(shared(r, seen), f) for r, f in items] for kind, items in compact.items()}
+    trees = {rule: (shared(a, seen), shared(w, seen)) for rule, (a, w) in trees.items()}
+    return framed(marshal.dumps((key, compact, trees, digests)))
+
+
+def framed(payload: bytes) -> bytes:
+    """A cache file's bytes around its payload, as ``load`` reads them."""
     return b"\n".join((MAGIC, checksum(payload), payload))
 
 
