@@ -48,6 +48,9 @@ class Record:
         if not args and tuple(kwargs) == fields:  # every field by keyword, in order: the usual
             object.__setattr__(self, "__dict__", kwargs)
             return
+        if not kwargs and len(args) == len(fields):  # every field by position
+            object.__setattr__(self, "__dict__", dict(zip(fields, args)))  # noqa: B905
+            return
         if len(args) > len(fields):
             raise TypeError(f"{type(self).__name__}: {len(args)} values for {len(fields)} fields")
         values = dict(zip(fields, args, strict=False))

@@ -294,16 +294,20 @@ def build_knowledge_base(
     errata = index("erratum")
     rules = _index(typed, "rule", problems)
     cases = index("case")
-    provenance = {(kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs}
+    rule_files = {rule.id: file for rule, file in typed.get("rule", [])}
+
+    @functools.cache
+    def provenance() -> dict[tuple[str, object], str]:  # for messages, which a valid cache lacks
+        return {(kind, getattr(r, "id", None)): f for kind, rs in typed.items() for r, f in rs}
 
     def where(kind: str, ident: object) -> str:
-        return f"{provenance.get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
+        return f"{provenance().get((kind, ident), '?')}: [[{kind}]] id {ident!r}"
 
     aliases = crossrefs.disease_aliases(catalog, where, problems)
     parsed_rules: dict[str, ParsedRule] = {}
     if checked_trees is not None:  # the records passed the checks when the cache was written
         for rule in rules.values():
-            file = provenance.get(("rule", rule.id), "?")
+            file = rule_files.get(rule.id, "?")
             trees = checked_trees.get(rule.id) or _parse_conditions(rule)
             parsed_rules[rule.id] = ParsedRule(rule, *trees, file)
     else:
@@ -313,7 +317,7 @@ def build_knowledge_base(
         for erratum in errata.values():
             problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
         for rule in rules.values():
-            file = provenance.get(("rule", rule.id), "?")
+            file = rule_files.get(rule.id, "?")
             checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules)
             problems += rule_problems
             if checked:
