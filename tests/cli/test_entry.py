@@ -28,11 +28,10 @@ def collector_restored() -> Iterator[None]:
 @pytest.mark.usefixtures("collector_restored")
 def test_the_command_runs_without_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[bool] = []
-    ended: list[int] = []
     monkeypatch.setattr(main, "main", lambda: seen.append(gc.isenabled()) or 3)
-    monkeypatch.setattr(entry, "end", ended.append)  # the real one would end the test run
-    entry.run()
-    assert seen == [False] and ended == [3]
+    with pytest.raises(SystemExit) as exited:
+        entry.run()  # run inside pytest, so it exits back to pytest
+    assert exited.value.code == 3 and seen == [False]
 
 
 @pytest.mark.usefixtures("collector_restored")
@@ -84,6 +83,50 @@ def test_the_process_ends_at_once_after_what_is_registered_to_run_at_exit(
     assert proc.stderr.endswith(f"atexit ran\nended at once with {code}\n")
     if code == 0:
         assert len(json.loads(proc.stdout)["rows"]) == 6  # the whole document, flushed
+
+
+@pytest.mark.subprocess
+def test_python_dash_m_ends_at_once_too(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "end_now = os._exit\n"
+        "def ending(code):\n"
+        "    sys.stderr.write(f'ended at once with {code}\\n')\n"
+        "    sys.stderr.flush()\n"
+        "    end_now(code)\n"
+        "os._exit = ending\n",
+        encoding="utf-8",
+    )
+    path = os.pathsep.join([str(tmp_path), *sys.path])
+    proc = subprocess.run(
+        [sys.executable, "-m", "mscadvisor", "diseases", "-f", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stderr.endswith("ended at once with 0\n")
+
+
+@pytest.mark.subprocess
+def test_a_run_inside_another_program_returns_to_it(tmp_path: Path) -> None:
+    host = (
+        "import runpy, sys\n"
+        "sys.argv = ['mscadvisor', 'diseases', '-f', 'json']\n"
+        "try:\n"
+        "    runpy.run_module('mscadvisor', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    sys.stderr.write(f'back in the host with {exc.code}\\n')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", host], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and proc.stderr.endswith("back in the host with 0\n")
+    profile = tmp_path / "run.prof"
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "mscadvisor", "diseases"],
+        capture_output=True,
+        check=True,
+    )
+    assert profile.stat().st_size > 0  # the profiler wrote what it measured
 
 
 @pytest.mark.subprocess
