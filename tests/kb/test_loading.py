@@ -315,6 +315,19 @@ def test_a_folder_without_a_manifest_is_refused_before_anything_under_it_is_read
     ]
 
 
+def test_a_pack_given_as_the_current_folder_names_its_files_as_pathlib_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = new_pack(tmp_path / "lab")
+    (pack / "sub").mkdir()
+    for name in ("sub/a.toml", "b.toml"):
+        (pack / name).write_text(f"# {name}\n", "utf-8")
+    monkeypatch.chdir(pack)
+    listing = packs.list_pack(Path("."))
+    assert listing.manifest == str(Path(".") / "pack.toml") == "pack.toml"  # no "./"
+    assert listing.rule_files == tuple(str(Path(".") / name) for name in ("b.toml", "sub/a.toml"))
+
+
 def test_a_packs_files_are_listed_by_their_relative_posix_path(tmp_path: Path) -> None:
     # Their order makes the pack's sha256: "a.toml" sorts before "a/..." ("." < "/"), though a
     # walk by names meets the folder "a" first.

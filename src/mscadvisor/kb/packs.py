@@ -54,7 +54,7 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
 
     ``trusted`` (the shipped tree) skips the ownership and permission checks.
     """
-    manifest = os.path.join(root, MANIFEST)
+    manifest = _joined(str(root), MANIFEST)
     # By status, not Path.is_dir() and is_file(): those answer False, from Python 3.14 on, for a
     # folder that may not be searched, which is not a missing pack.
     try:
@@ -90,6 +90,12 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
     )
 
 
+def _joined(folder: str, name: str) -> str:
+    """A path in a folder, as ``Path(folder) / name`` writes it (without a leading "./"), as a
+    string: making Path objects for every file was half of listing a pack."""
+    return name if folder == "." else os.path.join(folder, name)
+
+
 class _Walk:
     """One pass over a pack's tree, counting what the bounds limit and collecting problems."""
 
@@ -116,10 +122,9 @@ class _Walk:
             self.entries += 1
             if self.entries > MAX_ENTRIES:
                 raise self.over(f"more than {MAX_ENTRIES} files and folders")
-            self.entry(entry, relative + entry.name, depth)
+            self.entry(entry, _joined(folder, entry.name), relative + entry.name, depth)
 
-    def entry(self, entry: os.DirEntry[str], relative: str, depth: int) -> None:
-        path = entry.path  # a str: Path objects for every file were a third of listing a pack
+    def entry(self, entry: os.DirEntry[str], path: str, relative: str, depth: int) -> None:
         if entry.is_dir(follow_symlinks=False):
             if depth + 1 > MAX_DEPTH:
                 raise self.over(f"folders nested more than {MAX_DEPTH} levels deep ({path})")
