@@ -618,7 +618,8 @@ def test_the_knowledge_hash_is_computed_only_when_an_output_reports_it(
     assert hit.sha256 == kb.sha256
     assert hashed == ["hash"]  # once, and kept
     copy = pickle.loads(pickle.dumps(result))  # a copy carries the hash, not the knowledge
-    assert copy == result and type(copy.knowledge_base) is dict
+    assert copy == result
+    assert type(result.knowledge_base) is dict and type(copy.knowledge_base) is dict
 
 
 OVERRIDE = SHADOW.replace(
@@ -655,6 +656,32 @@ def test_a_test_case_edited_into_garbage_in_the_cache_is_reported_when_read(
     assert tested.code == 3
     assert tested.err.startswith("mscadvisor: error: invalid knowledge base: compiled knowledge")
     assert "[[case]] records cannot be read" in tested.err and "cache clear" in tested.err
+
+
+def test_a_cache_edited_past_hashing_fails_before_any_output_that_reports_the_hash(
+    cache_dir: Path, cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    load_knowledge_base()
+    (path,) = cache_dir.glob("kb-*.bin")
+
+    def edit(compact: dict[str, Any], _: dict[str, Any]) -> None:
+        record, file = compact["erratum"][0]
+        compact["erratum"][0] = ([*record[:2], frozenset({"not JSON"}), *record[3:]], file)
+
+    rewrite_payload(path, edit)
+    assert cli("recommend", "-d", "POF").code == 0  # the answer at a glance never hashes
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"disease": "POF"}\n', encoding="utf-8")
+    for args in (
+        ("recommend", "-d", "POF", "-f", "json"),
+        ("recommend", "-d", "POF", "--detail"),
+        ("batch", str(rows)),
+    ):
+        failed = cli(*args)
+        assert failed.code == 3 and failed.out == "", args
+        assert failed.err.startswith("mscadvisor: error: invalid knowledge base: compiled")
+        assert "records cannot be hashed (TypeError)" in failed.err
+        assert "cache clear" in failed.err
 
 
 def test_a_knowledge_base_from_the_cache_pickles_before_and_after_its_deferred_records_are_read(

@@ -101,6 +101,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     # Fail early, and once, on a broken knowledge base or weights file, or other knowledge.
     kb = knowledge.open()
     check_required_kb(ctx, kb)
+    if fmt is BatchFormat.jsonl:
+        kb.sha256  # noqa: B018 (every line reports the knowledge hash: computed before any row)
     stream = batching.open_input(source)
     auto = batching.AutoJobs.measure(stream) if workers is None else None
     try:

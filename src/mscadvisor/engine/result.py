@@ -16,10 +16,9 @@ from mscadvisor.engine.profile import SCALARS_WRITTEN_ALIKE, written_alike
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from mscadvisor.engine.profile import Profile
     from mscadvisor.engine.reproduce import Reproduction
+    from mscadvisor.kb.deferred import Once
 
 # The schema_version of every JSON document (recommendation, explain, what-if, batch line,
 # listing, rules and cache documents; see schemas/): one version for all, as they share their
@@ -254,7 +253,7 @@ class Regimen(Record):
 
 class Recommendation(Record):
     generator_version: str
-    knowledge_base: Mapping[str, Any]  # KnowledgeBase.identity(): name, version, sha256, packs...
+    _identity: Once[dict[str, Any]]  # see knowledge_base
     disease: str
     disease_name: str
     profile: Profile
@@ -266,6 +265,12 @@ class Recommendation(Record):
     # How to make it again (None: not made by score()); not part of what the result is.
     reproduce: Reproduction | None = None
     _uncompared: ClassVar[frozenset[str]] = frozenset({"reproduce"})
+
+    @property
+    def knowledge_base(self) -> dict[str, Any]:
+        """``KnowledgeBase.identity()``: name, version, sha256, packs and weights; made when
+        first read, so the knowledge hash is computed only for an output that reports it."""
+        return self._identity.get()
 
     @property
     def weights(self) -> dict[str, float]:
@@ -442,7 +447,7 @@ def _ranking(judged_for: str | None) -> dict[str, Any]:
 
 # The JSON of the shared head keys (without braces), by the knowledge base's identity block
 # (shared by all its results, kept alive here) and the generator version: a few per process.
-_SHARED_HEADS: dict[tuple[int, str], tuple[Mapping[str, Any], bytes]] = {}
+_SHARED_HEADS: dict[tuple[int, str], tuple[dict[str, Any], bytes]] = {}
 
 
 def _shared_head_json(result: Recommendation) -> bytes:

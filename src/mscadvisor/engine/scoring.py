@@ -52,7 +52,7 @@ from mscadvisor.engine.result import (
 )
 from mscadvisor.errors import InputError, did_you_mean
 from mscadvisor.kb.conditions import Predicate, compile_condition, partial_verdict
-from mscadvisor.kb.deferred import MadeWhenCopied
+from mscadvisor.kb.deferred import Once
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.kb.records import CATEGORIES
 from mscadvisor.kb.vocabulary import CONDITION_PROFILE_FIELDS
@@ -154,7 +154,7 @@ class _DiseaseIndex:
         )
         # Shared by its results, and made when first read: the knowledge hash in it is computed
         # only for an output that reports it.
-        self.knowledge_base = MadeWhenCopied(kb.identity)
+        self.identity = Once(kb.identity)
         # By (category, subject), made when a subject is first judged: a recommendation
         # judges routes and strategies for the few sources it ranks or pairs.
         self._applicable: dict[tuple[str, str], Applicable] = {}
@@ -295,7 +295,7 @@ def score(
     disease = kb.diseases[profile.disease]
     return Recommendation(
         generator_version=__version__,
-        knowledge_base=index.knowledge_base,
+        _identity=index.identity,
         disease=disease.id,
         disease_name=disease.name,
         profile=profile,

@@ -232,12 +232,25 @@ def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
     try:
         return from_compact_items(items, {})
     except DAMAGE as exc:
-        raise KnowledgeBaseError(
-            [
-                f"compiled knowledge cache in {cache_dir()}: its [[{kind}]] records cannot be "
-                f"read ({type(exc).__name__}); remove it with `mscadvisor cache clear`"
-            ]
-        ) from None
+        raise damaged(f"its [[{kind}]] records cannot be read", exc) from None
+
+
+def hashed(hash_of: Callable[[], str]) -> str:
+    """The knowledge hash of a cache's records (``hash_of()``). It is computed when first read,
+    from what the checksum passed: a failure means a cache edited by hand, as in ``decode``."""
+    try:
+        return hash_of()
+    except DAMAGE as exc:
+        raise damaged("its records cannot be hashed", exc) from None
+
+
+def damaged(what: str, exc: BaseException) -> KnowledgeBaseError:
+    return KnowledgeBaseError(
+        [
+            f"compiled knowledge cache in {cache_dir()}: {what} ({type(exc).__name__}); "
+            "remove it with `mscadvisor cache clear`"
+        ]
+    )
 
 
 def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:

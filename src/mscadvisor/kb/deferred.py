@@ -41,16 +41,6 @@ class Deferred(Mapping[K, V]):
         return len(self._mapping())
 
 
-class MadeWhenCopied(Deferred[K, V]):
-    """A ``Deferred`` that pickles as the mapping it makes, for a ``make`` that holds more than
-    a copy should carry (a whole knowledge base)."""
-
-    __slots__ = ()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (dict, (dict(self._mapping()),))
-
-
 class Once(Generic[V]):
     """The value ``make()`` returns, made when first asked for and kept. It pickles as that
     value, so a copy (sent to a worker process) neither carries what made it nor makes it
@@ -72,6 +62,15 @@ class Once(Generic[V]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_once_made, (self.get(),))
+
+    # Compared and shown by value, as the value itself would be in a record that holds it.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Once) and self.get() == other.get()
+
+    __hash__ = None  # type: ignore[assignment]  # as mutable values are: not by identity
+
+    def __repr__(self) -> str:
+        return repr(self.get())
 
 
 def _once_made(value: V) -> Once[V]:

@@ -343,8 +343,10 @@ def build_knowledge_base(
         rules=parsed_rules,
         cases=cases,
         _content_hash=Once(
-            functools.partial(
-                content_hash, compact_records(typed) if compact is None else compact, parsed_rules
+            _hash_of(
+                compact_records(typed) if compact is None else compact,
+                parsed_rules,
+                from_cache=checked_trees is not None,
             )
         ),
         files=tuple(
@@ -362,6 +364,19 @@ def build_knowledge_base(
         packs=packs,
         tree=tree,
     )
+
+
+def _hash_of(
+    compact: Typed, rules: dict[str, ParsedRule], *, from_cache: bool
+) -> Callable[[], str]:
+    """What computes the knowledge hash when it is first read; of the compiled cache's records,
+    failing as a damaged cache does (``cache.hashed``)."""
+    hash_of = functools.partial(content_hash, compact, rules)
+    if not from_cache:
+        return hash_of
+    from mscadvisor.kb import cache
+
+    return functools.partial(cache.hashed, hash_of)
 
 
 def _parse_conditions(rule: Rule) -> tuple[conditions.Node, conditions.Node]:

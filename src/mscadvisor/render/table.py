@@ -119,6 +119,9 @@ def print_view(console: Console, view: View) -> None:
 
 
 def print_recommendation(console: Console, result: Recommendation, top: int, explain: bool) -> None:
+    # First: reading the knowledge hash may fail (a cache edited by hand), and then nothing of
+    # the tables may have been printed.
+    knowledge = f"{result.knowledge_base['version']}, sha256 {result.knowledge_base['sha256'][:12]}"
     console.print(f"[bold]{escape(result_title(result))}[/bold]")
     console.print(f"Profile: {escape(result.profile.describe())}", style="dim")
     console.print(Text(DISCLAIMER, style="italic yellow"))
@@ -159,8 +162,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         "Score = base + sum of contributions (--explain shows them and the evidence). "
         "Candidates with evidence rank first; then score, certainty, study design, id. "
         f"Routes and preconditioning are judged for one source (--source). "
-        f"Knowledge base {result.knowledge_base['version']}, "
-        f"sha256 {result.knowledge_base['sha256'][:12]}.",
+        f"Knowledge base {knowledge}.",
         style="dim",
     )
 
