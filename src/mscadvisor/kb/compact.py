@@ -6,8 +6,8 @@ Most field values are plain (strings, numbers, tuples of them) and are kept as t
 rebuilding visits only the fields that hold records (``HOLDING_RECORDS``) rather than testing
 each of the values for a record.
 
-Equal records recur: a fifth of the records the rules and studies hold (citations above all)
-and two thirds of the nodes of the rules' condition trees. ``shared`` makes them one object
+Equal records recur: a fifth of the records are citations given again elsewhere, and two
+thirds of the nodes of the rules' condition trees recur. ``shared`` makes them one object
 before the cache is written, which ``marshal`` then writes once and loads as one, and rebuilding
 with a memo makes one record of each.
 """
