@@ -43,10 +43,9 @@ def test_batch_turns_the_collector_back_on(tmp_path: Path) -> None:
     assert gc.isenabled()
 
 
-# A child process that says when something registered at exit runs and when the process ends
-# at once (``os._exit``), then runs a command through the console script.
-CHILD = """
-import atexit, os, sys, threading, time
+# Code that makes a process say when it ends at once (``os._exit``).
+ENDING_SAID = """
+import os, sys
 
 end_now = os._exit
 def ending(code):
@@ -55,6 +54,14 @@ def ending(code):
     end_now(code)
 
 os._exit = ending
+"""
+# A child process that says that too, and when something registered at exit runs, then runs a
+# command through the console script.
+CHILD = (
+    ENDING_SAID
+    + """
+import atexit, threading, time
+
 atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
 if sys.argv[1] == "thread":
     threading.Thread(target=lambda: (time.sleep(0.3), sys.stderr.write("thread ended\\n"))).start()
@@ -62,6 +69,7 @@ sys.argv = ["mscadvisor", *sys.argv[2:]]
 from mscadvisor.cli.entry import run
 run()
 """
+)
 
 
 def child(*args: str) -> subprocess.CompletedProcess[str]:
@@ -87,16 +95,7 @@ def test_the_process_ends_at_once_after_what_is_registered_to_run_at_exit(
 
 @pytest.mark.subprocess
 def test_python_dash_m_ends_at_once_too(tmp_path: Path) -> None:
-    (tmp_path / "sitecustomize.py").write_text(
-        "import os, sys\n"
-        "end_now = os._exit\n"
-        "def ending(code):\n"
-        "    sys.stderr.write(f'ended at once with {code}\\n')\n"
-        "    sys.stderr.flush()\n"
-        "    end_now(code)\n"
-        "os._exit = ending\n",
-        encoding="utf-8",
-    )
+    (tmp_path / "sitecustomize.py").write_text(ENDING_SAID, encoding="utf-8")
     path = os.pathsep.join([str(tmp_path), *sys.path])
     proc = subprocess.run(
         [sys.executable, "-m", "mscadvisor", "diseases", "-f", "json"],

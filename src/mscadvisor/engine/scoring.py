@@ -439,8 +439,7 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
     source: ScoredCandidate | None,
 ) -> CategoryOutcome:
     """The ranked candidates of a category (given a source) and those excluded, memoized."""
-    subject = source.id if source else NO_SOURCE
-    key = (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
+    key = _category_key(category, fired, profile, source.id if source else NO_SOURCE)
     if key not in index.outcome_memo:
         scored, excluded = _score_category(kb, index, category, fired[category], profile, source)
         ranking = index.ranking_memo.get(scored)
@@ -448,6 +447,14 @@ def _category(  # noqa: PLR0917 (the memo key's parts, in order)
             ranking = index.ranking_memo[scored] = _interned(index, ranked(list(scored)))
         index.outcome_memo[key] = (ranking, _interned(index, excluded))
     return index.outcome_memo[key]
+
+
+def _category_key(
+    category: str, fired: dict[str, tuple[str, ...]], profile: Profile, subject: str
+) -> CategoryKey:
+    """What a category's outcome given a subject depends on: the rules of it that fire, and
+    the profile's modality, etiology and donor type."""
+    return (category, fired[category], subject, profile.modality, profile.etiology, profile.donor)
 
 
 def _pairable(  # noqa: PLR0917 (as _category, and the ids)
@@ -462,7 +469,7 @@ def _pairable(  # noqa: PLR0917 (as _category, and the ids)
     """The candidates of a category with these ids scored for the source, unranked, but those
     excluded: what regimens may pair with it. Memoized as ``_category`` is: the key leaves out
     the ids, as they are always those that the source's records used."""
-    key = (category, fired[category], source.id, profile.modality, profile.etiology, profile.donor)
+    key = _category_key(category, fired, profile, source.id)
     found = index.pairable_memo.get(key)
     if found is None:
         found = index.pairable_memo[key] = _score_category(
