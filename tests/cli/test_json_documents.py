@@ -34,6 +34,7 @@ EXPLAIN_KEYS = [
     "category",
     "candidate",
     "excluded_by",
+    "errata",
     "not_fired",
     "versus_top",
 ]
@@ -131,6 +132,7 @@ def test_explain_cases_cover_every_shape(cli: Cli, tmp_path: Path) -> None:
     docs.append(weighed)
     assert {d["category"] for d in docs} == {"source", "route", "preconditioning"}
     assert any(d["candidate"] is None for d in docs)
+    assert any(d["errata"] for d in docs) and any(not d["errata"] for d in docs)
     assert any(d["versus_top"] is None and d["candidate"] is not None for d in docs)
     assert any(d["versus_top"] and d["versus_top"]["tie_break"] for d in docs)
     assert any(d["versus_top"] and d["versus_top"]["gap"] > 0 for d in docs)

@@ -76,6 +76,50 @@ def test_explain_excluded_candidate() -> None:
     assert e.to_dict()["versus_top"] is None
 
 
+def test_explain_shows_the_erratum_on_a_study_it_counts() -> None:
+    # Table 1 files [42] under dental pulp; its reference's title says gingiva (E-DP-42).
+    e = explain(KB, result_for(disease="OP"), "DP-cells")
+    assert e.candidate is not None
+    assert "[42] Wu W, 2020" in {u.citation.label for u in e.candidate.evidence}
+    (note,) = [n for n in e.errata if n.erratum.id == "E-DP-42"]
+    assert any("gingiva" in reading for reading in note.erratum.readings)
+    assert note.to_dict()["citations"][0]["label"] == "[42] Wu W, 2020"
+    # Bone marrow cells cite no study of [42]: the erratum is not theirs.
+    bm = explain(KB, result_for(disease="OP"), "BM-cells")
+    assert "E-DP-42" not in {n.erratum.id for n in bm.errata}
+
+
+def test_an_excluded_candidate_shows_the_errata_its_exclusion_cites() -> None:
+    result = result_for(disease="POF", donor="autologous")
+    e = explain(KB, result, "UC-cells")
+    assert e.candidate is None and e.errata == ()  # Table 4 and a section: no erratum's
+    # Were the exclusion to cite [42] (no shipped exclusion cites a study), E-DP-42 would show.
+    (dp,) = [c for c in result_for(disease="OP").ranked["source"] if c.id == "DP-cells"]
+    (study_42,) = [u.citation for u in dp.evidence if u.citation.ref == 42]
+    citing = replace(
+        result, excluded=tuple(replace(x, citations=(study_42,)) for x in result.excluded)
+    )
+    assert [n.erratum.id for n in explain(KB, citing, "UC-cells").errata] == ["E-DP-42"]
+
+
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_errata_shown_are_exactly_those_on_what_the_candidate_cites(disease: str) -> None:
+    result = result_for(disease=disease)
+    for candidate in (c for ranked in result.ranked.values() for c in ranked):
+        cited = [
+            *(u.citation for u in candidate.evidence),
+            *(v for c in candidate.contributions for v in c.citations),
+        ]
+        refs, ncts = {v.ref for v in cited} - {None}, {v.nct for v in cited} - {None}
+        expected = sorted(
+            x.id
+            for x in KB.errata.values()
+            if {c.ref for c in x.citations} & refs or {c.nct for c in x.citations} & ncts
+        )
+        shown = explain(KB, result, candidate.id).errata
+        assert [n.erratum.id for n in shown] == expected, candidate.id
+
+
 def test_explain_unknown_candidate() -> None:
     with pytest.raises(InputError, match="did you mean 'BM-cells'"):
         explain(KB, result_for(disease="POF"), "BM-cell")
@@ -260,6 +304,29 @@ def test_cli_explain_and_what_if(cli: Callable[..., CliResult]) -> None:
     assert cli("recommend", "-d", "AD", "--what-if", "modality=exosomes").code == 0
     bad = cli("explain", "-d", "OP", "-c", "XX-cells")
     assert bad.code == 2 and "unknown candidate for OP 'XX-cells'" in bad.err
+
+
+def test_cli_explain_shows_the_errata_in_every_format(
+    cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    table = cli("explain", "-d", "OP", "-c", "DP-cells")
+    assert table.code == 0, table.err
+    lines = table.out.splitlines()
+    heading = lines.index("Errata: where the review contradicts itself about what this cites")
+    assert lines[heading - 1].startswith("└")  # under the evidence table
+    assert lines[heading + 1].startswith("  E-DP-42 ([42] Wu W, 2020; Table 1): Table 1 row [42]")
+    assert "    - Reference title: CD39 produced from human gingiva-derived MSCs (GMSCs)" in lines
+    markdown = cli("explain", "-d", "OP", "-c", "DP-cells", "-f", "markdown").out.splitlines()
+    assert (
+        "- `E-DP-42` ([42] Wu W, 2020; Table 1): Table 1 row [42] and OP prose vs reference [42]"
+        in markdown
+    )
+    assert "  - used here: Dental pulp, as the review files it" in markdown
+    doc = cli("explain", "-d", "OP", "-c", "DP-cells", "-f", "json").json()
+    (erratum,) = [x for x in doc["errata"] if x["id"] == "E-DP-42"]
+    assert erratum["used"] == "Dental pulp, as the review files it"
+    assert cli("explain", "-d", "FRAILTY", "-c", "AM-cells").out.count("Errata") == 0
 
 
 def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from mscadvisor.engine import citations
@@ -19,6 +20,7 @@ from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
+from mscadvisor.kb.records import Erratum
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
@@ -38,6 +40,26 @@ class NotFired(Record):
             "summary": self.summary,
             "effect": self.effect,
             "failed": list(self.failed),
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+class ErratumNote(Record):
+    """An erratum on what a candidate was judged on: a place where the review contradicts
+    itself about a study, trial or reference that the candidate's evidence or rules cite."""
+
+    erratum: Erratum
+    citations: tuple[CitationView, ...]  # the erratum's own, resolved
+
+    def to_dict(self) -> dict[str, Any]:
+        """The shape of a row of ``mscadvisor errata --format json``."""
+        e = self.erratum
+        return {
+            "id": e.id,
+            "where": e.where,
+            "readings": list(e.readings),
+            "used": e.used,
+            "why": e.why,
             "citations": [c.to_dict() for c in self.citations],
         }
 
@@ -64,6 +86,7 @@ class Explanation(Record):
     gap: tuple[GapItem, ...]
     tie_break: str | None
     recommendation: Recommendation
+    errata: tuple[ErratumNote, ...]
     # Single-field profile changes that change a category's top choice; None: not asked for.
     sensitivity: tuple[TopChange, ...] | None = None
 
@@ -75,6 +98,7 @@ class Explanation(Record):
             "category": self.category,
             "candidate": c.to_dict() if c else None,
             "excluded_by": [e.to_dict() for e in self.exclusions],
+            "errata": [e.to_dict() for e in self.errata],
             "not_fired": [n.to_dict() for n in self.not_fired],
             "versus_top": None
             if self.top is None or c is None or self.top.id == c.id
@@ -170,8 +194,38 @@ def explain(
         from mscadvisor.engine.whatif import sensitivity as top_changes
 
         changes = tuple(top_changes(kb, result.profile))
+    cited = (
+        [
+            *(u.citation for u in candidate.evidence),
+            *(v for c in candidate.contributions for v in c.citations),
+        ]
+        if candidate
+        else [v for x in exclusions for v in x.citations]
+    )
     return Explanation(
-        category, candidate, exclusions, tuple(not_fired), top, gap, tie_break, result, changes
+        category,
+        candidate,
+        exclusions,
+        tuple(not_fired),
+        top,
+        gap,
+        tie_break,
+        result,
+        errata_on(kb, cited),
+        changes,
+    )
+
+
+def errata_on(kb: KnowledgeBase, cited: Iterable[CitationView]) -> tuple[ErratumNote, ...]:
+    """The errata that cite a reference or trial among ``cited``, in id order. A table or a
+    section alone does not tie an erratum to a candidate: the review's tables hold most of its
+    studies, and an erratum about one row says nothing of the others."""
+    refs = {v.ref for v in cited if v.ref is not None}
+    ncts = {v.nct for v in cited if v.nct is not None}
+    return tuple(
+        ErratumNote(e, tuple(citations.view(kb, c) for c in e.citations))
+        for e in sorted(kb.errata.values(), key=lambda e: e.id)
+        if any(c.ref in refs or c.nct in ncts for c in e.citations)
     )
 
 

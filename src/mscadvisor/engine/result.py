@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 # everywhere (every key always present, with its links) and versioned documents for the
 # listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with);
 # 2.3 the knowledge base's name and each pack's name and version, from their pack.toml, and
-# recommendation, explain and what-if documents say how to regenerate them (reproduce).
-SCHEMA_VERSION = "2.3"
+# recommendation, explain and what-if documents say how to regenerate them (reproduce); 2.4
+# explain documents list the errata on what the candidate was judged on (errata).
+SCHEMA_VERSION = "2.4"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."

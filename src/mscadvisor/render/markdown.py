@@ -123,8 +123,8 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
 
 def explanation_markdown(e: Explanation) -> str:
     """One candidate's explanation: its rank and certainty ledger, every contribution, the
-    evidence, the rules that did not fire and why, and the gap to the first (or its exclusion),
-    with the sensitivity when it was asked for."""
+    evidence and the errata on it, the rules that did not fire and why, and the gap to the first
+    (or its exclusion), with the sensitivity when it was asked for."""
     result = e.recommendation
     c = e.candidate
     name = c.label if c else next(x.label for x in e.exclusions)
@@ -185,6 +185,16 @@ def explanation_markdown(e: Explanation) -> str:
                     for u in c.evidence
                 ],
             )
+    if e.errata:
+        lines += ["## Errata: where the review contradicts itself about what this cites", ""]
+        for note in e.errata:
+            x = note.erratum
+            lines += [
+                f"- `{x.id}` ({'; '.join(v.label for v in note.citations)}): {x.where}",
+                *(f"  - {reading}" for reading in x.readings),
+                f"  - used here: {x.used}",
+            ]
+        lines.append("")
     if e.not_fired:
         lines += ["## Rules not fired (why not)", ""]
         lines += _table(

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from mscadvisor.engine.explanation import Explanation
+from mscadvisor.engine.explanation import ErratumNote, Explanation
 from mscadvisor.engine.profile import shown_value
 from mscadvisor.engine.ranking import unsupported_why, unsupported_words
 from mscadvisor.engine.result import (
@@ -464,6 +464,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         console.print(_contribution_table(c, console.width))
         if c.evidence:
             console.print(_evidence_table(c))
+    _print_errata(console, e.errata)
     if e.not_fired:
         table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
         table.add_column("Rule", no_wrap=True, min_width=_longest(n.rule for n in e.not_fired))
@@ -490,6 +491,20 @@ def print_explanation(console: Console, e: Explanation) -> None:
                 g.rule, f"{g.top_points:+d}", f"{g.candidate_points:+d}", f"{g.difference:+d}"
             )
         console.print(table)
+
+
+def _print_errata(console: Console, errata: Sequence[ErratumNote]) -> None:
+    """Each erratum on what the candidate was judged on: what it cites, where the review
+    contradicts itself, both readings and the one used."""
+    if not errata:
+        return
+    console.print("[bold]Errata[/bold]: where the review contradicts itself about what this cites")
+    for note in errata:
+        e = note.erratum
+        print_indented(console, f"{e.id} ({'; '.join(v.label for v in note.citations)}): {e.where}")
+        for reading in e.readings:
+            print_indented(console, f"- {reading}", indent=4)
+        print_indented(console, f"used here: {e.used}", indent=4)
 
 
 def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
