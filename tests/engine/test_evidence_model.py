@@ -121,9 +121,13 @@ def test_evidence_for_another_donor_type_is_indirect() -> None:
     """Table 3: NCT02062931 and NCT02043743 transplanted autologous BM-MSCs."""
     result = run(disease="POF", modality="cells", donor="allogeneic")
     bm = candidate(result, "BM-cells")
-    autologous = [u for u in bm.evidence if u.citation.nct in ("NCT02062931", "NCT02043743")]
+    autologous_ids = {"NCT02062931", "NCT02043743"}
+    autologous = [u for u in bm.evidence if u.citation.nct in autologous_ids]
     assert autologous and all(not u.direct and "donor autologous" in u.differs for u in autologous)
-    assert all(u.role == "pending" for u in autologous)  # unverified results (erratum)
+    # Table 3 prints results for both that nothing the review cites confirms (an erratum):
+    # unverified, not pending, and no support.
+    assert all(u.role == "unverified" for u in autologous)
+    assert not any(r in autologous_ids for c in bm.contributions for r in c.records)
 
 
 def test_evidence_never_leaks_between_tissues_for_a_source() -> None:

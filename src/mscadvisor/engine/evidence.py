@@ -48,7 +48,7 @@ ROLES = {
     "safety-reported": "safety only",
     "inconclusive": "inconclusive",
     "no-results": "pending",
-    "unverified": "pending",
+    "unverified": "unverified",  # results printed, but nothing the review cites confirms them
 }
 
 
