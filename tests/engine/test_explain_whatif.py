@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from mscadvisor.engine import citations
 from mscadvisor.engine.explanation import explain
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import Recommendation, ScoredCandidate
@@ -76,48 +77,82 @@ def test_explain_excluded_candidate() -> None:
     assert e.to_dict()["versus_top"] is None
 
 
+def errata_ids(disease: str, candidate: str, **profile: Any) -> dict[str, list[str]]:
+    """Each erratum explain shows for the candidate, with the labels of what it is on."""
+    e = explain(KB, result_for(disease=disease, **profile), candidate)
+    return {n.erratum.id: [v.label for v in n.on] for n in e.errata}
+
+
 def test_explain_shows_the_erratum_on_a_study_it_counts() -> None:
     # Table 1 files [42] under dental pulp; its reference's title says gingiva (E-DP-42).
     e = explain(KB, result_for(disease="OP"), "DP-cells")
     assert e.candidate is not None
     assert "[42] Wu W, 2020" in {u.citation.label for u in e.candidate.evidence}
     (note,) = [n for n in e.errata if n.erratum.id == "E-DP-42"]
+    assert [v.label for v in note.on] == ["[42] Wu W, 2020"]
     assert any("gingiva" in reading for reading in note.erratum.readings)
-    assert note.to_dict()["citations"][0]["label"] == "[42] Wu W, 2020"
+    assert note.to_dict()["erratum"]["citations"][0]["label"] == "[42] Wu W, 2020"
     # Bone marrow cells cite no study of [42]: the erratum is not theirs.
-    bm = explain(KB, result_for(disease="OP"), "BM-cells")
-    assert "E-DP-42" not in {n.erratum.id for n in bm.errata}
+    assert "E-DP-42" not in errata_ids("OP", "BM-cells")
+
+
+def test_errata_on_a_caveat_finding_a_table_4_item_and_a_trial_show() -> None:
+    # The caveat that injected cells beat their conditioned medium cites [20] (POF prose),
+    # whose tissue and whose claim the review contradicts elsewhere.
+    exosomes = errata_ids("POF", "UC-exosomes")
+    assert exosomes["E-AMNION-20"] == exosomes["E-EXO-EQUIVALENCE"] == ["[20] Ling L, 2019"]
+    # Table 4 items are as specific as a reference: the cord blood items an erratum is about.
+    assert errata_ids("OP", "UCB-cells") == {
+        "E-T4-UCB-OSTEOGENIC": ["Table 4, UCB-A2", "Table 4, UCB-D3"]
+    }
+    assert "E-T4-UCB-SUPPLY" in errata_ids("OP", "UCB-cells", needs=["large-cell-dose"])
+    # The one OP trial of autologous cells, which the autologous-prose erratum names.
+    assert errata_ids("OP", "BM-cells")["E-OP-AUTOLOGOUS"] == ["NCT02566655"]
+
+
+def test_a_background_source_of_a_general_trait_ties_no_erratum() -> None:
+    # The embolism rule cites [9], a review of MSCs and their vesicles, for a general trait;
+    # the errata citing [9] are about exosome sizes and citation numbers, not bone marrow cells.
+    e = explain(KB, result_for(disease="OP", comorbidities=["thromboembolism"]), "BM-cells")
+    assert e.candidate is not None
+    assert "MOD-CELLS-EMBOLISM-RISK" in {c.rule for c in e.candidate.contributions}
+    assert {"E-T2-SIZE-ABOVE-EXOSOME", "E-REFS-5-8"}.isdisjoint(n.erratum.id for n in e.errata)
 
 
 def test_an_excluded_candidate_shows_the_errata_its_exclusion_cites() -> None:
     result = result_for(disease="POF", donor="autologous")
     e = explain(KB, result, "UC-cells")
     assert e.candidate is None and e.errata == ()  # Table 4 and a section: no erratum's
-    # Were the exclusion to cite [42] (no shipped exclusion cites a study), E-DP-42 would show.
+    # Were its exclusion (an expert-synthesis rule) to cite a trial, the errata on the trial
+    # would show; a reference it cited would be a background source, which ties none.
+    (bm,) = [c for c in result_for(disease="POF").ranked["source"] if c.id == "BM-cells"]
+    (trial,) = [u.citation for u in bm.evidence if u.citation.nct == "NCT02696889"]
     (dp,) = [c for c in result_for(disease="OP").ranked["source"] if c.id == "DP-cells"]
     (study_42,) = [u.citation for u in dp.evidence if u.citation.ref == 42]
-    citing = replace(
-        result, excluded=tuple(replace(x, citations=(study_42,)) for x in result.excluded)
-    )
-    assert [n.erratum.id for n in explain(KB, citing, "UC-cells").errata] == ["E-DP-42"]
+    for cited, expected in (((trial,), ["E-T3-POF-UNVERIFIED"]), ((study_42,), [])):
+        excluded = tuple(replace(x, citations=cited) for x in result.excluded)
+        shown = explain(KB, replace(result, excluded=excluded), "UC-cells").errata
+        assert [n.erratum.id for n in shown] == expected
 
 
 @pytest.mark.parametrize("disease", sorted(KB.diseases))
-def test_errata_shown_are_exactly_those_on_what_the_candidate_cites(disease: str) -> None:
+def test_each_erratum_shown_is_on_what_the_candidate_was_judged_on(disease: str) -> None:
     result = result_for(disease=disease)
     for candidate in (c for ranked in result.ranked.values() for c in ranked):
-        cited = [
-            *(u.citation for u in candidate.evidence),
-            *(v for c in candidate.contributions for v in c.citations),
-        ]
-        refs, ncts = {v.ref for v in cited} - {None}, {v.nct for v in cited} - {None}
-        expected = sorted(
-            x.id
-            for x in KB.errata.values()
-            if {c.ref for c in x.citations} & refs or {c.nct for c in x.citations} & ncts
-        )
-        shown = explain(KB, result, candidate.id).errata
-        assert [n.erratum.id for n in shown] == expected, candidate.id
+        e = explain(KB, result, candidate.id)
+        assert [n.erratum.id for n in e.errata] == sorted({n.erratum.id for n in e.errata})
+        judged_on = {u.citation for u in candidate.evidence}
+        judged_on |= {v for c in candidate.contributions for v in c.citations}
+        judged_on |= {
+            citations.view(KB, c)
+            for r in candidate.caveat_rules
+            for c in KB.rules[r].rule.citations
+        }
+        for note in e.errata:
+            own = {citations.view(KB, c) for c in note.erratum.citations}
+            assert note.on and set(note.on) <= judged_on & own, (candidate.id, note.erratum.id)
+            # A table or a section alone ties nothing: each is a study, trial or Table 4 item.
+            assert all(v.ref or v.nct or v.item for v in note.on)
 
 
 def test_explain_unknown_candidate() -> None:
@@ -313,20 +348,31 @@ def test_cli_explain_shows_the_errata_in_every_format(
     table = cli("explain", "-d", "OP", "-c", "DP-cells")
     assert table.code == 0, table.err
     lines = table.out.splitlines()
-    heading = lines.index("Errata: where the review contradicts itself about what this cites")
-    assert lines[heading - 1].startswith("└")  # under the evidence table
-    assert lines[heading + 1].startswith("  E-DP-42 ([42] Wu W, 2020; Table 1): Table 1 row [42]")
-    assert "    - Reference title: CD39 produced from human gingiva-derived MSCs (GMSCs)" in lines
-    markdown = cli("explain", "-d", "OP", "-c", "DP-cells", "-f", "markdown").out.splitlines()
-    assert (
-        "- `E-DP-42` ([42] Wu W, 2020; Table 1): Table 1 row [42] and OP prose vs reference [42]"
-        in markdown
+    heading = lines.index(
+        "Errata: where the review contradicts itself about what this candidate was judged"
     )
-    assert "  - used here: Dental pulp, as the review files it" in markdown
+    assert lines[heading - 1].startswith("└")  # under the evidence table
+    assert lines[heading + 2 : heading + 7] == [
+        "  E-DP-42, on [42] Wu W, 2020",
+        "    Table 1 row [42] and OP prose vs reference [42]",
+        "    - Table 1 and prose: dental pulp MSCs (hDP-MSC) produce CD39",
+        "    - Reference title: CD39 produced from human gingiva-derived MSCs (GMSCs)",
+        "    reading used: Dental pulp, as the review files it",
+    ]
+    markdown = cli("explain", "-d", "OP", "-c", "DP-cells", "-f", "markdown").out.splitlines()
+    first = markdown.index(
+        "- `E-DP-42`, on [42] Wu W, 2020: Table 1 row [42] and OP prose vs reference [42]"
+    )
+    assert markdown[first + 1 : first + 4] == [
+        "  - reading: Table 1 and prose: dental pulp MSCs (hDP-MSC) produce CD39",
+        "  - reading: Reference title: CD39 produced from human gingiva-derived MSCs (GMSCs)",
+        "  - reading used: Dental pulp, as the review files it",
+    ]
     doc = cli("explain", "-d", "OP", "-c", "DP-cells", "-f", "json").json()
-    (erratum,) = [x for x in doc["errata"] if x["id"] == "E-DP-42"]
-    assert erratum["used"] == "Dental pulp, as the review files it"
-    assert cli("explain", "-d", "FRAILTY", "-c", "AM-cells").out.count("Errata") == 0
+    (note,) = [x for x in doc["errata"] if x["erratum"]["id"] == "E-DP-42"]
+    assert [c["label"] for c in note["on"]] == ["[42] Wu W, 2020"]
+    assert note["erratum"]["used"] == "Dental pulp, as the review files it"
+    assert "Errata" not in cli("explain", "-d", "FRAILTY", "-c", "AM-cells").out
 
 
 def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:

@@ -20,7 +20,7 @@ from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import Erratum
+from mscadvisor.kb.records import GENERAL_LEVEL, Erratum
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
@@ -46,21 +46,25 @@ class NotFired(Record):
 
 class ErratumNote(Record):
     """An erratum on what a candidate was judged on: a place where the review contradicts
-    itself about a study, trial or reference that the candidate's evidence or rules cite."""
+    itself about a study, trial, reference or Table 4 item that the candidate's evidence,
+    rules or exclusion cite."""
 
+    on: tuple[CitationView, ...]  # what the candidate cites that the erratum is about
     erratum: Erratum
     citations: tuple[CitationView, ...]  # the erratum's own, resolved
 
     def to_dict(self) -> dict[str, Any]:
-        """The shape of a row of ``mscadvisor errata --format json``."""
         e = self.erratum
         return {
-            "id": e.id,
-            "where": e.where,
-            "readings": list(e.readings),
-            "used": e.used,
-            "why": e.why,
-            "citations": [c.to_dict() for c in self.citations],
+            "on": [c.to_dict() for c in self.on],
+            "erratum": {  # a row of ``mscadvisor errata --format json``
+                "id": e.id,
+                "where": e.where,
+                "readings": list(e.readings),
+                "used": e.used,
+                "why": e.why,
+                "citations": [c.to_dict() for c in self.citations],
+            },
         }
 
 
@@ -194,14 +198,17 @@ def explain(
         from mscadvisor.engine.whatif import sensitivity as top_changes
 
         changes = tuple(top_changes(kb, result.profile))
-    cited = (
-        [
-            *(u.citation for u in candidate.evidence),
-            *(v for c in candidate.contributions for v in c.citations),
-        ]
-        if candidate
-        else [v for x in exclusions for v in x.citations]
-    )
+    # What the candidate's place rests on, as (citations, whether a reference among them counts):
+    # studies and findings do; the background sources of general traits do not (errata_on).
+    cited: list[tuple[tuple[CitationView, ...], bool]] = []
+    if candidate:
+        cited += [((u.citation,), True) for u in candidate.evidence]
+        cited += [(c.citations, c.level != GENERAL_LEVEL) for c in candidate.contributions]
+        for rule in (kb.rules[r].rule for r in candidate.caveat_rules):
+            views = tuple(citations.view(kb, c) for c in rule.citations)
+            cited.append((views, rule.level != GENERAL_LEVEL))
+    else:
+        cited += [(x.citations, kb.rules[x.rule].rule.level != GENERAL_LEVEL) for x in exclusions]
     return Explanation(
         category,
         candidate,
@@ -216,17 +223,39 @@ def explain(
     )
 
 
-def errata_on(kb: KnowledgeBase, cited: Iterable[CitationView]) -> tuple[ErratumNote, ...]:
-    """The errata that cite a reference or trial among ``cited``, in id order. A table or a
-    section alone does not tie an erratum to a candidate: the review's tables hold most of its
-    studies, and an erratum about one row says nothing of the others."""
-    refs = {v.ref for v in cited if v.ref is not None}
-    ncts = {v.nct for v in cited if v.nct is not None}
-    return tuple(
-        ErratumNote(e, tuple(citations.view(kb, c) for c in e.citations))
-        for e in sorted(kb.errata.values(), key=lambda e: e.id)
-        if any(c.ref in refs or c.nct in ncts for c in e.citations)
-    )
+def errata_on(
+    kb: KnowledgeBase, cited: Iterable[tuple[Iterable[CitationView], bool]]
+) -> tuple[ErratumNote, ...]:
+    """The errata about a study, trial or Table 4 item among ``cited``, in id order, each with
+    what of ``cited`` it is about. ``cited``: citations, each group with whether a reference
+    among them counts. A table or a section alone does not tie an erratum to a candidate (the
+    review's tables hold most of its studies, and an erratum about one row says nothing of the
+    others), nor does a background source cited for a general trait."""
+    by_key: dict[tuple[object, ...], CitationView] = {}
+    for views, references_count in cited:
+        for view in views:
+            for key in _specific_keys(view, references_count):
+                by_key.setdefault(key, view)
+    notes = []
+    for erratum in sorted(kb.errata.values(), key=lambda e: e.id):
+        own = [citations.view(kb, c) for c in erratum.citations]
+        on = [by_key[k] for view in own for k in _specific_keys(view, True) if k in by_key]
+        if on:
+            notes.append(ErratumNote(tuple(dict.fromkeys(on)), erratum, tuple(own)))
+    return tuple(notes)
+
+
+def _specific_keys(view: CitationView, references_count: bool) -> list[tuple[object, ...]]:
+    """What a citation names that can tie an erratum to a candidate: a reference (where
+    references count), a trial, or a Table 4 item."""
+    keys: list[tuple[object, ...]] = []
+    if view.ref is not None and references_count:
+        keys.append(("ref", view.ref))
+    if view.nct is not None:
+        keys.append(("nct", view.nct))
+    if view.table is not None and view.item is not None:
+        keys.append(("item", view.table, view.item))
+    return keys
 
 
 def _tie_break(top: ScoredCandidate, candidate: ScoredCandidate) -> str | None:

@@ -29,7 +29,7 @@ from mscadvisor.engine.certainty import Grading, grade_certainty
 from mscadvisor.engine.result import SCHEMA_VERSION, Contribution, EvidenceUse
 from mscadvisor.engine.scoring import applicable_rules
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import Rule, Study, Trial
+from mscadvisor.kb.records import GENERAL_LEVEL, Rule, Study, Trial
 
 ViewKind = Literal["route", "preconditioning"]
 VIEWS: tuple[ViewKind, ...] = ("route", "preconditioning")
@@ -42,7 +42,6 @@ STATUS_MEANINGS: dict[Status, str] = {
     "none": "no evidence in the review",
 }
 ColumnKind = Literal["route", "in-vitro-route", "not-given", "strategy", "none"]
-GENERAL_LEVEL = "expert-synthesis"  # the level of rules that state general traits
 
 
 @dataclass(frozen=True, slots=True)

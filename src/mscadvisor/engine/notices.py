@@ -11,7 +11,7 @@ from mscadvisor.engine.profile import POF_AGE_LIMIT, Profile
 from mscadvisor.engine.result import Notice, ScoredCandidate
 from mscadvisor.kb.conditions import compared_values
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import Citation
+from mscadvisor.kb.records import GENERAL_LEVEL, Citation
 
 
 def profile_notices(profile: Profile, kb: KnowledgeBase) -> tuple[Notice, ...]:
@@ -111,9 +111,7 @@ def conflict_notices(sources: tuple[ScoredCandidate, ...]) -> tuple[Notice, ...]
             if top_grade is not None
             else "it has no direct evidence"
         )
-        synthesis = [
-            c.rule for c in top.contributions if c.level == "expert-synthesis" and c.points > 0
-        ]
+        synthesis = [c.rule for c in top.contributions if c.level == GENERAL_LEVEL and c.points > 0]
         return (
             Notice(
                 "conflict",

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from mscadvisor.engine import evidence
 from mscadvisor.engine.certainty import rank
 from mscadvisor.engine.result import Contribution, EvidenceUse, ScoredCandidate
+from mscadvisor.kb.records import GENERAL_LEVEL
 from mscadvisor.record import replace
 
 
@@ -30,7 +31,7 @@ def has_evidence(contributions: Sequence[Contribution], uses: Sequence[EvidenceU
     (everything but general traits and expert synthesis) sum above 0, so a null trial can
     cancel an animal study, and something direct stands behind them (a study of exactly this
     candidate, or a finding the review states about it) rather than indirect evidence alone."""
-    evidence = [c for c in contributions if c.level != "expert-synthesis"]
+    evidence = [c for c in contributions if c.level != GENERAL_LEVEL]
     direct = any(map(_supports_directly, uses)) or any(
         c.points > 0 and not c.records for c in evidence
     )

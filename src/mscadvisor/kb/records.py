@@ -81,6 +81,7 @@ LEVELS: tuple[Level, ...] = (
     "in-vitro",
     "expert-synthesis",
 )
+GENERAL_LEVEL: Level = "expert-synthesis"  # the level of rules that state general traits
 
 
 class Citation(Record):

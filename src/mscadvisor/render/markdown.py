@@ -186,13 +186,13 @@ def explanation_markdown(e: Explanation) -> str:
                 ],
             )
     if e.errata:
-        lines += ["## Errata: where the review contradicts itself about what this cites", ""]
+        lines += ["## Errata: where the review contradicts itself about what it was judged on", ""]
         for note in e.errata:
             x = note.erratum
             lines += [
-                f"- `{x.id}` ({'; '.join(v.label for v in note.citations)}): {x.where}",
-                *(f"  - {reading}" for reading in x.readings),
-                f"  - used here: {x.used}",
+                f"- `{x.id}`, on {_cell('; '.join(v.label for v in note.on))}: {_cell(x.where)}",
+                *(f"  - reading: {_cell(reading)}" for reading in x.readings),
+                f"  - reading used: {_cell(x.used)}",
             ]
         lines.append("")
     if e.not_fired:

@@ -494,17 +494,20 @@ def print_explanation(console: Console, e: Explanation) -> None:
 
 
 def _print_errata(console: Console, errata: Sequence[ErratumNote]) -> None:
-    """Each erratum on what the candidate was judged on: what it cites, where the review
-    contradicts itself, both readings and the one used."""
+    """Each erratum on what the candidate was judged on: what of it the erratum is about,
+    where the review contradicts itself, both readings and the one used."""
     if not errata:
         return
-    console.print("[bold]Errata[/bold]: where the review contradicts itself about what this cites")
+    console.print(
+        "[bold]Errata[/bold]: where the review contradicts itself about what this candidate "
+        "was judged on"
+    )
     for note in errata:
         e = note.erratum
-        print_indented(console, f"{e.id} ({'; '.join(v.label for v in note.citations)}): {e.where}")
-        for reading in e.readings:
-            print_indented(console, f"- {reading}", indent=4)
-        print_indented(console, f"used here: {e.used}", indent=4)
+        print_indented(console, f"{e.id}, on {'; '.join(v.label for v in note.on)}")
+        for line in (e.where, *(f"- {reading}" for reading in e.readings)):
+            print_indented(console, line, indent=4)
+        print_indented(console, f"reading used: {e.used}", indent=4)
 
 
 def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
