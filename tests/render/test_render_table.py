@@ -481,6 +481,40 @@ def test_explanation_of_a_route_behind_the_top_one() -> None:
     assert all(int(r[1]) - int(r[2]) == int(r[3]) for r in table)
 
 
+@pytest.mark.parametrize("width", [50, 60, 80])
+def test_the_gap_table_fits_the_screen_and_keeps_every_rule(width: int) -> None:
+    """Where the rule ids do not fit beside the two candidates, they fold: nothing is cut."""
+    ad = score(KB, build_profile({"disease": "AD"}, KB, "t"))
+    explanation = explain(KB, ad, "BM-exosomes")
+    text = render(lambda c: print_explanation(c, explanation), width=width)
+    gap = section(text, "Why not first: AD-MSC (adipose), exosomes +6 vs +4")
+    assert max(len(line) for line in gap.splitlines()) <= width
+    assert gap.splitlines()[2].split() == [
+        "┃",
+        "Rule",
+        "┃",
+        "AD-exosomes",
+        "┃",
+        "BM-exosomes",
+        "┃",
+        "Gap",
+        "┃",
+    ]
+    # A row starts where its points are; a folded rule id goes on in the lines below.
+    found: list[list[str]] = []
+    for line in gap.splitlines()[4:-1]:
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        if cells[1]:
+            found.append(cells)
+        else:
+            found[-1][0] += cells[0]
+    assert found == [
+        [g.rule, f"{g.top_points:+d}", f"{g.candidate_points:+d}", f"{g.difference:+d}"]
+        for g in explanation.gap
+    ]
+    assert [g.rule for g in explanation.gap] == ["EV-SRC-CLINICAL-UNCONTROLLED", "EV-SRC-ANIMAL"]
+
+
 def test_explanation_of_a_tie_says_what_broke_it() -> None:
     text = explained("BM-cells")
     assert "Rank 2 of 12, score +8" in text  # a source is judged for no source

@@ -436,6 +436,9 @@ def result_title(result: Recommendation) -> str:
     return f"{result.disease}: {result.disease_name}"
 
 
+GAP_TABLE_EDGES = 13  # four columns: five borders and a space either side of each cell
+
+
 def print_explanation(console: Console, e: Explanation) -> None:
     result = e.recommendation
     c = e.candidate
@@ -482,7 +485,13 @@ def print_explanation(console: Console, e: Explanation) -> None:
             + (f"; {e.tie_break}" if e.tie_break else ""),
             expand=True,
         )
-        table.add_column("Rule", no_wrap=True, min_width=_longest(g.rule for g in e.gap))
+        # Ids whole where the screen has room; else the rule ids fold, so nothing is cut off.
+        room = console.width - GAP_TABLE_EDGES - len(e.top.id) - len(c.id) - len("Gap")
+        rule_width = _longest(g.rule for g in e.gap)
+        if rule_width <= room:
+            table.add_column("Rule", no_wrap=True, min_width=rule_width)
+        else:
+            table.add_column("Rule", overflow="fold", width=max(room, 1))
         table.add_column(e.top.id, justify="right", ratio=1, width=len(e.top.id))  # whole
         table.add_column(c.id, justify="right", ratio=1, width=len(c.id))
         table.add_column("Gap", justify="right", ratio=1, width=len("Gap"))  # its part of the gap
