@@ -107,7 +107,23 @@ def test_errata_on_a_caveat_finding_a_table_4_item_and_a_trial_show() -> None:
     }
     assert "E-T4-UCB-SUPPLY" in errata_ids("OP", "UCB-cells", needs=["large-cell-dose"])
     # The one OP trial of autologous cells, which the autologous-prose erratum names.
-    assert errata_ids("OP", "BM-cells")["E-OP-AUTOLOGOUS"] == ["NCT02566655"]
+    assert errata_ids("OP", "BM-cells", donor="autologous")["E-OP-AUTOLOGOUS"] == ["NCT02566655"]
+
+
+def test_a_study_of_the_other_modality_that_counts_nothing_ties_no_erratum() -> None:
+    # Bone marrow cells for AD see the exosome study [62] as indirect evidence that counts
+    # nothing; that Table 2 prints its vesicles above 150 nm says nothing of the cells.
+    e = explain(KB, result_for(disease="AD"), "BM-cells")
+    assert e.candidate is not None
+    (use,) = [u for u in e.candidate.evidence if u.citation.ref == 62]
+    assert not use.direct and not any(use.record in c.records for c in e.candidate.contributions)
+    assert [n.erratum.id for n in e.errata] == ["E-NCT02600130-RESULTS"]
+    # For bone marrow exosomes the same study is of their modality (indirect only for its
+    # preconditioning), and [58] is indirect for what the erratum on it explains.
+    assert errata_ids("AD", "BM-exosomes") == {
+        "E-T2-58-CELLS": ["[58] Nakano M, 2020"],
+        "E-T2-SIZE-ABOVE-EXOSOME": ["[62] Losurdo M, 2020"],
+    }
 
 
 def test_a_background_source_of_a_general_trait_ties_no_erratum() -> None:
@@ -141,7 +157,15 @@ def test_each_erratum_shown_is_on_what_the_candidate_was_judged_on(disease: str)
     for candidate in (c for ranked in result.ranked.values() for c in ranked):
         e = explain(KB, result, candidate.id)
         assert [n.erratum.id for n in e.errata] == sorted({n.erratum.id for n in e.errata})
-        judged_on = {u.citation for u in candidate.evidence}
+        judged_for = candidate.modality or next(
+            (s.modality for s in result.ranked["source"] if s.id == result.judged_for), None
+        )
+        records = {r.id: r for r in [*KB.studies, *KB.trials.values()]}
+        judged_on = {
+            u.citation
+            for u in candidate.evidence
+            if u.direct or records[u.record].modality == judged_for
+        }
         judged_on |= {v for c in candidate.contributions for v in c.citations}
         judged_on |= {
             citations.view(KB, c)
@@ -348,11 +372,9 @@ def test_cli_explain_shows_the_errata_in_every_format(
     table = cli("explain", "-d", "OP", "-c", "DP-cells")
     assert table.code == 0, table.err
     lines = table.out.splitlines()
-    heading = lines.index(
-        "Errata: where the review contradicts itself about what this candidate was judged"
-    )
+    heading = lines.index("Errata: where the review contradicts itself about what this rests on")
     assert lines[heading - 1].startswith("└")  # under the evidence table
-    assert lines[heading + 2 : heading + 7] == [
+    assert lines[heading + 1 : heading + 6] == [
         "  E-DP-42, on [42] Wu W, 2020",
         "    Table 1 row [42] and OP prose vs reference [42]",
         "    - Table 1 and prose: dental pulp MSCs (hDP-MSC) produce CD39",
@@ -373,6 +395,12 @@ def test_cli_explain_shows_the_errata_in_every_format(
     assert [c["label"] for c in note["on"]] == ["[42] Wu W, 2020"]
     assert note["erratum"]["used"] == "Dental pulp, as the review files it"
     assert "Errata" not in cli("explain", "-d", "FRAILTY", "-c", "AM-cells").out
+    # A wrapped reading hangs under its own text, not under the dash of the next.
+    marrow = cli("explain", "-d", "POF", "-c", "BM-cells").out.splitlines()
+    reading = marrow.index(
+        "    - Table 3: both trials report lower serum FSH, higher oestrogen and AMH,"
+    )
+    assert marrow[reading + 1].startswith("      and fewer menopausal symptoms")
 
 
 def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:

@@ -20,7 +20,7 @@ from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import GENERAL_LEVEL, Erratum
+from mscadvisor.kb.records import GENERAL_LEVEL, Erratum, Study, Trial
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
@@ -45,9 +45,9 @@ class NotFired(Record):
 
 
 class ErratumNote(Record):
-    """An erratum on what a candidate was judged on: a place where the review contradicts
-    itself about a study, trial, reference or Table 4 item that the candidate's evidence,
-    rules or exclusion cite."""
+    """An erratum on what a candidate's place rests on: a place where the review contradicts
+    itself about a study, trial, reference or Table 4 item that ties it to the candidate
+    (``errata_on``)."""
 
     on: tuple[CitationView, ...]  # what the candidate cites that the erratum is about
     erratum: Erratum
@@ -199,10 +199,19 @@ def explain(
 
         changes = tuple(top_changes(kb, result.profile))
     # What the candidate's place rests on, as (citations, whether a reference among them counts):
-    # studies and findings do; the background sources of general traits do not (errata_on).
+    # its studies and trials (direct, of its modality, or counted by a rule: evidence rules cite
+    # what they count), and findings; not a study of the other modality that counts nothing,
+    # nor the background sources of general traits (errata_on).
     cited: list[tuple[tuple[CitationView, ...], bool]] = []
     if candidate:
-        cited += [((u.citation,), True) for u in candidate.evidence]
+        modality = _judged_modality(result, candidate)
+        records: dict[str, Study | Trial] = {r.id: r for r in kb.studies}
+        records.update(kb.trials)
+        cited += [
+            ((u.citation,), True)
+            for u in candidate.evidence
+            if u.direct or records[u.record].modality == modality
+        ]
         cited += [(c.citations, c.level != GENERAL_LEVEL) for c in candidate.contributions]
         for rule in (kb.rules[r].rule for r in candidate.caveat_rules):
             views = tuple(citations.view(kb, c) for c in rule.citations)
@@ -221,6 +230,13 @@ def explain(
         errata_on(kb, cited),
         changes,
     )
+
+
+def _judged_modality(result: Recommendation, candidate: ScoredCandidate) -> str | None:
+    """The modality a candidate is judged for: its own for a source, else its source's."""
+    if candidate.category == "source":
+        return candidate.modality
+    return next((s.modality for s in result.ranked["source"] if s.id == result.judged_for), None)
 
 
 def errata_on(

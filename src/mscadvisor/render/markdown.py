@@ -186,7 +186,7 @@ def explanation_markdown(e: Explanation) -> str:
                 ],
             )
     if e.errata:
-        lines += ["## Errata: where the review contradicts itself about what it was judged on", ""]
+        lines += ["## Errata: where the review contradicts itself about what this rests on", ""]
         for note in e.errata:
             x = note.erratum
             lines += [

@@ -195,15 +195,18 @@ def unicode_ok(console: Console) -> bool:
     return console.encoding.lower().replace("-", "").startswith("utf")
 
 
-def print_indented(console: Console, line: str, style: str = "dim", indent: int = 2) -> None:
+def print_indented(
+    console: Console, line: str, style: str = "dim", indent: int = 2, hang: int = 0
+) -> None:
     """A line of plain text, indented, its wrapped parts indented too (rich would wrap them to
-    the first column, out from under their line)."""
+    the first column, out from under their line), by ``hang`` more than the first."""
     from rich.text import Text
 
     # A Text is printed as it is, past the console's own filter: the data in it is made
     # printable here (control characters from a rule pack never reach the terminal).
-    for part in Text(printable(line), style=style).wrap(console, console.width - indent):
-        console.print(Text(" " * indent) + part)
+    parts = Text(printable(line), style=style).wrap(console, console.width - indent - hang)
+    for n, part in enumerate(parts):
+        console.print(Text(" " * (indent if n == 0 else indent + hang)) + part)
 
 
 def symbols(text: str, unicode: bool) -> str:

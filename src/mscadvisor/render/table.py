@@ -485,16 +485,17 @@ def print_explanation(console: Console, e: Explanation) -> None:
             + (f"; {e.tie_break}" if e.tie_break else ""),
             expand=True,
         )
-        # Ids whole where the screen has room; else the rule ids fold, so nothing is cut off.
-        room = console.width - GAP_TABLE_EDGES - len(e.top.id) - len(c.id) - len("Gap")
+        # Ids whole where the screen has room; else every column folds, so nothing is cut off.
+        heads = (e.top.id, c.id, "Gap")  # "Gap": each rule's part of the gap
         rule_width = _longest(g.rule for g in e.gap)
-        if rule_width <= room:
-            table.add_column("Rule", no_wrap=True, min_width=rule_width)
+        if rule_width + sum(map(len, heads)) + GAP_TABLE_EDGES <= console.width:
+            table.add_column("Rule", no_wrap=True, min_width=rule_width, ratio=1)
+            for head in heads:
+                table.add_column(head, justify="right", no_wrap=True, min_width=len(head))
         else:
-            table.add_column("Rule", overflow="fold", width=max(room, 1))
-        table.add_column(e.top.id, justify="right", ratio=1, width=len(e.top.id))  # whole
-        table.add_column(c.id, justify="right", ratio=1, width=len(c.id))
-        table.add_column("Gap", justify="right", ratio=1, width=len("Gap"))  # its part of the gap
+            table.add_column("Rule", overflow="fold", ratio=2)
+            for head in heads:
+                table.add_column(head, justify="right", overflow="fold", ratio=1, min_width=3)
         for g in e.gap:
             table.add_row(
                 g.rule, f"{g.top_points:+d}", f"{g.candidate_points:+d}", f"{g.difference:+d}"
@@ -508,15 +509,15 @@ def _print_errata(console: Console, errata: Sequence[ErratumNote]) -> None:
     if not errata:
         return
     console.print(
-        "[bold]Errata[/bold]: where the review contradicts itself about what this candidate "
-        "was judged on"
+        "[bold]Errata[/bold]: where the review contradicts itself about what this rests on"
     )
     for note in errata:
         e = note.erratum
-        print_indented(console, f"{e.id}, on {'; '.join(v.label for v in note.on)}")
-        for line in (e.where, *(f"- {reading}" for reading in e.readings)):
-            print_indented(console, line, indent=4)
-        print_indented(console, f"reading used: {e.used}", indent=4)
+        print_indented(console, f"{e.id}, on {'; '.join(v.label for v in note.on)}", hang=2)
+        print_indented(console, e.where, indent=4, hang=2)
+        for reading in e.readings:
+            print_indented(console, f"- {reading}", indent=4, hang=2)
+        print_indented(console, f"reading used: {e.used}", indent=4, hang=2)
 
 
 def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
