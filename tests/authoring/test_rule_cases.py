@@ -89,6 +89,18 @@ when = { disease = "OP" }
 points = 5
 level = "preclinical-in-vivo"
 citations = [{ section = "msc-op" }]
+
+[[rule]]
+id = "PACK-UNLISTED-ERRATUM"
+group = "pack"
+category = "source"
+summary = "Dental pulp for osteoporosis, the gingiva question aside"
+rationale = "Per [42], filed under dental pulp although its title says gingiva (E-DP-42)."
+applies_to = { tissue = "DP", modality = "cells" }
+when = { disease = "OP" }
+points = 1
+level = "preclinical-in-vivo"
+citations = [{ ref = 42 }]
 """
 
 BAD_PACK_CASES = """
@@ -105,6 +117,8 @@ def test_lint_finds_the_faults_of_a_pack(tmp_path: Path) -> None:
     found = {(f.rule, f.code) for f in lint(kb)}
     assert ("PACK-NEVER", "never-fires") in found
     assert ("PACK-UNCITED", "uncited-mention") in found
+    (unlisted,) = [f for f in lint(kb) if f.rule == "PACK-UNLISTED-ERRATUM"]
+    assert unlisted.code == "uncited-mention" and "erratum E-DP-42" in unlisted.message
     assert ("PACK-AGE", "undeclared-assumption") in found
     # a Table 4 item scored twice for one candidate and profile (the shipped rule sorts first)
     assert ("PACK-TWIN", "double-count") in found or (

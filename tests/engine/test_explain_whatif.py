@@ -126,6 +126,16 @@ def test_a_study_of_the_other_modality_that_counts_nothing_ties_no_erratum() -> 
     }
 
 
+def test_a_rule_shows_the_errata_it_declares() -> None:
+    # A cancer history fires the tumorigenic caveat, an expert-synthesis rule citing [8]:
+    # the review prints that reassurance as [7] (E-TUMOR-7, E-REFS-5-8), which it declares.
+    rule = KB.rules["MOD-CELLS-TUMORIGENIC-CAVEAT"].rule
+    assert rule.level == "expert-synthesis" and rule.errata == ("E-REFS-5-8", "E-TUMOR-7")
+    shown = errata_ids("POF", "UC-cells", comorbidities=["cancer-history"])
+    assert shown["E-TUMOR-7"] == shown["E-REFS-5-8"] == ["[8] Chen W, 2023"]
+    assert "E-TUMOR-7" not in errata_ids("POF", "UC-cells")  # the rule did not fire
+
+
 def test_a_background_source_of_a_general_trait_ties_no_erratum() -> None:
     # The embolism rule cites [9], a review of MSCs and their vesicles, for a general trait;
     # the errata citing [9] are about exosome sizes and citation numbers, not bone marrow cells.
@@ -172,9 +182,15 @@ def test_each_erratum_shown_is_on_what_the_candidate_was_judged_on(disease: str)
             for r in candidate.caveat_rules
             for c in KB.rules[r].rule.citations
         }
+        declared = {
+            x
+            for r in [*(c.rule for c in candidate.contributions), *candidate.caveat_rules]
+            for x in KB.rules[r].rule.errata
+        }
         for note in e.errata:
             own = {citations.view(KB, c) for c in note.erratum.citations}
-            assert note.on and set(note.on) <= judged_on & own, (candidate.id, note.erratum.id)
+            assert note.on and set(note.on) <= judged_on, (candidate.id, note.erratum.id)
+            assert set(note.on) & own or note.erratum.id in declared
             # A table or a section alone ties nothing: each is a study, trial or Table 4 item.
             assert all(v.ref or v.nct or v.item for v in note.on)
 

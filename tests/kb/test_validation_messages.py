@@ -214,6 +214,7 @@ RULE = (
             "evidence.setting applies only to studies",
         ),
         ("source", 'points = 1\nconflicts_with = ["NOPE"]', "conflicts_with: unknown rule 'NOPE'"),
+        ("source", 'points = 1\nerrata = ["E-NOPE"]', "field errata: unknown erratum 'E-NOPE'"),
         (
             "route",
             'points = 1\napplies_to = { field = "candidate.tissue", op = "eq", value = "BM" }',

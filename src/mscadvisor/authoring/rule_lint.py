@@ -1,5 +1,6 @@
 """Static checks of a loaded rule set: rules that can never fire, duplicate or contradictory
-rules, and rationales that mention evidence the rule does not cite.
+rules, and rationales that mention evidence the rule does not cite or an erratum it does not
+list.
 
 Also: a Table 4 item scored twice for one candidate and profile (a general trait counts at most
 once), and a condition that uses a number or list the review does not give without declaring it
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mscadvisor.authoring.profile_search import ProfileSearch
@@ -25,6 +27,7 @@ from mscadvisor.kb.vocabulary import FIELDS
 # few thousand digits is refused).
 REF_MENTION = re.compile(r"\[(\d{1,9})\]")
 NCT_MENTION = re.compile(r"NCT\d{8}")
+ERRATUM_MENTION = re.compile(r"\bE-[A-Z0-9]+(?:-[A-Z0-9]+)*\b")  # an erratum id, as E-TUMOR-7
 
 
 # Every kind of finding, as its code (rules-lint.schema.json lists the same).
@@ -49,7 +52,7 @@ def lint(kb: KnowledgeBase) -> list[Finding]:
     search = ProfileSearch(kb)
     findings = [f for parsed in kb.rules.values() for f in _never_fires(search, parsed)]
     findings += _duplicates(kb)
-    findings += [f for parsed in kb.rules.values() for f in _uncited_mentions(parsed)]
+    findings += [f for parsed in kb.rules.values() for f in _uncited_mentions(parsed, kb.errata)]
     findings += _double_counted(kb, search)
     findings += [f for parsed in kb.rules.values() for f in _undeclared_assumption(parsed)]
     return sorted(findings, key=lambda f: (f.rule, f.code))
@@ -152,23 +155,28 @@ def _declared(a: Rule, b: Rule) -> bool:
     return b.id in a.conflicts_with or a.id in b.conflicts_with
 
 
-def _uncited_mentions(parsed: ParsedRule) -> list[Finding]:
+def _uncited_mentions(parsed: ParsedRule, errata: Collection[str]) -> list[Finding]:
+    """A reference or trial the rule's text mentions but it does not cite, or an erratum (one
+    of ``errata``) it mentions but does not list in its errata."""
     rule = parsed.rule
     cited_refs = {c.ref for c in rule.citations}
     cited_ncts = {c.nct for c in rule.citations}
     text = f"{rule.summary} {rule.rationale}"
     missing = sorted({int(n) for n in REF_MENTION.findall(text)} - cited_refs)
     missing_ncts = sorted(set(NCT_MENTION.findall(text)) - cited_ncts)
-    if not missing and not missing_ncts:
-        return []
-    shown = [f"[{n}]" for n in missing] + missing_ncts
-    return [
-        Finding(
-            rule.id,
-            "uncited-mention",
-            f"the rationale mentions {', '.join(shown)} but the rule does not cite it",
+    unlisted = sorted({e for e in ERRATUM_MENTION.findall(text) if e in errata} - set(rule.errata))
+    findings = []
+    if missing or missing_ncts:
+        shown = [f"[{n}]" for n in missing] + missing_ncts
+        message = f"the rationale mentions {', '.join(shown)} but the rule does not cite it"
+        findings.append(Finding(rule.id, "uncited-mention", message))
+    if unlisted:
+        message = (
+            f"the rationale mentions erratum {', '.join(unlisted)} but the rule does not list "
+            "it in errata, so explain does not show it"
         )
-    ]
+        findings.append(Finding(rule.id, "uncited-mention", message))
+    return findings
 
 
 def _double_counted(kb: KnowledgeBase, search: ProfileSearch) -> list[Finding]:

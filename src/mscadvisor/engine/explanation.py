@@ -20,7 +20,7 @@ from mscadvisor.engine.scoring import applicable_rules, profile_context
 from mscadvisor.errors import InputError, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
-from mscadvisor.kb.records import GENERAL_LEVEL, Erratum, Study, Trial
+from mscadvisor.kb.records import GENERAL_LEVEL, Erratum, Rule, Study, Trial
 from mscadvisor.record import Record
 
 if TYPE_CHECKING:
@@ -198,26 +198,27 @@ def explain(
         from mscadvisor.engine.whatif import sensitivity as top_changes
 
         changes = tuple(top_changes(kb, result.profile))
-    # What the candidate's place rests on, as (citations, whether a reference among them counts):
-    # its studies and trials (direct, of its modality, or counted by a rule: evidence rules cite
-    # what they count), and findings; not a study of the other modality that counts nothing,
-    # nor the background sources of general traits (errata_on).
-    cited: list[tuple[tuple[CitationView, ...], bool]] = []
+    # What the candidate's place rests on: its studies and trials (direct, of its modality, or
+    # counted by a rule: evidence rules cite what they count), and the rules that scored it,
+    # gave its caveats or excluded it (errata_on).
+    cited: list[Cited] = []
     if candidate:
         modality = _judged_modality(result, candidate)
         records: dict[str, Study | Trial] = {r.id: r for r in kb.studies}
         records.update(kb.trials)
         cited += [
-            ((u.citation,), True)
+            Cited((u.citation,))
             for u in candidate.evidence
             if u.direct or records[u.record].modality == modality
         ]
-        cited += [(c.citations, c.level != GENERAL_LEVEL) for c in candidate.contributions]
-        for rule in (kb.rules[r].rule for r in candidate.caveat_rules):
-            views = tuple(citations.view(kb, c) for c in rule.citations)
-            cited.append((views, rule.level != GENERAL_LEVEL))
+        # A contribution cites what its rule counted; a caveat and an exclusion, the rule's own.
+        cited += [Cited.of(kb.rules[c.rule].rule, c.citations) for c in candidate.contributions]
+        cited += [
+            Cited.of(rule, tuple(citations.view(kb, c) for c in rule.citations))
+            for rule in (kb.rules[r].rule for r in candidate.caveat_rules)
+        ]
     else:
-        cited += [(x.citations, kb.rules[x.rule].rule.level != GENERAL_LEVEL) for x in exclusions]
+        cited += [Cited.of(kb.rules[x.rule].rule, x.citations) for x in exclusions]
     return Explanation(
         category,
         candidate,
@@ -239,26 +240,54 @@ def _judged_modality(result: Recommendation, candidate: ScoredCandidate) -> str 
     return next((s.modality for s in result.ranked["source"] if s.id == result.judged_for), None)
 
 
-def errata_on(
-    kb: KnowledgeBase, cited: Iterable[tuple[Iterable[CitationView], bool]]
-) -> tuple[ErratumNote, ...]:
-    """The errata about a study, trial or Table 4 item among ``cited``, in id order, each with
-    what of ``cited`` it is about. ``cited``: citations, each group with whether a reference
-    among them counts. A table or a section alone does not tie an erratum to a candidate (the
-    review's tables hold most of its studies, and an erratum about one row says nothing of the
-    others), nor does a background source cited for a general trait."""
-    by_key: dict[tuple[object, ...], CitationView] = {}
-    for views, references_count in cited:
-        for view in views:
-            for key in _specific_keys(view, references_count):
-                by_key.setdefault(key, view)
+class Cited(Record):
+    """Citations that tie errata to a candidate: those of a study or trial it rests on, or of a
+    rule that scored it, gave a caveat or excluded it."""
+
+    views: tuple[CitationView, ...]
+    references_count: bool = True  # not for a general trait's background sources
+    declared: tuple[str, ...] = ()  # the errata a rule says bear on it
+
+    @classmethod
+    def of(cls, rule: Rule, views: tuple[CitationView, ...]) -> Cited:
+        """What a rule's contribution, caveat or exclusion cites."""
+        return cls(views, rule.level != GENERAL_LEVEL, rule.errata)
+
+
+def errata_on(kb: KnowledgeBase, cited: Iterable[Cited]) -> tuple[ErratumNote, ...]:
+    """The errata tied to what is ``cited``, in id order, each with what of it the erratum is
+    about: those about a study, trial or Table 4 item cited, or about a reference cited where
+    references count, and those a rule declares. A table or a section alone does not tie an
+    erratum (the review's tables hold most of its studies, and an erratum about one row says
+    nothing of the others), nor does a background source cited for a general trait, unless the
+    rule declares the erratum."""
+    cited = list(cited)
+    tied = _by_key(cited)
     notes = []
     for erratum in sorted(kb.errata.values(), key=lambda e: e.id):
         own = [citations.view(kb, c) for c in erratum.citations]
-        on = [by_key[k] for view in own for k in _specific_keys(view, True) if k in by_key]
+        on = _matching(own, tied)
+        if not on:  # what a rule that declares it cites, in common with it or all of it
+            declaring = [Cited(c.views) for c in cited if erratum.id in c.declared]
+            on = _matching(own, _by_key(declaring)) or [v for c in declaring for v in c.views]
         if on:
             notes.append(ErratumNote(tuple(dict.fromkeys(on)), erratum, tuple(own)))
     return tuple(notes)
+
+
+def _by_key(cited: Iterable[Cited]) -> dict[tuple[object, ...], CitationView]:
+    by_key: dict[tuple[object, ...], CitationView] = {}
+    for group in cited:
+        for view in group.views:
+            for key in _specific_keys(view, group.references_count):
+                by_key.setdefault(key, view)
+    return by_key
+
+
+def _matching(
+    own: Iterable[CitationView], by_key: dict[tuple[object, ...], CitationView]
+) -> list[CitationView]:
+    return [by_key[k] for view in own for k in _specific_keys(view, True) if k in by_key]
 
 
 def _specific_keys(view: CitationView, references_count: bool) -> list[tuple[object, ...]]:

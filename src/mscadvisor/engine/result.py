@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 # listing, rules and cache commands; 2.2 regimens name the regimens they tie with (tied_with);
 # 2.3 the knowledge base's name and each pack's name and version, from their pack.toml, and
 # recommendation, explain and what-if documents say how to regenerate them (reproduce); 2.4
-# explain documents list the errata on what the candidate was judged on (errata), and results a
-# table prints that nothing the review cites confirms have the role unverified, not pending.
+# explain documents list the errata on what the candidate was judged on (errata), a rule lists
+# the errata that bear on it, and results a table prints that nothing the review cites confirms
+# have the role unverified, not pending.
 SCHEMA_VERSION = "2.4"
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "

@@ -7,7 +7,7 @@ one run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from types import SimpleNamespace
 from typing import Any
 
@@ -190,8 +190,9 @@ def check_rule(
     file: str,
     catalog: Catalog,
     rules: dict[str, Rule],
+    errata: Collection[str],
 ) -> tuple[tuple[conditions.Node, conditions.Node] | None, list[str]]:
-    """The condition trees of a rule and its problems."""
+    """The condition trees of a rule and its problems (``errata``: the errata's ids)."""
     where = f"{file}: [[rule]] id {rule.id!r}"
     problems: list[str] = []
     effects = [rule.points is not None, rule.exclude, rule.evidence is not None, rule.caveat]
@@ -223,6 +224,9 @@ def check_rule(
         f"{where}: field conflicts_with: unknown rule {r!r}"
         for r in rule.conflicts_with
         if r not in rules
+    ]
+    problems += [
+        f"{where}: field errata: unknown erratum {e!r}" for e in rule.errata if e not in errata
     ]
     trees: list[conditions.Node] = []
     for key, scope in CONDITION_SCOPES:

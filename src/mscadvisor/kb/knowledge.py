@@ -318,7 +318,7 @@ def build_knowledge_base(
             problems += catalog.check_citations(where("erratum", erratum.id), erratum.citations)
         for rule in rules.values():
             file = rule_files.get(rule.id, "?")
-            checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules)
+            checked, rule_problems = crossrefs.check_rule(rule, file, catalog, rules, errata)
             problems += rule_problems
             if checked:
                 parsed_rules[rule.id] = ParsedRule(rule, *checked, file)

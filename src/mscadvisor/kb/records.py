@@ -360,6 +360,7 @@ class Rule(Record):
     assumption: Text | None = None
     table4_items: tuple[Id, ...] = ()
     conflicts_with: tuple[Id, ...] = ()
+    errata: tuple[Id, ...] = ()  # the errata that bear on what the rule says (explain shows them)
     overrides: Id | None = None  # a rule pack replaces the rule with this id
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
