@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from mscadvisor.engine.explanation import ErratumNote, Explanation
+from mscadvisor.engine.errata import ErratumNote
+from mscadvisor.engine.explanation import Explanation
 from mscadvisor.engine.profile import shown_value
 from mscadvisor.engine.ranking import unsupported_why, unsupported_words
 from mscadvisor.engine.result import (
