@@ -523,6 +523,37 @@ def test_the_gap_table_fits_the_screen_and_keeps_every_id(
     ]
 
 
+@pytest.mark.parametrize("width", [40, 50])
+def test_on_a_narrow_screen_rule_ids_fold_rather_than_squeeze_the_reasons(width: int) -> None:
+    """A long rule id kept whole beside the points would leave the reason a few characters;
+    the ids fold instead, and every one still reads whole once its parts are joined."""
+    explanation = explain(KB, POF, "BM-exosomes")
+    assert explanation.candidate is not None
+    lines = render(lambda c: print_explanation(c, explanation), width=width).splitlines()
+    assert max(map(len, lines)) <= width
+    tops = [n for n, line in enumerate(lines) if line.startswith("┏")]
+    # (rules, the column of their ids, whether a line starts a row, the table's first line)
+    contributions = (
+        [c.rule for c in explanation.candidate.contributions],
+        1,
+        lambda cells: bool(cells[0]),  # its points
+        tops[0],
+    )
+    not_fired = (
+        [n.rule for n in explanation.not_fired],
+        0,
+        lambda cells: cells[1][:1] in ("+", "-"),  # its effect, "+10 per matching trial, ..."
+        tops[2],  # after the evidence table
+    )
+    for rules, at, starts, top in (contributions, not_fired):
+        ruled = next(n for n in range(top, len(lines)) if lines[n].startswith("┡"))
+        last = next(n for n in range(ruled, len(lines)) if lines[n].startswith("└"))
+        body = folded_cells(lines[ruled + 1 : last], starts)
+        assert [row[at] for row in body] == rules
+        text_width = len(lines[ruled].split("╇")[-1]) - 1  # the last column, edges left out
+        assert text_width >= 14, lines[ruled]
+
+
 def test_explanation_of_a_tie_says_what_broke_it() -> None:
     text = explained("BM-cells")
     assert "Rank 2 of 12, score +8" in text  # a source is judged for no source

@@ -94,6 +94,22 @@ def _longest(ids: Iterable[str]) -> int:
     return max((len(i) for i in ids), default=0)
 
 
+# The narrowest a column of text beside rule ids may get before the ids fold instead.
+NARROWEST_TEXT = 20
+
+
+def _add_rule_column(table: Table, rule_ids: Sequence[str], room: int) -> int | None:
+    """A column of rule ids, each whole where ``room`` (the screen left for the ids and the
+    text beside them) leaves the text NARROWEST_TEXT; else the ids fold. The ratio the text
+    column then takes, to share the width with them (None: it takes the rest)."""
+    width = _longest(rule_ids)
+    if width + NARROWEST_TEXT <= room:
+        table.add_column("Rule", no_wrap=True, min_width=width)
+        return None
+    table.add_column("Rule", overflow="fold", ratio=2)
+    return 3
+
+
 def _longest_word(texts: Iterable[str]) -> int:
     """The width that lets a column wrap between words without splitting one."""
     return _longest(word for text in texts for word in text.split())
@@ -330,15 +346,16 @@ def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
         expand=True,
     )
     table.add_column("Points", justify="right", width=6)
-    table.add_column(
-        "Rule", no_wrap=True, min_width=_longest(c.rule for c in candidate.contributions)
+    # Beside the points: three columns' edges and the points' own width.
+    shared = _add_rule_column(
+        table, [c.rule for c in candidate.contributions], width - 3 * 3 - 1 - 6
     )
     if columns:
         table.add_column("Reason", ratio=6, overflow="fold")
         table.add_column("Level", ratio=2, overflow="fold")
         table.add_column("Citations", ratio=3, overflow="fold")
     else:
-        table.add_column("Reason [dim](level; citations)[/dim]", overflow="fold")
+        table.add_column("Reason [dim](level; citations)[/dim]", overflow="fold", ratio=shared)
     for c in candidate.contributions:
         reason = escape(c.reason) + (
             f"\n[italic]assumption: {escape(c.assumption)}[/italic]" if c.assumption else ""
@@ -471,10 +488,10 @@ def print_explanation(console: Console, e: Explanation) -> None:
     _print_errata(console, e.errata)
     if e.not_fired:
         table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
-        table.add_column("Rule", no_wrap=True, min_width=_longest(n.rule for n in e.not_fired))
-        table.add_column(
-            "Effect", ratio=1, width=_longest_word(["Effect", *(n.effect for n in e.not_fired)])
-        )
+        effect_width = _longest_word(["Effect", *(n.effect for n in e.not_fired)])
+        rules = [n.rule for n in e.not_fired]
+        _add_rule_column(table, rules, console.width - 3 * 3 - 1 - effect_width)
+        table.add_column("Effect", ratio=1, width=effect_width)
         table.add_column("Failed condition", ratio=5, overflow="fold")
         for n in e.not_fired:
             table.add_row(n.rule, n.effect, escape("; ".join(n.failed)))
