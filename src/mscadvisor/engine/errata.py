@@ -11,7 +11,7 @@ from mscadvisor.engine import citations
 from mscadvisor.engine.result import CitationView, Exclusion, Recommendation, ScoredCandidate
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import GENERAL_LEVEL, Erratum, Rule, Study, Trial
-from mscadvisor.record import Record
+from mscadvisor.record import Record, fields_of
 
 
 class ErratumNote(Record):
@@ -24,15 +24,13 @@ class ErratumNote(Record):
     citations: tuple[CitationView, ...]  # the erratum's own, resolved
 
     def to_dict(self) -> dict[str, Any]:
-        e = self.erratum
         return {
             "on": [c.to_dict() for c in self.on],
-            "erratum": {  # a row of ``mscadvisor errata --format json``
-                "id": e.id,
-                "where": e.where,
-                "readings": list(e.readings),
-                "used": e.used,
-                "why": e.why,
+            # As a row of ``mscadvisor errata --format json``: its fields, as plain JSON data,
+            # with its citations resolved.
+            "erratum": {
+                **fields_of(self.erratum),
+                "readings": list(self.erratum.readings),
                 "citations": [c.to_dict() for c in self.citations],
             },
         }

@@ -98,6 +98,12 @@ def _longest(ids: Iterable[str]) -> int:
 NARROWEST_TEXT = 20
 
 
+def _edges(columns: int) -> int:
+    """The width a table's lines take besides its cells: a border before each column and
+    after the last, and a space either side of each cell."""
+    return 3 * columns + 1
+
+
 def _add_rule_column(table: Table, rule_ids: Sequence[str], room: int) -> int | None:
     """A column of rule ids, each whole where ``room`` (the screen left for the ids and the
     text beside them) leaves the text NARROWEST_TEXT; else the ids fold. The ratio the text
@@ -346,9 +352,9 @@ def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
         expand=True,
     )
     table.add_column("Points", justify="right", width=6)
-    # Beside the points: three columns' edges and the points' own width.
+    # Beside the points: the narrow layout's three columns' edges and the points' own width.
     shared = _add_rule_column(
-        table, [c.rule for c in candidate.contributions], width - 3 * 3 - 1 - 6
+        table, [c.rule for c in candidate.contributions], width - _edges(3) - 6
     )
     if columns:
         table.add_column("Reason", ratio=6, overflow="fold")
@@ -454,9 +460,6 @@ def result_title(result: Recommendation) -> str:
     return f"{result.disease}: {result.disease_name}"
 
 
-GAP_TABLE_EDGES = 13  # four columns: five borders and a space either side of each cell
-
-
 def print_explanation(console: Console, e: Explanation) -> None:
     result = e.recommendation
     c = e.candidate
@@ -490,7 +493,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         table = Table(title="Rules that could apply but did not fire (why not)", expand=True)
         effect_width = _longest_word(["Effect", *(n.effect for n in e.not_fired)])
         rules = [n.rule for n in e.not_fired]
-        _add_rule_column(table, rules, console.width - 3 * 3 - 1 - effect_width)
+        _add_rule_column(table, rules, console.width - _edges(3) - effect_width)
         table.add_column("Effect", ratio=1, width=effect_width)
         table.add_column("Failed condition", ratio=5, overflow="fold")
         for n in e.not_fired:
@@ -506,7 +509,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
         # Ids whole where the screen has room; else every column folds, so nothing is cut off.
         heads = (e.top.id, c.id, "Gap")  # "Gap": each rule's part of the gap
         rule_width = _longest(g.rule for g in e.gap)
-        if rule_width + sum(map(len, heads)) + GAP_TABLE_EDGES <= console.width:
+        if rule_width + sum(map(len, heads)) + _edges(4) <= console.width:
             table.add_column("Rule", no_wrap=True, min_width=rule_width, ratio=1)
             for head in heads:
                 table.add_column(head, justify="right", no_wrap=True, min_width=len(head))
