@@ -125,15 +125,13 @@ def startup_times(runs: int, env: dict[str, str], folder: Path, only_json: bool 
             "pass": ([PYTHON, "-c", "pass"], False),
             "table": ([SCRIPT, "recommend", "--disease", "POF"], True),
             "typer": ([PYTHON, "-c", "import typer"], False),
-            "typer_rich": ([PYTHON, "-c", "import typer, rich.console, rich.table"], False),
         }
     return alternating(commands, runs, env)
 
 
 LOAD = "knowledge base from the compiled cache"
-LAYOUT_AGAIN = "table only: rich lays out the same answer again, warm"
 PHASE_PROBE = (
-    f"LOAD = {LOAD!r}\nLAYOUT_AGAIN = {LAYOUT_AGAIN!r}\n"
+    f"LOAD = {LOAD!r}\n"
     + """
 import gc, json, time
 gc.disable()  # as the console script runs
@@ -158,12 +156,11 @@ kb.sha256
 mark("knowledge hash (read by JSON, Markdown and --detail only)")
 output.json_text(result.to_dict())
 mark("JSON text")
-from mscadvisor.render.answer import print_answer
-mark("table only: rich and the answer's module")
-print_answer(output.console(quiet=True), result, 3, True)
-mark("table only: rich lays out the answer")
-print_answer(output.console(quiet=True), result, 3, True)
-mark(LAYOUT_AGAIN)
+from mscadvisor.render.answer import answer_blocks
+from mscadvisor.render.blocks_plain import plain_lines
+mark("table only: the answer's modules (to a pipe: no rich console)")
+plain_lines(answer_blocks(result, 3, True, 120), 120)
+mark("table only: the answer laid out as plain lines")
 print(json.dumps([(name, (t - marks[i][1]) * 1e3) for i, (name, t) in enumerate(marks[1:])]))
 """
 )
@@ -566,14 +563,8 @@ def main() -> int:
     for name, what in (
         ("typer", "`python -c 'import typer'`"),
         ("typer_app", "a minimal one-command typer app printing the same JSON"),
-        ("typer_rich", "`python -c 'import typer, rich.console, rich.table'`"),
     ):
         print(f"  {what:65} {startup[name] / startup['pass']:.2f}x pass ({startup[name]:.0f} ms)")
-    # The table's floor while rich lays it out: rich imported, and its layout of this very
-    # answer once its own first-use costs are paid (the package's work counts nothing here).
-    table_floor = startup["typer_rich"] + dict(phases)[LAYOUT_AGAIN]
-    what = "typer and rich imported, plus rich's warm layout of the answer"
-    print(f"  {what:65} {table_floor / startup['pass']:.2f}x pass ({table_floor:.0f} ms)")
     print("\nwhere `recommend --disease POF` spends its start-up, after the interpreter's own:")
     for what, ms in phases:
         print(f"  {what:65} {ms / startup['pass']:.2f}x pass ({ms:.1f} ms)")

@@ -137,10 +137,9 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     elif full:
         tables(output.console())
     else:
-        from mscadvisor.render.answer import print_answer
+        from mscadvisor.render.answer import write_answer
 
-        console = output.console()
-        print_answer(console, result, top, output.unicode_ok(console))
+        write_answer(result, top)
     if fmt is RecommendFormat.table:
         _warnings_to_stderr(result)
 

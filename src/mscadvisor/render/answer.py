@@ -4,13 +4,15 @@ The best complete regimen first, with its score, certainty and the reasons that 
 warnings about the profile and the evidence; then a few rows per category, one line each, with
 the ids that `explain -c` takes, honest ties, and reasons that add up to the score. The full
 rationale tables are one flag away (`--detail`, `--explain`) and in `--export`.
+
+The answer is made as blocks (``blocks``): rich draws them on a terminal, and they are written
+as plain lines to a file or a pipe, where rich would add nothing but its import and layout time.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+import sys
+from typing import TYPE_CHECKING
 
 from mscadvisor.engine.ranking import unsupported_words
 from mscadvisor.engine.result import (
@@ -20,94 +22,133 @@ from mscadvisor.engine.result import (
     Regimen,
     ScoredCandidate,
 )
-from mscadvisor.render.output import print_indented
+from mscadvisor.render import output
+from mscadvisor.render.blocks import Block, Grid, GridColumn, Line, Run
 from mscadvisor.render.ranks import rank_label, same_place
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DISCLAIMER_SHORT = "Research decision support, not medical advice."
 
 
+def write_answer(result: Recommendation, top: int) -> None:
+    """The answer on stdout: plain lines where no colour is wanted off a terminal, else (or
+    where the plain writer declines a block) drawn by rich."""
+    stream = sys.stdout
+    if not output.is_terminal(stream) and not output.wants_color(stream):
+        from mscadvisor.render.blocks_plain import plain_lines
+
+        width = output.text_width(stream)
+        unicode = output.unicode_encoding(output.encoding_of(stream))
+        text = plain_lines(answer_blocks(result, top, unicode, width), width)
+        if text is not None:
+            output.write_plain(text)
+            return
+    console = output.console()
+    print_answer(console, result, top, output.unicode_ok(console))
+
+
 def print_answer(console: Console, result: Recommendation, top: int, unicode: bool) -> None:
-    console.print(f"[bold]{escape(result.disease)}: {escape(result.disease_name)}[/bold]")
+    from mscadvisor.render.blocks_rich import print_blocks
+
+    print_blocks(console, answer_blocks(result, top, unicode, console.width))
+
+
+def answer_blocks(result: Recommendation, top: int, unicode: bool, width: int) -> list[Block]:
+    """The answer for a screen ``width`` wide (reasons are chosen to fit it)."""
+    blocks: list[Block] = [Line((Run(f"{result.disease}: {result.disease_name}", "bold"),))]
     shown = {k: v for k, v in result.profile.shown().items() if v not in ("-", "any", "no")}
     if shown:
-        console.print(
-            "Profile: " + escape(", ".join(f"{k}={v}" for k, v in shown.items())), style="dim"
-        )
-    console.print(f"[italic yellow]{DISCLAIMER_SHORT}[/italic yellow]")
+        described = ", ".join(f"{k}={v}" for k, v in shown.items())
+        blocks.append(Line((Run(f"Profile: {described}"),), style="dim"))
+    blocks.append(Line((Run(DISCLAIMER_SHORT, "italic yellow"),)))
     if result.regimens:
-        _headline(console, result.regimens, result.regimens[0])
-        _left_out(console, result, result.regimens[0])
+        blocks += _headline(result.regimens, result.regimens[0], width)
+        blocks += _left_out(result, result.regimens[0])
     for w in result.warnings:
-        console.print(f"[yellow]warning[/yellow] {escape(w.message)}")
+        blocks.append(Line((Run("warning", "yellow"), Run(f" {w.message}"))))
     for category, title in CATEGORY_TITLES.items():
         candidates = result.ranked[category]
         if not candidates:
             continue
         judged = f" for {result.judged_for}" if category != "source" and result.judged_for else ""
-        console.print(_category(f"{title}{judged}", candidates, top, unicode, console.width))
+        blocks.append(_category(f"{title}{judged}", candidates, top, unicode, width))
         if category == "source":
-            _caveats(console, candidates if top <= 0 else candidates[:top])
-    _excluded(console, result)
-    console.print(
+            blocks += _caveats(candidates if top <= 0 else candidates[:top])
+    blocks += _excluded(result)
+    footer = (
         "'=' tied on evidence and score, listed by certainty, design, id · --detail: every "
-        "rule and study · explain -c ID",
-        style="dim",
+        "rule and study · explain -c ID"
     )
+    blocks.append(Line((Run(footer),), style="dim"))
+    return blocks
 
 
-def _caveats(console: Console, shown: tuple[ScoredCandidate, ...]) -> None:
+def _caveats(shown: tuple[ScoredCandidate, ...]) -> list[Block]:
     """The caveats that travel with the sources shown, each once, with whom it concerns."""
     concerns: dict[str, list[str]] = {}
     for c in shown:
         for caveat in c.caveats:
             concerns.setdefault(caveat, []).append(c.id)
-    for caveat, ids in concerns.items():
-        console.print(
-            f"  [dim]caveat ({escape(', '.join(ids))}):[/dim] {escape(caveat)}",
-            no_wrap=True,
-            overflow="ellipsis",
-        )
+    return [
+        Line((Run("  "), Run(f"caveat ({', '.join(ids)}):", "dim"), Run(f" {caveat}")), cut=True)
+        for caveat, ids in concerns.items()
+    ]
 
 
-def _excluded(console: Console, result: Recommendation) -> None:
+def _excluded(result: Recommendation) -> list[Block]:
     """The excluded candidates, grouped by the rule that excluded them."""
     by_rule: dict[str, list[str]] = {}
     reasons: dict[str, str] = {}
     for e in result.excluded:
         by_rule.setdefault(e.rule, []).append(e.id)
         reasons[e.rule] = e.reason
-    for rule, ids in by_rule.items():
-        console.print(
-            f"[dim]excluded:[/dim] {escape(', '.join(ids))} "
-            f"[dim]({escape(rule)}: {escape(reasons[rule])})[/dim]"
+    return [
+        Line(
+            (
+                Run("excluded:", "dim"),
+                Run(f" {', '.join(ids)} "),
+                Run(f"({rule}: {reasons[rule]})", "dim"),
+            )
         )
+        for rule, ids in by_rule.items()
+    ]
 
 
-def _headline(console: Console, regimens: tuple[Regimen, ...], best: Regimen) -> None:
+def _headline(regimens: tuple[Regimen, ...], best: Regimen, width: int) -> list[Block]:
     """The best complete regimen, its score and certainty, and why, part by part."""
     tied = [r.id for r in regimens if r.score == best.score and r is not best]
     parts = " + ".join(p.id for p in best.parts)
     certainty = min(best.parts, key=lambda p: _level(p.certainty)).certainty_label
-    console.print(
-        f"[bold green]Best regimen:[/bold green] [bold]{escape(parts)}[/bold]  "
-        f"{best.score:+d}, certainty {escape(certainty)} (its weakest part)"
-        + (f"; tied with {escape(', '.join(tied))}" if tied else "")
-    )
+    said = f"  {best.score:+d}, certainty {certainty} (its weakest part)"
+    blocks: list[Block] = [
+        Line(
+            (
+                Run("Best regimen:", "bold green"),
+                Run(" "),
+                Run(parts, "bold"),
+                Run(said + (f"; tied with {', '.join(tied)}" if tied else "")),
+            )
+        )
+    ]
     for part in best.parts:
-        line = f"  {part.id} {part.score:+d}: "
-        console.print(escape(line + _why(part, console.width - len(line))))
+        head = f"  {part.id} {part.score:+d}: "
+        blocks.append(Line((Run(head + _why(part, width - len(head))),)))
     for pairing in best.pairing:
         cited = "; ".join(c.label for c in pairing.citations)
-        console.print(escape(f"  used together {pairing.points:+d}: {cited}"))
+        blocks.append(Line((Run(f"  used together {pairing.points:+d}: {cited}"),)))
+    return blocks
 
 
 _PART_NOUNS = {"source": "source", "route": "route", "preconditioning": "strategy"}
 
 
-def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
+def _left_out(result: Recommendation, best: Regimen) -> list[Block]:
     """Say so when the best regimen leaves out the first of a category below it: people read
     those tables as the parts of the answer. (Routes and strategies are ranked for one source:
     they are compared only when it is the regimen's.)"""
+    blocks: list[Block] = []
     for category, noun in _PART_NOUNS.items():
         ranked = result.ranked[category]
         if not ranked or (category != "source" and best.source.id != result.judged_for):
@@ -130,12 +171,13 @@ def _left_out(console: Console, result: Recommendation, best: Regimen) -> None:
         judged = "" if category == "source" else f" for {best.source.id}"
         named = ", ".join(c.id for c in firsts)
         top = f"the top {noun}" if len(firsts) == 1 else f"tied first {noun}s"
-        print_indented(
-            console,
+        said = (
             f"not in it: {named} {firsts[0].score:+d}, {top}{judged}; a regimen is scored "
             "whole, and only as a study or trial combined its parts"
-            + (f" (best with it: {with_them[0].id} {with_them[0].score:+d})" if with_them else ""),
+            + (f" (best with it: {with_them[0].id} {with_them[0].score:+d})" if with_them else "")
         )
+        blocks.append(Line((Run(said),), style="dim", indent=2))
+    return blocks
 
 
 def _level(certainty: str) -> int:
@@ -143,51 +185,55 @@ def _level(certainty: str) -> int:
     return -order.index(certainty) if certainty in order else -len(order)
 
 
+# The answer's columns: the rank ('=' where tied), the id, the score, the certainty and the
+# strongest reasons, which take the rest of the line.
+_COLUMNS = (
+    GridColumn("#", right=True, width=3),
+    GridColumn("id"),
+    GridColumn("score", right=True),
+    GridColumn("certainty"),
+    GridColumn("why (points add up)", rest=True),
+)
+
+
 def _category(
     title: str, candidates: tuple[ScoredCandidate, ...], top: int, unicode: bool, width: int
-) -> Table:
+) -> Grid:
     shown = candidates if top <= 0 else candidates[:top]
     # What is left for the reasons once rank, id, score and certainty are laid out.
     # (the columns between, with their padding, take about 36 characters)
     room = width - max(len(c.id) for c in shown) - 36
-    table = Table(title=escape(title), title_justify="left", box=None, expand=True, pad_edge=False)
-    table.add_column("#", justify="right", no_wrap=True, width=3)
-    table.add_column("id", no_wrap=True)
-    table.add_column("score", justify="right", no_wrap=True)
-    table.add_column("certainty", no_wrap=True)
-    table.add_column("why (points add up)", no_wrap=True, overflow="ellipsis", ratio=1)
+    rows = []
     for c in shown:
         words = unsupported_words(c)
-        label = (
-            c.certainty_label if unicode else c.certainty_label.replace("⊕", "+").replace("◯", "o")
+        rows.append(
+            (
+                (Run(rank_label(c, candidates)),),
+                (Run(c.id),),
+                (Run(f"{c.score:+d}"),),
+                (Run(output.symbols(c.certainty_label, unicode)),),
+                (Run(_why(c, room)),) if words is None else _unsupported(c, words, room),
+            )
         )
-        table.add_row(
-            rank_label(c, candidates),
-            escape(c.id),
-            f"{c.score:+d}",
-            escape(label),
-            escape(_why(c, room)) if words is None else _unsupported(c, words, room),
-        )
+    caption = ""
     rest = len(candidates) - len(shown)
     if rest:
         last = shown[-1]
         tied = sum(1 for c in candidates[len(shown) :] if same_place(c, last))
-        note = f"{rest} more" + (f", {tied} of them tied with {last.id}" if tied else "")
-        table.caption = note
-        table.caption_justify = "left"
-    return table
+        caption = f"{rest} more" + (f", {tied} of them tied with {last.id}" if tied else "")
+    return Grid(title, _COLUMNS, tuple(rows), caption)
 
 
-def _unsupported(c: ScoredCandidate, words: str, room: int) -> str:
+def _unsupported(c: ScoredCandidate, words: str, room: int) -> tuple[Run, ...]:
     """The reasons cell of a candidate no direct evidence supports: the words, then the points
     it has (from indirect evidence or general traits), which add up to its score."""
     if not c.contributions:
-        return f"[dim]{words}[/dim]"
+        return (Run(words, "dim"),)
     room -= len(words) + 2
     why = _why(c, room)
     if len(why) > room and len(c.contributions) > 1:  # their sum, rather than a cut reason
         why = f"{sum(x.points for x in c.contributions):+d} from {len(c.contributions)} rules"
-    return f"[dim]{words}:[/dim] " + escape(why)
+    return Run(f"{words}:", "dim"), Run(f" {why}")
 
 
 def _why(c: ScoredCandidate, room: int) -> str:

@@ -26,6 +26,7 @@ from mscadvisor.render.printable import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 PIPED_WIDTH = 120
 # The widths COLUMNS may ask for: narrower, no table has room for a word; wider is no screen,
@@ -111,7 +112,6 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
     import io
 
     from rich.console import Console
-    from rich.text import Text
 
     class SafeConsole(Console):
         def on_broken_pipe(self) -> None:
@@ -127,7 +127,7 @@ def console(*, record: bool = False, quiet: bool = False, stderr: bool = False) 
     return SafeConsole(
         file=file,
         stderr=stderr,
-        width=_width(stream, quiet),
+        width=text_width(stream, quiet),
         highlight=False,
         emoji=False,  # rule text is data: a ':name:' in it is printed as typed
         soft_wrap=False,
@@ -171,10 +171,21 @@ class _Trimmed:
 
     @property
     def encoding(self) -> str:
-        return str(getattr(self._stream, "encoding", None) or "utf-8")
+        return encoding_of(self._stream)
 
 
-def _width(stream: Any, quiet: bool) -> int:
+def encoding_of(stream: Any) -> str:
+    """The encoding text written to stream takes (UTF-8 where it says none)."""
+    return str(getattr(stream, "encoding", None) or "utf-8")
+
+
+def write_plain(text: str) -> None:
+    """Lines laid out without rich (``blocks_plain``), to stdout as a console would write them."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def text_width(stream: Any, quiet: bool = False) -> int:
     """The console's width: COLUMNS when it is a whole number, brought within MIN_WIDTH to
     MAX_WIDTH; else the terminal's width (80 when it reports none), or PIPED_WIDTH when not on a
     terminal or rendering into memory. A COLUMNS that is no width (``abc``, ``0``, ``-5``) is
@@ -192,7 +203,12 @@ def _width(stream: Any, quiet: bool) -> int:
 
 def unicode_ok(console: Console) -> bool:
     """Whether the console's encoding can show box and bar characters."""
-    return console.encoding.lower().replace("-", "").startswith("utf")
+    return unicode_encoding(console.encoding)
+
+
+def unicode_encoding(encoding: str) -> bool:
+    """Whether text in this encoding can show box and bar characters."""
+    return encoding.lower().replace("-", "").startswith("utf")
 
 
 def print_indented(
@@ -204,8 +220,14 @@ def print_indented(
 
     # A Text is printed as it is, past the console's own filter: the data in it is made
     # printable here (control characters from a rule pack never reach the terminal).
-    parts = Text(printable(line), style=style).wrap(console, console.width - indent - hang)
-    for n, part in enumerate(parts):
+    print_wrapped(console, Text(printable(line), style=style), indent, hang)
+
+
+def print_wrapped(console: Console, text: Text, indent: int, hang: int) -> None:
+    """Printable text wrapped to the console, each part indented (see ``print_indented``)."""
+    from rich.text import Text
+
+    for n, part in enumerate(text.wrap(console, console.width - indent - hang)):
         console.print(Text(" " * (indent if n == 0 else indent + hang)) + part)
 
 
@@ -231,7 +253,7 @@ def export(path: Path, draw: Callable[[Console], None]) -> None:
     a command prints its result: a command whose export fails then prints none (its exit code
     says it failed, and no output looks like a result)."""
     recorder = console(record=True, quiet=True)
-    recorder.width = _width(sys.stdout, quiet=False)  # as the terminal would show it
+    recorder.width = text_width(sys.stdout)  # as the terminal would show it
     draw(recorder)
     if path.suffix.lower() == ".svg":
         text = recorder.export_svg(title="mscadvisor")
