@@ -18,9 +18,9 @@ from mscadvisor.render.answer import print_answer
 KB = load_knowledge_base()
 
 
-def render(result: Recommendation, width: int, top: int = 3) -> list[str]:
+def render(result: Recommendation, width: int, top: int = 3, unicode: bool = True) -> list[str]:
     console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
-    print_answer(console, result, top, unicode=True)
+    print_answer(console, result, top, unicode=unicode)
     return console.export_text().splitlines()
 
 
@@ -85,6 +85,14 @@ def test_warnings_come_before_the_tables() -> None:
     warning = next(n for n, line in enumerate(lines) if "age 45 is outside" in line)
     table = next(n for n, line in enumerate(lines) if line.startswith("Sources"))
     assert warning < table
+
+
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_certainty_is_in_ascii_where_the_output_cannot_show_its_circles(disease: str) -> None:
+    lines = render(run(disease=disease), 120, unicode=False)
+    best = next(line for line in lines if line.startswith("Best regimen:"))
+    assert re.search(r"certainty [+o]{4} ", best), best
+    assert not any("⊕" in line or "◯" in line for line in lines)
 
 
 def test_no_supporting_evidence_is_said() -> None:

@@ -64,7 +64,7 @@ def answer_blocks(result: Recommendation, top: int, unicode: bool, width: int) -
         blocks.append(Line((Run(f"Profile: {described}"),), style="dim"))
     blocks.append(Line((Run(DISCLAIMER_SHORT, "italic yellow"),)))
     if result.regimens:
-        blocks += _headline(result.regimens, result.regimens[0], width)
+        blocks += _headline(result.regimens, result.regimens[0], unicode, width)
         blocks += _left_out(result, result.regimens[0])
     for w in result.warnings:
         blocks.append(Line((Run("warning", "yellow"), Run(f" {w.message}"))))
@@ -116,11 +116,14 @@ def _excluded(result: Recommendation) -> list[Block]:
     ]
 
 
-def _headline(regimens: tuple[Regimen, ...], best: Regimen, width: int) -> list[Block]:
+def _headline(
+    regimens: tuple[Regimen, ...], best: Regimen, unicode: bool, width: int
+) -> list[Block]:
     """The best complete regimen, its score and certainty, and why, part by part."""
     tied = [r.id for r in regimens if r.score == best.score and r is not best]
     parts = " + ".join(p.id for p in best.parts)
-    certainty = min(best.parts, key=lambda p: _level(p.certainty)).certainty_label
+    weakest = min(best.parts, key=lambda p: _level(p.certainty))
+    certainty = output.symbols(weakest.certainty_label, unicode)
     said = f"  {best.score:+d}, certainty {certainty} (its weakest part)"
     blocks: list[Block] = [
         Line(
