@@ -204,9 +204,10 @@ CANDIDATE_FIELDS = {
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
 UNKNOWN_WORDS = ("", "-", "none", "unknown")
-LIST_SEPARATORS = re.compile(r"[;,]")
 MAX_INT_DIGITS = 6  # no field needs more; longer numbers are refused before int() reads them
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+# Patterns, compiled (and kept by ``re``) when first used: most runs read no value as text.
+_LIST_SEPARATORS = "[;,]"
+_WHOLE_NUMBER = "-?[0-9]+"
 
 
 def parse_text(spec: ProfileField, text: str) -> Any:
@@ -220,7 +221,7 @@ def parse_text(spec: ProfileField, text: str) -> Any:
     if word in UNKNOWN_WORDS:
         return [] if spec.kind == "set" else None
     if spec.kind == "set":
-        return [v.strip() for v in LIST_SEPARATORS.split(text) if v.strip()]
+        return [v.strip() for v in re.split(_LIST_SEPARATORS, text) if v.strip()]
     if spec.kind == "bool":
         if word in TRUE_WORDS:
             return True
@@ -230,7 +231,7 @@ def parse_text(spec: ProfileField, text: str) -> Any:
             f"field {spec.name}: expected true, yes or 1, or false, no or 0, got {quoted(text)}"
         )
     if spec.kind == "int":
-        if len(text) > MAX_INT_DIGITS or not _WHOLE_NUMBER.fullmatch(text):
+        if len(text) > MAX_INT_DIGITS or not re.fullmatch(_WHOLE_NUMBER, text):
             raise ValueError(
                 f"field {spec.name}: expected a whole number of {spec.unit}, got {quoted(text)}"
             )

@@ -144,8 +144,9 @@ def is_terminal(stream: Any) -> bool:
         return False
 
 
-# Spaces at the end of a line, before any style codes that close it.
-_LINE_END_PADDING = re.compile(r" +((?:\x1b\[[0-9;]*m)*)\n")
+# Spaces at the end of a line, before any style codes that close it (compiled, and kept by
+# ``re``, when first used: JSON and plain text never need it).
+_LINE_END_PADDING = r" +((?:\x1b\[[0-9;]*m)*)\n"
 
 
 class _Trimmed:
@@ -157,7 +158,7 @@ class _Trimmed:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(_LINE_END_PADDING.sub("\\1\n", text))
+        self._stream.write(re.sub(_LINE_END_PADDING, "\\1\n", text))
         return len(text)
 
     def flush(self) -> None:

@@ -30,11 +30,11 @@ def printable(text: str) -> str:
 
 # What HTML (and Markdown, which passes HTML through) reads as the start of a tag, a comment or
 # a declaration, but the line break a Markdown table cell needs; a '<' before anything else
-# ('age < 60', '<= 5') is text already.
-_TAG_START = re.compile(r"<(?!br>)(?=[A-Za-z/!?])")
+# ('age < 60', '<= 5') is text already. (Compiled when first used, as above.)
+_TAG_START = r"<(?!br>)(?=[A-Za-z/!?])"
 
 
 def markdown_text(text: str) -> str:
     """printable text in which no '<' starts HTML other than '<br>': a '<script>' in data shows
     as text."""
-    return _TAG_START.sub("&lt;", printable(text))
+    return re.sub(_TAG_START, "&lt;", printable(text))
