@@ -157,9 +157,9 @@ mark("knowledge hash (read by JSON, Markdown and --detail only)")
 output.json_text(result.to_dict())
 mark("JSON text")
 from mscadvisor.render.answer import answer_blocks
-from mscadvisor.render.blocks_plain import plain_lines
+from mscadvisor.render.blocks_plain import laid_out
 mark("table only: the answer's modules (to a pipe: no rich console)")
-plain_lines(answer_blocks(result, 3, True, 120), 120)
+laid_out(answer_blocks(result, 3, True, 120), 120)
 mark("table only: the answer laid out as plain lines")
 print(json.dumps([(name, (t - marks[i][1]) * 1e3) for i, (name, t) in enumerate(marks[1:])]))
 """

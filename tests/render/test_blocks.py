@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ from mscadvisor.kb.knowledge import load_knowledge_base
 from mscadvisor.render import output
 from mscadvisor.render.answer import answer_blocks
 from mscadvisor.render.blocks import Block, Grid, GridColumn, Line, Run
-from mscadvisor.render.blocks_plain import plain_lines
+from mscadvisor.render.blocks_plain import laid_out
 from mscadvisor.render.blocks_rich import print_blocks
 
 KB = load_knowledge_base()
@@ -54,7 +55,7 @@ def test_every_answer_is_written_as_rich_draws_it(disease: str) -> None:
         for width in (40, 46, 53, 61, 72, 80, 97, 120, 163):
             for top in (0, 3):
                 blocks = answer_blocks(result, top, True, width)
-                plain = plain_lines(blocks, width)
+                plain = laid_out(blocks, width)
                 if plain is None:
                     declined.append(width)
                     continue
@@ -63,7 +64,8 @@ def test_every_answer_is_written_as_rich_draws_it(disease: str) -> None:
     assert all(width < 80 for width in declined), declined
 
 
-# Words, spaces, long words, the certainty symbols, wide characters, markup, control characters.
+# Words, spaces, long words, the certainty symbols, wide characters, markup, control
+# characters, combining marks, and what rich measures with its neighbour or as a line break.
 PIECES = [
     "ab",
     "c",
@@ -74,14 +76,20 @@ PIECES = [
     "⊕◯",
     "·",
     "é",
+    "e\u0301",  # e and a combining accent: two characters, one cell
     "漢字",
     "\u00a0",  # a space that is not " "
     "[b]",
     "\\",
     "\x1b",
     "\t",
+    "\n",
+    "\u2028",
+    "\u200d",
+    "\ufe0f",
 ]
-TEXT = st.lists(st.sampled_from([*PIECES, "\n"]), max_size=25).map("".join)
+# Mostly text that the plain writer lays out itself: what it declines is rarer.
+TEXT = st.lists(st.sampled_from(PIECES[:14] * 3 + PIECES[14:]), max_size=25).map("".join)
 RUNS = st.lists(
     st.builds(Run, TEXT, st.sampled_from(["", "dim", "bold"])), min_size=1, max_size=3
 ).map(tuple)
@@ -92,7 +100,7 @@ LINES = st.builds(
     cut=st.booleans(),
     indent=st.integers(0, 4),
     hang=st.integers(0, 2),
-).filter(lambda line: not (line.cut and (line.indent or line.hang)))
+)
 
 
 @st.composite
@@ -101,15 +109,15 @@ def grids(draw: st.DrawFn) -> Grid:
     rest = draw(st.integers(0, count - 1))
     columns = tuple(
         GridColumn(
-            draw(st.sampled_from(["#", "id", "score", "why (points add up)"])),
+            draw(st.sampled_from(["#", "id", "score", "why (points add up)"]) | TEXT),
             right=draw(st.booleans()),
-            width=None if n == rest else draw(st.none() | st.integers(1, 6)),
+            width=draw(st.none() | st.integers(1, 6)) if n != rest or draw(st.booleans()) else None,
             rest=n == rest,
         )
         for n in range(count)
     )
-    rows = draw(st.lists(st.tuples(*[RUNS] * count), max_size=4))
-    return Grid(draw(TEXT), columns, tuple(rows), draw(TEXT))
+    cells = st.lists(RUNS, min_size=count - 1, max_size=count).map(tuple)  # now and then short
+    return Grid(draw(TEXT), columns, tuple(draw(st.lists(cells, max_size=4))), draw(TEXT))
 
 
 @settings(max_examples=300, deadline=None)
@@ -120,12 +128,58 @@ def grids(draw: st.DrawFn) -> Grid:
 def test_any_blocks_are_written_as_rich_draws_them_or_left_to_rich(
     blocks: list[Block], width: int
 ) -> None:
-    plain = plain_lines(blocks, width)
+    plain = laid_out(blocks, width)
     if plain is not None:
         assert plain == drawn_by_rich(blocks, width)
-    texts = [run.text for block in blocks if isinstance(block, Line) for run in block.runs]
-    if all(isinstance(b, Line) for b in blocks) and not any("\n" in t or "\t" in t for t in texts):
+    if all(isinstance(b, Line) and plain_line(b) for b in blocks):
         assert plain is not None  # lines of plain text are never left to rich
+
+
+def plain_line(line: Block) -> bool:
+    """Whether a line is one the plain writer lays out: text without what rich lays out
+    otherwise, not both cut and indented."""
+    assert isinstance(line, Line)
+    text = "".join(run.text for run in line.runs)
+    return not re.search("[\t\n\u2028\u2029\u200d\ufe0f]", text) and not (
+        line.cut and (line.indent or line.hang)
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "width"),
+    [
+        # A line with more characters than cells, wrapped: rich drops its last space.
+        (Line((Run("e\u0301" * 30 + "\u00a0"),)), 40),
+        # A zero-width joiner before the padding of its cell: rich measures the two together.
+        (
+            Grid(
+                "t",
+                (GridColumn("id"), GridColumn("why", rest=True)),
+                (((Run("a\u200d"),), (Run("y"),)), ((Run("abcd"),), (Run("y"),))),
+            ),
+            40,
+        ),
+        # A line separator inside a cell: rich measures each line of it.
+        (
+            Grid(
+                "t",
+                (GridColumn("id"), GridColumn("why", rest=True)),
+                (((Run("abcdefghij\u2028k"),), (Run("y"),)),),
+            ),
+            40,
+        ),
+        # A header written as markup is text all the same.
+        (Grid("t", (GridColumn("[bold]id[/bold]"), GridColumn("i\x1bd", rest=True)), ()), 40),
+        # A cut line that is also indented: rich wraps it.
+        (Line((Run("word " * 20),), cut=True, indent=2), 40),
+        # A row short of a cell, and a width on the rest column.
+        (Grid("t", (GridColumn("id"), GridColumn("why", rest=True)), (((Run("x"),),),)), 40),
+        (Grid("t", (GridColumn("id"), GridColumn("why", rest=True, width=30)), ()), 60),
+    ],
+)
+def test_what_rich_lays_out_otherwise_is_left_to_rich(block: Block, width: int) -> None:
+    plain = laid_out([block], width)
+    assert plain is None or plain == drawn_by_rich([block], width)
 
 
 def imported(*args: str, **env: str) -> tuple[set[str], str]:

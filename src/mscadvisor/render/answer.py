@@ -37,11 +37,11 @@ def write_answer(result: Recommendation, top: int) -> None:
     where the plain writer declines a block) drawn by rich."""
     stream = sys.stdout
     if not output.is_terminal(stream) and not output.wants_color(stream):
-        from mscadvisor.render.blocks_plain import plain_lines
+        from mscadvisor.render.blocks_plain import laid_out
 
         width = output.text_width(stream)
         unicode = output.unicode_encoding(output.encoding_of(stream))
-        text = plain_lines(answer_blocks(result, top, unicode, width), width)
+        text = laid_out(answer_blocks(result, top, unicode, width), width)
         if text is not None:
             output.write_plain(text)
             return

@@ -20,12 +20,15 @@ class Run(Record):
     style: str = ""
 
 
+Runs = tuple[Run, ...]  # styled text: runs one after another
+
+
 class Line(Record):
     """A line of runs, wrapped between words to the width, with ``style`` over all of it.
     ``cut``: kept to one screen line, ending in an ellipsis where it is longer. ``indent``: each
-    wrapped part indented, by ``hang`` more after the first."""
+    wrapped part indented, by ``hang`` more after the first (not with ``cut``)."""
 
-    runs: tuple[Run, ...]
+    runs: Runs
     style: str = ""
     cut: bool = False
     indent: int = 0
@@ -33,8 +36,9 @@ class Line(Record):
 
 
 class GridColumn(Record):
-    """A column of a grid: never wrapped. ``width`` fixes its width; the one ``rest`` column
-    takes the width the others leave, its text cut with an ellipsis where it is longer."""
+    """A column of a grid: never wrapped, its text cut with an ellipsis where it is longer.
+    ``width`` fixes its width; the one ``rest`` column (without a width) takes the width the
+    others leave."""
 
     header: str
     right: bool = False
@@ -48,12 +52,13 @@ class Grid(Record):
 
     title: str
     columns: tuple[GridColumn, ...]
-    rows: tuple[tuple[tuple[Run, ...], ...], ...]  # each row a cell per column, as runs
+    rows: tuple[tuple[Runs, ...], ...]  # each row a cell per column
     caption: str = ""
 
 
 Block = Line | Grid
 
 
-def plain_text(runs: tuple[Run, ...]) -> str:
+def text_of(runs: Runs) -> str:
+    """The text of runs, without their styles."""
     return "".join(run.text for run in runs)

@@ -1,31 +1,41 @@
-"""Blocks (``blocks``) written as plain lines, character for character as rich lays them out
+"""Blocks (``blocks``) written as plain text, character for character as rich 15 lays them out
 without colour, but without importing rich's console: to a file or a pipe, importing and
 running rich's layout would be most of the time a run takes.
 
 Lines wrap between words as rich wraps them (its own ``divide_line`` finds the breaks, and its
 cell widths measure the text), and a grid's columns are as wide as rich would make them: each as
 wide as its widest cell (or its fixed width) with its padding, the ``rest`` column the width left.
-Where rich would do more than that (a grid too wide for the screen, whose columns it would
-narrow; a tab or a line break in the text), ``plain_lines`` declines and rich draws the answer.
-Tests hold the two to the same text.
+Where rich would do more than that, ``laid_out`` declines and rich draws the answer: a grid too
+wide for the screen (rich would narrow its columns), a tab or a line break in the text, a
+character whose width depends on its neighbours (a zero-width joiner, an emoji presentation
+selector), or blocks that say two things at once (a cut line that is also indented). Tests hold
+the two to the same text. ``rich._wrap`` is private to rich: pyproject.toml keeps rich to the
+major version whose layout this follows.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from itertools import pairwise
 
 from rich._wrap import divide_line  # rich's own line breaking: no console, no styles
 from rich.cells import cell_len, set_cell_size
 
-from mscadvisor.render.blocks import Block, Grid, Line, plain_text
+from mscadvisor.render.blocks import Block, Grid, GridColumn, Line, text_of
 from mscadvisor.render.printable import printable
 
 ELLIPSIS = "…"
+# What rich lays out otherwise than character by character: tabs, line breaks (str.splitlines
+# breaks at U+2028 and U+2029 too, as rich measures a cell), and what rich measures together
+# with its neighbour (a zero-width joiner, variation selector 16).
+_NOT_PLAIN = re.compile("[\t\n\u2028\u2029\u200d\ufe0f]")
+_END_SPACE = re.compile(r"\s+$")
 
 
-def plain_lines(blocks: list[Block], width: int) -> str | None:
-    """The blocks as lines of text for a screen ``width`` wide, without the spaces rich pads
-    lines with; None where rich is needed to lay one out."""
+def laid_out(blocks: list[Block], width: int) -> str | None:
+    """The blocks as text for a screen ``width`` wide, without the spaces rich pads lines with;
+    None where rich is needed to lay one out."""
     lines: list[str] = []
     for block in blocks:
         laid = _grid(block, width) if isinstance(block, Grid) else _line(block, width)
@@ -35,12 +45,19 @@ def plain_lines(blocks: list[Block], width: int) -> str | None:
     return "".join(f"{line.rstrip(' ')}\n" for line in lines)
 
 
+def _printed(text: str) -> str | None:
+    """Data made printable; None for text that rich lays out otherwise (``_NOT_PLAIN``)."""
+    text = printable(text)
+    return None if _NOT_PLAIN.search(text) else text
+
+
 def _line(block: Line, width: int) -> list[str] | None:
-    text = _printed(plain_text(block.runs))
+    text = _printed(text_of(block.runs))
     if text is None:
         return None
+    indented = block.indent or block.hang
     if block.cut:
-        return [_fitted(text, width)]
+        return None if indented else [_fitted(text, width)]
     parts = _wrapped(text, width - block.indent - block.hang)
     return [
         " " * (block.indent if n == 0 else block.indent + block.hang) + part
@@ -48,20 +65,20 @@ def _line(block: Line, width: int) -> list[str] | None:
     ]
 
 
-def _printed(text: str) -> str | None:
-    """Data made printable; None for text that rich would lay out in more than one way (a
-    line break splits it, a tab expands)."""
-    text = printable(text)
-    return None if "\n" in text or "\t" in text else text
-
-
 def _wrapped(text: str, width: int) -> list[str]:
     """text in lines at most ``width`` cells wide, broken between words, a word longer than a
-    line split across lines; as rich's ``Text.wrap`` makes them. (A line keeps the spaces after
-    its last word up to the width: rich cuts what is past it.)"""
+    line split across lines; as rich's ``Text.wrap`` makes them."""
     breaks = [0, *divide_line(text, width, fold=True), len(text)]
-    lines = [text[start:end] for start, end in pairwise(breaks)]
-    return [set_cell_size(line, width) if cell_len(line) > width else line for line in lines]
+    lines = []
+    for start, end in pairwise(breaks):
+        line = text[start:end]
+        # Whitespace past the width goes, counted in characters as rich counts it (with
+        # combining marks a line has more characters than cells), then any cells past it.
+        excess = len(line) - width
+        if excess > 0 and (space := _END_SPACE.search(line)) is not None:
+            line = line[: len(line) - min(len(space.group()), excess)]
+        lines.append(set_cell_size(line, width) if cell_len(line) > width else line)
+    return lines
 
 
 def _fitted(text: str, width: int) -> str:
@@ -72,33 +89,25 @@ def _fitted(text: str, width: int) -> str:
 
 
 def _grid(grid: Grid, width: int) -> list[str] | None:
-    rows = [[column.header for column in grid.columns]]
-    for runs in grid.rows:
-        cells = [_printed(plain_text(cell)) for cell in runs]
-        if None in cells:
-            return None
-        rows.append([cell for cell in cells if cell is not None])
+    columns = grid.columns
+    rows = [_all_printed(column.header for column in columns)]
+    rows += [_all_printed(text_of(cell) for cell in row) for row in grid.rows]
     title, caption = _printed(grid.title), _printed(grid.caption)
     if title is None or caption is None:
         return None
-    last = len(grid.columns) - 1
+    texts = [row for row in rows if row is not None and len(row) == len(columns)]
+    if len(texts) < len(rows):  # a cell rich lays out otherwise, or a row short of cells
+        return None
+    last = len(columns) - 1
     # A space either side of each cell, but before the first and after the last.
     pads = [(int(n > 0), int(n < last)) for n in range(last + 1)]
-    widths = []
-    for n, column in enumerate(grid.columns):
-        natural = column.width if column.width is not None else max(cell_len(r[n]) for r in rows)
-        widths.append(min(natural + sum(pads[n]), width))
-    rest = [n for n, column in enumerate(grid.columns) if column.rest]
-    if len(rest) != 1:  # none, or more to share the width by rich's ratios
+    widths = _widths(columns, texts, pads, width)
+    if widths is None:
         return None
-    (n,) = rest
-    widths[n] = max(1 + sum(pads[n]), width - sum(w for m, w in enumerate(widths) if m != n))
-    if sum(widths) > width or min(w - sum(p) for w, p in zip(widths, pads, strict=True)) < 1:
-        return None  # rich would narrow columns
     lines = _wrapped(title, width) if title else []
-    for row in rows:
+    for row in texts:
         line = ""  # the cells side by side: no borders
-        for n, column in enumerate(grid.columns):
+        for n, column in enumerate(columns):
             left, right = pads[n]
             room = widths[n] - left - right
             cell = _fitted(row[n].rstrip() if column.right else row[n], room)
@@ -107,3 +116,37 @@ def _grid(grid: Grid, width: int) -> list[str] | None:
             line += " " * left + cell + " " * right
         lines.append(line)
     return lines + (_wrapped(caption, width) if caption else [])
+
+
+def _all_printed(texts: Iterable[str]) -> list[str] | None:
+    """Each text made printable; None if rich lays one out otherwise."""
+    printed = []
+    for text in texts:
+        shown = _printed(text)
+        if shown is None:
+            return None
+        printed.append(shown)
+    return printed
+
+
+def _widths(
+    columns: tuple[GridColumn, ...], rows: list[list[str]], pads: list[tuple[int, int]], width: int
+) -> list[int] | None:
+    """Each column's width with its padding, as rich gives it: its widest cell or its fixed
+    width, and the one ``rest`` column the width the others leave; None where they do not fit
+    (rich would narrow them) or the columns are not one ``rest`` column and others."""
+    rest = [n for n, column in enumerate(columns) if column.rest]
+    if len(rest) != 1 or columns[rest[0]].width is not None:
+        return None
+    widths = []
+    for n, column in enumerate(columns):
+        natural = column.width if column.width is not None else max(cell_len(r[n]) for r in rows)
+        widths.append(min(natural + sum(pads[n]), width))
+    (n,) = rest
+    widths[n] = width - sum(w for m, w in enumerate(widths) if m != n)
+    if (
+        widths[n] - sum(pads[n]) < 1
+        or min(w - sum(p) for w, p in zip(widths, pads, strict=True)) < 1
+    ):
+        return None
+    return widths

@@ -7,13 +7,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mscadvisor.render.blocks import Block, Grid, Run
+from mscadvisor.render.blocks import Block, Grid, Run, Runs
 from mscadvisor.render.output import print_wrapped
 from mscadvisor.render.printable import printable
 
 
 def print_blocks(console: Console, blocks: list[Block]) -> None:
-    for block in blocks:
+    for block in blocks:  # an indented line wraps: it is not also cut
         if isinstance(block, Grid):
             console.print(_table(block))
         elif block.indent or block.hang:
@@ -26,7 +26,7 @@ def print_blocks(console: Console, blocks: list[Block]) -> None:
             console.print(_text(block.runs), style=block.style or None)
 
 
-def _text(runs: tuple[Run, ...], style: str = "") -> Text:
+def _text(runs: Runs, style: str = "") -> Text:
     """The runs as rich text, made printable (a Text is printed as it is, past the console's
     own filter)."""
     text = Text(style=style)
@@ -47,7 +47,7 @@ def _table(grid: Grid) -> Table:
     )
     for column in grid.columns:
         table.add_column(
-            column.header,
+            _text((Run(column.header),)),
             justify="right" if column.right else "left",
             no_wrap=True,
             width=column.width,

@@ -181,7 +181,8 @@ def encoding_of(stream: Any) -> str:
 
 
 def write_plain(text: str) -> None:
-    """Lines laid out without rich (``blocks_plain``), to stdout as a console would write them."""
+    """Text laid out without rich (``blocks_plain``) to stdout, in the stream's own encoding
+    as a console writes (JSON and Markdown are UTF-8 whatever it says)."""
     sys.stdout.write(text)
     sys.stdout.flush()
 
