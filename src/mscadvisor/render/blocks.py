@@ -1,9 +1,9 @@
 """What a text answer is made of, apart from how it is drawn: lines of styled runs and grids.
 
 A view that says what to show as blocks can be drawn by rich (``blocks_rich``: on a terminal,
-in colour) or written as plain lines (``blocks_plain``: to a file or a pipe, without importing
-rich at all). Both give the same characters; the plain writer declines what it cannot lay out
-as rich would, and rich draws it then.
+in colour) or written as plain lines (``blocks_plain``: to a file or a pipe, without rich's
+console). Both give the same characters; the plain writer declines what rich would lay out
+otherwise, and rich draws it then.
 
 Text here is data as it is, not rich markup: each drawer makes it printable itself.
 """
