@@ -140,7 +140,7 @@ def plain_line(line: Block) -> bool:
     otherwise, not both cut and indented."""
     assert isinstance(line, Line)
     text = "".join(run.text for run in line.runs)
-    return not re.search("[\t\n\u2028\u2029\u200d\ufe0f]", text) and not (
+    return not re.search("[\t\n\u200d\ufe0f]", text) and not (
         line.cut and (line.indent or line.hang)
     )
 
@@ -159,7 +159,7 @@ def plain_line(line: Block) -> bool:
             ),
             40,
         ),
-        # A line separator inside a cell: rich measures each line of it.
+        # A line separator inside a cell: shown escaped, as data.
         (
             Grid(
                 "t",

@@ -25,7 +25,7 @@ Cli = Callable[..., CliResult]
 HOSTILE = "\\u001b[2J\\u001b]0;pwned\\u0007 \\u009b31m \\u202egnp.exe\\r<script>alert(1)</script>"
 SHOWN = "\\x1b[2J\\x1b]0;pwned\\x07"  # how a human format shows the start of it
 # What no human format may print: C0 but newline and tab, DEL, C1, bidi controls.
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 
 
 def hostile_pack(folder: Path) -> str:
@@ -100,8 +100,17 @@ def test_printable_text_holds_no_control_character_but_newline_and_tab(text: str
     assert shown.count("\n") == text.count("\n") and shown.count("\t") == text.count("\t")
 
 
-# Cn: U+FFFE and U+FFFF, which XML does not allow, are unassigned code points.
-@given(st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Cn"))))
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("a\u2028b", "a\\u2028b"), ("a\u2029b", "a\\u2029b"), ("a\u0085b", "a\\x85b")],
+)
+def test_a_line_break_other_than_newline_is_shown_escaped(text: str, shown: str) -> None:
+    assert printable(text) == shown
+
+
+# Cn: U+FFFE and U+FFFF, which XML does not allow, are unassigned code points; Zl and Zp are
+# the line and paragraph separators.
+@given(st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Cn", "Zl", "Zp"))))
 def test_printable_leaves_ordinary_text_as_it_is(text: str) -> None:
     assert printable(text) == text
 

@@ -26,10 +26,10 @@ from mscadvisor.render.blocks import Block, Grid, GridColumn, Line, text_of
 from mscadvisor.render.printable import printable
 
 ELLIPSIS = "…"
-# What rich lays out otherwise than character by character: tabs, line breaks (str.splitlines
-# breaks at U+2028 and U+2029 too, as rich measures a cell), and what rich measures together
-# with its neighbour (a zero-width joiner, variation selector 16).
-_NOT_PLAIN = re.compile("[\t\n\u2028\u2029\u200d\ufe0f]")
+# What rich lays out otherwise than character by character, once text is printable (which
+# escapes the other line breaks): tabs, newlines, and what rich measures together with its
+# neighbour (a zero-width joiner, variation selector 16).
+_NOT_PLAIN = re.compile("[\t\n\u200d\ufe0f]")
 _END_SPACE = re.compile(r"\s+$")
 
 

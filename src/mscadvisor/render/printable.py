@@ -2,8 +2,10 @@
 
 Rule packs, rule trees and weights files are data anyone can hand the tool. A control character
 in their text would act on the reader's terminal when printed (ESC clears the screen or sets the
-window title, BEL rings, CR overwrites the line), makes an SVG export invalid XML, and a bidi
-override reorders what the reader sees. Every human format shows such a character as its Python
+window title, BEL rings, CR overwrites the line), makes an SVG export invalid XML, a bidi
+override reorders what the reader sees, and a line or paragraph separator (U+2028, U+2029)
+starts a new line where an editor or a layout honours it, which could pass off data as a line
+of the tool's own. Every human format shows such a character as its Python
 escape (``\\x1b``, ``\\u202e``) instead, so the reader sees that it is there. JSON keeps the
 data as it is: JSON escapes control characters itself.
 """
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 import re
 
-# C0 but newline and tab (layout), DEL, C1; the bidi embeddings, overrides and isolates; the
-# surrogates and the two non-characters that XML does not allow. A pattern, compiled (and kept
+# C0 but newline and tab (layout), DEL, C1; the line and paragraph separators; the bidi
+# embeddings, overrides and isolates; the surrogates and the two non-characters that XML does
+# not allow. A pattern, compiled (and kept
 # by ``re``) when first used: compiling it costs most of a millisecond, and JSON never needs it.
-_UNPRINTABLE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+_UNPRINTABLE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 
 
 def _escaped(match: re.Match[str]) -> str:
