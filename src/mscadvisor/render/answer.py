@@ -23,7 +23,7 @@ from mscadvisor.engine.result import (
     ScoredCandidate,
 )
 from mscadvisor.render import output
-from mscadvisor.render.blocks import Block, Grid, GridColumn, Line, Run
+from mscadvisor.render.blocks import Block, Grid, GridColumn, Line, Run, Runs
 from mscadvisor.render.ranks import rank_label, same_place
 
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ def _category(
     return Grid(title, _COLUMNS, tuple(rows), caption)
 
 
-def _unsupported(c: ScoredCandidate, words: str, room: int) -> tuple[Run, ...]:
+def _unsupported(c: ScoredCandidate, words: str, room: int) -> Runs:
     """The reasons cell of a candidate no direct evidence supports: the words, then the points
     it has (from indirect evidence or general traits), which add up to its score."""
     if not c.contributions:

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mscadvisor.render.blocks import Block, Grid, Run, Runs
+from mscadvisor.render.blocks import Block, Grid, Runs
 from mscadvisor.render.output import print_wrapped
 from mscadvisor.render.printable import printable
 
@@ -39,7 +39,7 @@ def _table(grid: Grid) -> Table:
     # rich styles a title or caption given as markup; as Text (no markup to escape) it keeps
     # its own style, so it is given rich's style for titles and captions here.
     table = Table(
-        title=_text((Run(grid.title),), "table.title"),
+        title=Text(printable(grid.title), style="table.title"),
         title_justify="left",
         box=None,
         expand=True,
@@ -47,7 +47,7 @@ def _table(grid: Grid) -> Table:
     )
     for column in grid.columns:
         table.add_column(
-            _text((Run(column.header),)),
+            Text(printable(column.header)),
             justify="right" if column.right else "left",
             no_wrap=True,
             width=column.width,
@@ -57,6 +57,6 @@ def _table(grid: Grid) -> Table:
     for row in grid.rows:
         table.add_row(*(_text(cell) for cell in row))
     if grid.caption:
-        table.caption = _text((Run(grid.caption),), "table.caption")
+        table.caption = Text(printable(grid.caption), style="table.caption")
         table.caption_justify = "left"
     return table
