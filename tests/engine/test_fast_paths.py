@@ -275,3 +275,14 @@ def test_profile_values_that_are_equal_but_written_differently_are_written_each_
         assert result.reproduce and result.reproduce.recommendation() == kept
     unhashable = replace(score(KB, Profile("OP")), profile=Profile("OP", needs=["x"]))
     assert '"needs":["x"]' in unhashable.to_json_line()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text() | st.text(alphabet="ab_@%+=:,./-'\" \t\n$é", max_size=8))
+def test_reproduce_quotes_words_as_shlex_does(word: str) -> None:
+    import shlex
+
+    from mscadvisor.engine.reproduce import shell_word, shell_words
+
+    assert shell_word(word) == shlex.quote(word)
+    assert shell_words([word, "x", word]) == shlex.join([word, "x", word])
