@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 Texts = list[tuple[str, str]]  # the profile given, as flags and as Python (see Reproduction.texts)
 _DEFAULTS = {spec.name: spec.default for spec in PROFILE_FIELDS}
 _FORMAT_JSON = "--format json"  # as shell_words writes it: nothing to quote
-# What shlex.quote leaves a word of as it is ([\w@%+=:,./-] in ASCII). Most words here are so,
-# and shlex is imported (about 0.2 ms) only for a word that needs quoting.
+# The characters of a word that shlex.quote leaves as it is ([\w@%+=:,./-] in ASCII; the empty
+# word is quoted). Most words here are such, so shlex (about 0.2 ms to import) is imported only
+# for a word that needs quoting.
 _SHELL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
 
 

@@ -5,7 +5,9 @@ The standard library's C encoder does not indent, so an indented document goes t
 general Python encoder (any indent, separators, key order, hooks), which is most of the time a
 JSON command spends after scoring. Documents here are plain data, and writing plain data with
 the one layout used needs far less. A document holding anything else (a subclass, a number that
-is not finite, a key that is not a string) is left to ``json.dumps``, so the text never differs.
+is not finite, a key that is not a string) is left to ``json.dumps``, so the text is the same
+for every document but one that holds itself, which no result makes: that recurses here, where
+``json.dumps`` says it is circular.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ def dumps(document: Any) -> str:
 
 
 def _finite(value: float) -> str:
-    if value - value == 0:  # nan and inf are written another way
+    """A finite float's text; nan and inf are left to ``json.dumps``."""
+    if value - value == 0:
         return float.__repr__(value)
     raise _NotPlain
 
 
-# The text of each kind of scalar, by its exact type (a subclass is not plain). Most values of
-# a document are scalars: written where their container is, each with its key or separator.
+# The text of each kind of scalar, by its type (a subclass's type is another: not plain). Most
+# values of a document are scalars: written where their container is, with its key or separator.
 _SCALARS: dict[type, Callable[[Any], str]] = {
     str: encode_basestring,
     int: int.__repr__,
@@ -50,11 +53,11 @@ _SCALARS: dict[type, Callable[[Any], str]] = {
 def _write(value: Any, indent: str, write: Callable[[str], object]) -> None:
     """Append the text of ``value`` at nesting ``indent`` (a newline and the spaces of its
     depth) by calls to ``write``."""
-    scalar = _SCALARS.get(type(value))
-    if scalar is not None:
+    kind = type(value)
+    scalar = _SCALARS.get(kind)
+    if scalar is not None:  # a document that is a scalar: a container writes its own
         write(scalar(value))
         return
-    kind = type(value)
     if kind is dict:
         if not value:
             write("{}")
