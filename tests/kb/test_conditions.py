@@ -609,7 +609,7 @@ def test_shorthand_and_long_form_give_the_same_tree(scope: Scope, data: st.DataO
     where = condition_syntax.WHERE[scope]
     shorthand = condition_syntax.to_shorthand(tree)
     assert parse(shorthand, where, scope) == tree
-    assert parse(condition_syntax.to_long_form(tree), where, scope) == tree
+    assert parse(conditions.long_form(tree), where, scope) == tree
     # and through TOML text, as a rule file would carry it
     assert parse(tomllib.loads(toml_text(shorthand))["c"], where, scope) == tree
 
@@ -631,7 +631,7 @@ def test_shipped_rules_read_the_same_in_either_form(kb: KnowledgeBase) -> None:
         for tree, scope in zip((parsed.applies_to, parsed.when), scopes, strict=True):
             where = condition_syntax.WHERE[scope]
             assert parse(condition_syntax.to_shorthand(tree), where, scope) == tree
-            assert parse(condition_syntax.to_long_form(tree), where, scope) == tree
+            assert parse(conditions.long_form(tree), where, scope) == tree
 
 
 def test_fields_that_may_be_unknown_are_those_a_profile_may_leave_out(kb: KnowledgeBase) -> None:

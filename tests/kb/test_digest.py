@@ -25,16 +25,18 @@ def test_the_digests_are_hashlibs(chunks: list[bytes]) -> None:
 
 
 @pytest.mark.subprocess
-def test_a_recommendation_from_the_cache_loads_neither_openssl_nor_pydantic(
+def test_a_recommendation_from_the_cache_loads_neither_openssl_pydantic_nor_the_parser(
     tmp_path: Path,
 ) -> None:
     """What a run saves by finding its cache by the files' stamps and hashing the knowledge
-    with CPython's own sha256: OpenSSL's library (about 2 ms to load) and pydantic."""
+    with CPython's own sha256: OpenSSL's library (about 2 ms to load), pydantic, and the
+    condition parser (the hash writes conditions with ``conditions.long_form``)."""
     probe = (
         "import sys; from mscadvisor.cli.main import main\n"
         "try: main(['recommend', '-d', 'POF', '-f', 'json'])\n"
         "except SystemExit: pass\n"
-        "print(sorted({'_hashlib', 'hashlib', 'pydantic'} & set(sys.modules)), file=sys.stderr)"
+        "unwanted = {'_hashlib', 'hashlib', 'pydantic', 'mscadvisor.kb.condition_syntax'}\n"
+        "print(sorted(unwanted & set(sys.modules)), file=sys.stderr)"
     )
     env = {**os.environ, "MSCADVISOR_CACHE_DIR": str(tmp_path), "MSCADVISOR_NO_CACHE": "0"}
     runs = [

@@ -109,7 +109,7 @@ def condition_language_markdown(kb: KnowledgeBase) -> list[str]:
         tree = condition_syntax.parse(raw, key, SCOPES[key])
         rows.append(
             f"| `{key} = {text}` | {_cell(conditions.describe(tree))} | "
-            f"`{_toml(condition_syntax.to_long_form(tree))}` |"
+            f"`{_toml(conditions.long_form(tree))}` |"
         )
     lines += _table(["Shorthand", "Means", "Long form"], rows)
     lines += [

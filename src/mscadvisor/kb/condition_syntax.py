@@ -8,7 +8,7 @@ A condition is a TOML table. The long form spells every part out::
     { field = "profile.age", op = "ge", value = 60 }
 
 The shorthand says the same for people who read rules (``parse`` accepts both, anywhere, and
-builds the same tree; ``to_shorthand`` and ``to_long_form`` write a tree back)::
+builds the same tree; ``to_shorthand`` and ``conditions.long_form`` write a tree back)::
 
     applies_to = { tissue = "BM", modality = "cells" }
     when = { donor = "autologous", age = { at_least = 60 } }
@@ -348,19 +348,6 @@ def _operand_fault(spec: FieldSpec, op: str, value: Any, has_value: bool) -> str
     if op in ORDER_OPS and spec.kind != "int":
         return f"operator {op!r} applies only to numeric fields"
     return None if fits(value) else f"expected {_A_VALUE[spec.kind]}, got {value!r}"
-
-
-def to_long_form(node: Node) -> dict[str, Any]:
-    """The condition in the long form (``parse`` gives the same tree back)."""
-    if isinstance(node, All | AnyOf):
-        key = "all" if isinstance(node, All) else "any"
-        return {key: [to_long_form(c) for c in node.children]}
-    if isinstance(node, Not):
-        return {"not": to_long_form(node.child)}
-    out: dict[str, Any] = {"field": node.field, "op": node.op}
-    if node.op != "is_set":
-        out["value"] = list(node.value) if isinstance(node.value, tuple) else node.value
-    return out
 
 
 _WORD_OF = {

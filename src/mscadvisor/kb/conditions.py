@@ -1,6 +1,6 @@
 """The condition language of rules: the tree a condition parses to (see ``condition_syntax``
-for the long form and the shorthand that write one), and its evaluation. Data in, predicates
-out, never ``eval``.
+for the long form and the shorthand that write one; ``long_form`` writes a tree back), and its
+evaluation. Data in, predicates out, never ``eval``.
 
 Fields name what is being tested (``vocabulary.FIELDS``). Operators: ``eq ne lt le gt ge``
 compare a scalar; ``in not_in`` test a scalar against a list; ``contains`` tests a set field for
@@ -313,3 +313,18 @@ def partial_verdict(node: Node, known: Context) -> bool | None:
     """The condition's value when only the fields in ``known`` are known: True or False when
     they settle it, None when it depends on the others (the same logic as ``verdict``)."""
     return verdict(node, known)
+
+
+def long_form(node: Node) -> dict[str, Any]:
+    """The condition in the long form (``condition_syntax.parse`` gives the same tree back).
+    Here rather than beside the parser: the knowledge hash writes every rule's conditions so,
+    on every run that reports it, and the parser is needed only when rule files are read."""
+    if isinstance(node, All | AnyOf):
+        key = "all" if isinstance(node, All) else "any"
+        return {key: [long_form(c) for c in node.children]}
+    if isinstance(node, Not):
+        return {"not": long_form(node.child)}
+    out: dict[str, Any] = {"field": node.field, "op": node.op}
+    if node.op != "is_set":
+        out["value"] = list(node.value) if isinstance(node.value, tuple) else node.value
+    return out

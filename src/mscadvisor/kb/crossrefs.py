@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from mscadvisor.kb import condition_syntax, conditions
+from mscadvisor.kb import conditions
 from mscadvisor.kb.records import (
     Case,
     Citation,
@@ -256,6 +256,8 @@ CONDITION_SCOPES: tuple[tuple[str, conditions.Scope], ...] = (
 def condition_tree(
     raw: dict[str, Any] | None, key: str, scope: conditions.Scope
 ) -> conditions.Node:
+    from mscadvisor.kb import condition_syntax  # the parser: only when rule files are read
+
     return conditions.ALWAYS if raw is None else condition_syntax.parse(raw, key, scope)
 
 

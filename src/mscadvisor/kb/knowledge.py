@@ -15,7 +15,7 @@ from time import time_ns
 from typing import Any
 
 from mscadvisor.errors import InputError, KnowledgeBaseError, did_you_mean, quoted
-from mscadvisor.kb import condition_syntax, conditions, crossrefs
+from mscadvisor.kb import conditions, crossrefs
 from mscadvisor.kb.compact import to_compact
 from mscadvisor.kb.deferred import Deferred, Once
 from mscadvisor.kb.digest import sha256
@@ -422,5 +422,5 @@ def _with_long_form_conditions(record: list[Any], parsed: ParsedRule) -> list[An
     record = list(record)
     for key, tree in (("applies_to", parsed.applies_to), ("when", parsed.when)):
         if record[_RULE_SLOT[key]] is not None:
-            record[_RULE_SLOT[key]] = condition_syntax.to_long_form(tree)
+            record[_RULE_SLOT[key]] = conditions.long_form(tree)
     return record

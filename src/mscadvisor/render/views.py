@@ -14,7 +14,7 @@ from typing import Any
 from mscadvisor.engine import citations
 from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.errors import InputError, unknown_value
-from mscadvisor.kb import condition_syntax, conditions
+from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation, Disease, Study, Trial
 from mscadvisor.record import Record, fields_of
@@ -312,7 +312,7 @@ def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
     # Conditions in the long form, however the rule file writes them (see conditions.py).
     for key, tree in (("applies_to", parsed.applies_to), ("when", parsed.when)):
         if row[key] is not None:
-            row[key] = condition_syntax.to_long_form(tree)
+            row[key] = conditions.long_form(tree)
     row["applies_to_text"] = conditions.describe(parsed.applies_to)
     row["when_text"] = conditions.describe(parsed.when)
     row["effect"] = rule.effect_text()
