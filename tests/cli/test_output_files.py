@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mscadvisor.errors import MscAdvisorError
-from mscadvisor.render.output import OutputFile
+from mscadvisor.render.output_file import OutputFile
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
@@ -146,7 +146,7 @@ def test_a_failed_batch_leaves_a_linked_file_as_it_was(cli: Cli, tmp_path: Path)
 WRITER = """
 import sys, time
 from pathlib import Path
-from mscadvisor.render.output import OutputFile
+from mscadvisor.render.output_file import OutputFile
 out = OutputFile(Path(sys.argv[1]))
 out.write("half a report\\n" * 10000)
 out.handle.flush()

@@ -172,13 +172,13 @@ def _jobs(value: str) -> int | None:
 
 
 class BatchSink:
-    """Batch output: stdout, or --output (see output.OutputFile) committed only on success.
+    """Batch output: stdout, or --output (see output_file.OutputFile) committed only on success.
 
     Written as UTF-8 bytes, on stdout whatever the locale: JSON and CSV results are data, not
     messages."""
 
     def __init__(self, output: Path | None) -> None:
-        from mscadvisor.render.output import OutputFile
+        from mscadvisor.render.output_file import OutputFile
 
         self.file = OutputFile(output) if output is not None else None
         if self.file is None:
