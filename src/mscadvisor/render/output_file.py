@@ -1,7 +1,7 @@
 """Files written so that a reader never sees them half-written: ``--output`` and ``--export``.
 
-Apart from ``output``, which every command imports for its standard output: few commands
-write a file.
+Kept apart from ``output``, which every command imports for its standard output, because few
+commands write a file.
 """
 
 from __future__ import annotations
