@@ -144,9 +144,6 @@ def _widths(
         widths.append(min(natural + sum(pads[n]), width))
     (n,) = rest
     widths[n] = width - sum(w for m, w in enumerate(widths) if m != n)
-    if (
-        widths[n] - sum(pads[n]) < 1
-        or min(w - sum(p) for w, p in zip(widths, pads, strict=True)) < 1
-    ):
+    if min(w - sum(p) for w, p in zip(widths, pads, strict=True)) < 1:  # no room for a cell
         return None
     return widths

@@ -16,8 +16,8 @@ import re
 
 # C0 but newline and tab (layout), DEL, C1; the line and paragraph separators; the bidi
 # embeddings, overrides and isolates; the surrogates and the two non-characters that XML does
-# not allow. A pattern, compiled (and kept
-# by ``re``) when first used: compiling it costs most of a millisecond, and JSON never needs it.
+# not allow. A pattern, compiled (and kept by ``re``) when first used: compiling it costs most
+# of a millisecond, and JSON never needs it.
 _UNPRINTABLE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 
 
