@@ -356,11 +356,14 @@ def alternating_batch_runs(
     variants: dict[str, list[str]], env: dict[str, str], runs: int
 ) -> dict[str, tuple[float, list[str]]]:
     """The least wall time of each variant's runs, taken in turn so that compared runs meet
-    the same machine, and what each of its runs said."""
+    the same machine, and what each of its runs said. Each round starts one variant further
+    on, so that no variant always runs right after the same other one (after the one that
+    kept every processor busy, say)."""
     samples: dict[str, list[tuple[float, str]]] = {name: [] for name in variants}
-    for _ in range(runs):
-        for name, args in variants.items():
-            samples[name].append(batch_run(args, env))
+    names = list(variants)
+    for round_ in range(runs):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            samples[name].append(batch_run(variants[name], env))
     return {
         name: (min(t for t, _ in taken), [said for _, said in taken])
         for name, taken in samples.items()

@@ -21,12 +21,13 @@ import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from operator import is_
 from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from mscadvisor import pipes
 from mscadvisor.engine.profile import build_profile
 from mscadvisor.engine.result import CATEGORY_KEYS, Recommendation
 from mscadvisor.engine.scoring import score
@@ -55,6 +56,11 @@ class Row:
     # A JSONL line not yet parsed: parsed where it is scored (see ``parsed``), so that the
     # process reading the input hands worker processes plain text.
     text: str | None = None
+
+    # Rows are sent to worker processes by the hundred thousand: pickled as a tuple, not through
+    # the generic state of a dataclass with slots (which looks up its fields for every row).
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Row, (self.line, self.fields, self.error, self.text))
 
 
 @dataclass
@@ -430,7 +436,7 @@ class _Worker:
     regimens: int
 
 
-# The scoring state of this process, set by _start_worker (and, in workers, _start_pool_worker).
+# The scoring state of this process (the one reading the input, or a worker), set by _start_worker.
 _state: dict[str, _Worker] = {}
 
 
@@ -457,7 +463,18 @@ class Rejected:
     reason: str
 
 
-Outcome = Scored | Rejected
+@dataclass(frozen=True, slots=True)
+class Spooled:
+    """Consecutive rows scored by a worker process, whose output lines (``size`` bytes) wait in
+    a pipe instead of the message: the reading end is ``source``, set where it is received."""
+
+    rows: int
+    last_line: int
+    size: int
+    source: int = -1
+
+
+Outcome = Scored | Rejected | Spooled
 
 
 # The most bytes of lines joined into one block. Under the C allocator's threshold for
@@ -520,7 +537,7 @@ class AutoJobs:
 
     jobs: int
     processors: int  # usable by this process
-    busy: float  # the load average over the last minute: processors kept busy by others
+    busy: float  # processors kept busy by other work (``busy_processors``)
     input_bytes: int | None  # None: not a regular file (its length is not known)
 
     @classmethod
@@ -539,10 +556,7 @@ class AutoJobs:
             processors = len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
             processors = os.cpu_count() or 1
-        try:
-            busy = os.getloadavg()[0]
-        except (AttributeError, OSError):  # no load average (Windows)
-            busy = 0.0
+        busy = busy_processors()
         try:
             info = os.fstat(stream.fileno())
             size = info.st_size if stat.S_ISREG(info.st_mode) else None
@@ -554,9 +568,28 @@ class AutoJobs:
         chosen = "1 process" if self.jobs == 1 else f"{self.jobs} worker processes"
         size = "not a file" if self.input_bytes is None else f"{self.input_bytes:,} bytes"
         return (
-            f"--jobs auto: {chosen} ({self.processors} processor(s), load {self.busy:.1f}, "
+            f"--jobs auto: {chosen} ({self.processors} processor(s), {self.busy:g} busy, "
             f"input {size})"
         )
+
+
+LOADAVG = "/proc/loadavg"
+
+
+def busy_processors() -> float:
+    """Processors that other work keeps busy now: on Linux the threads running or ready to run
+    (the fourth field of /proc/loadavg) other than this one. The load average lags a minute
+    behind: right after a long job it still counts the processors that job has left. Elsewhere,
+    the load average over the last minute all the same."""
+    try:
+        with open(LOADAVG, "rb") as loadavg:
+            runnable = int(loadavg.read(4096).split()[3].split(b"/")[0])
+        return max(0, runnable - 1)
+    except (OSError, IndexError, ValueError):
+        try:
+            return os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average (Windows)
+            return 0.0
 
 
 CHUNK = 256  # rows sent to a worker at once
@@ -564,8 +597,13 @@ AHEAD = 2  # chunks in flight per worker: enough to keep each busy, few enough t
 WORKER_DIED = "a worker process ended unexpectedly (killed, or out of memory?)"
 
 
-def _pool_worker(job: Job, tasks: Connection, results: Connection) -> None:
-    """A worker process: scores each chunk of rows it receives, until it receives None."""
+def _pool_worker(
+    job: Job, tasks: Connection, results: Connection, lines: Connection, room: int
+) -> None:
+    """A worker process: scores each chunk of rows it receives, until it receives None.
+
+    A chunk's outcomes go back on ``results``, but for parcels of output lines of at most
+    ``room`` bytes (``_parcelled``), which follow on the pipe ``lines``."""
     # Ctrl-C reaches the whole process group: the parent stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -579,9 +617,44 @@ def _pool_worker(job: Job, tasks: Connection, results: Connection) -> None:
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
     try:
         while (chunk := inbox.get()) is not None:
-            results.send(_score_chunk(chunk))
+            told, parcels = _parcelled(_score_chunk(chunk), room)
+            # The outcomes first: the parent moves each parcel on as it comes, so that the pipe
+            # never has to hold a chunk's lines whole (megabytes of JSON).
+            results.send(told)
+            pipes.write_all(lines.fileno(), parcels)
     except OSError:  # the parent is gone: nobody is waiting for the results
         return
+
+
+def _parcelled(outcomes: list[Outcome], room: int) -> tuple[list[Outcome], list[bytes]]:
+    """The outcomes with each run of consecutive scored blocks that together fit in ``room``
+    bytes told as one Spooled parcel, and the blocks of those parcels, in order. A block larger
+    than room on its own stays in its Scored outcome."""
+    told: list[Outcome] = []
+    parcels: list[bytes] = []
+    rows = last_line = size = 0  # of the parcel being made, of blocks parcels[start:]
+    start = 0
+
+    def close_parcel() -> None:
+        nonlocal rows, size, start
+        if size:
+            told.append(Spooled(rows, last_line, size))
+            rows = size = 0
+            start = len(parcels)
+
+    for outcome in outcomes:
+        if not isinstance(outcome, Scored) or len(outcome.output) > room:
+            close_parcel()
+            told.append(outcome)
+            continue
+        if size + len(outcome.output) > room:
+            close_parcel()
+        parcels.append(outcome.output)
+        rows += outcome.rows
+        last_line = outcome.last_line
+        size += len(outcome.output)
+    close_parcel()
+    return told, parcels
 
 
 def _receive(pipe: Connection, inbox: queue.SimpleQueue[Any]) -> None:
@@ -606,12 +679,22 @@ class _Channel:
     def __init__(self, context: Any, job: Job) -> None:
         tasks_out, self.tasks = context.Pipe(duplex=False)
         self.results, results_in = context.Pipe(duplex=False)
+        self.lines, lines_in = context.Pipe(duplex=False)
+        # A parcel is moved from ``lines`` into ``staged`` whole before any of it is written, so
+        # that a worker that dies mid-parcel leaves no part of a line in the output. A pipe holds
+        # pages and a parcel may start and end within one, so parcels fill half of it at most.
+        self.staged, self.staging = os.pipe()
+        room = 0  # without splice, every block goes back in its message
+        if pipes.CAN_SPLICE:
+            pipes.widened(self.lines.fileno())
+            room = pipes.widened(self.staging) // 2
         self.process = context.Process(
-            target=_pool_worker, args=(job, tasks_out, results_in), daemon=True
+            target=_pool_worker, args=(job, tasks_out, results_in, lines_in, room), daemon=True
         )
         self.process.start()
-        tasks_out.close()  # the worker's ends: held by the worker alone, so they end with it
-        results_in.close()
+        # The worker's ends: held by the worker alone, so they end with it.
+        for end in (tasks_out, results_in, lines_in):
+            end.close()
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.reader = threading.Thread(target=_receive, args=(self.results, self.inbox))
         self.reader.start()
@@ -622,13 +705,22 @@ class _Channel:
         except OSError:  # the worker's end of the pipe is closed: it is gone
             raise MscAdvisorError(WORKER_DIED) from None
 
-    def receive(self) -> list[Outcome]:
+    def receive(self) -> Iterator[Outcome]:
+        """A chunk's outcomes, each Spooled parcel staged whole (see ``__init__``)."""
         answer = self.inbox.get()
         if answer is None:
             raise MscAdvisorError(WORKER_DIED)
         if isinstance(answer, MscAdvisorError):
             raise answer
-        return cast("list[Outcome]", answer)
+        for outcome in cast("list[Outcome]", answer):
+            if isinstance(outcome, Spooled):
+                try:
+                    pipes.splice_exactly(self.lines.fileno(), self.staging, outcome.size)
+                except pipes.PipeEnded:
+                    raise MscAdvisorError(WORKER_DIED) from None
+                yield replace(outcome, source=self.staged)
+            else:
+                yield outcome
 
     def stop(self, *, at_once: bool) -> None:
         if at_once:
@@ -639,8 +731,10 @@ class _Channel:
     def close(self) -> None:
         self.process.join()
         self.reader.join()  # the pipe has ended with the process
-        self.tasks.close()
-        self.results.close()
+        for pipe in (self.tasks, self.results, self.lines):
+            pipe.close()
+        os.close(self.staged)
+        os.close(self.staging)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -753,6 +847,7 @@ def run(
     fail_fast: bool,
     jobs: int = 1,
     tick: Callable[[int], object] = lambda rows: None,
+    move: Callable[[int, int], object] | None = None,
 ) -> Summary:
     """Score every row in input order, writing results and reporting bad rows as they come.
 
@@ -760,9 +855,12 @@ def run(
     ``tick`` their number. ``fail_fast`` stops at the first bad row, Ctrl-C after the block
     being written, an MscAdvisorError (unreadable input, a worker that died) at once;
     ``summary.stopped`` says which. With ``jobs`` > 1 rows are scored in ordered chunks by that
-    many worker processes. A closed output pipe (BrokenPipeError) is not caught: the workers
-    are stopped and it propagates, for the caller to end quietly.
+    many worker processes, and the lines of their parcels wait in a pipe: ``move(source, size)``
+    puts them in the output (by default they are read and given to ``write``). A closed output
+    pipe (BrokenPipeError) is not caught: the workers are stopped and it propagates, for the
+    caller to end quietly.
     """
+    move_lines = move or (lambda source, size: pipes.copy(source, write, size))
     summary = Summary()
     outcomes: Generator[Outcome, None, None]
     if jobs > 1:
@@ -774,18 +872,21 @@ def run(
         with _DeferredInterrupt() as interrupt, closing(outcomes):
             for outcome in outcomes:
                 with interrupt.deferred():
-                    if isinstance(outcome, Scored):
-                        write(outcome.output)
-                        summary.read += outcome.rows
-                        summary.scored += outcome.rows
-                        summary.last_line = outcome.last_line
-                        tick(outcome.rows)
-                    else:
+                    if isinstance(outcome, Rejected):
                         summary.read += 1
                         summary.rejected += 1
                         summary.last_line = outcome.line
                         tick(1)
                         report(f"line {outcome.line}: {outcome.reason}")
+                    else:
+                        if isinstance(outcome, Spooled):
+                            move_lines(outcome.source, outcome.size)
+                        else:
+                            write(outcome.output)
+                        summary.read += outcome.rows
+                        summary.scored += outcome.rows
+                        summary.last_line = outcome.last_line
+                        tick(outcome.rows)
                 if isinstance(outcome, Rejected) and fail_fast:
                     summary.stopped = "failed"
                     break

@@ -748,3 +748,111 @@ def test_rows_read_before_the_input_fails_are_scored_and_written(kb: Any, jobs: 
         "2",
         "3",
     ]
+
+
+outcome_lists = st.lists(
+    st.one_of(
+        st.builds(
+            lambda rows, size: ("scored", rows, size), st.integers(1, 4), st.integers(1, 120)
+        ),
+        st.just(("rejected", 1, 0)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(kinds=outcome_lists, room=st.integers(0, 300))
+def test_parcels_keep_every_line_in_order_and_fit_the_room(
+    kinds: list[tuple[str, int, int]], room: int
+) -> None:
+    outcomes: list[batch.Outcome] = []
+    line = 0
+    for kind, rows, size in kinds:
+        line += rows
+        if kind == "scored":
+            outcomes.append(batch.Scored(rows, line, bytes([line % 256]) * size))
+        else:
+            outcomes.append(batch.Rejected(line, "bad"))
+    told, parcels = batch._parcelled(outcomes, room)
+    # Told back in place, each parcel's bytes (taken from parcels in turn) give every outcome.
+    pending = b"".join(parcels)
+    rebuilt: list[batch.Outcome] = []
+    for outcome in told:
+        if isinstance(outcome, batch.Spooled):
+            assert 0 < outcome.size <= room
+            rebuilt.append(batch.Scored(outcome.rows, outcome.last_line, pending[: outcome.size]))
+            pending = pending[outcome.size :]
+        else:
+            assert not isinstance(outcome, batch.Scored) or len(outcome.output) > room
+            rebuilt.append(outcome)
+    assert pending == b""
+    assert merged(rebuilt) == merged(outcomes)
+
+
+def merged(outcomes: list[batch.Outcome]) -> list[object]:
+    """Outcomes with consecutive scored blocks made one: what a run writes and counts."""
+    out: list[object] = []
+    for outcome in outcomes:
+        if isinstance(outcome, batch.Scored) and out and isinstance(out[-1], batch.Scored):
+            last = out[-1]
+            out[-1] = batch.Scored(
+                last.rows + outcome.rows, outcome.last_line, last.output + outcome.output
+            )
+        else:
+            out.append(outcome)
+    return out
+
+
+@pytest.mark.parametrize("room", ["none", "small", "wide"])
+def test_worker_output_is_the_same_whatever_room_its_pipes_have(
+    kb: Any, monkeypatch: pytest.MonkeyPatch, room: str
+) -> None:
+    """Without splice every block comes back in its message; in a pipe of 8 KiB full JSON lines
+    do too, and CSV lines in parcels of 4 KiB; in a wide one, both in parcels."""
+    from mscadvisor import pipes
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    if room != "none" and not pipes.CAN_SPLICE:
+        pytest.skip("no splice on this system")
+    if room == "none":
+        monkeypatch.setattr(pipes, "CAN_SPLICE", False)
+    elif room == "small":
+        monkeypatch.setattr(pipes, "widened", lambda fd: 8192)
+    rows = [
+        batch.Row(n, {"disease": "GOUT" if n % 97 == 0 else "POF", "age": n % 90 + 18})
+        for n in range(1, 700)
+    ]
+    for output_format in ("jsonl", "csv"):
+        job = batch.Job(KnowledgeSource(), output_format, 0, 1)
+        outputs = []
+        for jobs in (1, 2):
+            written: list[bytes] = []
+            reports: list[str] = []
+            summary = batch.run(
+                job, rows, written.append, reports.append, fail_fast=False, jobs=jobs
+            )
+            outputs.append((b"".join(written), reports, summary))
+        assert outputs[0] == outputs[1]
+        assert outputs[0][2].scored == 692 and len(outputs[0][1]) == 7
+
+
+@pytest.mark.parametrize(
+    ("loadavg", "busy"),
+    [("0.52 0.58 0.59 1/467 31337\n", 0), ("3.10 2.00 1.00 4/467 31337\n", 3)],
+)
+def test_busy_processors_are_those_running_now_but_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loadavg: str, busy: int
+) -> None:
+    path = tmp_path / "loadavg"
+    path.write_text(loadavg)
+    monkeypatch.setattr(batch, "LOADAVG", str(path))
+    assert batch.busy_processors() == busy
+
+
+def test_busy_processors_fall_back_on_the_load_average(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch, "LOADAVG", str(tmp_path / "none"))
+    monkeypatch.setattr(batch.os, "getloadavg", lambda: (1.5, 1.0, 0.5))
+    assert batch.busy_processors() == 1.5

@@ -12,6 +12,7 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 
+from mscadvisor import pipes
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
 from mscadvisor.errors import EXIT_USAGE, InputError, quoted
@@ -137,6 +138,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
                 fail_fast=on_error is OnError.fail,
                 jobs=auto.jobs if auto is not None else workers or 1,
                 tick=progress.tick,
+                move=sink.move,
             )
     except BrokenPipeError:
         if sink.file is not None:
@@ -184,6 +186,13 @@ class BatchSink:
         if self.file is None:
             sys.stdout.flush()  # anything printed as text before the bytes that follow
         self.write = self.file.write_bytes if self.file else sys.stdout.buffer.write
+
+    def move(self, source: int, size: int) -> None:
+        """Write size bytes waiting in the pipe source (``pipes.move``), as ``write`` would."""
+        if self.file is None:
+            pipes.move(source, sys.stdout.buffer, size)
+        else:
+            self.file.move_bytes(source, size)
 
     def commit(self) -> None:
         if self.file is None:

@@ -11,9 +11,9 @@ import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from mscadvisor.errors import MscAdvisorError
+from mscadvisor.pipes import move
 
 
 class OutputFile:
@@ -87,15 +87,20 @@ class OutputFile:
         return fd
 
     def write(self, text: str) -> None:
-        self._written(self.handle.write, text)
+        self._written(lambda: self.handle.write(text))
 
     def write_bytes(self, data: bytes) -> None:
         """UTF-8 text already encoded; not to be mixed with ``write`` (each buffers apart)."""
-        self._written(self.handle.buffer.write, data)
+        self._written(lambda: self.handle.buffer.write(data))
 
-    def _written(self, write: Callable[[Any], object], data: str | bytes) -> None:
+    def move_bytes(self, source: int, size: int) -> None:
+        """size bytes of UTF-8 text waiting in the pipe source (``pipes.move``), as
+        ``write_bytes`` would write them."""
+        self._written(lambda: move(source, self.handle.buffer, size))
+
+    def _written(self, write: Callable[[], object]) -> None:
         try:
-            write(data)
+            write()
         except OSError as exc:
             self.abandon()
             raise self._error(exc) from None
