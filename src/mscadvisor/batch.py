@@ -632,15 +632,13 @@ def _parcelled(outcomes: list[Outcome], room: int) -> tuple[list[Outcome], list[
     than room on its own stays in its Scored outcome."""
     told: list[Outcome] = []
     parcels: list[bytes] = []
-    rows = last_line = size = 0  # of the parcel being made, of blocks parcels[start:]
-    start = 0
+    rows = last_line = size = 0  # of the parcel being made
 
     def close_parcel() -> None:
-        nonlocal rows, size, start
+        nonlocal rows, size
         if size:
             told.append(Spooled(rows, last_line, size))
             rows = size = 0
-            start = len(parcels)
 
     for outcome in outcomes:
         if not isinstance(outcome, Scored) or len(outcome.output) > room:
@@ -686,7 +684,7 @@ class _Channel:
         self.staged, self.staging = os.pipe()
         room = 0  # without splice, every block goes back in its message
         if pipes.CAN_SPLICE:
-            pipes.widened(self.lines.fileno())
+            pipes.widened(self.lines.fileno())  # so that a worker can write further ahead
             room = pipes.widened(self.staging) // 2
         self.process = context.Process(
             target=_pool_worker, args=(job, tasks_out, results_in, lines_in, room), daemon=True

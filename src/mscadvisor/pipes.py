@@ -3,10 +3,10 @@
 A batch worker process writes its output lines to a pipe (``write_all``) and the process that
 reads it moves them on to the output with splice(2) (``move``), so that megabytes of results
 are neither pickled nor copied through the reader's memory. splice needs Linux (``CAN_SPLICE``);
-elsewhere, and where the output cannot take it (a terminal, a file opened for appending), the
-bytes are read and written as usual. Only ever for bytes already known to be waiting in the
-pipe: ``move`` and ``copy`` take exactly ``size`` of them, and a pipe that ends before is
-``PipeEnded``.
+elsewhere, and where the output cannot take it (a terminal, a file opened for appending, a
+stream without a file), the bytes are read and written as usual. Only ever for bytes already
+known to be waiting in the pipe: ``move`` and ``copy`` take exactly ``size`` of them, and a
+pipe that ends before is ``PipeEnded``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _NO_SPLICE = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
 
 
 class Output(Protocol):
-    """A binary stream with a file beneath it: a file object, or standard output's buffer."""
+    """A binary stream: a file object or standard output's buffer (captured output too)."""
 
     def write(self, data: bytes, /) -> object: ...
     def flush(self) -> object: ...
@@ -51,11 +51,14 @@ def widened(fd: int) -> int:
     return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
 
 
+# The most pieces one writev takes (POSIX promises at least 16).
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 16
+
+
 def write_all(fd: int, pieces: list[bytes]) -> None:
     """Write the pieces to fd, in order and whole, without joining them first."""
-    most = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 16
-    for start in range(0, len(pieces), most):
-        group = pieces[start : start + most]
+    for start in range(0, len(pieces), _IOV_MAX):
+        group = pieces[start : start + _IOV_MAX]
         written = os.writev(fd, group)
         if written < sum(map(len, group)):  # cut short (by a signal): the rest, plainly
             rest = memoryview(b"".join(group))[written:]
