@@ -4,6 +4,7 @@ output takes them (spliced, or read and written where splice cannot write)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import threading
@@ -123,3 +124,37 @@ def test_a_widened_pipe_says_its_capacity(pipe: tuple[int, int]) -> None:
     capacity = pipes.widened(pipe[1])
     # The capacity asked for, or (over the user's limit on pipe memory) the one it had.
     assert capacity == pipes.WANTED_CAPACITY or 4096 <= capacity < pipes.WANTED_CAPACITY
+
+
+@pytest.mark.skipif(not pipes.CAN_SPLICE, reason="splice is Linux's")
+def test_staging_takes_bytes_as_they_come_and_says_when_it_filled_up(
+    pipe: tuple[int, int],
+) -> None:
+    read_end, write_end = pipe
+    staged, staging = os.pipe()
+    try:
+        # Bytes that come later are waited for.
+        later = threading.Timer(0.05, os.write, (write_end, b"b" * 3000))
+        later.start()
+        os.write(write_end, b"a" * 1000)
+        assert pipes.stage(read_end, staging, 4000) == 0
+        later.join()
+        assert os.read(staged, 8000) == b"a" * 1000 + b"b" * 3000
+        # A one-page pipe holds one write of 10 bytes: the next 10 find it full, and wait in
+        # the source to be read from there.
+        fcntl.fcntl(staging, fcntl.F_SETPIPE_SZ, 4096)
+        os.write(write_end, b"c" * 10)
+        assert pipes.stage(read_end, staging, 10) == 0
+        os.write(write_end, b"d" * 10)
+        assert pipes.stage(read_end, staging, 10) == 10
+        assert os.read(staged, 100) == b"c" * 10
+        assert os.read(read_end, 100) == b"d" * 10
+        # A source that ends first.
+        fcntl.fcntl(staging, fcntl.F_SETPIPE_SZ, 65536)
+        os.write(write_end, b"e" * 5)
+        os.close(write_end)
+        with pytest.raises(pipes.PipeEnded):
+            pipes.stage(read_end, staging, 10)
+    finally:
+        os.close(staged)
+        os.close(staging)

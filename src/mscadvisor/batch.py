@@ -19,6 +19,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
@@ -574,17 +575,23 @@ class AutoJobs:
 
 
 LOADAVG = "/proc/loadavg"
+READINGS = 5  # of LOADAVG, 5 ms apart, for busy_processors
 
 
 def busy_processors() -> float:
     """Processors that other work keeps busy now: on Linux the threads running or ready to run
-    (the fourth field of /proc/loadavg) other than this one. The load average lags a minute
-    behind: right after a long job it still counts the processors that job has left. Elsewhere,
-    the load average over the last minute all the same."""
+    (the fourth field of /proc/loadavg) other than this one, the median of a few readings 5 ms
+    apart (one reading is one instant). The load average lags a minute behind: right after a
+    long job it still counts the processors that job has left. Elsewhere, the load average over
+    the last minute all the same."""
     try:
-        with open(LOADAVG, "rb") as loadavg:
-            runnable = int(loadavg.read(4096).split()[3].split(b"/")[0])
-        return max(0, runnable - 1)
+        readings = []
+        for n in range(READINGS):
+            if n:
+                time.sleep(0.005)
+            with open(LOADAVG, "rb") as loadavg:
+                readings.append(int(loadavg.read(4096).split()[3].split(b"/")[0]) - 1)
+        return float(max(0, sorted(readings)[(READINGS - 1) // 2]))
     except (OSError, IndexError, ValueError):
         try:
             return os.getloadavg()[0]
@@ -636,7 +643,7 @@ def _parcelled(outcomes: list[Outcome], room: int) -> tuple[list[Outcome], list[
 
     def close_parcel() -> None:
         nonlocal rows, size
-        if size:
+        if rows:
             told.append(Spooled(rows, last_line, size))
             rows = size = 0
 
@@ -669,7 +676,8 @@ def _receive(pipe: Connection, inbox: queue.SimpleQueue[Any]) -> None:
 
 
 class _Channel:
-    """A worker process and its own two pipes. Nothing is shared between workers (no queue, no
+    """A worker process and its own pipes (rows out, outcomes back, output lines back, and a
+    staging pipe in this process). Nothing is shared between workers (no queue, no
     lock), so a worker killed at any moment leaves nothing half-written or held for the others,
     and its death is seen at once: only it holds the other end of its results pipe, which ends
     with it."""
@@ -679,17 +687,22 @@ class _Channel:
         self.results, results_in = context.Pipe(duplex=False)
         self.lines, lines_in = context.Pipe(duplex=False)
         # A parcel is moved from ``lines`` into ``staged`` whole before any of it is written, so
-        # that a worker that dies mid-parcel leaves no part of a line in the output. A pipe holds
-        # pages and a parcel may start and end within one, so parcels fill half of it at most.
+        # that a worker that dies mid-parcel leaves no part of a line in the output. Parcels fill
+        # half the staging pipe at most (``pipes.stage`` says why a full one holds less).
         self.staged, self.staging = os.pipe()
         room = 0  # without splice, every block goes back in its message
-        if pipes.CAN_SPLICE:
-            pipes.widened(self.lines.fileno())  # so that a worker can write further ahead
-            room = pipes.widened(self.staging) // 2
-        self.process = context.Process(
-            target=_pool_worker, args=(job, tasks_out, results_in, lines_in, room), daemon=True
-        )
-        self.process.start()
+        try:
+            if pipes.CAN_SPLICE:
+                pipes.widened(self.lines.fileno())  # so that a worker can write further ahead
+                room = pipes.widened(self.staging) // 2
+            self.process = context.Process(
+                target=_pool_worker, args=(job, tasks_out, results_in, lines_in, room), daemon=True
+            )
+            self.process.start()
+        except BaseException:
+            for end in (self.staged, self.staging):
+                os.close(end)
+            raise
         # The worker's ends: held by the worker alone, so they end with it.
         for end in (tasks_out, results_in, lines_in):
             end.close()
@@ -711,14 +724,25 @@ class _Channel:
         if isinstance(answer, MscAdvisorError):
             raise answer
         for outcome in cast("list[Outcome]", answer):
-            if isinstance(outcome, Spooled):
-                try:
-                    pipes.splice_exactly(self.lines.fileno(), self.staging, outcome.size)
-                except pipes.PipeEnded:
-                    raise MscAdvisorError(WORKER_DIED) from None
-                yield replace(outcome, source=self.staged)
-            else:
+            if not isinstance(outcome, Spooled):
                 yield outcome
+                continue
+            try:
+                staged = self._staged(outcome)
+            except pipes.PipeEnded:
+                raise MscAdvisorError(WORKER_DIED) from None
+            yield staged
+
+    def _staged(self, parcel: Spooled) -> Outcome:
+        """The parcel, whole in the staging pipe; or, where that pipe filled up first, read
+        whole into a Scored block."""
+        left = pipes.stage(self.lines.fileno(), self.staging, parcel.size)
+        if not left:
+            return replace(parcel, source=self.staged)
+        block = bytearray()
+        pipes.copy(self.staged, block.extend, parcel.size - left)
+        pipes.copy(self.lines.fileno(), block.extend, left)
+        return Scored(parcel.rows, parcel.last_line, bytes(block))
 
     def stop(self, *, at_once: bool) -> None:
         if at_once:

@@ -4,9 +4,8 @@ A batch worker process writes its output lines to a pipe (``write_all``) and the
 reads it moves them on to the output with splice(2) (``move``), so that megabytes of results
 are neither pickled nor copied through the reader's memory. splice needs Linux (``CAN_SPLICE``);
 elsewhere, and where the output cannot take it (a terminal, a file opened for appending, a
-stream without a file), the bytes are read and written as usual. Only ever for bytes already
-known to be waiting in the pipe: ``move`` and ``copy`` take exactly ``size`` of them, and a
-pipe that ends before is ``PipeEnded``.
+stream without a file), the bytes are read and written as usual. Each function takes exactly
+the bytes it is told of, and a pipe that ends before they came is ``PipeEnded``.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import contextlib
 import errno
 import io
 import os
+import select
 from collections.abc import Callable
 from typing import Protocol
 
@@ -64,6 +64,31 @@ def write_all(fd: int, pieces: list[bytes]) -> None:
             rest = memoryview(b"".join(group))[written:]
             while rest:
                 rest = rest[os.write(fd, rest) :]
+
+
+def stage(source: int, staging: int, size: int) -> int:
+    """Move size bytes from the pipe source into the empty pipe staging, waiting for them to
+    come; what is left of size when staging fills up first (0 when it did not).
+
+    A pipe's capacity is pages, and bytes that came a few at a time take a page each: a pipe of
+    a megabyte can be full with less. Nothing drains staging while this runs, so a blocking
+    splice would wait for ever; this one does not block, and waits for the source alone."""
+    waiting = select.poll()
+    waiting.register(source, select.POLLIN)
+    room = select.poll()
+    room.register(staging, select.POLLOUT)
+    while size:
+        try:
+            moved = os.splice(source, staging, size, flags=os.SPLICE_F_NONBLOCK)
+        except BlockingIOError:  # the source is empty, or staging is full
+            if not room.poll(0):
+                return size
+            waiting.poll()
+            continue
+        if not moved:
+            raise PipeEnded
+        size -= moved
+    return 0
 
 
 def splice_exactly(source: int, target: int, size: int) -> None:

@@ -804,12 +804,13 @@ def merged(outcomes: list[batch.Outcome]) -> list[object]:
     return out
 
 
-@pytest.mark.parametrize("room", ["none", "small", "wide"])
+@pytest.mark.parametrize("room", ["none", "one page", "staging full", "wide"])
 def test_worker_output_is_the_same_whatever_room_its_pipes_have(
     kb: Any, monkeypatch: pytest.MonkeyPatch, room: str
 ) -> None:
-    """Without splice every block comes back in its message; in a pipe of 8 KiB full JSON lines
-    do too, and CSV lines in parcels of 4 KiB; in a wide one, both in parcels."""
+    """Without splice every block comes back in its message; in pipes of one page full JSON
+    lines do too, and CSV lines in parcels of half a page; in wide ones, both in parcels. A
+    parcel that finds the staging pipe full is read from both pipes."""
     from mscadvisor import pipes
     from mscadvisor.kb.opening import KnowledgeSource
 
@@ -817,8 +818,16 @@ def test_worker_output_is_the_same_whatever_room_its_pipes_have(
         pytest.skip("no splice on this system")
     if room == "none":
         monkeypatch.setattr(pipes, "CAN_SPLICE", False)
-    elif room == "small":
-        monkeypatch.setattr(pipes, "widened", lambda fd: 8192)
+    elif room == "one page":
+        monkeypatch.setattr(pipes, "WANTED_CAPACITY", 4096)
+    elif room == "staging full":
+        staged_some = pipes.stage
+
+        def staging_full(source: int, staging: int, size: int) -> int:
+            half = size // 2  # staged, and then the pipe is full: the rest is left
+            return size - half + staged_some(source, staging, half)
+
+        monkeypatch.setattr(pipes, "stage", staging_full)
     rows = [
         batch.Row(n, {"disease": "GOUT" if n % 97 == 0 else "POF", "age": n % 90 + 18})
         for n in range(1, 700)
@@ -856,3 +865,12 @@ def test_busy_processors_fall_back_on_the_load_average(
     monkeypatch.setattr(batch, "LOADAVG", str(tmp_path / "none"))
     monkeypatch.setattr(batch.os, "getloadavg", lambda: (1.5, 1.0, 0.5))
     assert batch.busy_processors() == 1.5
+
+
+def test_busy_processors_are_the_median_of_a_few_readings(monkeypatch: pytest.MonkeyPatch) -> None:
+    readings = iter(
+        [b"9 9 9 5/99 1", b"1 1 1 1/99 1", b"2 2 2 2/99 1", b"1 1 1 9/99 1", b"0 0 0 1/99 1"]
+    )
+    monkeypatch.setattr(batch, "open", lambda path, mode: io.BytesIO(next(readings)), raising=False)
+    monkeypatch.setattr(batch.time, "sleep", lambda seconds: None)
+    assert batch.busy_processors() == 1  # the running threads less this one: 4 0 1 8 0
