@@ -28,7 +28,8 @@ CAN_SPLICE = hasattr(os, "splice") and hasattr(fcntl, "F_SETPIPE_SZ")
 # /proc/sys/fs/pipe-max-size). A pipe that cannot have it keeps its own (64 KiB by default).
 WANTED_CAPACITY = 1 << 20
 # What splice cannot write to, so that the bytes are written as usual: a terminal or another
-# device without splice support (EINVAL), a file opened for appending (EINVAL).
+# device without splice support and a file opened for appending (EINVAL), a file system
+# without it (ENOSYS, EOPNOTSUPP).
 _NO_SPLICE = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
 
 
