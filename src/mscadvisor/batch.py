@@ -465,7 +465,7 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
-class Spooled:
+class Parcel:
     """Consecutive rows scored by a worker process, whose output lines (``size`` bytes) wait in
     a pipe instead of the message: the reading end is ``source``, set where it is received."""
 
@@ -475,7 +475,7 @@ class Spooled:
     source: int = -1
 
 
-Outcome = Scored | Rejected | Spooled
+Outcome = Scored | Rejected | Parcel
 
 
 # The most bytes of lines joined into one block. Under the C allocator's threshold for
@@ -484,9 +484,9 @@ Outcome = Scored | Rejected | Spooled
 BLOCK_BYTES = 64 << 10
 
 
-def _score_chunk(rows: list[Row]) -> list[Outcome]:
+def _score_chunk(rows: list[Row], block_bytes: int) -> list[Outcome]:
     """The outcomes of a chunk of rows in order, consecutive scored rows joined into blocks of
-    up to BLOCK_BYTES: few objects to hand back from a worker process, and few writes."""
+    up to block_bytes: few objects to hand back from a worker process, and few writes."""
     outcomes: list[Outcome] = []
     block: list[bytes] = []  # the pieces of the block's lines
     scored = last_line = 0
@@ -495,7 +495,7 @@ def _score_chunk(rows: list[Row]) -> list[Outcome]:
         output, reason = _score(parsed(row))
         if output is not None:
             if not per_block:
-                per_block = max(1, BLOCK_BYTES // max(1, sum(map(len, output))))
+                per_block = max(1, block_bytes // max(1, sum(map(len, output))))
             elif scored == per_block:
                 outcomes.append(Scored(scored, last_line, b"".join(block)))
                 block, scored = [], 0
@@ -557,13 +557,7 @@ class AutoJobs:
             processors = len(os.sched_getaffinity(0))
         except AttributeError:  # not Linux
             processors = os.cpu_count() or 1
-        busy = busy_processors()
-        try:
-            info = os.fstat(stream.fileno())
-            size = info.st_size if stat.S_ISREG(info.st_mode) else None
-        except (OSError, ValueError):  # a stream without a file behind it
-            size = None
-        return cls.choose(processors, busy, size)
+        return cls.choose(processors, busy_processors(), file_size(stream))
 
     def text(self) -> str:
         chosen = "1 process" if self.jobs == 1 else f"{self.jobs} worker processes"
@@ -572,6 +566,15 @@ class AutoJobs:
             f"--jobs auto: {chosen} ({self.processors} processor(s), {self.busy:g} busy, "
             f"input {size})"
         )
+
+
+def file_size(stream: BinaryIO) -> int | None:
+    """The length of the input, where it is a regular file (None for a pipe or a terminal)."""
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # a stream without a file behind it
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 LOADAVG = "/proc/loadavg"
@@ -600,7 +603,9 @@ def busy_processors() -> float:
 
 
 CHUNK = 256  # rows sent to a worker at once
-AHEAD = 2  # chunks in flight per worker: enough to keep each busy, few enough to bound memory
+# Chunks in flight per worker: its next rows wait while it scores, and few enough to bound memory.
+# (A worker whose lines fill its pipe waits for the parent to move them, a few milliseconds.)
+AHEAD = 2
 WORKER_DIED = "a worker process ended unexpectedly (killed, or out of memory?)"
 
 
@@ -624,27 +629,35 @@ def _pool_worker(
     threading.Thread(target=_receive, args=(tasks, inbox), daemon=True).start()
     try:
         while (chunk := inbox.get()) is not None:
-            told, parcels = _parcelled(_score_chunk(chunk), room)
+            told, blocks = _told(chunk, room)
             # The outcomes first: the parent moves each parcel on as it comes, so that the pipe
             # never has to hold a chunk's lines whole (megabytes of JSON).
             results.send(told)
-            pipes.write_all(lines.fileno(), parcels)
+            pipes.write_all(lines.fileno(), blocks)
     except OSError:  # the parent is gone: nobody is waiting for the results
         return
 
 
+def _told(chunk: list[Row], room: int) -> tuple[list[Outcome], list[bytes]]:
+    """A chunk's outcomes as a worker tells them, and the blocks of their parcels in order.
+    Where the pipes could not be widened, room is less than BLOCK_BYTES: blocks are then cut to
+    half of it, since their lines are counted from the first one's length and may be longer.
+    (No room: no splice, every block goes in the message.)"""
+    return _parcelled(_score_chunk(chunk, min(BLOCK_BYTES, room // 2) or BLOCK_BYTES), room)
+
+
 def _parcelled(outcomes: list[Outcome], room: int) -> tuple[list[Outcome], list[bytes]]:
     """The outcomes with each run of consecutive scored blocks that together fit in ``room``
-    bytes told as one Spooled parcel, and the blocks of those parcels, in order. A block larger
+    bytes told as one Parcel, and the blocks of those parcels, in order. A block larger
     than room on its own stays in its Scored outcome."""
     told: list[Outcome] = []
-    parcels: list[bytes] = []
+    blocks: list[bytes] = []
     rows = last_line = size = 0  # of the parcel being made
 
     def close_parcel() -> None:
         nonlocal rows, size
         if rows:
-            told.append(Spooled(rows, last_line, size))
+            told.append(Parcel(rows, last_line, size))
             rows = size = 0
 
     for outcome in outcomes:
@@ -654,12 +667,12 @@ def _parcelled(outcomes: list[Outcome], room: int) -> tuple[list[Outcome], list[
             continue
         if size + len(outcome.output) > room:
             close_parcel()
-        parcels.append(outcome.output)
+        blocks.append(outcome.output)
         rows += outcome.rows
         last_line = outcome.last_line
         size += len(outcome.output)
     close_parcel()
-    return told, parcels
+    return told, blocks
 
 
 def _receive(pipe: Connection, inbox: queue.SimpleQueue[Any]) -> None:
@@ -686,21 +699,22 @@ class _Channel:
         tasks_out, self.tasks = context.Pipe(duplex=False)
         self.results, results_in = context.Pipe(duplex=False)
         self.lines, lines_in = context.Pipe(duplex=False)
-        # A parcel is moved from ``lines`` into ``staged`` whole before any of it is written, so
-        # that a worker that dies mid-parcel leaves no part of a line in the output. Parcels fill
-        # half the staging pipe at most (``pipes.stage`` says why a full one holds less).
-        self.staged, self.staging = os.pipe()
+        # A parcel is moved from ``lines`` into the staging pipe whole before any of it is
+        # written, so that a worker that dies mid-parcel leaves no part of a line in the output.
+        # Parcels fill half the staging pipe at most (``pipes.stage`` says why a full one holds
+        # less).
+        self.staging_read, self.staging_write = os.pipe()
         room = 0  # without splice, every block goes back in its message
         try:
             if pipes.CAN_SPLICE:
                 pipes.widened(self.lines.fileno())  # so that a worker can write further ahead
-                room = pipes.widened(self.staging) // 2
+                room = pipes.widened(self.staging_write) // 2
             self.process = context.Process(
                 target=_pool_worker, args=(job, tasks_out, results_in, lines_in, room), daemon=True
             )
             self.process.start()
         except BaseException:
-            for end in (self.staged, self.staging):
+            for end in (self.staging_read, self.staging_write):
                 os.close(end)
             raise
         # The worker's ends: held by the worker alone, so they end with it.
@@ -717,30 +731,31 @@ class _Channel:
             raise MscAdvisorError(WORKER_DIED) from None
 
     def receive(self) -> Iterator[Outcome]:
-        """A chunk's outcomes, each Spooled parcel staged whole (see ``__init__``)."""
+        """A chunk's outcomes, each Parcel staged whole (see ``__init__``). A parcel's bytes wait
+        in the one staging pipe: they must be moved on before the next outcome is asked for."""
         answer = self.inbox.get()
         if answer is None:
             raise MscAdvisorError(WORKER_DIED)
         if isinstance(answer, MscAdvisorError):
             raise answer
         for outcome in cast("list[Outcome]", answer):
-            if not isinstance(outcome, Spooled):
+            if not isinstance(outcome, Parcel):
                 yield outcome
                 continue
             try:
-                staged = self._staged(outcome)
+                staged = self._stage(outcome)
             except pipes.PipeEnded:
                 raise MscAdvisorError(WORKER_DIED) from None
             yield staged
 
-    def _staged(self, parcel: Spooled) -> Outcome:
+    def _stage(self, parcel: Parcel) -> Outcome:
         """The parcel, whole in the staging pipe; or, where that pipe filled up first, read
         whole into a Scored block."""
-        left = pipes.stage(self.lines.fileno(), self.staging, parcel.size)
+        left = pipes.stage(self.lines.fileno(), self.staging_write, parcel.size)
         if not left:
-            return replace(parcel, source=self.staged)
+            return replace(parcel, source=self.staging_read)
         block = bytearray()
-        pipes.copy(self.staged, block.extend, parcel.size - left)
+        pipes.copy(self.staging_read, block.extend, parcel.size - left)
         pipes.copy(self.lines.fileno(), block.extend, left)
         return Scored(parcel.rows, parcel.last_line, bytes(block))
 
@@ -755,8 +770,8 @@ class _Channel:
         self.reader.join()  # the pipe has ended with the process
         for pipe in (self.tasks, self.results, self.lines):
             pipe.close()
-        os.close(self.staged)
-        os.close(self.staging)
+        os.close(self.staging_read)
+        os.close(self.staging_write)
 
 
 def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -889,7 +904,11 @@ def run(
         outcomes = _pooled(job, rows, jobs)
     else:
         _start_worker(job)
-        outcomes = (outcome for chunk in _chunks(rows, CHUNK) for outcome in _score_chunk(chunk))
+        outcomes = (
+            outcome
+            for chunk in _chunks(rows, CHUNK)
+            for outcome in _score_chunk(chunk, BLOCK_BYTES)
+        )
     try:
         with _DeferredInterrupt() as interrupt, closing(outcomes):
             for outcome in outcomes:
@@ -901,7 +920,7 @@ def run(
                         tick(1)
                         report(f"line {outcome.line}: {outcome.reason}")
                     else:
-                        if isinstance(outcome, Spooled):
+                        if isinstance(outcome, Parcel):
                             move_lines(outcome.source, outcome.size)
                         else:
                             write(outcome.output)

@@ -4,8 +4,9 @@ A batch worker process writes its output lines to a pipe (``write_all``) and the
 reads it moves them on to the output with splice(2) (``move``), so that megabytes of results
 are neither pickled nor copied through the reader's memory. splice needs Linux (``CAN_SPLICE``);
 elsewhere, and where the output cannot take it (a terminal, a file opened for appending, a
-stream without a file), the bytes are read and written as usual. Each function takes exactly
-the bytes it is told of, and a pipe that ends before they came is ``PipeEnded``.
+stream without a file), the bytes are read and written as usual. A function told a number of
+bytes moves that many (``stage`` stops early when its target fills, and says what is left), and
+a pipe that ends before they came is ``PipeEnded``.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def widened(fd: int) -> int:
     return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
 
 
-# The most pieces one writev takes (POSIX promises at least 16).
-_IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 16
+# The most pieces one writev takes. POSIX promises at least 16; a system may say -1 (no limit).
+_IOV_MAX = max(16, os.sysconf("SC_IOV_MAX")) if "SC_IOV_MAX" in os.sysconf_names else 16
 
 
 def write_all(fd: int, pieces: list[bytes]) -> None:

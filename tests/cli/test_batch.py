@@ -774,12 +774,12 @@ def test_parcels_keep_every_line_in_order_and_fit_the_room(
             outcomes.append(batch.Scored(rows, line, bytes([line % 256]) * size))
         else:
             outcomes.append(batch.Rejected(line, "bad"))
-    told, parcels = batch._parcelled(outcomes, room)
-    # Told back in place, each parcel's bytes (taken from parcels in turn) give every outcome.
-    pending = b"".join(parcels)
+    told, blocks = batch._parcelled(outcomes, room)
+    # Told back in place, each parcel's bytes (taken from the blocks in turn) give every outcome.
+    pending = b"".join(blocks)
     rebuilt: list[batch.Outcome] = []
     for outcome in told:
-        if isinstance(outcome, batch.Spooled):
+        if isinstance(outcome, batch.Parcel):
             assert 0 < outcome.size <= room
             rebuilt.append(batch.Scored(outcome.rows, outcome.last_line, pending[: outcome.size]))
             pending = pending[outcome.size :]
@@ -802,6 +802,20 @@ def merged(outcomes: list[batch.Outcome]) -> list[object]:
         else:
             out.append(outcome)
     return out
+
+
+def test_where_pipes_stay_narrow_a_worker_still_tells_its_lines_in_parcels(kb: Any) -> None:
+    """A pipe that cannot be widened keeps 64 KiB, so a parcel has room for 32 KiB: a worker
+    cuts its blocks to fit, rather than send every block of BLOCK_BYTES pickled."""
+    from mscadvisor.kb.opening import KnowledgeSource
+
+    batch._start_worker(batch.Job(KnowledgeSource(), "csv", 0, 1))
+    rows = [batch.Row(n, {"disease": "POF", "age": n % 90 + 18}) for n in range(1, 2001)]
+    room = 32 << 10
+    told, blocks = batch._told(rows, room)
+    assert all(isinstance(outcome, batch.Parcel) for outcome in told)
+    assert sum(outcome.rows for outcome in told if isinstance(outcome, batch.Parcel)) == 2000
+    assert max(map(len, blocks)) <= room < sum(map(len, blocks))
 
 
 @pytest.mark.parametrize("room", ["none", "one page", "staging full", "wide"])

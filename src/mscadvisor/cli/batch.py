@@ -1,8 +1,6 @@
 """batch: score a file of profiles, streaming, with its output sink and progress display."""
 
 import gc
-import os
-import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,7 @@ from mscadvisor import pipes
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
 from mscadvisor.errors import EXIT_USAGE, InputError, quoted
-from mscadvisor.render.output import is_terminal
+from mscadvisor.render.output import discard_stdout, is_terminal
 
 
 class InputFormat(StrEnum):
@@ -143,7 +141,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     except BrokenPipeError:
         if sink.file is not None:
             raise
-        sink.reader_gone()
+        discard_stdout()  # a quiet success, as for any command
         return
     if summary.error is not None:
         sys.stderr.write(f"mscadvisor: error: {summary.error}\n")
@@ -209,14 +207,6 @@ class BatchSink:
             self.abandon()
             raise
 
-    @staticmethod
-    def reader_gone() -> None:
-        """The reader of stdout went away (`| head`): a quiet success, as for any command. What
-        is still buffered goes to /dev/null, so that exiting does not fail writing it."""
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
     def abandon(self) -> None:
         """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
         if self.file is None:
@@ -251,13 +241,10 @@ class BatchProgress:
             TimeElapsedColumn,
         )
 
+        from mscadvisor.batch import file_size
         from mscadvisor.render.output import console
 
-        try:
-            info = os.fstat(self.stream.fileno())
-            size = info.st_size if stat.S_ISREG(info.st_mode) else None
-        except (OSError, ValueError):  # a stream without a file behind it
-            size = None
+        size = file_size(self.stream)
         self.sized = size is not None
         self.progress = Progress(
             BarColumn(),

@@ -387,8 +387,9 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(exc), exc.exit_code)
     except (BrokenPipeError, ReaderGone):
         # The reader went away (e.g. `| head`): stop quietly, without a second error at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        from mscadvisor.render.output import discard_stdout
+
+        discard_stdout()
         return EXIT_OK
     except OSError as exc:
         # Every file the tool opens reports its own errors: this is a standard stream that is

@@ -92,6 +92,14 @@ def write_json(document: Any) -> None:
     sys.stdout.buffer.flush()
 
 
+def discard_stdout() -> None:
+    """Send standard output to /dev/null, once its reader went away (``| head``): what is still
+    buffered then goes nowhere, rather than fail again at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def write_text(text: str) -> None:
     sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.buffer.flush()
