@@ -179,6 +179,9 @@ def test_explanation_has_every_section_and_well_formed_tables() -> None:
         "# BM-MSC (bone marrow), cells (source) for POF: Premature ovarian failure / insufficiency"
     )
     assert f"> {DISCLAIMER}" in lines
+    assert lines[lines.index(f"> {DISCLAIMER}") + 4].startswith(
+        "Rank =1 of 12 (tied with UC-cells), score +8"  # its place as the tables show it
+    )
     assert e.candidate is not None and e.top is not None
     for heading in (
         "## Certainty",

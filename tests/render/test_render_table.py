@@ -556,7 +556,8 @@ def test_on_a_narrow_screen_rule_ids_fold_rather_than_squeeze_the_reasons(width:
 
 def test_explanation_of_a_tie_says_what_broke_it() -> None:
     text = explained("BM-cells")
-    assert "Rank 2 of 12, score +8" in text  # a source is judged for no source
+    assert "Rank =1 of 12 (tied with UC-cells), score +8" in text  # as the tables show it
+    assert "Rank 2" not in text
     assert "judged for" not in text
     assert (
         "gap 0 = sum of differences; tied on score 8; UC-cells ranks first on certainty "

@@ -17,7 +17,7 @@ from mscadvisor.engine.result import (
     ScoredCandidate,
 )
 from mscadvisor.render.printable import markdown_text
-from mscadvisor.render.ranks import rank_label
+from mscadvisor.render.ranks import place, rank_label
 
 
 def _cell(text: str) -> str:
@@ -146,7 +146,7 @@ def explanation_markdown(e: Explanation) -> str:
     else:
         judged = f", judged for {result.judged_for}" if e.category != "source" else ""
         lines += [
-            f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
+            f"{place(c, result.ranked[e.category])}{judged}, score {c.score:+d}, "
             f"certainty: {c.certainty_label}"
             + (f" ({why})" if (why := unsupported_why(c)) else ""),
             "",

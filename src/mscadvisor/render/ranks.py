@@ -26,3 +26,9 @@ def rank_label(row: Ranked, ranked: Sequence[Ranked]) -> str:
         return str(row.rank)
     first = next(x for x in ranked if same_place(x, row))
     return f"={first.rank}"
+
+
+def place(row: Ranked, ranked: Sequence[Ranked]) -> str:
+    """'Rank N of M', or 'Rank =N of M (tied with ...)': the place a table shows a row in."""
+    tied = f" (tied with {', '.join(row.tied_with)})" if row.tied_with else ""
+    return f"Rank {rank_label(row, ranked)} of {len(ranked)}{tied}"

@@ -22,7 +22,7 @@ from mscadvisor.engine.result import (
 )
 from mscadvisor.engine.whatif import TopChange, WhatIf
 from mscadvisor.render.output import print_indented, symbols, unicode_ok
-from mscadvisor.render.ranks import rank_label
+from mscadvisor.render.ranks import place, rank_label
 from mscadvisor.render.views import Column, Row, View
 
 BAR_WIDTH = 10
@@ -475,7 +475,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
     else:
         judged = f", judged for {result.judged_for}" if e.category != "source" else ""
         console.print(
-            f"Rank {c.rank} of {len(result.ranked[e.category])}{judged}, score {c.score:+d}, "
+            f"{escape(place(c, result.ranked[e.category]))}{judged}, score {c.score:+d}, "
             f"certainty: {escape(symbols(c.certainty_label, unicode_ok(console)))}"
             + (f" ({why})" if (why := unsupported_why(c)) else "")
         )
