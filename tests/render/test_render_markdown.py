@@ -168,6 +168,15 @@ def test_no_exclusions_no_excluded_section() -> None:
 # ---- explain --format markdown ----------------------------------------------------------------
 
 
+def test_explanation_of_a_candidate_no_rule_fired_for_has_no_empty_table() -> None:
+    from mscadvisor.engine.explanation import explain
+    from mscadvisor.render.markdown import explanation_markdown
+
+    text = explanation_markdown(explain(KB, POF, "IP"))
+    section = text.split("## Contributions\n\n")[1].split("\n## ")[0]
+    assert section == "Score +0 = base +0: no rule fired.\n"
+
+
 def test_explanation_has_every_section_and_well_formed_tables() -> None:
     from mscadvisor.engine.explanation import explain
     from mscadvisor.render.markdown import explanation_markdown

@@ -577,6 +577,13 @@ def test_explanation_of_a_traits_only_candidate() -> None:
     assert "DP-MSC (dental pulp), cells: the evidence" not in text
 
 
+def test_explanation_of_a_candidate_no_rule_fired_for_says_so_in_a_line() -> None:
+    text = explained("IP")  # POF's intraperitoneal route: two indirect studies, no rule fired
+    assert "IP: Intraperitoneal (abdominal) injection: no rule fired, score +0 = base +0" in text
+    assert "every contribution" not in text
+    assert "IP: Intraperitoneal (abdominal) injection: the evidence" in text
+
+
 def test_explanation_of_a_candidate_with_indirect_evidence_only() -> None:
     # AS, own cells at 63: AD-exosomes' +2 is the clinical study of adipose cells [39].
     result = score(KB, build_profile({"disease": "AS", "donor": "autologous", "age": 63}, KB, "t"))

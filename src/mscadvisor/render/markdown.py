@@ -158,19 +158,22 @@ def explanation_markdown(e: Explanation) -> str:
             "## Contributions",
             "",
             f"Score {c.score:+d} = base {c.base:+d} + "
-            + (" ".join(f"({x.points:+d})" for x in c.contributions) or "(no rule fired)"),
+            + " ".join(f"({x.points:+d})" for x in c.contributions)
+            if c.contributions
+            else f"Score {c.score:+d} = base {c.base:+d}: no rule fired.",
             "",
         ]
-        lines += _table(
-            "| Points | Rule | Reason | Level | Citations |",
-            "|---:|---|---|---|---|",
-            [
-                f"| {x.points:+d} | `{x.rule}` | {_cell(x.reason)}"
-                + (f"<br>_assumption: {_cell(x.assumption)}_" if x.assumption else "")
-                + f" | {x.level} | {_cell(x.cited())} |"
-                for x in c.contributions
-            ],
-        )
+        if c.contributions:
+            lines += _table(
+                "| Points | Rule | Reason | Level | Citations |",
+                "|---:|---|---|---|---|",
+                [
+                    f"| {x.points:+d} | `{x.rule}` | {_cell(x.reason)}"
+                    + (f"<br>_assumption: {_cell(x.assumption)}_" if x.assumption else "")
+                    + f" | {x.level} | {_cell(x.cited())} |"
+                    for x in c.contributions
+                ],
+            )
         if c.evidence:
             lines += ["## Evidence", ""]
             lines += _table(

@@ -160,7 +160,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
             console.print(table)
         if explain:
             for candidate in shown:
-                console.print(_contribution_table(candidate, console.width))
+                _print_contributions(console, candidate)
                 if candidate.evidence:
                     console.print(_evidence_table(candidate))
     if result.regimens:
@@ -341,6 +341,17 @@ def _evidence_table(candidate: ScoredCandidate) -> Table:
     return table
 
 
+def _print_contributions(console: Console, candidate: ScoredCandidate) -> None:
+    """A candidate's contributions as a table, or one line when no rule fired for it."""
+    if candidate.contributions:
+        console.print(_contribution_table(candidate, console.width))
+    else:
+        console.print(
+            f"{escape(candidate.label)}: no rule fired, score {candidate.score:+d} = base "
+            f"{candidate.base:+d}"
+        )
+
+
 def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
     """Every contribution of a candidate: level and citations in columns of their own on a
     wide screen, else under the reason."""
@@ -485,7 +496,7 @@ def print_explanation(console: Console, e: Explanation) -> None:
             *(f"caveat: {caveat}" for caveat in c.caveats),
         ):
             print_indented(console, line)
-        console.print(_contribution_table(c, console.width))
+        _print_contributions(console, c)
         if c.evidence:
             console.print(_evidence_table(c))
     _print_errata(console, e.errata)
