@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mscadvisor.engine.explanation import explain
-from mscadvisor.engine.profile import build_profile
+from mscadvisor.engine.profile import build_profile, shown_value
 from mscadvisor.engine.result import DISCLAIMER, Recommendation
 from mscadvisor.engine.scoring import score
 from mscadvisor.engine.whatif import TopChange, what_if
@@ -258,9 +258,9 @@ def test_explain_adds_every_contribution_and_the_evidence() -> None:
 
 
 def test_explain_shows_no_evidence_table_for_a_candidate_nothing_tested() -> None:
-    heads = titles(shown(POF, top=0, explain=True))
-    assert "DP-MSC (dental pulp), cells: every contribution" in heads
-    assert "DP-MSC (dental pulp), cells: the evidence" not in heads
+    text = shown(POF, top=0, explain=True)
+    assert "DP-MSC (dental pulp), cells: no rule fired, score +0 = base +0" in text
+    assert "DP-MSC (dental pulp), cells: the evidence" not in titles(text)
 
 
 def test_explain_shows_a_rules_declared_assumption() -> None:
@@ -455,6 +455,14 @@ def test_an_explanation_at_80_columns_splits_no_word() -> None:
     assert any(len(head[i]) > 70 for i in caveats)  # one did wrap
     wide = explained("BM-cells", op)
     assert row(wide, "EV-SRC-ANIMAL")[3:] == ["preclinical-in-vivo", "[40] Sui BD, 2018"]
+
+
+def test_an_explanation_at_120_columns_keeps_each_level_on_one_line() -> None:
+    # OP, cells: the cord's one contribution is a head-to-head comparison, the longest level.
+    op = score(KB, build_profile({"disease": "OP", "modality": "cells"}, KB, "t"))
+    text = render(lambda c: print_explanation(c, explain(KB, op, "UC-cells")), width=120)
+    assert row(text, "H2H-41-OTHERS-BELOW-DENTAL-PULP-OP")[3] == "preclinical-head-to-head"
+    assert " preclinical-head-to-head " in text  # on one line, not "preclinical -head-to-he ad"
 
 
 def test_explanation_of_a_route_behind_the_top_one() -> None:
@@ -672,6 +680,13 @@ def test_sensitivity_table() -> None:
         "UC-cells",
         "BM-cells",
     ]
+    narrow = render(lambda c: print_sensitivity(c, changes), width=80)
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    words = set(narrow.replace("│", " ").split())
+    for change in changes:
+        field, value = change.field, shown_value(change.value)
+        assert f"{field}={value}" in words or {f"{field}=", value} <= words  # no id cut
+        assert {change.category, change.before, change.after} <= words
     text = render(lambda c: print_sensitivity(c, (TopChange("age", 65, "route", "IV", "OV"),)))
     assert rows(text) == [["age=65", "route", "IV", "OV"]]
     # Booleans and unknowns as people read them, not Python's True and None.

@@ -369,7 +369,9 @@ def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
     )
     if columns:
         table.add_column("Reason", ratio=6, overflow="fold")
-        table.add_column("Level", ratio=2, overflow="fold")
+        # A level is one id: as wide as the longest, so that it is never cut.
+        levels = [len(c.level) for c in candidate.contributions]
+        table.add_column("Level", width=max(levels, default=5), overflow="fold")
         table.add_column("Citations", ratio=3, overflow="fold")
     else:
         table.add_column("Reason [dim](level; citations)[/dim]", overflow="fold", ratio=shared)
@@ -557,13 +559,19 @@ def print_sensitivity(console: Console, changes: Sequence[TopChange]) -> None:
         console.print("No single-field change alters the top choice of any category.")
         return
     table = Table(title="Sensitivity: single-field changes that change a top choice", expand=True)
+    rows = [
+        [f"{ch.field}={shown_value(ch.value)}", ch.category, ch.before or "-", ch.after or "-"]
+        for ch in changes
+    ]
+    # A change too long for what the other columns leave goes on two lines, after its "=", so
+    # that rich need not cut an id.
+    room = console.width - _edges(4) - sum(max(len(row[n]) for row in rows) for n in (1, 2, 3))
+    for row in rows:
+        if len(row[0]) > room:
+            field, _, value = row[0].partition("=")
+            row[0] = f"{field}=\n{value}"
     for header in ("Change", "Category", "Top now", "Top after"):
         table.add_column(header, overflow="fold")
-    for ch in changes:
-        table.add_row(
-            f"{ch.field}={shown_value(ch.value)}",
-            ch.category,
-            ch.before or "-",
-            ch.after or "-",
-        )
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
