@@ -164,7 +164,10 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
         raise InputError(
             f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
         )
-    disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
+    try:
+        disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
+    except InputError as exc:  # said where, as for every other field
+        raise InputError(f"{origin}: {exc}") from None
     accepted, disease_id = _accepted(kb), disease.id
     values: dict[str, Any] = {}
     for spec in _READ_FIELDS:
