@@ -3,7 +3,7 @@
 import gc
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -13,8 +13,8 @@ import typer
 from mscadvisor import pipes
 from mscadvisor.cli.root import check_required_kb, knowledge_source
 from mscadvisor.engine import defaults
-from mscadvisor.errors import EXIT_USAGE, InputError, quoted
-from mscadvisor.render.output import discard_stdout, is_terminal
+from mscadvisor.errors import EXIT_USAGE, InputError, MscAdvisorError, quoted
+from mscadvisor.render.output import discard_stdout, is_terminal, stream_problem
 
 
 class InputFormat(StrEnum):
@@ -171,6 +171,18 @@ def _jobs(value: str) -> int | None:
     return int(value)
 
 
+@contextmanager
+def _stdout_errors() -> Iterator[None]:
+    """A standard output that cannot be written (a full disk) ends the run as an output file
+    that cannot be written does: with the summary. The reader gone (``| head``) is no error."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise MscAdvisorError(stream_problem(exc)) from None
+
+
 class BatchSink:
     """Batch output: stdout, or --output (see output_file.OutputFile) committed only on success.
 
@@ -183,12 +195,18 @@ class BatchSink:
         self.file = OutputFile(output) if output is not None else None
         if self.file is None:
             sys.stdout.flush()  # anything printed as text before the bytes that follow
-        self.write = self.file.write_bytes if self.file else sys.stdout.buffer.write
+        self.write = self.file.write_bytes if self.file else self._write_stdout
+
+    @staticmethod
+    def _write_stdout(data: bytes) -> None:
+        with _stdout_errors():
+            sys.stdout.buffer.write(data)
 
     def move(self, source: int, size: int) -> None:
         """Write size bytes waiting in the pipe source (``pipes.move``), as ``write`` would."""
         if self.file is None:
-            pipes.move(source, sys.stdout.buffer, size)
+            with _stdout_errors():
+                pipes.move(source, sys.stdout.buffer, size)
         else:
             self.file.move_bytes(source, size)
 
@@ -210,7 +228,8 @@ class BatchSink:
     def abandon(self) -> None:
         """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
         if self.file is None:
-            sys.stdout.buffer.flush()
+            with suppress(OSError):  # a stdout that cannot be written has said so already
+                sys.stdout.buffer.flush()
             return
         self.file.abandon()
         if self.file.tmp is not None:

@@ -394,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # Every file the tool opens reports its own errors: this is a standard stream that is
         # closed or cannot be written (a full disk, a file size limit).
-        return _error(_stream_problem(exc), EXIT_RUNTIME)
+        from mscadvisor.render.output import stream_problem
+
+        return _error(stream_problem(exc), EXIT_RUNTIME)
     except KeyboardInterrupt:
         sys.stderr.write("mscadvisor: interrupted\n")
         return 130
@@ -414,21 +416,6 @@ def _error(message: str, code: int, kind: str = "error: ") -> int:
     """Say message on stderr (data in it made printable) and give back the exit code."""
     sys.stderr.write(f"mscadvisor: {kind}{printable(message)}\n")
     return code
-
-
-# What writing can run into but reading cannot: such an error is the output's.
-WRITE_ERRORS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-
-
-def _stream_problem(exc: OSError) -> str:
-    """The one line for an OSError of a standard stream."""
-    if exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror}"
-    if exc.errno == errno.EBADF and str(exc.strerror).startswith("standard "):
-        return str(exc.strerror)  # a ClosedStream names itself
-    if exc.errno in WRITE_ERRORS:
-        return f"cannot write standard output: {exc.strerror}"
-    return f"standard input or output: {exc.strerror or exc}"
 
 
 def _debugging() -> bool:

@@ -13,6 +13,7 @@ reaches a terminal or an export.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
@@ -90,6 +91,21 @@ def write_json(document: Any) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(json_text(document).encode("utf-8"))
     sys.stdout.buffer.flush()
+
+
+# What writing can run into but reading cannot: such an error is the output's.
+WRITE_ERRORS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def stream_problem(exc: OSError) -> str:
+    """The one line for an OSError of a standard stream."""
+    if exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    if exc.errno == errno.EBADF and str(exc.strerror).startswith("standard "):
+        return str(exc.strerror)  # a ClosedStream names itself
+    if exc.errno in WRITE_ERRORS:
+        return f"cannot write standard output: {exc.strerror}"
+    return f"standard input or output: {exc.strerror or exc}"
 
 
 def discard_stdout() -> None:

@@ -101,6 +101,20 @@ CASES: list[BadInput] = [
         text_file("in.jsonl", PROFILES),
     ),
     BadInput(
+        "batch-stdout-full",  # ends as an output file that cannot be written: with the summary
+        "{m} batch in.jsonl > /dev/full",
+        EXIT_RUNTIME,
+        f"mscadvisor: error: cannot write standard output: {FULL}\nbatch: 0 row(s) read",
+        text_file("in.jsonl", PROFILES),
+    ),
+    BadInput(
+        "batch-stdout-closed",
+        "{m} batch in.jsonl --jobs 2 >&-",
+        EXIT_RUNTIME,
+        "mscadvisor: error: standard output is closed\nbatch: 0 row(s) read",
+        text_file("in.jsonl", PROFILES),
+    ),
+    BadInput(
         "batch-output-too-large",
         "ulimit -f 8; {m} batch in.jsonl -o out.jsonl",
         EXIT_RUNTIME,
