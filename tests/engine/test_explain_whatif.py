@@ -55,7 +55,16 @@ def test_explain_evidence_rule_without_records() -> None:
     e = explain(KB, result_for(disease="SKIN"), "BM-cells")
     assert e.candidate is not None and e.candidate.evidence == ()  # no skin study used BM
     (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-ANIMAL"]
-    assert failed == ("no study or trial of this kind tested it (see the candidate's evidence)",)
+    assert failed == (
+        "no study or trial of this kind tested exactly this candidate (those that tested "
+        "something else are the candidate's indirect evidence: they add nothing to this rule)",
+    )
+    # A rule that counts indirect records too fails only when there is none of either.
+    (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-CLINICAL-UNCONTROLLED"]
+    assert failed == (
+        "no study or trial of this kind tested it, directly or indirectly (see the candidate's "
+        "evidence)",
+    )
 
 
 def test_explain_tie_break() -> None:

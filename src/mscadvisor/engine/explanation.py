@@ -150,7 +150,14 @@ def explain(
             continue
         failed = conditions.failures(parsed.when, context)
         if not failed and rule.evidence is not None:
-            failed = ["no study or trial of this kind tested it (see the candidate's evidence)"]
+            failed = [
+                "no study or trial of this kind tested it, directly or indirectly (see the "
+                "candidate's evidence)"
+                if rule.evidence.indirect_each
+                else "no study or trial of this kind tested exactly this candidate (those that "
+                "tested something else are the candidate's indirect evidence: they add nothing "
+                "to this rule)"
+            ]
         if not failed:  # an applicable rule whose condition held has fired
             continue
         not_fired.append(
