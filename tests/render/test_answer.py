@@ -38,6 +38,17 @@ def test_one_screen_with_the_best_regimen_first(disease: str) -> None:
     assert all(part.id in lines[best] for part in result.regimens[0].parts)
 
 
+@pytest.mark.parametrize("disease", sorted(KB.diseases))
+def test_every_caveat_of_the_sources_shown_is_whole(disease: str) -> None:
+    result = run(disease=disease)
+    text = " ".join(" ".join(render(result, 80)).split())
+    caveats = {caveat for c in result.ranked["source"][:3] for caveat in c.caveats}
+    assert caveats
+    for caveat in caveats:
+        assert f"{caveat}." in text or f"{caveat}. " in text, caveat
+    assert "…" not in text.split("caveat")[-1].split("Administration routes")[0]
+
+
 @pytest.mark.parametrize("width", [80, 100, 160])
 @pytest.mark.parametrize("disease", sorted(KB.diseases))
 def test_ids_are_never_split(disease: str, width: int) -> None:

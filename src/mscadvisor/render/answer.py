@@ -86,14 +86,26 @@ def answer_blocks(result: Recommendation, top: int, unicode: bool, width: int) -
 
 
 def _caveats(shown: tuple[ScoredCandidate, ...]) -> list[Block]:
-    """The caveats that travel with the sources shown, each once, with whom it concerns."""
+    """The caveats that travel with the sources shown, each once, with whom it concerns (those
+    that concern the same sources together): whole, wrapped under their first line, for a
+    safety caveat is never cut short."""
     concerns: dict[str, list[str]] = {}
     for c in shown:
         for caveat in c.caveats:
             concerns.setdefault(caveat, []).append(c.id)
+    by_sources: dict[tuple[str, ...], list[str]] = {}
+    for caveat, ids in concerns.items():
+        by_sources.setdefault(tuple(ids), []).append(caveat)
     return [
-        Line((Run("  "), Run(f"caveat ({', '.join(ids)}):", "dim"), Run(f" {caveat}")), cut=True)
-        for caveat, ids in concerns.items()
+        Line(
+            (
+                Run(f"caveat{'s' if len(caveats) > 1 else ''} ({', '.join(ids)}):", "dim"),
+                Run(f" {'. '.join(caveats)}."),  # caveats are rule summaries: no full stop
+            ),
+            indent=2,
+            hang=2,
+        )
+        for ids, caveats in by_sources.items()
     ]
 
 
