@@ -105,7 +105,7 @@ def test_read_an_empty_file_and_one_with_a_byte_order_mark(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[rule]\nX = 1\n", r"unknown table\(s\) \['rule'\]; expected \[rules\] and/or \[groups\]"),
+        ("[rule]\nX = 1\n", r"unknown table\(s\) 'rule'; expected \[rules\] and/or \[groups\]"),
         ("groups = 3\n", r"\[groups\] must be a table of NAME = factor"),
         (
             '[rules]\n"T4-BM-D1-DONOR-AG" = 1\n',
@@ -121,7 +121,7 @@ def test_read_an_empty_file_and_one_with_a_byte_order_mark(tmp_path: Path) -> No
         ('[groups]\n"T4-BM-D1-DONOR-AGE" = 1\n', r"\[groups\] 'T4-BM-D1-DONOR-AGE' does not exist"),
         ("[rules]\ntable4 = 1\n", r"\[rules\] 'table4' does not exist"),
         ('[groups]\ntable4 = "0.5"\n', r"\[groups\] 'table4' = '0.5': " + RANGE),
-        ("[groups]\ntable4 = true\n", r"\[groups\] 'table4' = True: " + RANGE),
+        ("[groups]\ntable4 = true\n", r"\[groups\] 'table4' = true: " + RANGE),  # as TOML writes it
         ("[groups]\ntable4 = -1\n", r"\[groups\] 'table4' = -1: " + RANGE),
         ("[groups]\ntable4 = [1]\n", r"'table4' = \[1\]: " + RANGE),
         ("[groups]\ntable4 = 101\n", r"'table4' = 101: " + RANGE),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mscadvisor.errors import InputError, did_you_mean
+from mscadvisor.errors import InputError, did_you_mean, quoted, quoted_data
 from mscadvisor.kb.knowledge import KnowledgeBase, ParsedRule
 from mscadvisor.reading import Unreadable, decode, load_toml, read_file
 from mscadvisor.record import replace
@@ -32,7 +32,7 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
     unknown_tables = set(document) - {"rules", "groups"}
     if unknown_tables:
         raise InputError(
-            f"weights {path}: unknown table(s) {sorted(unknown_tables)}; "
+            f"weights {path}: unknown table(s) {', '.join(map(quoted, sorted(unknown_tables)))}; "
             "expected [rules] and/or [groups]"
         )
     known = {"rules": set(kb.rules), "groups": {p.rule.group for p in kb.rules.values()}}
@@ -45,7 +45,7 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
             name = _known_name(given, known[table], f"weights {path}: [{table}]")
             if f"{table[:-1]}:{name}" in weights:
                 raise InputError(
-                    f"weights {path}: [{table}] {given!r}: {name} is weighed twice (ids are "
+                    f"weights {path}: [{table}] {quoted(given)}: {name} is weighed twice (ids are "
                     "the same in any case)"
                 )
             if (
@@ -54,7 +54,7 @@ def read_weights(path: Path, kb: KnowledgeBase) -> dict[str, float]:
                 or not 0 <= factor <= MAX_FACTOR
             ):
                 raise InputError(
-                    f"weights {path}: [{table}] {given!r} = {factor!r}: "
+                    f"weights {path}: [{table}] {quoted(given)} = {quoted_data(factor)}: "
                     f"expected a number from 0 to {MAX_FACTOR}"
                 )
             weights[f"{table[:-1]}:{name}"] = float(factor)
@@ -72,10 +72,10 @@ def _known_name(given: str, known: set[str], where: str) -> str:
         return alike[0]
     if alike:
         raise InputError(
-            f"{where} {given!r} is ambiguous: {', '.join(map(repr, alike))} differ only in "
+            f"{where} {quoted(given)} is ambiguous: {', '.join(map(repr, alike))} differ only in "
             "case; name one exactly"
         )
-    raise InputError(f"{where} {given!r} does not exist{did_you_mean(given, known)}")
+    raise InputError(f"{where} {quoted(given)} does not exist{did_you_mean(given, known)}")
 
 
 def apply_weights(kb: KnowledgeBase, weights: dict[str, float]) -> KnowledgeBase:
