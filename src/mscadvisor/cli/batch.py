@@ -38,8 +38,9 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     source: Annotated[
         str,
         typer.Argument(
+            metavar="INPUT",
             help="A JSONL or CSV file of profiles (the fields of --profile), "
-            "or - for standard input."
+            "or - for standard input.",
         ),
     ],
     input_format: Annotated[

@@ -169,7 +169,7 @@ def trials(
 def reference(
     ctx: typer.Context,
     number: Annotated[
-        int | None, typer.Argument(help="Reference number (all when omitted).")
+        int | None, typer.Argument(metavar="NUMBER", help="Reference number (all when omitted).")
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:

@@ -20,6 +20,7 @@ from mscadvisor.errors import InputError
 PackArgument = Annotated[
     Path | None,
     typer.Argument(
+        metavar="PACK",
         readable=False,  # the pack loader says why a folder or file cannot be read
         help="A rule pack folder to add on top of the rules tree (the shipped one, or --base) "
         "and of --rules; not a whole tree, which would clash with every shipped id.",
@@ -42,6 +43,7 @@ def rules_check(
     directory: Annotated[
         Path | None,
         typer.Argument(
+            metavar="DIRECTORY",
             readable=False,  # the pack loader says why a folder or file cannot be read
             help="A complete rules tree to check instead of the shipped one (the same as --base).",
         ),
@@ -144,7 +146,9 @@ def rules_list(  # noqa: PLR0917 (typer maps each option to a parameter)
 
 def rules_show(
     ctx: typer.Context,
-    rule_id: Annotated[str, typer.Argument(help="Rule id.", autocompletion=complete_ids("rule"))],
+    rule_id: Annotated[
+        str, typer.Argument(metavar="RULE_ID", help="Rule id.", autocompletion=complete_ids("rule"))
+    ],
     fmt: FormatOption = Format.table,
     base: BaseOption = None,
 ) -> None:
