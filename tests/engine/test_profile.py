@@ -67,6 +67,11 @@ def test_unknown_disease_lists_valid_ids(kb: KnowledgeBase) -> None:
         build(kb, disease="POFF")
 
 
+def test_unknown_disease_suggests_an_id_as_the_catalog_writes_it(kb: KnowledgeBase) -> None:
+    with pytest.raises(InputError, match=r"'nope' \(did you mean 'OP'\?\)"):
+        build(kb, disease="nope")
+
+
 def test_fertility_outside_pof_is_warned_not_ignored(kb: KnowledgeBase) -> None:
     notices = profile_notices(build(kb, disease="OP", needs=["fertility"]), kb)
     assert [n.code for n in notices] == ["need-not-applicable"]

@@ -115,10 +115,14 @@ class KnowledgeBase(Record):
         disease_id = self._aliases.get(name.casefold())
         if disease_id is None:
             raise InputError(
-                f"unknown disease {quoted(name)}{did_you_mean(name, self._aliases)}; valid: "
+                f"unknown disease {quoted(name)}{did_you_mean(name, self._spellings())}; valid: "
                 f"{', '.join(self.diseases)} (or an alias: see `mscadvisor diseases`)"
             )
         return self.diseases[disease_id]
+
+    def _spellings(self) -> list[str]:
+        """Every disease id and alias as the catalog writes it (``_aliases`` are folded)."""
+        return [name for d in self.diseases.values() for name in (d.id, *d.aliases)]
 
     def identity(self) -> dict[str, Any]:
         """What every JSON document says of the knowledge it was made from: the rules tree's
