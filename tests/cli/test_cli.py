@@ -56,6 +56,7 @@ def test_version(cli: Cli) -> None:
         (["preconditioning", "--disease", "POF"], 9, {"id", "kind", "tissues", "modalities"}),
         (["evidence"], 57, {"table", "ref", "disease", "tissue", "modality", "route"}),
         (["evidence", "--disease", "OP", "--tissue", "dp"], 3, {"table"}),
+        (["evidence", "--disease", "OP", "--tissue", "dental-pulp"], 3, {"table"}),  # an alias
         (["evidence", "--modality", "exosomes", "--route", "in"], 1, {"ref"}),
         (
             ["trials"],

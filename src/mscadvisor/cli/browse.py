@@ -111,7 +111,7 @@ def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
     tissue: Annotated[
         str | None,
         typer.Option(
-            help="Tissue id: BM, AD (adipose), UC, UCB, DP, AM.",
+            help="Tissue id or alias: BM, AD (adipose), UC, UCB, DP, AM.",
             autocompletion=complete_ids("tissue"),
         ),
     ] = None,
@@ -126,11 +126,12 @@ def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
     from mscadvisor.render.views import evidence_view, resolve_id
 
     kb = open_knowledge(ctx)
+    tissue_aliases = {alias: t.id for t in kb.tissues.values() for alias in t.aliases}
     show(
         evidence_view(
             kb,
             disease_or_none(kb, disease),
-            resolve_id("tissue", tissue, kb.tissues) if tissue else None,
+            resolve_id("tissue", tissue, kb.tissues, aliases=tissue_aliases) if tissue else None,
             resolve_id("modality", modality, kb.modalities) if modality else None,
             resolve_id("route", route, kb.routes) if route else None,
         ),

@@ -8,7 +8,7 @@ shape of every document (``CitationView``), however deep in the record it sits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from mscadvisor.engine import citations
@@ -297,12 +297,20 @@ def errata_view(kb: KnowledgeBase) -> View:
     )
 
 
-def resolve_id(what: str, value: str, ids: Iterable[str], listed_by: str | None = None) -> str:
-    """The id among ids that value names, ignoring case; InputError lists the valid ones."""
+def resolve_id(
+    what: str,
+    value: str,
+    ids: Iterable[str],
+    listed_by: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """The id among ids that value names, ignoring case, or that one of its ``aliases`` (alias:
+    id) names; InputError lists the valid ids."""
     by_folded = {i.casefold(): i for i in ids}
-    if value.casefold() not in by_folded:
+    named = {**{a.casefold(): i for a, i in (aliases or {}).items()}, **by_folded}
+    if value.casefold() not in named:
         raise unknown_value(what, value, by_folded.values(), listed_by)
-    return by_folded[value.casefold()]
+    return named[value.casefold()]
 
 
 def _rule_row(kb: KnowledgeBase, rule_id: str) -> Row:
