@@ -42,7 +42,10 @@ def svg_lines(path: Path) -> list[str]:
 def test_the_table_is_the_grid_of_each_view(cli: Cli) -> None:
     result = cli("gaps", "-d", "premature-ovarian-failure")
     assert result.code == 0, result.err
-    assert result.out.startswith("POF: Premature ovarian failure / insufficiency\n")
+    assert result.out.startswith(
+        "Research decision support, not medical advice.\n"
+        "POF: Premature ovarian failure / insufficiency\n"
+    )
     assert "sources x routes" in result.out
     assert "sources x preconditioning strategies" in result.out
     assert "no evidence in the review" in result.out

@@ -59,6 +59,9 @@ def test_a_wide_view_is_cut_into_even_grids_of_whole_columns_with_a_key() -> Non
     flat = " ".join(text.split())
     assert "hyalur… = hyaluronic-acid: Cross-linked hyaluronic acid scaffold" in flat
     assert "none = no strategy: the plain product" in flat
+    # The key's "=" signs line up, whatever the length of the header before them.
+    key = [line for line in text.splitlines() if line.startswith(("  none ", "  hyalur… "))]
+    assert len(key) == 2 and len({line.index(" = ") for line in key}) == 1, key
 
 
 def test_a_wider_console_needs_fewer_grids() -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # the errata that bear on it, and results a table prints that nothing the review cites confirms
 # have the role unverified, not pending.
 SCHEMA_VERSION = "2.4"
+DISCLAIMER_SHORT = "Research decision support, not medical advice."  # where one line is room
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "
     "mostly preclinical; clinical decisions need a qualified clinician and the primary literature."

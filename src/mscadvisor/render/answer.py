@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from mscadvisor.engine.ranking import unsupported_words
 from mscadvisor.engine.result import (
     CATEGORY_TITLES,
+    DISCLAIMER_SHORT,
     Contribution,
     Recommendation,
     Regimen,
@@ -28,8 +29,6 @@ from mscadvisor.render.ranks import rank_label, same_place
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-DISCLAIMER_SHORT = "Research decision support, not medical advice."
 
 
 def write_answer(result: Recommendation, top: int) -> None:

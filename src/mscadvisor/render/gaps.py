@@ -18,6 +18,7 @@ from rich.text import Text
 
 from mscadvisor.engine.certainty import SYMBOLS
 from mscadvisor.engine.gaps import Cell, Column, DiseaseGaps, GapMap, View
+from mscadvisor.engine.result import DISCLAIMER_SHORT
 from mscadvisor.render.output import symbols, unicode_ok
 
 CELL_WIDTH = 7  # "12·10 V" at most
@@ -39,6 +40,7 @@ SPECIAL_HEADERS = {"not-given": "NA", "none": "none"}
 
 def print_gap_map(console: Console, gaps: GapMap) -> None:
     unicode = unicode_ok(console)
+    console.print(Text(DISCLAIMER_SHORT, style="italic yellow"))
     for disease in gaps.diseases:
         _print_disease(console, disease, unicode)
     _print_legend(console, unicode)
@@ -54,12 +56,13 @@ def _print_disease(console: Console, disease: DiseaseGaps, unicode: bool) -> Non
             console.print(Text(TITLES[view.kind] + (where if len(parts) > 1 else ""), "bold"))
             console.print(layout.grid(start, stop))
         key = Table.grid(padding=(0, 1))
+        key.add_column(no_wrap=True, style="dim")  # the header, then "=" in a column of its own
         key.add_column(no_wrap=True, style="dim")
         key.add_column(style="dim")
         for column, header in zip(view.columns, layout.headers, strict=True):
             if header != column.id:
                 named = column.name if column.id is None else f"{column.id}: {column.name}"
-                key.add_row(f"  {header} =", named)
+                key.add_row(f"  {header}", "=", named)
         console.print(key)
         console.print()
 
