@@ -45,7 +45,6 @@ def test_short_version_option(cli: Cli) -> None:
         (["cache", "--rules", "my pack", "info"], "mscadvisor --rules 'my pack' cache ..."),
         (["batch", "-", "--color", "never"], "mscadvisor --color never batch ..."),
         (["--rules", "a", "explain", "--rules", "b"], "mscadvisor --rules b explain ..."),
-        (["diseases", "-V"], "mscadvisor -V diseases ..."),
         (["errata", "--weights"], "mscadvisor --weights WEIGHTS errata ..."),
     ],
 )
@@ -59,6 +58,17 @@ def test_a_global_option_after_the_command_says_where_it_goes(
         f"Error: {option} is a global option: put it before the command: {suggestion}" in result.err
     )
     assert "Traceback" not in result.err and "No such option" not in result.err
+
+
+@pytest.mark.parametrize("option", ["-V", "--version"])
+def test_the_version_after_a_command_is_not_said_to_go_before_it(cli: Cli, option: str) -> None:
+    result = cli("diseases", option)
+    assert result.code == EXIT_USAGE and result.out == ""
+    assert (
+        f"Error: {option} is a global option, which shows the version alone: mscadvisor {option}"
+        in result.err
+    )
+    assert "before the command" not in result.err
 
 
 @pytest.mark.parametrize("argv", [["recommend", "--bogus"], ["--bogus"], ["rules", "--profile"]])

@@ -318,6 +318,11 @@ def misplaced_global_option(
     )
     if option is None:
         return None
+    if option.is_eager:  # --version: it answers alone, whatever follows it
+        return click_errors.UsageError(
+            f"{name} is a global option, which shows the version alone: {top.info_name} {name}",
+            ctx=ctx,
+        )
     moved = [name]
     given = [i for i, arg in enumerate(args) if arg == name or arg.startswith(f"{name}=")]
     if given and "=" in args[given[-1]]:
