@@ -658,6 +658,8 @@ def test_what_if_that_changes_nothing() -> None:
     assert len(table) == sum(len(c) for c in POF.ranked.values())
     assert {r[3] for r in table} == {"same"}
     assert all(r[1] == r[2] for r in table)
+    same = render(lambda c: print_what_if(c, what_if(KB, POF, ["comorbidities=none"], 3), 0))
+    assert same.splitlines()[0].endswith(": no change (the profile already has these values)")
 
 
 # ---- print_sensitivity ------------------------------------------------------------------------

@@ -419,7 +419,7 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
             for k, v in before_values.items()
             if after_values[k] != v
         )
-        or "none"
+        or "no change (the profile already has these values)"
     )
     console.print(f"[bold]What if[/bold] ({escape(result_title(baseline))}): {escape(changes)}")
     console.print(Text(DISCLAIMER, style="italic yellow"))
