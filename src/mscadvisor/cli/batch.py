@@ -3,7 +3,7 @@
 import gc
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -172,18 +172,6 @@ def _jobs(value: str) -> int | None:
     return int(value)
 
 
-@contextmanager
-def _stdout_errors() -> Iterator[None]:
-    """A standard output that cannot be written (a full disk) ends the run as an output file
-    that cannot be written does: with the summary. The reader gone (``| head``) is no error."""
-    try:
-        yield
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise MscAdvisorError(stream_problem(exc)) from None
-
-
 class BatchSink:
     """Batch output: stdout, or --output (see output_file.OutputFile) committed only on success.
 
@@ -197,19 +185,32 @@ class BatchSink:
         if self.file is None:
             sys.stdout.flush()  # anything printed as text before the bytes that follow
         self.write = self.file.write_bytes if self.file else self._write_stdout
+        self.stdout_failed = False
 
-    @staticmethod
-    def _write_stdout(data: bytes) -> None:
-        with _stdout_errors():
+    def _write_stdout(self, data: bytes) -> None:
+        with self._stdout_errors():
             sys.stdout.buffer.write(data)
 
     def move(self, source: int, size: int) -> None:
         """Write size bytes waiting in the pipe source (``pipes.move``), as ``write`` would."""
         if self.file is None:
-            with _stdout_errors():
+            with self._stdout_errors():
                 pipes.move(source, sys.stdout.buffer, size)
         else:
             self.file.move_bytes(source, size)
+
+    @contextmanager
+    def _stdout_errors(self) -> Iterator[None]:
+        """A standard output that cannot be written (a full disk) ends the run as an output
+        file that cannot be written does: with the summary. The reader gone (``| head``) is
+        no error."""
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.stdout_failed = True
+            raise MscAdvisorError(stream_problem(exc)) from None
 
     def commit(self) -> None:
         if self.file is None:
@@ -229,7 +230,7 @@ class BatchSink:
     def abandon(self) -> None:
         """Stop without a result file: stdout keeps its complete lines; a file is discarded."""
         if self.file is None:
-            with suppress(OSError):  # a stdout that cannot be written has said so already
+            if not self.stdout_failed:  # else it has said so, and takes nothing more
                 sys.stdout.buffer.flush()
             return
         self.file.abandon()
