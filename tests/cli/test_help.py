@@ -60,14 +60,16 @@ def test_a_global_option_after_the_command_says_where_it_goes(
     assert "Traceback" not in result.err and "No such option" not in result.err
 
 
-@pytest.mark.parametrize("option", ["-V", "--version"])
-def test_the_version_after_a_command_is_not_said_to_go_before_it(cli: Cli, option: str) -> None:
+@pytest.mark.parametrize("option", ["-V", "--version", "--show-completion", "--install-completion"])
+def test_an_option_that_answers_alone_is_not_said_to_go_before_the_command(
+    cli: Cli, option: str
+) -> None:
     result = cli("diseases", option)
     assert result.code == EXIT_USAGE and result.out == ""
     assert (
-        f"Error: {option} is a global option, which shows the version alone: mscadvisor {option}"
-        in result.err
-    )
+        f"Error: {option} is a global option that answers alone, without a command: "
+        f"mscadvisor {option}"
+    ) in result.err
     assert "before the command" not in result.err
 
 

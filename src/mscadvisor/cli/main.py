@@ -296,6 +296,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# Global options that print or install something and end the run: --version is eager; typer's
+# completion options are not, but end it all the same.
+ANSWERING_ALONE = frozenset({"show_completion", "install_completion"})
+
+
 def misplaced_global_option(
     exc: "click_errors.NoSuchOption", args: list[str]
 ) -> "click_errors.UsageError | None":
@@ -318,9 +323,10 @@ def misplaced_global_option(
     )
     if option is None:
         return None
-    if option.is_eager:  # --version: it answers alone, whatever follows it
+    if option.is_eager or option.name in ANSWERING_ALONE:  # whatever follows it is not run
         return click_errors.UsageError(
-            f"{name} is a global option, which shows the version alone: {top.info_name} {name}",
+            f"{name} is a global option that answers alone, without a command: "
+            f"{top.info_name} {name}",
             ctx=ctx,
         )
     moved = [name]
