@@ -48,6 +48,7 @@ def test_normalises_aliases_case_and_lists(kb: KnowledgeBase) -> None:
         ({"disease": "POF", "avoid_invasive_harvest": "yes"}, "expected true or false"),
         ({"disease": "POF", "agee": 3}, "unknown profile field 'agee' (did you mean 'age'?)"),
         ({"age": 30}, "the disease is required"),
+        ({"disease": 5}, "test: field disease: expected a non-empty string, got 5"),
     ],
 )
 def test_bad_profiles_are_refused_clearly(
@@ -59,7 +60,8 @@ def test_bad_profiles_are_refused_clearly(
     with pytest.raises(InputError) as info:
         build_profile(raw, kb, "test")
     assert fragment in str(info.value)
-    assert str(info.value).startswith("test: ")  # says where, whatever is wrong
+    assert str(info.value).startswith("test: ")  # says where, whatever is wrong, once
+    assert str(info.value).count("test: ") == 1
 
 
 def test_unknown_disease_lists_valid_ids(kb: KnowledgeBase) -> None:

@@ -164,8 +164,9 @@ def build_profile(raw: Mapping[str, Any], kb: KnowledgeBase, origin: str) -> Pro
         raise InputError(
             f"{origin}: the disease is required (--disease, or 'disease' in a profile)"
         )
+    name = _text(raw["disease"], "disease", origin)
     try:
-        disease = kb.resolve_disease(_text(raw["disease"], "disease", origin))
+        disease = kb.resolve_disease(name)
     except InputError as exc:  # said where, as for every other field
         raise InputError(f"{origin}: {exc}") from None
     accepted, disease_id = _accepted(kb), disease.id
