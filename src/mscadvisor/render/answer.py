@@ -99,7 +99,7 @@ def _caveats(shown: tuple[ScoredCandidate, ...]) -> list[Block]:
         Line(
             (
                 Run(f"caveat{'s' if len(caveats) > 1 else ''} ({', '.join(ids)}):", "dim"),
-                Run(f" {'. '.join(caveats)}."),  # caveats are rule summaries: no full stop
+                Run(f" {'. '.join(c.rstrip('.') for c in caveats)}."),
             ),
             indent=2,
             hang=2,
