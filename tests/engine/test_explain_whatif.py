@@ -56,8 +56,8 @@ def test_explain_evidence_rule_without_records() -> None:
     assert e.candidate is not None and e.candidate.evidence == ()  # no skin study used BM
     (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-ANIMAL"]
     assert failed == (
-        "no study or trial of this kind tested exactly this candidate (those that tested "
-        "something else are the candidate's indirect evidence: they add nothing to this rule)",
+        "no study or trial of this kind tested exactly this candidate (indirect evidence, of "
+        "another tissue, modality, route or product, adds nothing to this rule)",
     )
     # A rule that counts indirect records too fails only when there is none of either.
     (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-CLINICAL-UNCONTROLLED"]

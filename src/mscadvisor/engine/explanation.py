@@ -154,9 +154,9 @@ def explain(
                 "no study or trial of this kind tested it, directly or indirectly (see the "
                 "candidate's evidence)"
                 if rule.evidence.indirect_each
-                else "no study or trial of this kind tested exactly this candidate (those that "
-                "tested something else are the candidate's indirect evidence: they add nothing "
-                "to this rule)"
+                else "no study or trial of this kind tested exactly this candidate (indirect "
+                "evidence, of another tissue, modality, route or product, adds nothing to this "
+                "rule)"
             ]
         if not failed:  # an applicable rule whose condition held has fired
             continue
