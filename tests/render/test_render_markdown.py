@@ -128,6 +128,12 @@ def test_pipes_and_newlines_in_data_do_not_break_a_table() -> None:
         assert len({len(cells(line)) for line in table}) == 1
 
 
+def test_explain_says_so_of_a_candidate_no_rule_fired_for_with_no_empty_table() -> None:
+    text = recommendation_markdown(POF, 0, True)
+    section = text.split("### IP: Intraperitoneal (abdominal) injection\n\n")[1]
+    assert section.startswith("Score +0 = base +0: no rule fired.\n\n### ")
+
+
 def test_explain_lists_every_contribution_of_every_candidate_shown() -> None:
     plain = recommendation_markdown(POF, 2, False)
     assert "### " not in plain

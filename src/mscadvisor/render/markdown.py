@@ -38,6 +38,15 @@ def _document(lines: list[str]) -> str:
     return markdown_text("\n".join(lines) + "\n")
 
 
+def _score_sum(c: ScoredCandidate) -> str:
+    """'Score +8 = base +0 + (+6) (+2)', or that no rule fired."""
+    if not c.contributions:
+        return f"Score {c.score:+d} = base {c.base:+d}: no rule fired."
+    return f"Score {c.score:+d} = base {c.base:+d} + " + " ".join(
+        f"({x.points:+d})" for x in c.contributions
+    )
+
+
 def _table(header: str, align: str, rows: list[str]) -> list[str]:
     """A Markdown table's lines and the blank line after it."""
     return [header, align, *rows, ""]
@@ -73,21 +82,16 @@ def recommendation_markdown(result: Recommendation, top: int, explain: bool) -> 
         )
         if explain:
             for c in shown:
-                lines += [
-                    f"### {c.label}",
-                    "",
-                    f"Score {c.score:+d} = base {c.base:+d} + "
-                    + " ".join(f"({x.points:+d})" for x in c.contributions),
-                    "",
-                ]
-                lines += _table(
-                    "| Points | Rule | Level | Citations |",
-                    "|---:|---|---|---|",
-                    [
-                        f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(x.cited())} |"
-                        for x in c.contributions
-                    ],
-                )
+                lines += [f"### {c.label}", "", _score_sum(c), ""]
+                if c.contributions:
+                    lines += _table(
+                        "| Points | Rule | Level | Citations |",
+                        "|---:|---|---|---|",
+                        [
+                            f"| {x.points:+d} | `{x.rule}` | {x.level} | {_cell(x.cited())} |"
+                            for x in c.contributions
+                        ],
+                    )
     if result.regimens:
         lines += ["## Complete regimens", ""]
         lines += _table(
@@ -157,10 +161,7 @@ def explanation_markdown(e: Explanation) -> str:
             "",
             "## Contributions",
             "",
-            f"Score {c.score:+d} = base {c.base:+d} + "
-            + " ".join(f"({x.points:+d})" for x in c.contributions)
-            if c.contributions
-            else f"Score {c.score:+d} = base {c.base:+d}: no rule fired.",
+            _score_sum(c),
             "",
         ]
         if c.contributions:
