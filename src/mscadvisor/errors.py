@@ -60,23 +60,34 @@ QUOTED_CHARS = 60  # a value quoted in a message is cut to this, so a message st
 def quoted(value: object) -> str:
     """A value as a message quotes it: its repr (which escapes control characters), cut short
     when long, saying how long it was."""
-    text = repr(value)
+    return _cut(repr(value))
+
+
+def _cut(text: str) -> str:
     if len(text) <= QUOTED_CHARS:
         return text
     return f"{text[: QUOTED_CHARS - 10]}... ({len(text)} characters)"
 
 
 def quoted_data(value: object) -> str:
-    """A value read from a profile as its file wrote it: true, false and null as in JSON and
-    TOML (not Python's True and None), a TOML date or time in its own form; anything else as
-    ``quoted`` gives it."""
+    """A value read from a profile or weights file as the file wrote it: true, false and null as
+    in JSON and TOML (not Python's True and None), also inside a list or table, a TOML date or
+    time in its own form; anything else as ``quoted`` gives it."""
+    return _cut(_as_written(value))
+
+
+def _as_written(value: object) -> str:
     import datetime as dt  # only for a message: this module is imported by every command
 
     if value is None or isinstance(value, bool):
         return "null" if value is None else str(value).lower()
     if isinstance(value, dt.date | dt.time):
         return f"{value.isoformat()} (a {type(value).__name__})"
-    return quoted(value)
+    if isinstance(value, list | tuple):
+        return f"[{', '.join(map(_as_written, value))}]"
+    if isinstance(value, dict):
+        return f"{{{', '.join(f'{k!r}: {_as_written(v)}' for k, v in value.items())}}}"
+    return repr(value)
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:

@@ -124,6 +124,8 @@ def test_read_an_empty_file_and_one_with_a_byte_order_mark(tmp_path: Path) -> No
         ("[groups]\ntable4 = true\n", r"\[groups\] 'table4' = true: " + RANGE),  # as TOML writes it
         ("[groups]\ntable4 = -1\n", r"\[groups\] 'table4' = -1: " + RANGE),
         ("[groups]\ntable4 = [1]\n", r"'table4' = \[1\]: " + RANGE),
+        ("[groups]\ntable4 = [1, true]\n", r"'table4' = \[1, true\]: " + RANGE),
+        ("[groups]\ntable4 = {a = false}\n", r"'table4' = \{'a': false\}: " + RANGE),
         ("[groups]\ntable4 = 101\n", r"'table4' = 101: " + RANGE),
         ("[groups]\ntable4 = 1e308\n", r"'table4' = 1e\+308: " + RANGE),
         ("[groups]\ntable4 = nan\n", r"number nan is out of range"),
