@@ -73,12 +73,16 @@ class Summary:
     stopped: str | None = None  # why the run ended early: "failed", "interrupted" or "error"
     error: MscAdvisorError | None = None  # what ended it, when "error"
 
-    def text(self) -> str:
+    def text(self, *, output_known: bool = True) -> str:
+        """The summary line. ``output_known`` False: the output failed during a write (a full
+        disk), so which lines it holds, and whether the last is whole, is not known."""
         out = f"batch: {self.read} row(s) read, {self.scored} scored, {self.rejected} rejected"
         if self.stopped == "failed":
             out += f"; stopped at the bad row on line {self.last_line} (--on-error fail)"
         elif self.stopped == "interrupted":
             out += f"; interrupted after input line {self.last_line}"
+        elif self.stopped == "error" and not output_known:
+            out += "; stopped by the error: how many results the output holds is not known"
         elif self.stopped == "error":
             out += f"; stopped by the error after input line {self.last_line}"
         return out
@@ -885,8 +889,10 @@ def run(
     jobs: int = 1,
     tick: Callable[[int], object] = lambda rows: None,
     move: Callable[[int, int], object] | None = None,
+    header: bytes = b"",
 ) -> Summary:
-    """Score every row in input order, writing results and reporting bad rows as they come.
+    """Score every row in input order, writing results and reporting bad rows as they come,
+    after ``header`` (the CSV header line).
 
     ``write`` is given the output lines of consecutive scored rows as one block of UTF-8, and
     ``tick`` their number. ``fail_fast`` stops at the first bad row, Ctrl-C after the block
@@ -910,6 +916,8 @@ def run(
             for outcome in _score_chunk(chunk, BLOCK_BYTES)
         )
     try:
+        if header:
+            write(header)
         with _DeferredInterrupt() as interrupt, closing(outcomes):
             for outcome in outcomes:
                 with interrupt.deferred():

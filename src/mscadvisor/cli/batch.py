@@ -121,8 +121,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         regimens if fmt is BatchFormat.jsonl else 0,
     )
     sink = BatchSink(output)
-    if fmt is BatchFormat.csv:
-        sink.write(batching.csv_header(max(width, 1)).encode("utf-8"))
+    header = batching.csv_header(max(width, 1)).encode() if fmt is BatchFormat.csv else b""
     try:
         results_on_terminal = sink.file is None and is_terminal(sys.stdout)
         with (
@@ -138,6 +137,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
                 jobs=auto.jobs if auto is not None else workers or 1,
                 tick=progress.tick,
                 move=sink.move,
+                header=header,
             )
     except BrokenPipeError:
         if sink.file is not None:
@@ -146,7 +146,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         return
     if summary.error is not None:
         sys.stderr.write(f"mscadvisor: error: {summary.error}\n")
-    sys.stderr.write(summary.text() + (f"; {auto.text()}" if auto else "") + "\n")
+    text = summary.text(output_known=not sink.stdout_failed)
+    sys.stderr.write(text + (f"; {auto.text()}" if auto else "") + "\n")
     if summary.stopped is None:
         sink.commit()
         return

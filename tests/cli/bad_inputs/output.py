@@ -104,8 +104,17 @@ CASES: list[BadInput] = [
         "batch-stdout-full",  # ends as an output file that cannot be written: with the summary
         "{m} batch in.jsonl > /dev/full",
         EXIT_RUNTIME,
-        f"mscadvisor: error: cannot write standard output: {FULL}\nbatch: 0 row(s) read",
+        f"mscadvisor: error: cannot write standard output: {FULL}\nbatch: 0 row(s) read, "
+        "0 scored, 0 rejected; stopped by the error: how many results the output holds is not "
+        "known\n",
         text_file("in.jsonl", PROFILES),
+    ),
+    BadInput(
+        "batch-stdout-full-csv",  # its header is the first write
+        "{m} batch in.csv -f csv > /dev/full",
+        EXIT_RUNTIME,
+        f"mscadvisor: error: cannot write standard output: {FULL}\nbatch: 0 row(s) read",
+        text_file("in.csv", "disease,age\nPOF,30\nOP,70\n"),
     ),
     BadInput(
         "batch-stdout-closed",
@@ -113,6 +122,13 @@ CASES: list[BadInput] = [
         EXIT_RUNTIME,
         "mscadvisor: error: standard output is closed\nbatch: 0 row(s) read",
         text_file("in.jsonl", PROFILES),
+    ),
+    BadInput(
+        "batch-stdout-closed-csv",
+        "{m} batch in.csv -f csv >&-",
+        EXIT_RUNTIME,
+        "mscadvisor: error: standard output is closed\nbatch: 0 row(s) read",
+        text_file("in.csv", "disease,age\nPOF,30\n"),
     ),
     BadInput(
         "batch-output-too-large",
