@@ -105,15 +105,17 @@ def unknown_value(
     value: str,
     choices: Iterable[str],
     listed_by: str | None = None,
+    *,
     where: str | None = None,
+    aliases: Iterable[str] = (),
 ) -> InputError:
     """An InputError for a value outside a known set, listing the valid ones (or, when there
-    are many and a command lists them, saying which); ``where`` names the input it came from."""
+    are many and a command lists them, saying which); ``where`` names the input it came from.
+    A misspelt alias is suggested as well as a misspelt id."""
     options = sorted(set(choices))
     valid = ", ".join(options)
     if listed_by is not None and len(options) > LISTED_IN_FULL:
         valid = f"{len(options)} ids, listed by `{listed_by}`"
     prefix = f"{where}: " if where else ""
-    return InputError(
-        f"{prefix}unknown {what} {quoted(value)}{did_you_mean(value, options)}; valid: {valid}"
-    )
+    hint = did_you_mean(value, [*options, *aliases])
+    return InputError(f"{prefix}unknown {what} {quoted(value)}{hint}; valid: {valid}")

@@ -131,6 +131,7 @@ def test_reference_links_only_real_pmids(cli: Cli) -> None:
     [
         (["routes", "--disease", "alzheimer's-diseas"], "did you mean"),
         (["evidence", "--tissue", "bone"], "unknown tissue 'bone'"),
+        (["evidence", "--tissue", "adipos"], "unknown tissue 'adipos' (did you mean 'adipose'?)"),
         (["evidence", "--route", "oral"], "valid: "),
         (["evidence", "--modality", "cell"], "did you mean 'cells'"),
         (["reference", "84"], "no reference 84"),

@@ -309,7 +309,7 @@ def resolve_id(
     by_folded = {i.casefold(): i for i in ids}
     named = {**{a.casefold(): i for a, i in (aliases or {}).items()}, **by_folded}
     if value.casefold() not in named:
-        raise unknown_value(what, value, by_folded.values(), listed_by)
+        raise unknown_value(what, value, by_folded.values(), listed_by, aliases=aliases or ())
     return named[value.casefold()]
 
 
