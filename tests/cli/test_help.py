@@ -129,3 +129,19 @@ def test_examples_that_need_no_files_run(
             ran += 1
     assert ran >= 30
     assert (tmp_path / "pof.html").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["batch"], "INPUT"),
+        (["reference"], "NUMBER"),
+        (["rules", "check"], "DIRECTORY"),
+        (["rules", "test"], "PACK"),
+        (["rules", "show"], "RULE_ID"),
+    ],
+)
+def test_usage_lines_name_arguments_in_upper_case(cli: Cli, argv: list[str], name: str) -> None:
+    usage = cli(*argv, "--help").out.splitlines()[0]
+    assert usage.startswith(f"Usage: mscadvisor {' '.join(argv)} [OPTIONS] ")
+    assert usage.split("[OPTIONS] ")[1].strip("[]{}") == name  # not the parameter's name
