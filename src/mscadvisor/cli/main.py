@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from mscadvisor.cli import root
+from mscadvisor.engine.result import DISCLAIMER_SHORT
 from mscadvisor.environment import env_flag
 from mscadvisor.errors import EXIT_OK, EXIT_RUNTIME, MscAdvisorError
 from mscadvisor.render.printable import printable
@@ -30,8 +31,6 @@ else:
     # typer raises click's exceptions: those of its private copy of click in recent releases, of
     # the click package before. Either way they live beside typer.BadParameter, which it exports.
     click_errors = sys.modules[typer.BadParameter.__module__]
-
-DISCLAIMER_SHORT = "Research decision support, not medical advice."
 
 
 def examples(*lines: str) -> str:

@@ -353,8 +353,8 @@ def _print_contributions(console: Console, candidate: ScoredCandidate) -> None:
 
 
 def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
-    """Every contribution of a candidate: level and citations in columns of their own on a
-    wide screen, else under the reason."""
+    """Every contribution of a candidate (it has one at least): level and citations in columns
+    of their own on a wide screen, else under the reason."""
     columns = width >= CONTRIBUTION_COLUMNS_WIDTH
     table = Table(
         title=f"{escape(candidate.label)}: every contribution",
@@ -370,8 +370,8 @@ def _contribution_table(candidate: ScoredCandidate, width: int) -> Table:
     if columns:
         table.add_column("Reason", ratio=6, overflow="fold")
         # A level is one id: as wide as the longest, so that it is never cut.
-        levels = [len(c.level) for c in candidate.contributions]
-        table.add_column("Level", width=max(levels, default=5), overflow="fold")
+        level_width = max(len(c.level) for c in candidate.contributions)
+        table.add_column("Level", width=level_width, overflow="fold")
         table.add_column("Citations", ratio=3, overflow="fold")
     else:
         table.add_column("Reason [dim](level; citations)[/dim]", overflow="fold", ratio=shared)
