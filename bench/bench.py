@@ -48,6 +48,7 @@ def write_launcher(path: Path, target: str) -> None:
 
 
 JSON_GOAL_VS_TYPER = 1.15
+JSON_GOAL_VS_PASS = 6.5
 STARTUP_CHECK_MARGIN = 1.6  # --startup-check fails above 1.6 x 1.15: a regression, not noise
 
 
@@ -414,8 +415,8 @@ def startup_rows(startup: dict[str, float], load_ms: float) -> list[Row]:
             "cold `recommend --disease POF --format json`",
             f"{json_pass:.2f}x pass, {json_app:.2f}x minimal typer app "
             f"({startup['json']:.0f} / {startup['pass']:.0f} / {startup['typer_app']:.0f} ms)",
-            f"<= 6.5x, <= {JSON_GOAL_VS_TYPER}x",
-            json_pass <= 6.5 and json_app <= JSON_GOAL_VS_TYPER,
+            f"<= {JSON_GOAL_VS_PASS}x, <= {JSON_GOAL_VS_TYPER}x",
+            json_pass <= JSON_GOAL_VS_PASS and json_app <= JSON_GOAL_VS_TYPER,
         ),
         (
             "cold `recommend --disease POF`, table to a pipe",
@@ -568,6 +569,13 @@ def main() -> int:
         ("typer_app", "a minimal one-command typer app printing the same JSON"),
     ):
         print(f"  {what:65} {startup[name] / startup['pass']:.2f}x pass ({startup[name]:.0f} ms)")
+    # The `pass` goal holds only while the floor leaves room for the work above it.
+    room = JSON_GOAL_VS_PASS * startup["pass"] / startup["typer_app"]
+    what = f"room the app leaves under the {JSON_GOAL_VS_PASS}x pass goal"
+    print(
+        f"  {what:65} cold JSON at most {room:.2f}x the app (measured "
+        f"{startup['json'] / startup['typer_app']:.2f}x)"
+    )
     print("\nwhere `recommend --disease POF` spends its start-up, after the interpreter's own:")
     for what, ms in phases:
         print(f"  {what:65} {ms / startup['pass']:.2f}x pass ({ms:.1f} ms)")
