@@ -74,7 +74,8 @@ def _weights(kb: KnowledgeBase) -> list[str]:
         "These numbers are the model's, not the review's: they order evidence by design and "
         "outcome (a controlled study or cohort > an uncontrolled series > animal studies > cell "
         "culture) and cap volume, so that no number of animal studies outweighs a controlled "
-        "clinical result.",
+        "clinical result. The one cohort, [39], counts as a cohort although the review names no "
+        "comparison group for it: the model's choice, which certainty does not share.",
         "",
         "| rule | category | counts | direct | indirect |",
         "|---|---|---|---|---|",
@@ -113,8 +114,9 @@ def _certainty() -> list[str]:
         "",
         "- **indirectness**: the best evidence is indirect (it differs from the question);",
         f"- **imprecision**: the supporting clinical studies of that design enrolled fewer than "
-        f"{certainty.PRECISE_ENROLLMENT} patients in all or do not say how many, or a single "
-        "animal or cell-culture study stands alone;",
+        f"{certainty.PRECISE_ENROLLMENT} patients in all (the model's threshold: the review "
+        "gives none) or do not say how many, or a single animal or cell-culture study stands "
+        "alone;",
         "- **inconsistency**: a direct trial found no benefit, or the candidate lost a "
         "head-to-head comparison.",
         "",
@@ -159,6 +161,9 @@ def _traits_and_synthesis(kb: KnowledgeBase) -> list[str]:
         "long comorbidity list without one):",
         "",
         *(f"- `{r.id}`: {r.assumption}" for r in assumed),
+        "",
+        "The engine's numbers are the model's too: the weights of the evidence rules above and "
+        f"the {certainty.PRECISE_ENROLLMENT}-patient threshold of imprecision.",
         "",
     ]
     return lines

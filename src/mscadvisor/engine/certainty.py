@@ -34,7 +34,9 @@ START = {
     "animal": "low",
     "in-vitro": "very-low",
 }
-PRECISE_ENROLLMENT = 30  # fewer patients in all supporting clinical studies: imprecise
+# Fewer patients in all supporting clinical studies: imprecise. The model's threshold, not the
+# review's (which gives none), so every ledger that applies it says so.
+PRECISE_ENROLLMENT = 30
 
 
 class Grading(Record):
@@ -88,7 +90,8 @@ def _concerns(
         if None in sizes or sum(s or 0 for s in sizes) < PRECISE_ENROLLMENT:
             shown = ", ".join("n not given" if s is None else f"n={s}" for s in sizes)
             concerns.append(
-                f"imprecise ({shown}; under {PRECISE_ENROLLMENT} patients or not given)"
+                f"imprecise ({shown}; under {PRECISE_ENROLLMENT} patients, the model's "
+                "threshold, or not given)"
             )
     elif len(same) == 1:
         concerns.append("imprecise (a single study)")
