@@ -41,6 +41,7 @@ from mscadvisor.reading import Unreadable, kind_of, load_json
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from pathlib import Path
 
 # Spreadsheet programs often start UTF-8 files with a byte-order mark; it is not data.
 BOM = codecs.BOM_UTF8
@@ -281,6 +282,21 @@ def open_input(source: str) -> BinaryIO:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
+
+
+def check_output_apart(stream: BinaryIO, source: str, output: Path) -> None:
+    """Refuse an --output that is the input itself (the same file, by any name, or standard
+    input redirected from it): committing the results would replace the rows they came from."""
+    try:
+        read, written = os.fstat(stream.fileno()), os.stat(output)
+    except (OSError, ValueError):  # no such output yet, or an input without a descriptor
+        return
+    if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+        shown = "standard input" if source == STDIN else source
+        raise InputError(
+            f"--output {output}: is the batch input ({shown}); the results would replace the "
+            "rows they are made from: write them to another file"
+        )
 
 
 def _check_kind(fd: int, name: str, *, terminal_ok: bool) -> None:

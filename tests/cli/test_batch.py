@@ -97,6 +97,47 @@ def test_output_file_is_replaced_on_success(tmp_path: Path, cli: Cli) -> None:
     assert unwritable.code == 1 and "cannot write" in unwritable.err
 
 
+@pytest.mark.parametrize("how", ["same name", "symbolic link", "hard link", "standard input"])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(
+    tmp_path: Path, how: str
+) -> None:
+    source = write(tmp_path, "p.jsonl", GOOD)
+    before = source.read_bytes()
+    given = {"same name": source, "symbolic link": tmp_path / "s.jsonl"}.get(how, source)
+    if how == "symbolic link":
+        given.symlink_to(source)
+    if how == "hard link":
+        given = tmp_path / "h.jsonl"
+        given.hardlink_to(source)
+    args = ["-"] if how == "standard input" else [str(given)]
+    with source.open("rb") as stdin:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mscadvisor", "batch", *args, "-o", str(source)],
+            stdin=stdin,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"--output {source}: is the batch input" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert source.read_bytes() == before
+
+
+def test_a_batch_that_scores_no_row_fails_and_writes_no_output(tmp_path: Path, cli: Cli) -> None:
+    tabs = tmp_path / "tab.tsv"  # not CSV, so read as JSONL: every row is bad
+    tabs.write_text("disease\tage\nPOF\t30\n", encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    result = cli("batch", str(tabs), "-o", str(target))
+    assert result.code == 2
+    assert "every row was rejected, so nothing was scored" in result.err
+    assert "2 row(s) read, 0 scored, 2 rejected" in result.err
+    assert target.read_text("utf-8") == "old\n"
+    one_good = write(tmp_path, "one.jsonl", ["not json", GOOD[0]])
+    assert cli("batch", str(one_good), "-o", str(target)).code == 0
+
+
 def test_csv_input(tmp_path: Path, cli: Cli) -> None:
     path = write(
         tmp_path,

@@ -104,6 +104,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     if fmt is BatchFormat.jsonl:
         kb.sha256  # noqa: B018 (every line reports the knowledge hash: computed before any row)
     stream = batching.open_input(source)
+    if output is not None:
+        batching.check_output_apart(stream, source, output)
     auto = batching.AutoJobs.measure(stream) if workers is None else None
     try:
         rows = batching.read_rows(stream, input_format.value, source, unparsed=True)
@@ -144,10 +146,20 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
             raise
         discard_stdout()  # a quiet success, as for any command
         return
+    # Not a few bad rows but no good one: most often the input is not in the format read.
+    none_scored = summary.stopped is None and summary.rejected > 0 and summary.scored == 0
     if summary.error is not None:
         sys.stderr.write(f"mscadvisor: error: {summary.error}\n")
+    elif none_scored:
+        sys.stderr.write(
+            "mscadvisor: error: every row was rejected, so nothing was scored (is the input in "
+            "the format read? see --input-format)\n"
+        )
     text = summary.text(output_known=not sink.stdout_failed)
     sys.stderr.write(text + (f"; {auto.text()}" if auto else "") + "\n")
+    if none_scored:
+        sink.abandon()
+        raise typer.Exit(EXIT_USAGE)
     if summary.stopped is None:
         sink.commit()
         return
