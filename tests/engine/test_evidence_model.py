@@ -130,6 +130,19 @@ def test_evidence_for_another_donor_type_is_indirect() -> None:
     assert not any(r in autologous_ids for c in bm.contributions for r in c.records)
 
 
+def test_a_study_of_another_disease_is_indirect_and_adds_nothing() -> None:
+    """Table 1 row [37] is filed under atherosclerosis, but its effects column and the
+    reference title say the NapFF-NO hydrogel study treated myocardial infarction (E-AS-37)."""
+    result = run(disease="AS", modality="cells")
+    assert result.judged_for == "AD-cells"
+    hydrogel = candidate(result, "napff-no-hydrogel")
+    uses = [u for u in hydrogel.evidence if u.citation.ref == 37]
+    assert uses and all(not u.direct for u in uses)
+    assert uses[0].differs == ("treated myocardial infarction",)
+    assert hydrogel.score == 0 and not hydrogel.contributions
+    assert not hydrogel.has_evidence
+
+
 def test_evidence_never_leaks_between_tissues_for_a_source() -> None:
     result = run(disease="POF")
     for c in result.ranked["source"]:

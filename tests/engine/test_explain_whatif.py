@@ -57,7 +57,7 @@ def test_explain_evidence_rule_without_records() -> None:
     (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-ANIMAL"]
     assert failed == (
         "no study or trial of this kind tested exactly this candidate (indirect evidence, of "
-        "another tissue, modality, route or product, adds nothing to this rule)",
+        "another tissue, modality, route, product or disease, adds nothing to this rule)",
     )
     # A rule that counts indirect records too fails only when there is none of either.
     (failed,) = [n.failed for n in e.not_fired if n.rule == "EV-SRC-CLINICAL-UNCONTROLLED"]

@@ -206,6 +206,9 @@ def _differences(record: Record, question: Question) -> tuple[str, ...]:
     material = getattr(record, "material", None)
     if material:
         differs.append(f"material: {material}")
+    treated = getattr(record, "treated", None)
+    if treated:
+        differs.append(f"treated {treated}")
     if (
         question.donor in ("autologous", "allogeneic")
         and record.donor

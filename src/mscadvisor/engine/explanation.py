@@ -155,8 +155,8 @@ def explain(
                 "candidate's evidence)"
                 if rule.evidence.indirect_each
                 else "no study or trial of this kind tested exactly this candidate (indirect "
-                "evidence, of another tissue, modality, route or product, adds nothing to this "
-                "rule)"
+                "evidence, of another tissue, modality, route, product or disease, adds nothing "
+                "to this rule)"
             ]
         if not failed:  # an applicable rule whose condition held has fired
             continue

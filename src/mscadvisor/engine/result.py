@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 # recommendation, explain and what-if documents say how to regenerate them (reproduce); 2.4
 # explain documents list the errata on what the candidate was judged on (errata), a rule lists
 # the errata that bear on it, and results a table prints that nothing the review cites confirms
-# have the role unverified, not pending.
-SCHEMA_VERSION = "2.4"
+# have the role unverified, not pending; 2.5 a study says the disease it treated (treated) where
+# its reference says it is not the one the review files it under.
+SCHEMA_VERSION = "2.5"
 DISCLAIMER_SHORT = "Research decision support, not medical advice."  # where one line is room
 DISCLAIMER = (
     "Research decision support, not medical advice: scores summarise one 2025 review's evidence, "

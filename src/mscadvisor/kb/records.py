@@ -250,6 +250,9 @@ class Study(Record):
     # What was given, where it is not plain MSCs or exosomes (conditioned medium, mimetic
     # nanovesicles, ...): the record is then only indirect evidence for its modality.
     material: Text | None = None
+    # The disease the study treated, where its reference says it is not the one the review files
+    # it under: the record is then only indirect evidence for the review's disease.
+    treated: Text | None = None
     particle_size: Text | None = None  # Table 2's size column, as printed
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
