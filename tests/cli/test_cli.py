@@ -119,6 +119,18 @@ def test_trials_json_marks_the_prose_only_study(cli: Cli) -> None:
     assert (prose["id"], prose["ref"], prose["nct"]) == ("REF24", 24, None)
 
 
+@pytest.mark.parametrize(("word", "route"), [("intravenous", "IV"), ("Intraovarian", "OV")])
+def test_evidence_takes_the_first_word_of_a_route_name(cli: Cli, word: str, route: str) -> None:
+    rows = cli("evidence", "--route", word, "-f", "json").json()["rows"]
+    assert rows and {r["route"] for r in rows} == {route}
+
+
+def test_a_route_name_word_shared_or_short_names_no_route(cli: Cli) -> None:
+    """'in' (In vitro co-culture) is too short to stand for a route; the id IN still works."""
+    rows = cli("evidence", "--route", "in", "-f", "json").json()["rows"]
+    assert rows and {r["route"] for r in rows} == {"IN"}
+
+
 def test_reference_links_only_real_pmids(cli: Cli) -> None:
     (real,) = cli("reference", "41", "-f", "json").json()["rows"]
     assert real["pubmed_url"] == "https://pubmed.ncbi.nlm.nih.gov/38601464/"
@@ -133,6 +145,10 @@ def test_reference_links_only_real_pmids(cli: Cli) -> None:
         (["evidence", "--tissue", "bone"], "unknown tissue 'bone'"),
         (["evidence", "--tissue", "adipos"], "unknown tissue 'adipos' (did you mean 'adipose'?)"),
         (["evidence", "--route", "oral"], "valid: "),
+        (
+            ["evidence", "--route", "intravenus"],
+            "unknown route 'intravenus' (did you mean 'intravenous'?)",
+        ),
         (["evidence", "--modality", "cell"], "did you mean 'cells'"),
         (["reference", "84"], "no reference 84"),
         (["recommend", "--disease", "GOUT"], "unknown disease 'GOUT'"),

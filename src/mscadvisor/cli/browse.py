@@ -15,9 +15,11 @@ from mscadvisor.cli.options import (
 from mscadvisor.cli.root import open_knowledge
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mscadvisor.authoring.reports import Report
     from mscadvisor.kb.knowledge import KnowledgeBase
-    from mscadvisor.kb.records import Disease
+    from mscadvisor.kb.records import Disease, Route
     from mscadvisor.render.views import View
 
 
@@ -105,6 +107,21 @@ def preconditioning(
     show(preconditioning_view(kb, disease_or_none(kb, disease)), fmt)
 
 
+def _first_words(routes: "Mapping[str, Route]") -> dict[str, str]:
+    """Each route's id by the word its name starts with (intravenous: IV), where no other
+    route's name starts with that word: the word people write for a route whose id is short."""
+    from collections import Counter
+
+    words = Counter(r.name.split()[0].casefold() for r in routes.values())
+    return {
+        word: r.id
+        for r in routes.values()
+        if words[word := r.name.split()[0].casefold()] == 1
+        and len(word) > 3  # not "in" (vitro co-culture)
+        and word != r.id.casefold()
+    }
+
+
 def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     disease: DiseaseFilter = None,
@@ -118,7 +135,10 @@ def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
     modality: Annotated[str | None, typer.Option(help="cells or exosomes.")] = None,
     route: Annotated[
         str | None,
-        typer.Option(help="Route id, e.g. IV, OV, IN.", autocompletion=complete_ids("route")),
+        typer.Option(
+            help="Route id (IV, OV, IN, ...) or the first word of its name (intravenous).",
+            autocompletion=complete_ids("route"),
+        ),
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -127,13 +147,14 @@ def evidence(  # noqa: PLR0917 (typer maps each option to a parameter)
 
     kb = open_knowledge(ctx)
     tissue_aliases = {alias: t.id for t in kb.tissues.values() for alias in t.aliases}
+    route_aliases = _first_words(kb.routes)
     show(
         evidence_view(
             kb,
             disease_or_none(kb, disease),
             resolve_id("tissue", tissue, kb.tissues, aliases=tissue_aliases) if tissue else None,
             resolve_id("modality", modality, kb.modalities) if modality else None,
-            resolve_id("route", route, kb.routes) if route else None,
+            resolve_id("route", route, kb.routes, aliases=route_aliases) if route else None,
         ),
         fmt,
     )
