@@ -145,3 +145,21 @@ def test_usage_lines_name_arguments_in_upper_case(cli: Cli, argv: list[str], nam
     usage = cli(*argv, "--help").out.splitlines()[0]
     assert usage.startswith(f"Usage: mscadvisor {' '.join(argv)} [OPTIONS] ")
     assert usage.split("[OPTIONS] ")[1].strip("[]{}") == name  # not the parameter's name
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ("recommend", "Required unless the profile file gives it."),
+        ("explain", "Required unless the profile file gives it."),
+        ("diff", "Without it, another profile option or --batch, every disease's default"),
+    ],
+)
+def test_disease_help_says_what_each_command_does_without_one(
+    cli: Cli, command: str, says: str
+) -> None:
+    """diff compares every disease without one; the others need one."""
+    text = " ".join(cli(command, "--help").out.split())
+    disease = text[text.index("--disease") :][:260]
+    assert says in disease
+    assert ("Required" in disease) == (command != "diff")

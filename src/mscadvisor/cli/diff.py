@@ -31,7 +31,10 @@ def _packs(side: str) -> Any:
     )
 
 
-@with_profile_options
+@with_profile_options(
+    without_disease="Without it, another profile option or --batch, every disease's default "
+    "profile is compared."
+)
 def diff(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     profile: ProfileInput,

@@ -98,12 +98,12 @@ class ProfileInput:
         self.fields = fields
 
 
-def _profile_option(spec: "ProfileField") -> inspect.Parameter:
+def _profile_option(spec: "ProfileField", help_text: str) -> inspect.Parameter:
     python_type: Any = {"str": str, "int": int, "bool": bool, "set": list[str]}[spec.kind]
     names = [spec.flag, spec.short_flag] if spec.short_flag else [spec.flag]
     option = typer.Option(
         *names,
-        help=spec.flag_help,
+        help=help_text,
         show_default=spec.kind != "bool",
         autocompletion=complete_ids(spec.domain) if spec.domain else None,
     )
@@ -115,19 +115,36 @@ def _profile_option(spec: "ProfileField") -> inspect.Parameter:
     )
 
 
+DISEASE_REQUIRED = "Required unless the profile file gives it."  # how --disease's help ends
+
+
 @functools.cache
-def _profile_parameters() -> dict[inspect.Parameter, str]:
-    """The profile options (built once, shared by every command that takes a profile), each
-    with the profile field it sets."""
+def _profile_parameters(without_disease: str | None) -> dict[inspect.Parameter, str]:
+    """The profile options (built once, shared by the commands that take a profile and say
+    the same of --disease), each with the profile field it sets."""
     from mscadvisor.kb.vocabulary import PROFILE_FIELDS
 
-    return {_profile_option(spec): spec.name for spec in PROFILE_FIELDS}
+    def help_text(spec: "ProfileField") -> str:
+        if spec.name != "disease" or without_disease is None:
+            return spec.flag_help
+        return spec.flag_help.removesuffix(DISEASE_REQUIRED) + without_disease
+
+    return {_profile_option(spec, help_text(spec)): spec.name for spec in PROFILE_FIELDS}
 
 
-def with_profile_options(command: Callable[..., None]) -> Callable[..., None]:
+def with_profile_options(
+    *, without_disease: str | None = None
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command one option per profile field of the vocabulary, and --profile, in place
-    of its ``profile`` parameter, which then receives them as a ProfileInput."""
-    by_parameter = _profile_parameters()
+    of its ``profile`` parameter, which then receives them as a ProfileInput.
+    ``without_disease``: what the command does without a disease, for one that needs none."""
+    return functools.partial(_with_profile_options, without_disease=without_disease)
+
+
+def _with_profile_options(
+    command: Callable[..., None], without_disease: str | None
+) -> Callable[..., None]:
+    by_parameter = _profile_parameters(without_disease)
     file_option = inspect.Parameter(
         "profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOpt
     )

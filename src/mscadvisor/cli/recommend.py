@@ -34,7 +34,7 @@ def _warnings_to_stderr(result: "Recommendation") -> None:
             sys.stderr.write(f"mscadvisor: warning: {printable(w.message)}\n")
 
 
-@with_profile_options
+@with_profile_options()
 def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     profile: ProfileInput,
@@ -144,7 +144,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
         _warnings_to_stderr(result)
 
 
-@with_profile_options
+@with_profile_options()
 def explain_command(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,
     candidate: Annotated[
