@@ -30,19 +30,20 @@ class InputError(MscAdvisorError):
 
 
 class KnowledgeBaseError(MscAdvisorError):
-    """A rules tree that does not load or does not validate; lists every problem found."""
+    """A rules tree that does not load or does not validate; lists the problems found, the
+    first ``shown`` of them (every one with None, as `rules check` lists them)."""
 
     exit_code = EXIT_KNOWLEDGE_BASE
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], shown: int | None = 50) -> None:
         self.problems = problems
         if len(problems) == 1:  # one problem: one line
             super().__init__(f"invalid knowledge base: {problems[0]}")
             return
-        shown = problems[:50]
-        more = len(problems) - len(shown)
+        shown_problems = problems if shown is None else problems[:shown]
+        more = len(problems) - len(shown_problems)
         lines = [f"invalid knowledge base ({len(problems)} problems):"]
-        lines += [f"  - {p}" for p in shown]
+        lines += [f"  - {p}" for p in shown_problems]
         if more:
             lines.append(f"  ... and {more} more")
         super().__init__("\n".join(lines))

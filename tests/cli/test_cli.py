@@ -318,6 +318,21 @@ def test_rules_check_fails_cleanly_on_a_broken_copy(cli: Cli, rules_copy: Path) 
     assert "Traceback" not in result.err
 
 
+def test_rules_check_lists_every_problem_where_other_commands_list_the_first(
+    cli: Cli, rules_copy: Path
+) -> None:
+    """Without the reference list, every citation of the tree is a problem: far over 50."""
+    (rules_copy / "evidence" / "references.toml").unlink()
+    checked = cli("rules", "check", str(rules_copy))
+    listed = [line for line in checked.err.splitlines() if line.startswith("  - ")]
+    assert checked.code == EXIT_KNOWLEDGE_BASE and len(listed) > 50
+    assert f"invalid knowledge base ({len(listed)} problems):" in checked.err
+    assert "more" not in checked.err.splitlines()[-1]
+    recommended = cli("--rules", str(rules_copy), "recommend", "-d", "POF")
+    assert recommended.code == EXIT_KNOWLEDGE_BASE
+    assert recommended.err.rstrip().endswith("more")
+
+
 @pytest.mark.subprocess
 def test_module_entry_point_and_closed_pipe() -> None:
     proc = subprocess.run(

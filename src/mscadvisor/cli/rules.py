@@ -15,7 +15,7 @@ import typer
 from mscadvisor.cli.browse import disease_or_none, report, show
 from mscadvisor.cli.options import DiseaseFilter, Format, FormatOption, complete_ids
 from mscadvisor.cli.root import knowledge_source, open_knowledge
-from mscadvisor.errors import InputError
+from mscadvisor.errors import InputError, KnowledgeBaseError
 
 PackArgument = Annotated[
     Path | None,
@@ -63,7 +63,12 @@ def rules_check(
             f"rules check: give the rules tree once, as DIR or as --base, not both "
             f"({directory} and {base})"
         )
-    kb = load_knowledge_base(knowledge_source(ctx).packs, base=directory or base, use_cache=False)
+    try:
+        kb = load_knowledge_base(
+            knowledge_source(ctx).packs, base=directory or base, use_cache=False
+        )
+    except KnowledgeBaseError as exc:  # other commands show the first problems; this, all
+        raise KnowledgeBaseError(exc.problems, shown=None) from None
     report(reports.rules_check(kb), fmt)
 
 
