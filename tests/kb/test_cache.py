@@ -504,6 +504,40 @@ def test_cache_info_shows_every_entry_without_failing(
     assert list(cache_dir.iterdir()) == []
 
 
+def test_cache_info_says_why_a_file_is_not_used_and_what_clear_leaves(
+    cache_dir: Path, cli: Callable[..., CliResult]
+) -> None:
+    load_knowledge_base()
+    (good,) = cache_dir.iterdir()
+    blob = good.read_bytes()
+    (cache_dir / "kb-short.bin").write_bytes(blob[:100])
+    (cache_dir / "kb-flipped.bin").write_bytes(blob[:5000] + b"X" + blob[5001:])
+    (cache_dir / "kb-text.bin").write_bytes(b"abcd")
+    (cache_dir / "kb-folder.bin").mkdir()
+    info = cli("cache", "info").out
+    assert f"  {good.name}  {len(blob)} bytes\n" in info
+    assert "kb-short.bin  100 bytes  (not used: damaged: its checksum fails)" in info
+    assert f"kb-flipped.bin  {len(blob)} bytes  (not used: damaged: its checksum fails)" in info
+    assert "kb-text.bin  4 bytes  (not used: not a cache file)" in info
+    assert "kb-folder.bin  0 bytes  (a folder: never opened, and left alone by `cache clear`)" in (
+        info
+    )
+    assert cli("cache", "clear").out.startswith("removed 4 file(s)")
+    assert [p.name for p in cache_dir.iterdir()] == ["kb-folder.bin"]
+
+
+def test_cache_info_says_a_cache_folder_that_is_a_file_is_not_used(
+    tmp_path: Path, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a_file = tmp_path / "cohort.csv"
+    a_file.write_text("disease\nPOF\n", encoding="utf-8")
+    monkeypatch.setenv("MSCADVISOR_CACHE_DIR", str(a_file))
+    assert "state: not used: it is a file, not a folder\n" in cli("cache", "info").out
+    assert cli("cache", "info", "-f", "json").json()["enabled"] is False
+    assert cli("recommend", "-d", "POF").code == 0
+    assert a_file.read_text("utf-8") == "disease\nPOF\n"
+
+
 def test_cache_info_says_why_an_untrusted_folder_is_not_used(
     cache_dir: Path, cli: Callable[..., CliResult]
 ) -> None:

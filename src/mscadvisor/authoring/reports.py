@@ -178,7 +178,7 @@ class CacheInfo:
 
     folder: str
     switched_on: bool
-    folder_problem: str | None  # why the folder is not trusted
+    folder_problem: str | None  # why the folder cannot be used
     files: tuple[CacheFile, ...]
 
     @property
@@ -201,7 +201,7 @@ class CacheInfo:
         if not self.switched_on:
             state = "disabled (MSCADVISOR_NO_CACHE is set)"
         elif self.folder_problem is not None:
-            state = f"not used: the folder {self.folder_problem}; it must be yours alone"
+            state = f"not used: {self.folder_problem}"
         else:
             state = "enabled"
         return [

@@ -181,11 +181,7 @@ def load(key: str) -> Hit | None:
     if info is None or not stat.S_ISREG(info.st_mode) or not _trusted(path, info):
         return None
     try:
-        blob = read_file(path, MAX_BYTES)
-        magic, stored_checksum, payload = blob.split(b"\n", 2)
-        if magic != MAGIC or stored_checksum != checksum(payload):
-            return None
-        stored_key, compact, compact_trees, digests = marshal.loads(payload)
+        stored_key, compact, compact_trees, digests = marshal.loads(_checked_payload(path))
         if stored_key != key or not _one_digest_a_root(digests, compact):
             return None
         made: dict[int, Any] = {}  # records recur (see compact.py): each is made once
@@ -218,6 +214,17 @@ def _one_digest_a_root(digests: object, compact: Compact) -> bool:
         and len(digests) == len(compact.get(MANIFEST_KIND, ()))
         and all(type(d) is str and len(d) == 64 and set(d) <= HEX_DIGITS for d in digests)
     )
+
+
+def _checked_payload(path: Path) -> bytes:
+    """The payload of a cache file whose header and checksum hold; a ValueError (Unreadable
+    for a file that cannot be read) says why there is none."""
+    parts = read_file(path, MAX_BYTES).split(b"\n", 2)
+    if len(parts) != 3 or parts[0] != MAGIC:
+        raise ValueError("not a cache file")
+    if parts[1] != checksum(parts[2]):
+        raise ValueError("damaged: its checksum fails")
+    return parts[2]
 
 
 def checksum(payload: bytes) -> bytes:
@@ -341,23 +348,37 @@ def entries() -> list[Path]:
 
 def describe(path: Path) -> tuple[int, str | None]:
     """An entry's size in bytes (0 unless it is a regular file) and why it is not used, or None
-    for a cache file the cache may read."""
+    for a cache file the cache may read (whether its key is that of the rules in use, only a
+    load can say)."""
     info = _existing(path)
     if info is None:
         return 0, "removed while being listed"
+    if stat.S_ISDIR(info.st_mode):  # `cache clear` removes files, never a folder's contents
+        return 0, "a folder: never opened, and left alone by `cache clear`"
     if not stat.S_ISREG(info.st_mode):
         what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else kind_of(info.st_mode)
         return 0, f"{what}: never opened, removed by `cache clear`"
     if path.name.startswith(TEMP_PREFIX):
         return info.st_size, "an unfinished write: removed by `cache clear`"
     problem = distrust(info)
+    if problem is None:
+        try:
+            _checked_payload(path)
+        except ValueError as exc:
+            problem = str(exc)
     return info.st_size, None if problem is None else f"not used: {problem}"
 
 
 def folder_problem() -> str | None:
-    """Why the cache folder cannot be trusted, or None (a folder not made yet is made private)."""
+    """Why the cache folder cannot be used, or None (a folder not made yet is made private)."""
     info = _existing(cache_dir(), follow=True)
-    return None if info is None else distrust(info)
+    if info is None:
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        what = "a file" if stat.S_ISREG(info.st_mode) else kind_of(info.st_mode)
+        return f"it is {what}, not a folder"
+    problem = distrust(info)
+    return None if problem is None else f"the folder {problem}; it must be yours alone"
 
 
 def clear() -> int:
