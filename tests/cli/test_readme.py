@@ -246,6 +246,9 @@ def test_rule_pack_override_example(cli: Cli, tmp_path: Path) -> None:
         for c in source["contributions"]
     }
     assert "LAB-BM-DONOR-AGE-50" in rules_fired and "T4-BM-D1-DONOR-AGE" not in rules_fired
+    shown = cli("--rules", pack, "rules", "show", "t4-bm-d1-donor-age")
+    assert shown.code == 2
+    assert "rule 'T4-BM-D1-DONOR-AGE' is overridden by 'LAB-BM-DONOR-AGE-50'" in shown.err
 
 
 @pytest.mark.subprocess

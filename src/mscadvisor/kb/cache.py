@@ -20,9 +20,10 @@ calls "racily clean" files). Beside the records, the cache keeps each root's sha
 A cache file is written atomically, and it is ignored (and replaced by the next write) when it
 is missing, corrupt, truncated, from another version, over MAX_BYTES, or not a regular file: a
 symbolic link, a FIFO or a folder in the cache folder is never followed or opened (a folder is
-not replaced either). A folder that cannot be written just means no cache. The payload is ``marshal`` data (plain values only, which
-cannot execute code on load) behind a CRC-32 checksum, which catches damage but not tampering:
-no checksum could, as whoever can write the file can recompute it.
+not replaced either). A folder that cannot be written just means no cache. The payload is
+``marshal`` data (plain values only, which cannot execute code on load) behind a CRC-32
+checksum, which catches damage but not tampering: no checksum could, as whoever can write the
+file can recompute it.
 
 So the cache is per-user state, trusted the way ssh trusts ``~/.ssh`` (StrictModes) and git a
 repository (safe.directory): only when the folder and the file belong to the current user and

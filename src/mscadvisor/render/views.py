@@ -13,7 +13,7 @@ from typing import Any
 
 from mscadvisor.engine import citations
 from mscadvisor.engine.result import SCHEMA_VERSION
-from mscadvisor.errors import InputError, unknown_value
+from mscadvisor.errors import InputError, quoted, unknown_value
 from mscadvisor.kb import conditions
 from mscadvisor.kb.knowledge import KnowledgeBase
 from mscadvisor.kb.records import Citation, Disease, Study, Trial
@@ -363,6 +363,14 @@ def rules_view(
 
 
 def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
+    folded = rule_id.casefold()
+    for parsed in kb.rules.values():
+        replaced = parsed.rule.overrides
+        if replaced is not None and replaced.casefold() == folded:  # say what replaced it
+            raise InputError(
+                f"rule {quoted(replaced)} is overridden by {quoted(parsed.rule.id)} of a rule "
+                f"pack loaded; see `mscadvisor rules show {parsed.rule.id}`"
+            )
     row = _rule_row(kb, resolve_id("rule", rule_id, kb.rules, "mscadvisor rules list"))
 
     def cites(r: Row) -> str:
