@@ -152,6 +152,8 @@ def load_knowledge_base(
     from mscadvisor.kb import cache
 
     roots = (base or shipped_rules_dir(), *packs)
+    if packs:
+        _each_folder_once(roots)
     listed_ns = time_ns()
     per_root = [list_sources(root) for root in roots]
     sources = [s for group in per_root for s in group]
@@ -216,6 +218,21 @@ def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
             continue
         seen[ident] = (record, file)
     return {ident: record for ident, (record, _) in sorted(seen.items())}
+
+
+def _each_folder_once(roots: Sequence[Path]) -> None:
+    """Refuse a folder given twice (a pack named by $MSCADVISOR_RULES and by --rules, say),
+    whose every id would otherwise clash with itself."""
+    seen: dict[tuple[int, int], Path] = {}
+    for root in roots:
+        try:
+            info = os.stat(root)
+        except OSError:  # listing it says why it cannot be read
+            continue
+        first = seen.setdefault((info.st_dev, info.st_ino), root)
+        if first is not root:
+            also = "" if str(first) == str(root) else f" (also as {first})"
+            raise KnowledgeBaseError([f"{root}: this rule pack is given twice{also}; give it once"])
 
 
 def _files_sha256(texts: Sequence[SourceText]) -> str:

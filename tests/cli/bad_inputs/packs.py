@@ -82,6 +82,21 @@ RECOMMEND = "{m} --rules pack recommend -d OP"
 
 CASES: list[BadInput] = [
     BadInput(
+        "pack-given-twice",
+        "{m} --rules pack --rules {tmp}/pack/ recommend -d OP",
+        EXIT_KNOWLEDGE_BASE,
+        "/pack: this rule pack is given twice (also as pack); give it once",
+        pack({"rules.toml": rule()}),
+    ),
+    BadInput(
+        "pack-given-by-the-variable-and-the-option",
+        "{m} --rules pack recommend -d OP",
+        EXIT_KNOWLEDGE_BASE,
+        "pack: this rule pack is given twice; give it once (a pack named by $MSCADVISOR_RULES)",
+        pack({"rules.toml": rule()}),
+        env={"MSCADVISOR_RULES": "pack"},
+    ),
+    BadInput(
         "rules-check-of-a-pack",
         "{m} rules check pack",  # a whole tree is checked so; a pack goes on top of one
         EXIT_KNOWLEDGE_BASE,
