@@ -43,7 +43,7 @@ def test_every_profile_field_is_a_condition_field_a_flag_and_a_csv_column(
 def test_profile_options_come_from_the_vocabulary() -> None:
     def command(ctx: typer.Context, profile: object, fmt: str = "table") -> None: ...
 
-    names = list(inspect.signature(with_profile_options(command)).parameters)
+    names = list(inspect.signature(with_profile_options()(command)).parameters)
     flags = [s.flag.removeprefix("--").replace("-", "_") for s in PROFILE_FIELDS]
     assert names == ["ctx", *flags, "profile", "fmt"]
 
