@@ -285,13 +285,22 @@ def open_input(source: str) -> BinaryIO:
 
 
 def check_output_apart(stream: BinaryIO, source: str, output: Path) -> None:
-    """Refuse an --output that is the input itself (the same file, by any name, or standard
-    input redirected from it): committing the results would replace the rows they came from."""
+    """Refuse an --output that would replace the input: the same file by its name or through a
+    symbolic link (the output follows links), or the file standard input reads (whose name is
+    not known, so any name of it). A hard link of the input is another name, which a replaced
+    output leaves as it was; a special file is written through, never replaced."""
     try:
-        read, written = os.fstat(stream.fileno()), os.stat(output)
+        written = os.stat(output)
+        if not stat.S_ISREG(written.st_mode):
+            return
+        if source == STDIN:
+            read = os.fstat(stream.fileno())
+            same = (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino)
+        else:
+            same = os.path.realpath(source) == os.path.realpath(output)
     except (OSError, ValueError):  # no such output yet, or an input without a descriptor
         return
-    if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+    if same:
         shown = "standard input" if source == STDIN else source
         raise InputError(
             f"--output {output}: is the batch input ({shown}); the results would replace the "

@@ -97,31 +97,49 @@ def test_output_file_is_replaced_on_success(tmp_path: Path, cli: Cli) -> None:
     assert unwritable.code == 1 and "cannot write" in unwritable.err
 
 
-@pytest.mark.parametrize("how", ["same name", "symbolic link", "hard link", "standard input"])
-def test_an_output_that_is_the_input_is_refused_and_the_input_kept(
-    tmp_path: Path, how: str
-) -> None:
-    source = write(tmp_path, "p.jsonl", GOOD)
-    before = source.read_bytes()
-    given = {"same name": source, "symbolic link": tmp_path / "s.jsonl"}.get(how, source)
-    if how == "symbolic link":
-        given.symlink_to(source)
-    if how == "hard link":
-        given = tmp_path / "h.jsonl"
-        given.hardlink_to(source)
-    args = ["-"] if how == "standard input" else [str(given)]
-    with source.open("rb") as stdin:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mscadvisor", "batch", *args, "-o", str(source)],
+def batch_with_output(args: list[str], output: Path, stdin_from: Path) -> Any:
+    with stdin_from.open("rb") as stdin:
+        return subprocess.run(
+            [sys.executable, "-m", "mscadvisor", "batch", *args, "-o", str(output)],
             stdin=stdin,
             check=False,
             capture_output=True,
             text=True,
         )
+
+
+@pytest.mark.parametrize("how", ["same name", "input link", "output link", "standard input"])
+def test_an_output_that_would_replace_the_input_is_refused_and_the_input_kept(
+    tmp_path: Path, how: str
+) -> None:
+    source = write(tmp_path, "p.jsonl", GOOD)
+    before = source.read_bytes()
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(source)
+    given, output = {
+        "same name": (str(source), source),
+        "input link": (str(link), source),
+        "output link": (str(source), link),  # the output follows the link to the input
+        "standard input": ("-", source),
+    }[how]
+    proc = batch_with_output([given], output, stdin_from=source)
     assert proc.returncode == 2, proc.stderr
-    assert f"--output {source}: is the batch input" in proc.stderr
+    assert f"--output {output}: is the batch input" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert source.read_bytes() == before
+
+
+def test_an_output_that_is_a_hard_link_of_the_input_is_replaced_and_the_input_kept(
+    tmp_path: Path,
+) -> None:
+    source = write(tmp_path, "p.jsonl", GOOD)
+    before = source.read_bytes()
+    other_name = tmp_path / "h.jsonl"
+    other_name.hardlink_to(source)
+    proc = batch_with_output([str(source)], other_name, stdin_from=source)
+    assert proc.returncode == 0, proc.stderr
+    assert source.read_bytes() == before
+    assert [json.loads(x)["line"] for x in other_name.read_text("utf-8").splitlines()] == [1, 2]
 
 
 def test_a_batch_that_scores_no_row_fails_and_writes_no_output(tmp_path: Path, cli: Cli) -> None:

@@ -125,10 +125,21 @@ def test_evidence_takes_the_first_word_of_a_route_name(cli: Cli, word: str, rout
     assert rows and {r["route"] for r in rows} == {route}
 
 
-def test_a_route_name_word_shared_or_short_names_no_route(cli: Cli) -> None:
-    """'in' (In vitro co-culture) is too short to stand for a route; the id IN still works."""
-    rows = cli("evidence", "--route", "in", "-f", "json").json()["rows"]
-    assert rows and {r["route"] for r in rows} == {"IN"}
+def test_a_route_name_word_stands_for_it_only_when_unique_and_longer_than_three() -> None:
+    from mscadvisor.cli.browse import _first_words
+    from mscadvisor.kb.records import Route
+
+    routes = {
+        r.id: r
+        for r in (
+            Route(id="IV", name="Intravenous injection"),
+            Route(id="coculture", name="In vitro co-culture"),
+            Route(id="A", name="Local injection"),
+            Route(id="B", name="Local spray"),
+            Route(id="topical", name="Topical application"),
+        )
+    }
+    assert _first_words(routes) == {"intravenous": "IV"}
 
 
 def test_reference_links_only_real_pmids(cli: Cli) -> None:

@@ -417,3 +417,12 @@ def test_a_base_tree_is_checked_like_a_pack_and_the_shipped_tree_is_trusted(
     assert "has no pack.toml" in problems_of(rules_copy)
     monkeypatch.setattr(packs.stat, "S_IWGRP", 0o020 | 0o004)  # world-readable counts as open
     load_knowledge_base(use_cache=False)  # the shipped tree is not checked
+
+
+def test_a_pack_given_twice_by_the_api_is_one_problem(tmp_path: Path) -> None:
+    from tests.packs import new_pack
+
+    pack = new_pack(tmp_path / "pack")
+    with pytest.raises(KnowledgeBaseError) as raised:
+        knowledge.load_knowledge_base((pack, pack))
+    assert raised.value.problems == [f"{pack}: this rule pack is given twice; give it once"]

@@ -77,7 +77,10 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         int, typer.Option(min=0, help="Regimens per profile in jsonl.")
     ] = defaults.REGIMENS,
     on_error: Annotated[
-        OnError, typer.Option(help="skip: report a bad row and go on; fail: stop at it.")
+        OnError,
+        typer.Option(
+            help="skip: report a bad row and go on (exit 2 if no row is scored); fail: stop at it."
+        ),
     ] = OnError.skip,
     jobs: Annotated[
         str,
@@ -152,8 +155,8 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
         sys.stderr.write(f"mscadvisor: error: {summary.error}\n")
     elif none_scored:
         sys.stderr.write(
-            "mscadvisor: error: every row was rejected, so nothing was scored (is the input in "
-            "the format read? see --input-format)\n"
+            "mscadvisor: error: every row was rejected, so nothing was scored (the reasons are "
+            "above; a file read in the wrong format rejects every row: see --input-format)\n"
         )
     text = summary.text(output_known=not sink.stdout_failed)
     sys.stderr.write(text + (f"; {auto.text()}" if auto else "") + "\n")

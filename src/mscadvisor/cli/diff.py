@@ -32,8 +32,8 @@ def _packs(side: str) -> Any:
 
 
 @with_profile_options(
-    without_disease="Without it, another profile option or --batch, every disease's default "
-    "profile is compared."
+    without_disease="Required with any other profile option, unless --profile gives it; with "
+    "no profile option, --profile or --batch, every disease's default profile is compared."
 )
 def diff(  # noqa: PLR0917 (typer maps each option to a parameter)
     ctx: typer.Context,

@@ -221,18 +221,23 @@ def _index(typed: Typed, kind: str, problems: list[str]) -> dict[Any, Any]:
 
 
 def _each_folder_once(roots: Sequence[Path]) -> None:
-    """Refuse a folder given twice (a pack named by $MSCADVISOR_RULES and by --rules, say),
-    whose every id would otherwise clash with itself."""
-    seen: dict[tuple[int, int], Path] = {}
-    for root in roots:
+    """Refuse a folder given twice (a pack named by $MSCADVISOR_RULES and by --rules, say; or
+    the rules tree itself as a pack), whose every id would otherwise clash with itself."""
+    seen: dict[tuple[int, int], int] = {}  # each folder's first place among the roots
+    for n, root in enumerate(roots):
         try:
             info = os.stat(root)
         except OSError:  # listing it says why it cannot be read
             continue
-        first = seen.setdefault((info.st_dev, info.st_ino), root)
-        if first is not root:
-            also = "" if str(first) == str(root) else f" (also as {first})"
-            raise KnowledgeBaseError([f"{root}: this rule pack is given twice{also}; give it once"])
+        first = seen.setdefault((info.st_dev, info.st_ino), n)
+        if first == n:
+            continue
+        if first == 0:
+            problem = f"this rule pack is the rules tree itself ({roots[0]}); leave it out"
+        else:
+            also = "" if str(roots[first]) == str(root) else f" (also as {roots[first]})"
+            problem = f"this rule pack is given twice{also}; give it once"
+        raise KnowledgeBaseError([f"{root}: {problem}"])
 
 
 def _files_sha256(texts: Sequence[SourceText]) -> str:

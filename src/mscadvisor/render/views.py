@@ -369,7 +369,8 @@ def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
         if replaced is not None and replaced.casefold() == folded:  # say what replaced it
             raise InputError(
                 f"rule {quoted(replaced)} is overridden by {quoted(parsed.rule.id)} of a rule "
-                f"pack loaded; see `mscadvisor rules show {parsed.rule.id}`"
+                f"pack loaded; see `mscadvisor rules show {parsed.rule.id}` (with the same "
+                "--rules)"
             )
     row = _rule_row(kb, resolve_id("rule", rule_id, kb.rules, "mscadvisor rules list"))
 

@@ -89,6 +89,13 @@ CASES: list[BadInput] = [
         pack({"rules.toml": rule()}),
     ),
     BadInput(
+        "pack-that-is-the-rules-tree",
+        "{m} rules test --base pack pack",
+        EXIT_KNOWLEDGE_BASE,
+        "pack: this rule pack is the rules tree itself (pack); leave it out",
+        pack({"rules.toml": rule()}),
+    ),
+    BadInput(
         "pack-given-by-the-variable-and-the-option",
         "{m} --rules pack recommend -d OP",
         EXIT_KNOWLEDGE_BASE,
