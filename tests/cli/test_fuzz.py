@@ -279,6 +279,8 @@ def test_mutated_profile_files(
 ) -> None:
     raw = {**VALID_PROFILE, **changes}
     members = [*raw.items(), *([("disease", "POF")] if repeat_a_key else [])]
+    # TOML has no null: a key set to None is left out, and then written once, not twice.
+    repeat_a_key = repeat_a_key and (suffix == ".json" or raw["disease"] is not None)
     path = tmp_path / f"profile{suffix}"
     if suffix == ".json":
         path.write_text(json_text(Pairs(members)), encoding="utf-8")
