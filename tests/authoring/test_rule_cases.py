@@ -148,7 +148,17 @@ def test_rules_commands_on_the_shipped_rules(cli: Callable[..., CliResult]) -> N
     tested = cli("rules", "test").out
     assert tested.rstrip().endswith(f"{len(SHIPPED.cases)} passed, 0 failed")
     assert tested.count("PASS  ") == len(SHIPPED.cases)
-    assert cli("rules", "coverage").out.startswith(f"{len(SHIPPED.rules)} of")
+    coverage = cli("rules", "coverage")
+    assert coverage.code == 0
+    assert coverage.out.startswith(
+        f"{len(SHIPPED.rules) - 2} of {len(SHIPPED.rules)} rules fired by at least one test "
+        "case (2 dormant)\n"
+    )
+    assert "  dormant: EV-SRC-CLINICAL-CONTROLLED (no record fires it yet" in coverage.out
+    shown = cli("rules", "show", "EV-SRC-CLINICAL-CONTROLLED").out
+    assert "dormant: No controlled clinical study in the review reported efficacy" in " ".join(
+        shown.split()
+    )
     assert cli("rules", "lint").out.strip() == "0 finding(s)"
 
 
@@ -402,3 +412,46 @@ def test_lint_reports_a_double_count_once_per_rule(tmp_path: Path) -> None:
         "scores Table 4 item BM-D3 again with T4-BM-D3-LARGE-DOSE: both can fire for the same "
         "candidate and profile"
     )
+
+
+CONTROLLED_TRIAL = """
+[[trial]]
+id = "NCT09999999"
+nct = "NCT09999999"
+disease = "AS"
+purpose = "Adipose MSCs versus placebo in atherosclerosis"
+tissue = "AD"
+modality = "cells"
+route = "IV"
+phase = "2"
+enrollment = 60
+status = "Completed"
+results = "Lipids improved against placebo"
+outcome = "efficacy-reported"
+design = "controlled"
+"""
+
+
+def test_a_dormant_rule_scores_the_evidence_it_waits_for(tmp_path: Path) -> None:
+    """No controlled study in the review reported efficacy, so the shipped controlled-study
+    rules are dormant; a pack that adds one wakes them, and coverage no longer lists them."""
+    from mscadvisor.authoring.rule_tests import dormant
+    from mscadvisor.engine.profile import build_profile
+    from mscadvisor.engine.scoring import score
+
+    waiting = {"EV-SRC-CLINICAL-CONTROLLED", "EV-ROUTE-CLINICAL-CONTROLLED"}
+    assert set(dormant(SHIPPED, run_cases(SHIPPED))) == waiting
+    pack = new_pack(tmp_path / "pack")
+    (pack / "trials.toml").write_text(CONTROLLED_TRIAL, encoding="utf-8")
+    kb = load_knowledge_base((pack,))
+    result = score(kb, build_profile({"disease": "AS"}, kb, "test"))
+    fired = {
+        (c.id, contribution.rule)
+        for candidates in result.ranked.values()
+        for c in candidates
+        for contribution in c.contributions
+    }
+    assert {("AD-cells", "EV-SRC-CLINICAL-CONTROLLED"), ("IV", "EV-ROUTE-CLINICAL-CONTROLLED")} <= (
+        fired
+    )
+    assert dormant(kb, run_cases(kb)) == []

@@ -152,13 +152,13 @@ def test_nothing_is_said_unless_evidence_ranks_a_left_out_part_first(
 
 
 def test_points_from_indirect_evidence_are_said_to_be_indirect() -> None:
-    # AS, own cells at 63: AD-exosomes get +2 from the clinical study of AD cells [39], which
-    # counts for them only indirectly; the row said "no supporting evidence" beside +2.
+    # AS, own cells at 63: AD-exosomes get +1 from the clinical study of AD cells [39], which
+    # counts for them only indirectly; the row said "no supporting evidence" beside the points.
     result = run(disease="AS", donor="autologous", age=63, sex="male")
     exosomes = next(c for c in result.ranked["source"] if c.id == "AD-exosomes")
-    assert not exosomes.has_evidence and exosomes.score == 2
+    assert not exosomes.has_evidence and exosomes.score == 1
     (row,) = [line for line in render(result, 80) if " AD-exosomes " in line]
-    assert row.split("very low")[1].strip() == "indirect evidence only: +2 clinical x1"
+    assert row.split("very low")[1].strip() == "indirect evidence only: +1 clinical x1"
 
 
 def test_tied_first_places_left_out_are_all_named() -> None:

@@ -593,10 +593,10 @@ def test_explanation_of_a_candidate_no_rule_fired_for_says_so_in_a_line() -> Non
 
 
 def test_explanation_of_a_candidate_with_indirect_evidence_only() -> None:
-    # AS, own cells at 63: AD-exosomes' +2 is the clinical study of adipose cells [39].
+    # AS, own cells at 63: AD-exosomes' +1 is the clinical study of adipose cells [39].
     result = score(KB, build_profile({"disease": "AS", "donor": "autologous", "age": 63}, KB, "t"))
     text = explained("AD-exosomes", result)
-    assert "score +2" in text
+    assert "score +1" in text
     assert "(indirect evidence only: no direct evidence supports it)" in text
     assert "general traits only" not in text
 

@@ -49,6 +49,7 @@ def rules_markdown(kb: KnowledgeBase) -> str:
                 f"- applies to: `{row['applies_to_text']}`",
                 f"- when: `{row['when_text']}`",
                 f"- effect: {row['effect']}",
+                *([f"- dormant: {row['dormant']}"] if row["dormant"] else []),
                 f"- citations: {cites}",
                 f"- file: {_file_and_cases(kb, row['file'])}",
                 "",

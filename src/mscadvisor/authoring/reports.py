@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mscadvisor.authoring.rule_lint import Finding, lint
-from mscadvisor.authoring.rule_tests import CaseResult, run_cases, uncovered
+from mscadvisor.authoring.rule_tests import CaseResult, dormant, run_cases, uncovered
 from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.kb import cache
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -112,28 +112,39 @@ class RulesTest:
 
 @dataclass(frozen=True, slots=True)
 class RulesCoverage:
-    """How many rules some test case fires, and the ones none does."""
+    """How many rules some test case fires, the ones none does, and the dormant ones (which
+    wait for evidence no record holds yet, so no case can fire them)."""
 
     rules: int
     uncovered: tuple[str, ...]
+    dormant: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.uncovered
 
+    @property
+    def covered(self) -> int:
+        return self.rules - len(self.uncovered) - len(self.dormant)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "rules": self.rules,
-            "covered": self.rules - len(self.uncovered),
+            "covered": self.covered,
             "uncovered": list(self.uncovered),
+            "dormant": list(self.dormant),
         }
 
     def lines(self) -> list[str]:
-        covered = self.rules - len(self.uncovered)
+        waiting = f" ({len(self.dormant)} dormant)" if self.dormant else ""
         return [
-            f"{covered} of {self.rules} rules fired by at least one test case",
+            f"{self.covered} of {self.rules} rules fired by at least one test case{waiting}",
             *(f"  not covered: {rule_id}" for rule_id in self.uncovered),
+            *(
+                f"  dormant: {rule_id} (no record fires it yet: `rules show {rule_id}`)"
+                for rule_id in self.dormant
+            ),
         ]
 
 
@@ -224,7 +235,8 @@ def rules_test(kb: KnowledgeBase) -> RulesTest:
 
 
 def rules_coverage(kb: KnowledgeBase) -> RulesCoverage:
-    return RulesCoverage(len(kb.rules), tuple(uncovered(kb, run_cases(kb))))
+    results = run_cases(kb)
+    return RulesCoverage(len(kb.rules), tuple(uncovered(kb, results)), tuple(dormant(kb, results)))
 
 
 def rules_lint(kb: KnowledgeBase) -> RulesLint:

@@ -50,9 +50,22 @@ def fired_rules(result: Recommendation) -> frozenset[str]:
 
 
 def uncovered(kb: KnowledgeBase, results: list[CaseResult]) -> list[str]:
-    """Rules that no test case fires."""
-    fired = frozenset().union(*(r.fired for r in results))
-    return sorted(set(kb.rules) - fired)
+    """Rules that no test case fires, but the dormant ones (see ``dormant``)."""
+    return sorted(set(kb.rules) - _fired(results) - _dormant(kb))
+
+
+def dormant(kb: KnowledgeBase, results: list[CaseResult]) -> list[str]:
+    """Rules that no test case fires and that say why no record fires them yet (``dormant``):
+    they wait for evidence the review does not have, so no case can fire them."""
+    return sorted(_dormant(kb) - _fired(results))
+
+
+def _fired(results: list[CaseResult]) -> frozenset[str]:
+    return frozenset().union(*(r.fired for r in results))
+
+
+def _dormant(kb: KnowledgeBase) -> set[str]:
+    return {rule_id for rule_id, p in kb.rules.items() if p.rule.dormant is not None}
 
 
 def check(result: Recommendation, e: Expectation) -> str | None:

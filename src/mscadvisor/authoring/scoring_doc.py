@@ -75,10 +75,11 @@ def _weights(kb: KnowledgeBase) -> list[str]:
         "## Weights of the evidence rules",
         "",
         "These numbers are the model's, not the review's: they order evidence by design and "
-        "outcome (a controlled study or cohort > an uncontrolled series > animal studies > cell "
-        "culture) and cap volume, so that no number of animal studies outweighs a controlled "
-        "clinical result. The one cohort, [39], counts as a cohort although the review names no "
-        "comparison group for it: the model's choice, which certainty does not share.",
+        "outcome (a controlled clinical study > one without a comparator the review names, a "
+        "series or a cohort alike > animal studies > cell culture) and cap volume, so that no "
+        "number of animal studies outweighs a controlled clinical result. No controlled study "
+        "in the review reported efficacy: the controlled-study rules are *dormant*, and score "
+        "one that a rule pack or a registry update adds.",
         "",
         "| rule | category | counts | direct | indirect |",
         "|---|---|---|---|---|",

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 # explain documents list the errata on what the candidate was judged on (errata), a rule lists
 # the errata that bear on it, and results a table prints that nothing the review cites confirms
 # have the role unverified, not pending; 2.5 a study says the disease it treated (treated) where
-# its reference says it is not the one the review files it under.
+# its reference says it is not the one the review files it under, and a rule why no record fires
+# it yet (dormant), which rules coverage lists apart.
 SCHEMA_VERSION = "2.5"
 DISCLAIMER_SHORT = "Research decision support, not medical advice."  # where one line is room
 DISCLAIMER = (

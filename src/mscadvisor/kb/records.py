@@ -361,6 +361,9 @@ class Rule(Record):
     caveat: bool = False  # no points: the summary travels with the candidate as a caveat
     # A number or link the review does not give, declared as a modelling assumption.
     assumption: Text | None = None
+    # Why no record of the knowledge base fires the rule yet: it scores evidence the review does
+    # not have, which a rule pack or a registry update may add (`rules coverage` counts it apart).
+    dormant: Text | None = None
     table4_items: tuple[Id, ...] = ()
     conflicts_with: tuple[Id, ...] = ()
     errata: tuple[Id, ...] = ()  # the errata that bear on what the rule says (explain shows them)

@@ -396,6 +396,7 @@ def rule_view(kb: KnowledgeBase, rule_id: str) -> View:
                     f"applies to: {r['applies_to_text']}\nwhen: {r['when_text']}\n"
                     f"effect: {r['effect']}\nlevel: {r['level']}"
                     + (f"\nassumption: {r['assumption']}" if r["assumption"] else "")
+                    + (f"\ndormant: {r['dormant']}" if r["dormant"] else "")
                     + (f"\nerrata: {', '.join(r['errata'])}" if r["errata"] else "")
                 ),
                 3,
