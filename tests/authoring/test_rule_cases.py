@@ -435,7 +435,8 @@ design = "controlled"
 def test_a_dormant_rule_scores_the_evidence_it_waits_for(tmp_path: Path) -> None:
     """No controlled study in the review reported efficacy, so the shipped controlled-study
     rules are dormant; a pack that adds one wakes them, and coverage no longer lists them."""
-    from mscadvisor.authoring.rule_tests import dormant
+    from mscadvisor.authoring.reports import rules_coverage
+    from mscadvisor.authoring.rule_tests import dormant, woken
     from mscadvisor.engine.profile import build_profile
     from mscadvisor.engine.scoring import score
 
@@ -454,4 +455,9 @@ def test_a_dormant_rule_scores_the_evidence_it_waits_for(tmp_path: Path) -> None
     assert {("AD-cells", "EV-SRC-CLINICAL-CONTROLLED"), ("IV", "EV-ROUTE-CLINICAL-CONTROLLED")} <= (
         fired
     )
-    assert dormant(kb, run_cases(kb)) == []
+    results = run_cases(kb)
+    assert dormant(kb, results) == []
+    # Its reason is now out of date, and the shipped case that pins it says so too.
+    assert woken(kb, results) == sorted(waiting)
+    assert [r.case.id for r in results if not r.passed] == ["CASE-EV-AS-COHORT"]
+    assert not rules_coverage(kb).ok

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mscadvisor.authoring.rule_lint import Finding, lint
-from mscadvisor.authoring.rule_tests import CaseResult, dormant, run_cases, uncovered
+from mscadvisor.authoring.rule_tests import CaseResult, dormant, run_cases, uncovered, woken
 from mscadvisor.engine.result import SCHEMA_VERSION
 from mscadvisor.kb import cache
 from mscadvisor.kb.knowledge import KnowledgeBase
@@ -118,10 +118,11 @@ class RulesCoverage:
     rules: int
     uncovered: tuple[str, ...]
     dormant: tuple[str, ...] = ()
+    woken: tuple[str, ...] = ()  # dormant, yet fired by a case: the reason is out of date
 
     @property
     def ok(self) -> bool:
-        return not self.uncovered
+        return not self.uncovered and not self.woken
 
     @property
     def covered(self) -> int:
@@ -134,6 +135,7 @@ class RulesCoverage:
             "covered": self.covered,
             "uncovered": list(self.uncovered),
             "dormant": list(self.dormant),
+            "woken": list(self.woken),
         }
 
     def lines(self) -> list[str]:
@@ -144,6 +146,10 @@ class RulesCoverage:
             *(
                 f"  dormant: {rule_id} (no record fires it yet: `rules show {rule_id}`)"
                 for rule_id in self.dormant
+            ),
+            *(
+                f"  dormant but fired: {rule_id} (its dormant reason is out of date)"
+                for rule_id in self.woken
             ),
         ]
 
@@ -236,7 +242,12 @@ def rules_test(kb: KnowledgeBase) -> RulesTest:
 
 def rules_coverage(kb: KnowledgeBase) -> RulesCoverage:
     results = run_cases(kb)
-    return RulesCoverage(len(kb.rules), tuple(uncovered(kb, results)), tuple(dormant(kb, results)))
+    return RulesCoverage(
+        len(kb.rules),
+        tuple(uncovered(kb, results)),
+        tuple(dormant(kb, results)),
+        tuple(woken(kb, results)),
+    )
 
 
 def rules_lint(kb: KnowledgeBase) -> RulesLint:

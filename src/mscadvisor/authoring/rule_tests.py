@@ -60,6 +60,11 @@ def dormant(kb: KnowledgeBase, results: list[CaseResult]) -> list[str]:
     return sorted(_dormant(kb) - _fired(results))
 
 
+def woken(kb: KnowledgeBase, results: list[CaseResult]) -> list[str]:
+    """Dormant rules that a test case fires after all: their reason is out of date."""
+    return sorted(_dormant(kb) & _fired(results))
+
+
 def _fired(results: list[CaseResult]) -> frozenset[str]:
     return frozenset().union(*(r.fired for r in results))
 

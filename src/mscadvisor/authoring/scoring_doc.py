@@ -79,7 +79,7 @@ def _weights(kb: KnowledgeBase) -> list[str]:
         "series or a cohort alike > animal studies > cell culture) and cap volume, so that no "
         "number of animal studies outweighs a controlled clinical result. No controlled study "
         "in the review reported efficacy: the controlled-study rules are *dormant*, and score "
-        "one that a rule pack or a registry update adds.",
+        "one that a rule pack adds (one curated from `trials-refresh`, say).",
         "",
         "| rule | category | counts | direct | indirect |",
         "|---|---|---|---|---|",

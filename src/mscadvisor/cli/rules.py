@@ -96,8 +96,10 @@ def rules_coverage(
 ) -> None:
     """List the rules that no test case fires; exit 1 if there are any.
 
-    Rules and cases are those of the rules tree (the shipped one, or --base DIR) and of the rule
-    packs on top of it (--rules, PACK)."""
+    A dormant rule (one that says why no record fires it yet) is listed apart and fails only if
+    a case fires it after all, as its reason is then out of date. Rules and cases are those of
+    the rules tree (the shipped one, or --base DIR) and of the rule packs on top of it
+    (--rules, PACK)."""
     from mscadvisor.authoring import reports
 
     kb = open_knowledge(ctx, *([pack] if pack else []), base=base)

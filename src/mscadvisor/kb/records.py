@@ -362,7 +362,7 @@ class Rule(Record):
     # A number or link the review does not give, declared as a modelling assumption.
     assumption: Text | None = None
     # Why no record of the knowledge base fires the rule yet: it scores evidence the review does
-    # not have, which a rule pack or a registry update may add (`rules coverage` counts it apart).
+    # not have, which a rule pack may add (`rules coverage` counts it apart, and fails if it fires).
     dormant: Text | None = None
     table4_items: tuple[Id, ...] = ()
     conflicts_with: tuple[Id, ...] = ()
