@@ -285,19 +285,22 @@ def open_input(source: str) -> BinaryIO:
 
 
 def check_output_apart(stream: BinaryIO, source: str, output: Path) -> None:
-    """Refuse an --output that would replace the input: the same file by its name or through a
-    symbolic link (the output follows links), or the file standard input reads (whose name is
-    not known, so any name of it). A hard link of the input is another name, which a replaced
-    output leaves as it was; a special file is written through, never replaced."""
+    """Refuse an --output that would replace the input (``output_file.target_of``): the same
+    file by its name or through a symbolic link, or the file standard input reads (whose name
+    is not known, so any name of it). A hard link of the input is another name, which a
+    replaced output leaves as it was; a special file is written through, never replaced."""
+    from mscadvisor.render.output_file import target_of
+
     try:
-        written = os.stat(output)
+        target = target_of(output)
+        written = os.stat(target)
         if not stat.S_ISREG(written.st_mode):
             return
         if source == STDIN:
             read = os.fstat(stream.fileno())
             same = (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino)
         else:
-            same = os.path.realpath(source) == os.path.realpath(output)
+            same = os.path.realpath(source) == os.path.realpath(target)
     except (OSError, ValueError):  # no such output yet, or an input without a descriptor
         return
     if same:

@@ -117,8 +117,8 @@ class RulesCoverage:
 
     rules: int
     uncovered: tuple[str, ...]
-    dormant: tuple[str, ...] = ()
-    woken: tuple[str, ...] = ()  # dormant, yet fired by a case: the reason is out of date
+    dormant: tuple[str, ...]
+    woken: tuple[str, ...]  # dormant, yet fired by a case: the reason is out of date
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,13 @@ from mscadvisor.errors import MscAdvisorError
 from mscadvisor.pipes import move
 
 
+def target_of(path: Path) -> Path:
+    """The file that writing to path puts its text in place of: the final target of a symbolic
+    link (relative links and chains resolved; a dangling link names the file to create), else
+    path itself."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 class OutputFile:
     """Text written to a path so that a reader never sees it half-written.
 
@@ -42,10 +49,7 @@ class OutputFile:
         self.tmp: Path | None = None  # the temporary file; None when written straight through
         self._named = False  # whether tmp has a name in the folder (else /proc/self/fd/N)
         try:
-            if path.is_symlink():
-                # The link's final target (relative links and chains resolved); a dangling link
-                # names the file to create. Messages keep the path the user gave.
-                self.target = Path(os.path.realpath(path))
+            self.target = target_of(path)  # messages keep the path the user gave
             try:
                 old = self.target.stat()
             except FileNotFoundError:
