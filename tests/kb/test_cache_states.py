@@ -29,7 +29,7 @@ FRESH_TREES = knowledge.compact_trees(FRESH_KB.rules)
 TREE = knowledge.load_knowledge_base(use_cache=False).tree
 assert TREE is not None
 DIGESTS = (TREE.sha256,)  # the shipped tree's, the one root
-VALID_FILE = cache.encode(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS)
+VALID_FILE = cache.encode(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS, CLEAN_HASH)
 KEEP = 3  # small, so that pruning happens within a few steps
 AS_ROOT = os.geteuid() == 0
 
@@ -77,7 +77,7 @@ class CacheStates(RuleBasedStateMachine):
 
     @rule()
     def build(self) -> None:
-        cache.store(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS)
+        cache.store(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS, CLEAN_HASH)
 
     @rule()
     def run(self) -> None:
@@ -141,7 +141,9 @@ class CacheStates(RuleBasedStateMachine):
     def race(self) -> None:
         """Two runs storing the same cache at once."""
         writers = [
-            threading.Thread(target=cache.store, args=(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS))
+            threading.Thread(
+                target=cache.store, args=(KEY, FRESH_COMPACT, FRESH_TREES, DIGESTS, CLEAN_HASH)
+            )
             for _ in "ab"
         ]
         for writer in writers:
@@ -161,7 +163,7 @@ class CacheStates(RuleBasedStateMachine):
     @rule(count=st.integers(1, KEEP + 2))
     def fill_beyond_keep(self, count: int) -> None:
         for n in range(count):
-            cache.store(other_key(n), {"knowledge_base": []}, {}, ())
+            cache.store(other_key(n), {"knowledge_base": []}, {}, (), CLEAN_HASH)
         if cache.folder_problem() is None and self.folder.is_dir():
             regular = [p for p in cache.entries() if p.name.startswith("kb-") and p.is_file()]
             assert len(regular) <= KEEP
@@ -176,6 +178,7 @@ class CacheStates(RuleBasedStateMachine):
         hit: Any = cache.load(KEY)
         if hit is not None:
             assert hit.compact == FRESH_COMPACT and hit.digests == DIGESTS
+            assert hit.sha256 == CLEAN_HASH
             # The kinds no scoring reads are left compact, to be decoded when read.
             kinds = cache.DEFERRED_KINDS
             assert hit.typed == {k: v for k, v in FRESH_TYPED.items() if k not in kinds}

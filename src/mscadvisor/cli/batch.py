@@ -105,7 +105,7 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     kb = knowledge.open()
     check_required_kb(ctx, kb)
     if fmt is BatchFormat.jsonl:
-        kb.sha256  # noqa: B018 (every line reports the knowledge hash: computed before any row)
+        kb.sha256  # noqa: B018 (every line reports the knowledge hash: made once, for all workers)
     stream = batching.open_input(source)
     if output is not None:
         batching.check_output_apart(stream, source, output)

@@ -15,7 +15,9 @@ times as they were until it syncs; ``cache clear`` or MSCADVISOR_NO_CACHE then.)
 tick coarsely, and a file changed twice within one tick keeps one stamp; so a cache is written
 only when every file last changed at least SETTLE_NS before it was listed (the problem git
 calls "racily clean" files). Beside the records, the cache keeps each root's sha256 (a
-``PackInfo``'s), made from the files' bytes when they were compiled.
+``PackInfo``'s), made from the files' bytes when they were compiled, and the knowledge hash
+(``knowledge.content_hash``) of the records it stores, computed when it is written: computing it
+again on every run would cost a tenth of a recommendation's start-up.
 
 A cache file is written atomically, and it is ignored (and replaced by the next write) when it
 is missing, corrupt, truncated, from another version, over MAX_BYTES, or not a regular file: a
@@ -28,9 +30,9 @@ file can recompute it.
 So the cache is per-user state, trusted the way ssh trusts ``~/.ssh`` (StrictModes) and git a
 repository (safe.directory): only when the folder and the file belong to the current user and
 neither is writable by group or others. Otherwise it is bypassed, neither read nor written, with
-one warning per run. The knowledge hash a result reports is not stored here: it is computed from
-the records loaded (``knowledge.content_hash``), so a cache its owner edited shows in the hash
-(the roots' sha256 describe files, not what was scored, and are taken as stored).
+one warning per run. Its owner can still edit it, as they can edit the installed program, and
+then what it says of the knowledge (its hash included) is what they wrote; `rules check` reads
+the rule files, never the cache, and prints the hash they give.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from mscadvisor.kb.vocabulary import FIELDS
 from mscadvisor.reading import Unreadable, kind_of, read_file
 from mscadvisor.record import Record
 
-FORMAT = 7
+FORMAT = 8
 KEEP = 16  # cache files kept; older ones (other packs, older versions) are removed on write
 MAX_BYTES = 64 * 1024 * 1024  # the shipped knowledge compiles to about 120 KB
 MAGIC = b"mscadvisor-kb"
@@ -161,13 +163,14 @@ def _existing(path: Path, *, follow: bool = False) -> os.stat_result | None:
 
 class Hit(Record):
     """What a valid cache gives: its records by kind (but those of ``DEFERRED_KINDS``), all
-    their compact forms (what the knowledge hash is computed from), the rules' condition trees,
-    the sha256 of each root's files, and a decoder of each deferred kind's records."""
+    their compact forms, the rules' condition trees, the sha256 of each root's files, the
+    knowledge hash of the records, and a decoder of each deferred kind's records."""
 
     typed: Typed
     compact: Compact
     trees: Trees
     digests: Digests
+    sha256: str
     deferred: Decoders
 
 
@@ -182,8 +185,13 @@ def load(key: str) -> Hit | None:
     if info is None or not stat.S_ISREG(info.st_mode) or not _trusted(path, info):
         return None
     try:
-        stored_key, compact, compact_trees, digests = marshal.loads(_checked_payload(path))
-        if stored_key != key or not _one_digest_a_root(digests, compact):
+        payload = marshal.loads(_checked_payload(path))
+        stored_key, compact, compact_trees, digests, knowledge_sha256 = payload
+        if (
+            stored_key != key
+            or not _one_digest_a_root(digests, compact)
+            or not _is_sha256(knowledge_sha256)
+        ):
             return None
         made: dict[int, Any] = {}  # records recur (see compact.py): each is made once
         typed: Typed = {
@@ -204,7 +212,7 @@ def load(key: str) -> Hit | None:
         for kind in DEFERRED_KINDS
         if kind in compact
     }
-    return Hit(typed, compact, trees, digests, deferred)
+    return Hit(typed, compact, trees, digests, knowledge_sha256, deferred)
 
 
 def _one_digest_a_root(digests: object, compact: Compact) -> bool:
@@ -213,8 +221,13 @@ def _one_digest_a_root(digests: object, compact: Compact) -> bool:
     return (
         type(digests) is tuple
         and len(digests) == len(compact.get(MANIFEST_KIND, ()))
-        and all(type(d) is str and len(d) == 64 and set(d) <= HEX_DIGITS for d in digests)
+        and all(_is_sha256(d) for d in digests)
     )
+
+
+def _is_sha256(digest: object) -> bool:
+    """Whether this is a sha256 hex digest, as ``hexdigest()`` writes one."""
+    return type(digest) is str and len(digest) == 64 and set(digest) <= HEX_DIGITS
 
 
 def _checked_payload(path: Path) -> bytes:
@@ -243,15 +256,6 @@ def decode(kind: str, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
         raise damaged(f"its [[{kind}]] records cannot be read", exc) from None
 
 
-def hashed(hash_of: Callable[[], str]) -> str:
-    """The knowledge hash of a cache's records (``hash_of()``). It is computed when first read,
-    from what the checksum passed: a failure means a cache edited by hand, as in ``decode``."""
-    try:
-        return hash_of()
-    except DAMAGE as exc:
-        raise damaged("its records cannot be hashed", exc) from None
-
-
 def damaged(what: str, exc: BaseException) -> KnowledgeBaseError:
     return KnowledgeBaseError(
         [
@@ -261,11 +265,14 @@ def damaged(what: str, exc: BaseException) -> KnowledgeBaseError:
     )
 
 
-def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
+def store(
+    key: str, compact: Compact, trees: Trees, digests: Digests, knowledge_sha256: str
+) -> None:
     """Write the cache atomically, in a folder made private to the user (mode 0700) if it is
     new; an untrusted or unwritable folder, or an untrusted file in the way, means no cache.
-    ``trees``: the rules' condition trees, each as ``compact.to_compact`` data."""
-    blob = encode(key, compact, trees, digests)
+    ``trees``: the rules' condition trees, each as ``compact.to_compact`` data;
+    ``knowledge_sha256``: the records' knowledge hash."""
+    blob = encode(key, compact, trees, digests, knowledge_sha256)
     if len(blob) > MAX_BYTES:
         return
     folder = cache_dir()
@@ -292,12 +299,14 @@ def store(key: str, compact: Compact, trees: Trees, digests: Digests) -> None:
         return
 
 
-def encode(key: str, compact: Compact, trees: Trees, digests: Digests) -> bytes:
+def encode(
+    key: str, compact: Compact, trees: Trees, digests: Digests, knowledge_sha256: str
+) -> bytes:
     """A cache file's bytes, as ``store`` writes them: equal records written once."""
     seen: dict[str, Any] = {}
     compact = {kind: [(shared(r, seen), f) for r, f in items] for kind, items in compact.items()}
     trees = {rule: (shared(a, seen), shared(w, seen)) for rule, (a, w) in trees.items()}
-    return framed(marshal.dumps((key, compact, trees, digests)))
+    return framed(marshal.dumps((key, compact, trees, digests, knowledge_sha256)))
 
 
 def framed(payload: bytes) -> bytes:

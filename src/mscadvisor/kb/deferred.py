@@ -3,8 +3,9 @@
 The compiled cache holds records that no scoring reads: the rule test cases and the errata, more
 than a third of the knowledge base's records. A run that recommends never reads them, so on a
 cache hit they stay undecoded until a command (``rules test``, ``errata``) asks for them.
-Likewise the knowledge hash, a third of loading from the cache, is computed when an output
-first reports it (JSON, Markdown, the full tables), and not for the answer at a glance.
+Likewise the knowledge hash of records read from the rule files without the cache: it is
+computed when an output first reports it (JSON, Markdown, the full tables), and not for the
+answer at a glance. (The cache keeps the hash it was written with.)
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Once(Generic[V]):
 
     def __init__(self, make: Callable[[], V]) -> None:
         self._make = make
+
+    @staticmethod
+    def of(value: V) -> Once[V]:
+        """A Once already made: ``value``."""
+        return _once_made(value)
 
     def get(self) -> V:
         make = self._make

@@ -144,10 +144,9 @@ def load_knowledge_base(
 ) -> KnowledgeBase:
     """Load the base rules tree (the shipped one by default) plus any rule packs on top.
 
-    A valid compiled cache of exactly these files, as listed, is used when there is one;
-    otherwise the TOML is parsed, validated and cross-checked, and the cache is (re)written.
-    Either way the knowledge hash is computed from the records loaded, never taken from the
-    cache, when it is first read.
+    A valid compiled cache of exactly these files, as listed, is used when there is one, with
+    the knowledge hash it was written with; otherwise the TOML is parsed, validated and
+    cross-checked, and the cache is (re)written with the hash of the records.
     """
     from mscadvisor.kb import cache
 
@@ -175,6 +174,7 @@ def load_knowledge_base(
             compact=hit.compact,
             checked_trees=hit.trees,
             deferred=hit.deferred,
+            content_sha256=hit.sha256,
         )
     from mscadvisor.kb.validation import validate_records  # pydantic: only when TOML is parsed
 
@@ -185,7 +185,7 @@ def load_knowledge_base(
     compact = compact_records(typed)
     kb = build(typed, digests, compact=compact)
     if use_cache and cache.settled(sources, listed_ns):
-        cache.store(key, compact, compact_trees(kb.rules), digests)
+        cache.store(key, compact, compact_trees(kb.rules), digests, kb.sha256)
     return kb
 
 
@@ -259,6 +259,7 @@ def build_knowledge_base(
     deferred: Mapping[str, Callable[[], list[tuple[Any, str]]]] | None = None,
     packs: tuple[PackInfo, ...] = (),
     tree: PackInfo | None = None,
+    content_sha256: str | None = None,
 ) -> KnowledgeBase:
     """Index typed records by id and check cross-references; raise with every problem found.
 
@@ -267,7 +268,8 @@ def build_knowledge_base(
     checks before (the compiled cache), skips them and gives each rule's condition trees, by
     rule id (a rule without them has its conditions parsed). ``deferred``: with them, a decoder
     of the compiled cache's records of each kind no scoring reads; their index is made when
-    first read (see ``deferred.py``).
+    first read (see ``deferred.py``). ``content_sha256``: the records' content hash, as the
+    compiled cache keeps it; without it, the hash is computed when first read.
     """
     problems: list[str] = []
     later = dict(deferred or {})
@@ -352,6 +354,11 @@ def build_knowledge_base(
             problems += crossrefs.check_case(case, where("case", case.id), rules)
     if problems:
         raise KnowledgeBaseError(problems)
+    if content_sha256 is None:
+        compact = compact_records(typed) if compact is None else compact
+        hashed = Once(functools.partial(content_hash, compact, parsed_rules))
+    else:
+        hashed = Once.of(content_sha256)
     return KnowledgeBase(
         info=infos[0][0],
         sections=catalog.sections,
@@ -368,13 +375,7 @@ def build_knowledge_base(
         errata=errata,
         rules=parsed_rules,
         cases=cases,
-        _content_hash=Once(
-            _hash_of(
-                compact_records(typed) if compact is None else compact,
-                parsed_rules,
-                from_cache=checked_trees is not None,
-            )
-        ),
+        _content_hash=hashed,
         files=tuple(
             sorted(
                 {
@@ -392,19 +393,6 @@ def build_knowledge_base(
     )
 
 
-def _hash_of(
-    compact: Typed, rules: dict[str, ParsedRule], *, from_cache: bool
-) -> Callable[[], str]:
-    """What computes the knowledge hash when it is first read; of the compiled cache's records,
-    failing as a damaged cache does (``cache.hashed``)."""
-    hash_of = functools.partial(content_hash, compact, rules)
-    if not from_cache:
-        return hash_of
-    from mscadvisor.kb import cache
-
-    return functools.partial(cache.hashed, hash_of)
-
-
 def _parse_conditions(rule: Rule) -> tuple[conditions.Node, conditions.Node]:
     """The (applies_to, when) trees of a rule checked before."""
     applies_to, when = (
@@ -418,8 +406,8 @@ def content_hash(compact: Typed, rules: dict[str, ParsedRule]) -> str:
     """sha256 of the knowledge scored: independent of file names, order, comments and layout.
 
     It is computed from the records as loaded, in their compact form (``compact_records``), which
-    is the same with and without the compiled cache; so it describes what was scored, and a
-    cache edited by hand shows in it. A rule counts with its conditions as the trees they mean
+    is the same with and without the compiled cache. A rule counts with its conditions as the
+    trees they mean
     (``rules``: the rules kept), written in the long form, so writing one in the shorthand
     instead changes nothing; a rule another overrides does not count. Rule test cases and pack
     manifests are not knowledge and do not count.

@@ -142,8 +142,6 @@ def print_view(console: Console, view: View) -> None:
 
 
 def print_recommendation(console: Console, result: Recommendation, top: int, explain: bool) -> None:
-    # First: reading the knowledge hash may fail (a cache edited by hand), and then nothing of
-    # the tables may have been printed.
     knowledge = f"{result.knowledge_base['version']}, sha256 {result.knowledge_base['sha256'][:12]}"
     console.print(f"[bold]{escape(result_title(result))}[/bold]")
     console.print(f"Profile: {escape(result.profile.describe())}", style="dim")
