@@ -153,8 +153,6 @@ kb = knowledge.load_knowledge_base()
 mark(LOAD)
 result = engine.score(kb, profile.build_profile({"disease": "POF"}, kb, "bench"), 3)
 mark("profile and scoring")
-kb.sha256
-mark("knowledge hash (read by JSON, Markdown and --detail only)")
 output.json_text(result.to_dict())
 mark("JSON text")
 from mscadvisor.render.answer import answer_blocks
