@@ -41,6 +41,20 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture
+def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each computation of a knowledge hash from records, from now on."""
+    hashed: list[str] = []
+    content_hash = knowledge.content_hash
+
+    def counted(*args: Any) -> str:
+        hashed.append("hash")
+        return content_hash(*args)
+
+    monkeypatch.setattr(knowledge, "content_hash", counted)
+    return hashed
+
+
 def shipped_key() -> str:
     return cache.cache_key(knowledge.list_sources(knowledge.shipped_rules_dir()))
 
@@ -216,35 +230,42 @@ def replace_in_payload(path: Path, part: int, value: object) -> str:
     return str(parts[KEY])
 
 
+NOT_ONE_SHA256_A_ROOT = {
+    "a list": ["0" * 64],
+    "none": (),
+    "two": ("0" * 64, "0" * 64),
+    "short": ("0" * 63,),
+    "not hex": ("G" * 64,),
+    "a number": (1,),
+    "None": None,
+}
+NOT_A_SHA256 = {
+    "short": "0" * 63,
+    "not hex": "G" * 64,
+    "upper case": "A" * 64,
+    "a newline": "0" * 64 + "\n",
+    "bytes": b"0" * 64,
+    "a number": 0,
+    "None": None,
+    "a tuple": ("0" * 64,),
+}
+
+
 @pytest.mark.parametrize(
-    "digests",
-    [["0" * 64], (), ("0" * 64, "0" * 64), ("0" * 63,), ("G" * 64,), (1,), None],
-    ids=["a list", "none", "two", "short", "not hex", "a number", "None"],
+    ("part", "value"),
+    [pytest.param(DIGESTS, v, id=f"digests: {n}") for n, v in NOT_ONE_SHA256_A_ROOT.items()]
+    + [pytest.param(KNOWLEDGE_SHA256, v, id=f"hash: {n}") for n, v in NOT_A_SHA256.items()],
 )
-def test_a_cache_whose_digests_are_not_one_sha256_a_root_is_not_used(
-    cache_dir: Path, kb: KnowledgeBase, digests: object
+def test_a_cache_whose_digests_or_knowledge_hash_are_not_sha256_is_not_used(
+    cache_dir: Path, kb: KnowledgeBase, part: int, value: object
 ) -> None:
+    """The roots' digests must be one sha256 a root; the knowledge hash, one sha256."""
     load_knowledge_base()
     (path,) = cache_dir.glob("kb-*.bin")
-    key = replace_in_payload(path, DIGESTS, digests)
+    key = replace_in_payload(path, part, value)
     assert cache.load(key) is None
-    reloaded = load_knowledge_base()
+    reloaded = load_knowledge_base()  # from the rule files, and the cache is written again
     assert reloaded.tree == kb.tree and reloaded.sha256 == kb.sha256
-
-
-@pytest.mark.parametrize(
-    "knowledge_sha256",
-    ["0" * 63, "G" * 64, "0" * 64 + "\n", b"0" * 64, 0, None, ("0" * 64,)],
-    ids=["short", "not hex", "a newline", "bytes", "a number", "None", "a tuple"],
-)
-def test_a_cache_whose_knowledge_hash_is_not_a_sha256_is_not_used(
-    cache_dir: Path, kb: KnowledgeBase, knowledge_sha256: object
-) -> None:
-    load_knowledge_base()
-    (path,) = cache_dir.glob("kb-*.bin")
-    key = replace_in_payload(path, KNOWLEDGE_SHA256, knowledge_sha256)
-    assert cache.load(key) is None
-    assert load_knowledge_base().sha256 == kb.sha256  # computed again, and the cache rebuilt
     assert cache.load(key) is not None
 
 
@@ -429,6 +450,42 @@ def bm_score(kb: KnowledgeBase) -> int:
     return next(c.score for c in score(kb, profile).ranked["source"] if c.id == "BM-cells")
 
 
+def test_the_cache_key_follows_the_stamps_of_the_code_that_compiles_knowledge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code changed under the same version (an editable install) keys another cache."""
+    code = tmp_path / "kb"
+    code.mkdir()
+    (code / "cache.py").write_text("x = 1\n")
+    (code / "notes.txt").write_text("not code\n")
+    monkeypatch.setattr(cache, "__file__", str(code / "cache.py"))
+    sources = knowledge.list_sources(knowledge.shipped_rules_dir())
+    key = cache.cache_key(sources)
+    assert cache.cache_key(sources) == key
+    (code / "notes.txt").write_text("still not code\n")
+    assert cache.cache_key(sources) == key
+    (code / "cache.py").write_text("x = 22\n")
+    changed = cache.cache_key(sources)
+    assert changed != key
+    (code / "new.py").write_text("")
+    assert cache.cache_key(sources) not in (key, changed)
+
+
+def test_a_cache_that_other_code_wrote_is_not_used(
+    cache_dir: Path, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, hashes: list[str]
+) -> None:
+    """Not its records, nor the knowledge hash it keeps, which other code may compute
+    otherwise: the hash is computed again."""
+    load_knowledge_base()
+    assert hashes == ["hash"]
+    load_knowledge_base()
+    assert hashes == ["hash"]  # a hit
+    monkeypatch.setattr(cache, "_code_stamps", lambda: "other code")
+    assert load_knowledge_base().sha256 == kb.sha256
+    assert hashes == ["hash", "hash"]
+    assert len(list(cache_dir.glob("kb-*.bin"))) == 2
+
+
 def test_a_cache_edited_by_its_owner_is_not_what_rules_check_reports(
     cache_dir: Path, kb: KnowledgeBase, cli: Callable[..., CliResult]
 ) -> None:
@@ -440,6 +497,7 @@ def test_a_cache_edited_by_its_owner_is_not_what_rules_check_reports(
     tamper_points(path, "T4-BM-A2-OSTEOGENIC", 999)
     edited = load_knowledge_base()
     assert bm_score(edited) == bm_score(kb) + 998  # the edited cache was used
+    assert bm_score(load_knowledge_base(use_cache=False)) == bm_score(kb)  # not the files
     checked = cli("rules", "check", "-f", "json")
     assert checked.code == 0 and checked.json()["knowledge_base"]["sha256"] == kb.sha256
     assert cli("cache", "clear").code == 0
@@ -661,20 +719,6 @@ def test_equal_records_are_written_once_and_loaded_as_one(
     assert len({id(t) for t in trees}) == len(set(trees)) < len(trees)
     assert answer(hit) == answer(fresh) == answer(kb)
     assert hit.sha256 == fresh.sha256 == kb.sha256
-
-
-@pytest.fixture
-def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each computation of a knowledge hash from records, from now on."""
-    hashed: list[str] = []
-    content_hash = knowledge.content_hash
-
-    def counted(*args: Any) -> str:
-        hashed.append("hash")
-        return content_hash(*args)
-
-    monkeypatch.setattr(knowledge, "content_hash", counted)
-    return hashed
 
 
 def test_the_knowledge_hash_is_computed_once_when_an_output_reports_it(

@@ -104,8 +104,6 @@ def batch(  # noqa: PLR0917 (typer maps each option to a parameter)
     # Fail early, and once, on a broken knowledge base or weights file, or other knowledge.
     kb = knowledge.open()
     check_required_kb(ctx, kb)
-    if fmt is BatchFormat.jsonl:
-        kb.sha256  # noqa: B018 (every line reports the knowledge hash: made once, for all workers)
     stream = batching.open_input(source)
     if output is not None:
         batching.check_output_apart(stream, source, output)

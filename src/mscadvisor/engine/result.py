@@ -275,7 +275,8 @@ class Recommendation(Record):
     @property
     def knowledge_base(self) -> dict[str, Any]:
         """``KnowledgeBase.identity()``: name, version, sha256, packs and weights; made when
-        first read, so the knowledge hash is computed only for an output that reports it."""
+        first read, so that without the compiled cache the knowledge hash is computed only for
+        an output that reports it."""
         return self._identity.get()
 
     @property

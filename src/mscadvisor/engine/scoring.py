@@ -152,8 +152,8 @@ class _DiseaseIndex:
         self.relevance = Relevance(
             (r.parsed.when for rs in rules.values() for r in rs if r.when), _CONTEXT_FIELDS
         )
-        # Shared by its results, and made when first read: the knowledge hash in it is computed
-        # only for an output that reports it.
+        # Shared by its results, and made when first read: without the compiled cache, the
+        # knowledge hash in it is computed only for an output that reports it.
         self.identity = Once(kb.identity)
         # By (category, subject), made when a subject is first judged: a recommendation
         # judges routes and strategies for the few sources it ranks or pairs.

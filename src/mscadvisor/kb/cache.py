@@ -6,18 +6,19 @@ parsed again on every run. Records of the kinds no scoring reads (``DEFERRED_KIN
 undecoded by ``load``; ``decode`` makes them when a command reads them.
 
 A cache file is keyed by every source file's path and stamp (``packs.Stamp``: size, modification
-and change times, inode and device), the program version, the Python version and the layout of
-the record types (so a changed record type never reads a cache its older layout wrote). So a
-valid cache is found without reading a rule file: on POSIX systems whatever writes, replaces or
-renames a file changes its stamp, for the change time follows the system clock alone, even when
-a tool sets the modification time back. (A program writing through a memory map may leave the
-times as they were until it syncs; ``cache clear`` or MSCADVISOR_NO_CACHE then.) File times
-tick coarsely, and a file changed twice within one tick keeps one stamp; so a cache is written
-only when every file last changed at least SETTLE_NS before it was listed (the problem git
-calls "racily clean" files). Beside the records, the cache keeps each root's sha256 (a
-``PackInfo``'s), made from the files' bytes when they were compiled, and the knowledge hash
-(``knowledge.content_hash``) of the records it stores, computed when it is written: computing it
-again on every run would cost a tenth of a recommendation's start-up.
+and change times, inode and device), the program version, the Python version, the layout of the
+record types and the stamps of this folder's modules (so code changed under the same version
+never reads a cache that older code wrote, records or knowledge hash). So a valid cache is found
+without reading a rule file: on POSIX systems whatever writes, replaces or renames a file
+changes its stamp, for the change time follows the system clock alone, even when a tool sets the
+modification time back. (A program writing through a memory map may leave the times as they were
+until it syncs; ``cache clear`` or MSCADVISOR_NO_CACHE then.) File times tick coarsely, and a
+file changed twice within one tick keeps one stamp; so a cache is written only when every file
+last changed at least SETTLE_NS before it was listed (the problem git calls "racily clean"
+files). Beside the records, the cache keeps each root's sha256 (a ``PackInfo``'s), made from the
+files' bytes when they were compiled, and the knowledge hash (``knowledge.content_hash``) of the
+records it stores, computed when it is written: computing it again on every run would cost a
+tenth of this package's share of a recommendation's start-up.
 
 A cache file is written atomically, and it is ignored (and replaced by the next write) when it
 is missing, corrupt, truncated, from another version, over MAX_BYTES, or not a regular file: a
@@ -55,6 +56,7 @@ from mscadvisor.kb.compact import RECORD_LAYOUT, from_compact, from_compact_item
 from mscadvisor.kb.conditions import well_formed
 from mscadvisor.kb.digest import HEX_DIGITS, sha256
 from mscadvisor.kb.loader import SourceFile
+from mscadvisor.kb.packs import stamp
 from mscadvisor.kb.records import MANIFEST_KIND
 from mscadvisor.kb.vocabulary import FIELDS
 from mscadvisor.reading import Unreadable, kind_of, read_file
@@ -98,10 +100,22 @@ def enabled() -> bool:
 
 def cache_key(sources: Sequence[SourceFile]) -> str:
     """The key of the cache of these files as listed: their paths and stamps, with the program
-    and Python versions and the record layout."""
+    and Python versions, the record layout and the stamps of the code that compiles them."""
     stamps = "\0".join(f"{source.shown}\0{source.stamp}" for source in sources)
-    text = f"{FORMAT}\0{__version__}\0{sys.version}\0{RECORD_LAYOUT}\0{stamps}"
+    text = f"{FORMAT}\0{__version__}\0{sys.version}\0{RECORD_LAYOUT}\0{_code_stamps()}\0{stamps}"
     return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _code_stamps() -> str:
+    """The stamps of the modules of this folder, which validate, compile and hash knowledge:
+    what the cache holds depends on them, and a program changed under the same version (an
+    editable install, a reinstall) must not read a cache that older code wrote."""
+    try:
+        with os.scandir(os.path.dirname(__file__)) as entries:
+            modules = [(e.name, stamp(e.stat())) for e in entries if e.name.endswith(".py")]
+    except OSError:
+        return "?"  # a folder its own modules were imported from, but unlisted: the version keys
+    return repr(sorted(modules))
 
 
 def settled(sources: Sequence[SourceFile], listed_ns: int) -> bool:

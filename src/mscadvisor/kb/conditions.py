@@ -317,8 +317,8 @@ def partial_verdict(node: Node, known: Context) -> bool | None:
 
 def long_form(node: Node) -> dict[str, Any]:
     """The condition in the long form (``condition_syntax.parse`` gives the same tree back).
-    Here rather than beside the parser: the knowledge hash writes every rule's conditions so,
-    on every run that reports it, and the parser is needed only when rule files are read."""
+    Here rather than beside the parser, which only reading rule files needs: the knowledge
+    hash, `rules show` and the generated docs write conditions so."""
     if isinstance(node, All | AnyOf):
         key = "all" if isinstance(node, All) else "any"
         return {key: [long_form(c) for c in node.children]}

@@ -107,7 +107,8 @@ class KnowledgeBase(Record):
 
     @property
     def sha256(self) -> str:
-        """The knowledge hash (``content_hash``), computed when first read."""
+        """The knowledge hash (``content_hash``): as the compiled cache keeps it, else computed
+        when first read."""
         return self._content_hash.get()
 
     def resolve_disease(self, name: str) -> Disease:
@@ -407,10 +408,9 @@ def content_hash(compact: Typed, rules: dict[str, ParsedRule]) -> str:
 
     It is computed from the records as loaded, in their compact form (``compact_records``), which
     is the same with and without the compiled cache. A rule counts with its conditions as the
-    trees they mean
-    (``rules``: the rules kept), written in the long form, so writing one in the shorthand
-    instead changes nothing; a rule another overrides does not count. Rule test cases and pack
-    manifests are not knowledge and do not count.
+    trees they mean (``rules``: the rules kept), written in the long form, so writing one in the
+    shorthand instead changes nothing; a rule another overrides does not count. Rule test cases
+    and pack manifests are not knowledge and do not count.
     """
     records: list[tuple[str, Any]] = []
     for kind, items in compact.items():
