@@ -33,6 +33,10 @@ class OutputFile:
     ``.NAME.xxxx`` file beside the target. A special file such as /dev/null, a FIFO or a
     terminal is written straight through: renaming over it would replace the device itself.
 
+    A file that standard output or standard error already writes to (``-o /dev/stdout``, or
+    the file a shell redirected either to) is written through that stream, as the stream
+    would write it (appending after ``>>``): replacing it would discard what the stream wrote.
+
     Permissions are the user's: a new file gets the mode the umask gives any new file (0644
     under umask 022), an overwritten file keeps its mode. A symbolic link is followed: the file
     it points to is replaced (in its own folder, keeping its mode) and the link stays a link.
@@ -56,6 +60,10 @@ class OutputFile:
                 old = None
             if old is not None and not stat.S_ISREG(old.st_mode):
                 self.handle = path.open("w", encoding="utf-8", newline="")
+                return
+            stream = _stream_writing(old)
+            if stream is not None:
+                self.handle = os.fdopen(os.dup(stream), "w", encoding="utf-8", newline="")
                 return
             fd = self._temporary()
         except OSError as exc:
@@ -144,6 +152,20 @@ class OutputFile:
 
     def _error(self, exc: OSError) -> MscAdvisorError:
         return MscAdvisorError(f"cannot write {self.path}: {exc.strerror or exc}")
+
+
+def _stream_writing(file: os.stat_result | None) -> int | None:
+    """The descriptor of standard output or standard error when it writes to this file."""
+    if file is None:
+        return None
+    for fd in (1, 2):
+        try:
+            stream = os.fstat(fd)
+        except OSError:  # closed
+            continue
+        if (stream.st_dev, stream.st_ino) == (file.st_dev, file.st_ino):
+            return fd
+    return None
 
 
 def _link_over(tmp: Path, folder: int, name: str) -> None:
