@@ -293,6 +293,56 @@ def test_unwritable_cache_folder_is_not_an_error(
     assert list(folder.iterdir()) == []  # it could not be written, and that is no error
 
 
+@pytest.mark.subprocess
+def test_cache_clear_says_which_files_it_could_not_remove(
+    unprivileged: Unprivileged, kb: KnowledgeBase
+) -> None:
+    folder = unprivileged.folder / "cache"
+    env = {"MSCADVISOR_NO_CACHE": "0", "MSCADVISOR_CACHE_DIR": str(folder)}
+    assert unprivileged.run("recommend", "-d", "POF", env=env).code == 0
+    (written,) = folder.glob("kb-*.bin")
+    folder.chmod(0o500)  # readable, not writable: the file stays
+    try:
+        cleared = unprivileged.run("cache", "clear", env=env)
+        info = unprivileged.run("cache", "info", env=env)
+        folder.chmod(0o000)
+        unlisted = unprivileged.run("cache", "clear", env=env)
+        unlisted_info = unprivileged.run("cache", "info", env=env)
+    finally:
+        folder.chmod(0o700)
+    assert cleared.code == 1 and cleared.out == f"removed 0 file(s) from {folder}\n"
+    assert cleared.err == (f"mscadvisor: error: {written}: cannot remove it: Permission denied\n")
+    assert written.exists() and info.code == 0 and f"{written.name}  " in info.out
+    assert unlisted.code == 1
+    assert unlisted.err == f"mscadvisor: error: {folder}: cannot list it: Permission denied\n"
+    assert "state: not used: the folder cannot be listed: Permission denied" in unlisted_info.out
+
+
+def test_cache_info_names_a_cache_folder_that_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., CliResult]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("MSCADVISOR_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.delenv("MSCADVISOR_NO_CACHE", raising=False)
+    info = cli("cache", "info")
+    assert info.code == 0
+    assert "state: not used: it cannot be made or looked at: Not a directory" in info.out
+    assert cli("cache", "info", "-f", "json").json()["enabled"] is False
+
+
+def test_a_device_as_cache_folder_is_not_taken_for_an_untrusted_folder(
+    monkeypatch: pytest.MonkeyPatch, cli: Callable[..., CliResult]
+) -> None:
+    """/dev/null is writable by everyone, but it is no folder: no warning about its mode."""
+    monkeypatch.setenv("MSCADVISOR_CACHE_DIR", "/dev/null")
+    monkeypatch.delenv("MSCADVISOR_NO_CACHE", raising=False)
+    monkeypatch.setenv(cache.WARNED, "")
+    result = cli("recommend", "-d", "POF", "-f", "json")
+    assert result.code == 0 and "writable by group or others" not in result.err
+    assert "state: not used: it is a device, not a folder" in cli("cache", "info").out
+
+
 def test_cache_folder_that_is_a_file_is_not_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb: KnowledgeBase
 ) -> None:

@@ -380,8 +380,8 @@ def test_cache_store_leaves_one_file_and_no_temporary(
     assert len(files) == 1 and files[0].startswith("kb-") and files[0].endswith(".bin")
     blob = (tmp_path / "c" / files[0]).read_bytes()
     assert blob.startswith(cache.MAGIC + b"\n")
-    assert cache.clear() == 1 and cache.entries() == []
-    assert cache.clear() == 0
+    assert cache.clear() == (1, []) and cache.entries() == []
+    assert cache.clear() == (0, [])
 
 
 def test_trial_lookup() -> None:

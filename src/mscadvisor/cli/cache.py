@@ -4,6 +4,7 @@ import typer
 
 from mscadvisor.cli.browse import report
 from mscadvisor.cli.options import Format, FormatOption
+from mscadvisor.errors import MscAdvisorError
 
 
 def cache_info(fmt: FormatOption = Format.table) -> None:
@@ -14,7 +15,11 @@ def cache_info(fmt: FormatOption = Format.table) -> None:
 
 
 def cache_clear() -> None:
-    """Delete the compiled knowledge cache; it is rebuilt on the next run."""
+    """Delete the compiled knowledge cache; it is rebuilt on the next run. Exit 1 when a file
+    could not be removed."""
     from mscadvisor.kb import cache
 
-    typer.echo(f"removed {cache.clear()} file(s) from {cache.cache_dir()}")
+    removed, problems = cache.clear()
+    typer.echo(f"removed {removed} file(s) from {cache.cache_dir()}")
+    if problems:
+        raise MscAdvisorError("; ".join(problems))

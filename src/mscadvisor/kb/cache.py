@@ -38,6 +38,7 @@ the rule files, never the cache, and prints the hash they give.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import marshal
 import os
@@ -193,7 +194,9 @@ def load(key: str) -> Hit | None:
     folder = cache_dir()
     path = cache_path(key)
     folder_info = _existing(folder, follow=True)
-    if folder_info is None or not _trusted(folder, folder_info):
+    if folder_info is None or not stat.S_ISDIR(folder_info.st_mode):  # `cache info` says why
+        return None
+    if not _trusted(folder, folder_info):
         return None
     info = _existing(path)
     if info is None or not stat.S_ISREG(info.st_mode) or not _trusted(path, info):
@@ -348,20 +351,26 @@ def _prune(keep: Path) -> None:
         _remove(path)
 
 
-def _remove(path: Path) -> bool:
-    try:
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):  # a folder named like a cache file, or one we may not write
         path.unlink(missing_ok=True)
-    except OSError:  # a folder named like a cache file, or a folder we may not write
-        return False
-    return True
 
 
 def entries() -> list[Path]:
-    """The cache files and temp files in the cache folder, whatever kind of file each is."""
+    """The cache files and temp files in the cache folder, whatever kind of file each is (none
+    where the folder cannot be listed)."""
+    try:
+        return _listed()
+    except OSError:
+        return []
+
+
+def _listed() -> list[Path]:
+    """``entries()``; an OSError when the folder exists but cannot be listed."""
     folder = cache_dir()
     try:
         names = os.listdir(folder)
-    except OSError:
+    except FileNotFoundError:
         return []
     return [
         folder / name
@@ -395,16 +404,42 @@ def describe(path: Path) -> tuple[int, str | None]:
 
 def folder_problem() -> str | None:
     """Why the cache folder cannot be used, or None (a folder not made yet is made private)."""
-    info = _existing(cache_dir(), follow=True)
-    if info is None:
+    folder = cache_dir()
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
         return None
+    except OSError as exc:  # a file where a folder on the way should be, say
+        return f"it cannot be made or looked at: {exc.strerror or exc}"
     if not stat.S_ISDIR(info.st_mode):
         what = "a file" if stat.S_ISREG(info.st_mode) else kind_of(info.st_mode)
         return f"it is {what}, not a folder"
     problem = distrust(info)
-    return None if problem is None else f"the folder {problem}; it must be yours alone"
+    if problem is not None:
+        return f"the folder {problem}; it must be yours alone"
+    try:
+        _listed()
+    except OSError as exc:
+        return f"the folder cannot be listed: {exc.strerror or exc}"
+    return None
 
 
-def clear() -> int:
-    """Delete every cache file and temp file; return how many were removed."""
-    return sum(_remove(path) for path in entries())
+def clear() -> tuple[int, list[str]]:
+    """Delete every cache file and temp file: how many were removed, and why each of the others
+    could not be (a folder named like one is left alone, and is no problem)."""
+    try:
+        paths = _listed()
+    except OSError as exc:
+        return 0, [f"{cache_dir()}: cannot list it: {exc.strerror or exc}"]
+    removed, problems = 0, []
+    for path in paths:
+        info = _existing(path)
+        if info is None or stat.S_ISDIR(info.st_mode):
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            problems.append(f"{path}: cannot remove it: {exc.strerror or exc}")
+        else:
+            removed += 1
+    return removed, problems
