@@ -436,3 +436,21 @@ def test_cli_explain_sensitivity_table(cli: Callable[..., CliResult]) -> None:
     (row,) = [line for line in table.out.splitlines() if "age=60" in line]
     assert "BM-cells" in row and "AD-cells" in row
     assert "Sensitivity" not in cli(*flags).out
+
+
+def test_the_what_if_table_shows_the_warnings_of_each_side(
+    cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warning both sides share is shown once; one only the what-if profile gets (a need that
+    has no meaning for the disease) says so; piped, each also goes to stderr once."""
+    monkeypatch.setenv("COLUMNS", "200")
+    table = cli("recommend", "-d", "OP", "--what-if", "needs=fertility")
+    assert table.code == 0
+    shared = "warning No registered osteoporosis trial in the review has reported results."
+    assert table.out.count(shared) == 1
+    assert "warning (what if) The need 'fertility' has no meaning for OP" in table.out
+    stderr = table.err.splitlines()
+    assert len(stderr) == len(set(stderr)) == table.out.count("\nwarning")
+    assert "mscadvisor: warning: The need 'fertility' has no meaning for OP" in table.err
+    back = cli("recommend", "-d", "OP", "--need", "fertility", "--what-if", "needs=")
+    assert "warning (baseline) The need 'fertility' has no meaning for OP" in back.out

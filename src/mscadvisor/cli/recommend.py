@@ -22,16 +22,17 @@ if TYPE_CHECKING:
     from mscadvisor.engine.result import Recommendation
 
 
-def _warnings_to_stderr(result: "Recommendation") -> None:
-    """Warnings about the profile and the evidence also go to stderr when stdout is not a
-    terminal, so that a reader of a piped table still sees them."""
+def _warnings_to_stderr(*results: "Recommendation") -> None:
+    """Warnings about the profile and the evidence (of each result, each warning once) also go
+    to stderr when stdout is not a terminal, so that a reader of a piped table still sees them."""
     import sys
 
     from mscadvisor.render.printable import printable
 
     if not sys.stdout.isatty():
-        for w in result.warnings:
-            sys.stderr.write(f"mscadvisor: warning: {printable(w.message)}\n")
+        messages = [w.message for result in results for w in result.warnings]
+        for message in dict.fromkeys(messages):
+            sys.stderr.write(f"mscadvisor: warning: {printable(message)}\n")
 
 
 @with_profile_options()
@@ -118,6 +119,7 @@ def recommend(  # noqa: PLR0917 (typer maps each option to a parameter)
         from mscadvisor.render.table import print_what_if
 
         print_what_if(output.console(), comparison, top)
+        _warnings_to_stderr(comparison.baseline, comparison.changed)
         return
 
     def tables(console: "Console") -> None:

@@ -17,6 +17,7 @@ from mscadvisor.engine.result import (
     CATEGORY_TITLES,
     DISCLAIMER,
     Contribution,
+    Notice,
     Recommendation,
     ScoredCandidate,
 )
@@ -173,12 +174,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
         for e in result.excluded:
             table.add_row(f"{escape(e.label)}\n[dim]{e.category}[/dim]", escape(e.reason), e.rule)
         console.print(table)
-    for w in result.warnings:
-        cited = "; ".join(c.label for c in w.citations)
-        console.print(
-            f"[yellow]warning[/yellow] {escape(w.message)}"
-            + (f" [dim]({escape(cited)})[/dim]" if cited else "")
-        )
+    _print_warnings(console, result.warnings)
     console.print(
         "Score = base + sum of contributions (--explain shows them and the evidence). "
         "Candidates with evidence rank first; then score, certainty, study design, id. "
@@ -408,6 +404,16 @@ def _regimen_table(result: Recommendation, count: int) -> Table:
     return table
 
 
+def _print_warnings(console: Console, warnings: Iterable[Notice], side: str = "") -> None:
+    """Each warning with its citations; ``side``: which side of a what-if it is about."""
+    for w in warnings:
+        cited = "; ".join(c.label for c in w.citations)
+        console.print(
+            f"[yellow]warning{escape(side)}[/yellow] {escape(w.message)}"
+            + (f" [dim]({escape(cited)})[/dim]" if cited else "")
+        )
+
+
 def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
     baseline, changed = comparison.baseline, comparison.changed
     before_values, after_values = baseline.profile.shown(), changed.profile.shown()
@@ -445,6 +451,10 @@ def print_what_if(console: Console, comparison: WhatIf, top: int) -> None:
                 move,
             )
         console.print(table)
+    before_warnings, after_warnings = baseline.warnings, changed.warnings
+    _print_warnings(console, (w for w in before_warnings if w in after_warnings))
+    _print_warnings(console, (w for w in before_warnings if w not in after_warnings), " (baseline)")
+    _print_warnings(console, (w for w in after_warnings if w not in before_warnings), " (what if)")
     console.print(
         f"{len(comparison.moved)} candidate(s) changed rank or score. Move: how many ranks the "
         "candidate on the what-if side went up or down from its baseline rank; new: not ranked "
