@@ -61,13 +61,15 @@ QUOTED_CHARS = 60  # a value quoted in a message is cut to this, so a message st
 def quoted(value: object) -> str:
     """A value as a message quotes it: its repr (which escapes control characters), cut short
     when long, saying how long it was."""
-    return _cut(repr(value))
+    return _cut(repr(value), len(value) if isinstance(value, str) else None)
 
 
-def _cut(text: str) -> str:
+def _cut(text: str, length: int | None = None) -> str:
+    """``text`` cut short when long, saying how long the value was: ``length`` characters (a
+    string's own, not its repr's with quotes and escapes), else the text's."""
     if len(text) <= QUOTED_CHARS:
         return text
-    return f"{text[: QUOTED_CHARS - 10]}... ({len(text)} characters)"
+    return f"{text[: QUOTED_CHARS - 10]}... ({len(text) if length is None else length} characters)"
 
 
 def quoted_data(value: object) -> str:

@@ -337,7 +337,7 @@ CASES += [
         "disease-flag-huge",
         f"{{m}} recommend -d {LONG_TEXT}",
         EXIT_USAGE,
-        "... (100002 characters); valid: AD, AS",
+        "... (100000 characters); valid: AD, AS",
     ),
     BadInput(
         "what-if-huge-value",
