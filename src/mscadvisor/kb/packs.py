@@ -21,6 +21,7 @@ import stat
 from pathlib import Path
 
 from mscadvisor.errors import KnowledgeBaseError
+from mscadvisor.reading import kind_of
 from mscadvisor.record import Record
 
 MANIFEST = "pack.toml"
@@ -69,12 +70,16 @@ def list_pack(root: Path, *, trusted: bool = False) -> PackFiles:
         raise KnowledgeBaseError([f"{root}: rules folder does not exist"]) from None
     except OSError as exc:  # a folder that may not be searched, say
         raise KnowledgeBaseError([f"{root}: cannot open folder: {exc.strerror}"]) from None
-    if manifest_info is None or not stat.S_ISREG(manifest_info.st_mode):
+    if manifest_info is None:
         raise KnowledgeBaseError(
             [
                 f"not a rule pack: {root} has no {MANIFEST}; see README (Rule packs) for the "
                 'manifest a pack starts with: name = "..." and version = "..."'
             ]
+        )
+    if not stat.S_ISREG(manifest_info.st_mode):
+        raise KnowledgeBaseError(
+            [f"{manifest}: is {kind_of(manifest_info.st_mode)}, not a file (the pack's manifest)"]
         )
     walk = _Walk(root, trusted)
     walk.check_trust(root, root_info)

@@ -366,4 +366,17 @@ CASES += [
         EXIT_KNOWLEDGE_BASE,
         "mscadvisor: error: invalid knowledge base: not a rule pack: pack has no pack.toml",
     ),
+    BadInput(
+        "pack-manifest-a-folder",
+        "mkdir -p pack/pack.toml; {m} --rules pack recommend -d OP; rc=$?; rm -r pack; exit $rc",
+        EXIT_KNOWLEDGE_BASE,
+        "invalid knowledge base: pack/pack.toml: is a folder, not a file (the pack's manifest)",
+    ),
+    BadInput(
+        "pack-manifest-a-fifo",
+        "mkdir pack; mkfifo pack/pack.toml; {m} --rules pack recommend -d OP; rc=$?; rm -r pack; "
+        "exit $rc",
+        EXIT_KNOWLEDGE_BASE,
+        "pack/pack.toml: is a pipe or FIFO, not a file (the pack's manifest)",
+    ),
 ]
