@@ -28,6 +28,18 @@ def test_the_drift_table_answers_first_and_fits_80_columns(
     assert "(needs curation)" in result.out
 
 
+def test_a_pack_that_cannot_be_written_is_a_run_time_error(cli: Cli, tmp_path: Path) -> None:
+    """Exit 1, as for any output that cannot be written; an existing folder is a usage error."""
+    missing = tmp_path / "no-such-folder" / "refreshed"
+    failed = cli("trials-refresh", str(EXAMPLE), "--pack", str(missing))
+    assert failed.code == 1
+    assert failed.err == (
+        f"mscadvisor: error: {missing}: cannot create the pack: No such file or directory\n"
+    )
+    taken = cli("trials-refresh", str(EXAMPLE), "--pack", str(tmp_path))
+    assert taken.code == 2 and "already exists; give --pack a new folder name" in taken.err
+
+
 def test_the_pack_is_scored_with_and_recorded(cli: Cli, tmp_path: Path) -> None:
     pack = tmp_path / "refreshed"
     made = cli("trials-refresh", str(EXAMPLE), "--as-of", "2026-06-01", "--pack", str(pack))

@@ -94,6 +94,30 @@ def test_a_value_that_does_not_fit_is_refused_with_its_path(name: str, message: 
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("last_update_posted", "2024-02-30", "expected a date YYYY-MM-DD, got '2024-02-30'"),
+        ("last_update_posted", "2024-02", "expected a date YYYY-MM-DD, got '2024-02'"),
+        (
+            "completion",
+            "2023-04-31",
+            "expected a date YYYY-MM-DD (a day that exists) or YYYY-MM, got '2023-04-31'",
+        ),
+    ],
+)
+def test_a_date_that_is_no_day_is_refused(field: str, value: str, message: str) -> None:
+    """A pack written from the export records the update day, which its trial update must
+    give as a calendar date: a date the pack would be refused for is refused here."""
+    document = json.loads((FIXTURES / "study-completed.json").read_text())
+    *steps, last = FIELDS[field].path.split(".")
+    parent = document
+    for step in steps:
+        parent = parent.setdefault(step, {})
+    parent[last] = value
+    assert problem(document) == f"f.json: {FIELDS[field].path}: {message}"
+
+
 def test_the_drift_of_the_example_export(kb: KnowledgeBase) -> None:
     result = refresh(kb, ["x"], read_studies([EXAMPLE]), AS_OF)
     trials = by_trial(result)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mscadvisor.engine.refresh import Refresh
-from mscadvisor.errors import InputError
+from mscadvisor.errors import InputError, MscAdvisorError
 
 UPDATES_FILE = "trials.toml"
 
@@ -61,14 +61,15 @@ def _table(values: dict[str, Any]) -> str:
 
 
 def write_pack(folder: Path, files: dict[str, str]) -> None:
-    """Create the pack folder with these files; InputError when it exists or cannot be made."""
+    """Create the pack folder with these files: InputError when it exists (another name is
+    needed), MscAdvisorError (exit 1, as for any output) when it cannot be written."""
     if folder.exists() or folder.is_symlink():
         raise InputError(f"{folder}: already exists; give --pack a new folder name")
     parent = folder.parent
     try:
         temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
     except OSError as exc:
-        raise InputError(f"{folder}: cannot create the pack: {exc.strerror or exc}") from None
+        raise MscAdvisorError(f"{folder}: cannot create the pack: {exc.strerror or exc}") from None
     try:
         for name, text in files.items():
             (temporary / name).write_text(text, encoding="utf-8")
@@ -76,7 +77,7 @@ def write_pack(folder: Path, files: dict[str, str]) -> None:
         os.rename(temporary, folder)
     except OSError as exc:
         shutil.rmtree(temporary, ignore_errors=True)
-        raise InputError(f"{folder}: cannot write the pack: {exc.strerror or exc}") from None
+        raise MscAdvisorError(f"{folder}: cannot write the pack: {exc.strerror or exc}") from None
 
 
 def _umask() -> int:

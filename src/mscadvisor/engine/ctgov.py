@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mscadvisor.errors import InputError
-from mscadvisor.kb.records import is_nct_number
+from mscadvisor.kb.records import is_iso_date, is_nct_number
 from mscadvisor.reading import Unreadable, decode, load_json, read_file
 
 MAX_FILE_BYTES = 128 * 1024 * 1024  # an export of a few thousand full study records
@@ -69,8 +69,18 @@ def _nct(value: Any) -> str:
 
 
 def _date(value: Any) -> str:
+    """A calendar date YYYY-MM-DD, or a month YYYY-MM (the registry gives both)."""
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise ValueError("expected a date YYYY-MM-DD or YYYY-MM")
+    if len(value) > len("YYYY-MM") and not is_iso_date(value):
+        raise ValueError("expected a date YYYY-MM-DD (a day that exists) or YYYY-MM")
+    return value
+
+
+def _day(value: Any) -> str:
+    """A calendar date YYYY-MM-DD: a pack's trial update records the day (see records.py)."""
+    if not isinstance(value, str) or not is_iso_date(value):
+        raise ValueError("expected a date YYYY-MM-DD")
     return value
 
 
@@ -118,7 +128,7 @@ FIELDS: dict[str, Field] = {
     "status": Field("protocolSection.statusModule.overallStatus", _one_of(STATUSES), required=True),
     "why_stopped": Field("protocolSection.statusModule.whyStopped", _text),
     "last_update_posted": Field(
-        "protocolSection.statusModule.lastUpdatePostDateStruct.date", _date, required=True
+        "protocolSection.statusModule.lastUpdatePostDateStruct.date", _day, required=True
     ),
     "completion": Field("protocolSection.statusModule.completionDateStruct.date", _date),
     "phases": Field("protocolSection.designModule.phases[]", _one_of(PHASES)),
