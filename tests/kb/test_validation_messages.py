@@ -429,3 +429,38 @@ def test_conditions_are_nested_at_most_16_deep(tmp_path: Path, depth: int, refus
     except KnowledgeBaseError as exc:
         problems = str(exc)
     assert (expected in problems) == refused
+
+
+RULE_WITH = (
+    '[[rule]]\nid = "BIG"\ngroup = "x"\ncategory = "source"\nsummary = "s"\nrationale = "r"\n'
+    'applies_to = {{ tissue = "BM" }}\nlevel = "expert-synthesis"\n'
+    "citations = [{{ table = 4 }}]\n{}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "fragment"),
+    [
+        ("points = 101", "field points: must be between -100 and 100 (got 101)"),
+        ("points = -101", "field points: must be between -100 and 100 (got -101)"),
+        (
+            'evidence = { records = "studies", match = ["disease"], points_each = 1000, cap = 6 }',
+            "field evidence.points_each: must be between -100 and 100 (got 1000)",
+        ),
+        (
+            'evidence = { records = "studies", match = ["disease"], points_each = 2, cap = 101 }',
+            "field evidence.cap: must be between 0 and 100 (got 101)",
+        ),
+    ],
+)
+def test_a_rule_gives_or_takes_at_most_100_points(
+    tmp_path: Path, field: str, fragment: str
+) -> None:
+    """A larger number in a pack is a typo, not a judgement: it would dwarf every other rule."""
+    assert fragment in pack_problems(tmp_path, RULE_WITH.format(field))
+
+
+def test_a_rule_of_100_points_loads(tmp_path: Path) -> None:
+    pack = new_pack(tmp_path / "pack")
+    (pack / "p.toml").write_text(RULE_WITH.format("points = -100"), encoding="utf-8")
+    assert load_knowledge_base([pack], use_cache=False).rules["BIG"].rule.points == -100

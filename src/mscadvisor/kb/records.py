@@ -43,6 +43,11 @@ def is_iso_date(value: str) -> bool:
 
 
 IsoDate = Annotated[str, Check(is_iso_date, "must be a date written YYYY-MM-DD")]
+# The most points one rule gives or takes (the shipped rules give at most 6): a rule pack's
+# larger number is a typo, not a judgement, and would dwarf every other rule.
+MAX_POINTS = 100
+Points = Annotated[int, between(-MAX_POINTS, MAX_POINTS)]
+Cap = Annotated[int, between(0, MAX_POINTS)]
 
 SYSTEMS = ("reproductive", "neural", "vascular", "skeletal", "skin", "systemic")
 System = Literal["reproductive", "neural", "vascular", "skeletal", "skin", "systemic"]
@@ -326,15 +331,15 @@ class EvidenceQuery(Record):
         ],
         NOT_EMPTY,
     ]
-    points_each: int  # per direct record (negative: evidence against)
-    cap: Annotated[int, at_least(0)]  # the most the direct records give, in size
+    points_each: Points  # per direct record (negative: evidence against)
+    cap: Cap  # the most the direct records give, in size
     setting: tuple[Setting, ...] = ()
     outcome: tuple[Outcome, ...] = ()
     design: tuple[TrialDesign, ...] = ()
     head_to_head: bool | None = None
     reports_fertility: bool | None = None
-    indirect_each: int = 0  # per indirect record: one that differs from the question
-    indirect_cap: Annotated[int, at_least(0)] = 0
+    indirect_each: Points = 0  # per indirect record: one that differs from the question
+    indirect_cap: Cap = 0
     __pydantic_config__: ClassVar[dict[str, Any]] = _FORBID_EXTRA
 
 
@@ -355,7 +360,7 @@ class Rule(Record):
     group: Id
     applies_to: dict[str, Any] | None = None
     when: dict[str, Any] | None = None
-    points: int | None = None
+    points: Points | None = None
     exclude: bool = False
     evidence: EvidenceQuery | None = None
     caveat: bool = False  # no points: the summary travels with the candidate as a caveat
