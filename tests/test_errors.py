@@ -19,6 +19,10 @@ def test_a_short_value_is_quoted_whole() -> None:
     assert quoted_data(None) == "null" and quoted_data([True, 1]) == "[true, 1]"
 
 
+def test_a_long_string_read_from_a_file_gives_its_own_length() -> None:
+    assert quoted_data("9" * 100).endswith("... (100 characters)")
+
+
 def test_a_long_value_that_is_not_a_string_gives_the_length_written() -> None:
     written = quoted_data(list(range(100)))
     assert written.endswith(f"... ({len(repr(list(range(100))))} characters)")

@@ -76,7 +76,7 @@ def quoted_data(value: object) -> str:
     """A value read from a profile or weights file as the file wrote it: true, false and null as
     in JSON and TOML (not Python's True and None), also inside a list or table, a TOML date or
     time in its own form; anything else as ``quoted`` gives it."""
-    return _cut(_as_written(value))
+    return _cut(_as_written(value), len(value) if isinstance(value, str) else None)
 
 
 def _as_written(value: object) -> str:

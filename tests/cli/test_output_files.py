@@ -221,39 +221,45 @@ def test_a_failed_write_is_an_error_and_leaves_no_temporary_file(
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("name", ["/dev/stdout", "same file"])
-def test_an_output_that_standard_output_writes_to_is_written_through_it(
-    tmp_path: Path, name: str
+@pytest.mark.parametrize(
+    ("stdout", "output"),
+    [("file", "/dev/stdout"), ("file", "same name"), ("pipe", "/dev/stdout")],
+)
+def test_an_output_that_standard_output_writes_to_is_refused(
+    tmp_path: Path, stdout: str, output: str
 ) -> None:
-    """`{ ...; batch -o /dev/stdout; ...; } >> log` appends to log, as the stream would: the
-    file standard output writes to is never replaced (which would drop what was in it)."""
+    """`{ ...; batch -o /dev/stdout; } >> log` would replace log (what it held and what the
+    shell appended); with a pipe, the results would go beside the stream. Refused, and log is
+    left as the shell writes it."""
     profiles = tmp_path / "profiles.jsonl"
     profiles.write_text(PROFILES, encoding="utf-8")
     log = tmp_path / "log.txt"
     log.write_text("kept\n", encoding="utf-8")
-    inode = log.stat().st_ino
-    output = "/dev/stdout" if name == "/dev/stdout" else str(log)
-    with log.open("a", encoding="utf-8") as stdout:
-        command = [sys.executable, "-m", "mscadvisor", "batch", str(profiles), "-o", output]
-        done = subprocess.run([*command, "-f", "csv"], stdout=stdout, text=True, check=False)
-    assert done.returncode == 0
-    assert log.stat().st_ino == inode
-    lines = log.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "kept" and lines[1].startswith("line,disease,") and len(lines) == 4
+    named = "/dev/stdout" if output == "/dev/stdout" else str(log)
+    command = [sys.executable, "-m", "mscadvisor", "batch", str(profiles), "-o", named]
+    if stdout == "file":
+        with log.open("a", encoding="utf-8") as stream:
+            done = subprocess.run(
+                command, stdout=stream, stderr=subprocess.PIPE, text=True, check=False
+            )
+    else:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"mscadvisor: error: {named}: is where standard output already goes, which writing it "
+        "would mix with or replace; leave the option out to write there\n"
+    )
+    assert log.read_text(encoding="utf-8") == "kept\n"
 
 
-def test_writing_through_standard_output_leaves_it_open(tmp_path: Path) -> None:
-    """The output writes through a copy of the descriptor: committing it closes the copy."""
-    log = tmp_path / "log.txt"
-    with log.open("a", encoding="utf-8") as stream:
-        saved = os.dup(1)
-        os.dup2(stream.fileno(), 1)
-        try:
-            written = OutputFile(log)
-            written.write("through\n")
-            written.commit()
-            os.write(1, b"still open\n")
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-    assert log.read_text(encoding="utf-8") == "through\nstill open\n"
+@pytest.mark.subprocess
+def test_naming_the_device_standard_output_writes_to_is_not_refused(tmp_path: Path) -> None:
+    """A character device (here /dev/null; a terminal alike) is written straight through, never
+    replaced: naming the one stdout writes to is harmless."""
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text(PROFILES, encoding="utf-8")
+    command = [sys.executable, "-m", "mscadvisor", "batch", str(profiles), "-o", "/dev/stdout"]
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -370,7 +370,7 @@ def _listed() -> list[Path]:
     folder = cache_dir()
     try:
         names = os.listdir(folder)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no cache: `cache info` says why
         return []
     return [
         folder / name

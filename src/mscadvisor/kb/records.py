@@ -43,7 +43,7 @@ def is_iso_date(value: str) -> bool:
 
 
 IsoDate = Annotated[str, Check(is_iso_date, "must be a date written YYYY-MM-DD")]
-# The most points one rule gives or takes (the shipped rules give at most 6): a rule pack's
+# The most points one rule gives or takes (the shipped rules give at most 10): a rule pack's
 # larger number is a typo, not a judgement, and would dwarf every other rule.
 MAX_POINTS = 100
 Points = Annotated[int, between(-MAX_POINTS, MAX_POINTS)]

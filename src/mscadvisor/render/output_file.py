@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from mscadvisor.errors import MscAdvisorError
+from mscadvisor.errors import InputError, MscAdvisorError
 from mscadvisor.pipes import move
 
 
@@ -33,9 +33,10 @@ class OutputFile:
     ``.NAME.xxxx`` file beside the target. A special file such as /dev/null, a FIFO or a
     terminal is written straight through: renaming over it would replace the device itself.
 
-    A file that standard output or standard error already writes to (``-o /dev/stdout``, or
-    the file a shell redirected either to) is written through that stream, as the stream
-    would write it (appending after ``>>``): replacing it would discard what the stream wrote.
+    A file or pipe that standard output or standard error already writes to (``-o
+    /dev/stdout``, or the file a shell redirected either to) is refused with an InputError:
+    replacing it would discard what the stream wrote, and writing beside the stream would
+    mix the two. A terminal is written straight through, as any special file.
 
     Permissions are the user's: a new file gets the mode the umask gives any new file (0644
     under umask 022), an overwritten file keeps its mode. A symbolic link is followed: the file
@@ -53,6 +54,7 @@ class OutputFile:
         self.tmp: Path | None = None  # the temporary file; None when written straight through
         self._named = False  # whether tmp has a name in the folder (else /proc/self/fd/N)
         try:
+            _refuse_a_standard_stream(path)
             self.target = target_of(path)  # messages keep the path the user gave
             try:
                 old = self.target.stat()
@@ -60,10 +62,6 @@ class OutputFile:
                 old = None
             if old is not None and not stat.S_ISREG(old.st_mode):
                 self.handle = path.open("w", encoding="utf-8", newline="")
-                return
-            stream = _stream_writing(old)
-            if stream is not None:
-                self.handle = os.fdopen(os.dup(stream), "w", encoding="utf-8", newline="")
                 return
             fd = self._temporary()
         except OSError as exc:
@@ -154,18 +152,28 @@ class OutputFile:
         return MscAdvisorError(f"cannot write {self.path}: {exc.strerror or exc}")
 
 
-def _stream_writing(file: os.stat_result | None) -> int | None:
-    """The descriptor of standard output or standard error when it writes to this file."""
-    if file is None:
-        return None
-    for fd in (1, 2):
+def _refuse_a_standard_stream(path: Path) -> None:
+    """InputError when path is the file or pipe that standard output or standard error writes
+    to (by device and inode, following links such as /dev/stdout); a terminal is not refused."""
+    import stat
+
+    try:
+        named = os.stat(path)
+    except OSError:  # not there yet, or a link loop: opening it says why
+        return
+    if stat.S_ISCHR(named.st_mode):
+        return
+    for fd, stream in ((1, "standard output"), (2, "standard error")):
         try:
-            stream = os.fstat(fd)
+            written = os.fstat(fd)
         except OSError:  # closed
             continue
-        if (stream.st_dev, stream.st_ino) == (file.st_dev, file.st_ino):
-            return fd
-    return None
+        if (written.st_dev, written.st_ino) == (named.st_dev, named.st_ino):
+            instead = "leave the option out to write there" if fd == 1 else "name another file"
+            raise InputError(
+                f"{path}: is where {stream} already goes, which writing it would mix with or "
+                f"replace; {instead}"
+            )
 
 
 def _link_over(tmp: Path, folder: int, name: str) -> None:
