@@ -61,22 +61,23 @@ QUOTED_CHARS = 60  # a value quoted in a message is cut to this, so a message st
 def quoted(value: object) -> str:
     """A value as a message quotes it: its repr (which escapes control characters), cut short
     when long, saying how long it was."""
-    return _cut(repr(value), len(value) if isinstance(value, str) else None)
+    return _cut(repr(value), value)
 
 
-def _cut(text: str, length: int | None = None) -> str:
-    """``text`` cut short when long, saying how long the value was: ``length`` characters (a
-    string's own, not its repr's with quotes and escapes), else the text's."""
+def _cut(text: str, value: object) -> str:
+    """``text``, as a message writes ``value``, cut short when long, saying how long it was: a
+    string's own length (not that of its repr, with quotes and escapes), else the text's."""
     if len(text) <= QUOTED_CHARS:
         return text
-    return f"{text[: QUOTED_CHARS - 10]}... ({len(text) if length is None else length} characters)"
+    length = len(value) if isinstance(value, str) else len(text)
+    return f"{text[: QUOTED_CHARS - 10]}... ({length} characters)"
 
 
 def quoted_data(value: object) -> str:
     """A value read from a profile or weights file as the file wrote it: true, false and null as
     in JSON and TOML (not Python's True and None), also inside a list or table, a TOML date or
     time in its own form; anything else as ``quoted`` gives it."""
-    return _cut(_as_written(value), len(value) if isinstance(value, str) else None)
+    return _cut(_as_written(value), value)
 
 
 def _as_written(value: object) -> str:

@@ -166,9 +166,9 @@ def load_knowledge_base(
         ]
         return build_knowledge_base(typed, tree=infos[0], packs=tuple(infos[1:]), **options)
 
-    use_cache = use_cache and cache.enabled()
-    key = cache.cache_key(sources)
-    if use_cache and (hit := cache.load(key)) is not None:
+    # The key (which stats this program's own modules) only where a cache is read or written.
+    key = cache.cache_key(sources) if use_cache and cache.enabled() else None
+    if key is not None and (hit := cache.load(key)) is not None:
         return build(
             hit.typed,
             hit.digests,
@@ -185,7 +185,7 @@ def load_knowledge_base(
     typed = validate_records(parse_sources(texts))
     compact = compact_records(typed)
     kb = build(typed, digests, compact=compact)
-    if use_cache and cache.settled(sources, listed_ns):
+    if key is not None and cache.settled(sources, listed_ns):
         cache.store(key, compact, compact_trees(kb.rules), digests, kb.sha256)
     return kb
 

@@ -143,7 +143,6 @@ def print_view(console: Console, view: View) -> None:
 
 
 def print_recommendation(console: Console, result: Recommendation, top: int, explain: bool) -> None:
-    knowledge = f"{result.knowledge_base['version']}, sha256 {result.knowledge_base['sha256'][:12]}"
     console.print(f"[bold]{escape(result_title(result))}[/bold]")
     console.print(f"Profile: {escape(result.profile.describe())}", style="dim")
     console.print(Text(DISCLAIMER, style="italic yellow"))
@@ -175,6 +174,7 @@ def print_recommendation(console: Console, result: Recommendation, top: int, exp
             table.add_row(f"{escape(e.label)}\n[dim]{e.category}[/dim]", escape(e.reason), e.rule)
         console.print(table)
     _print_warnings(console, result.warnings)
+    knowledge = f"{result.knowledge_base['version']}, sha256 {result.knowledge_base['sha256'][:12]}"
     console.print(
         "Score = base + sum of contributions (--explain shows them and the evidence). "
         "Candidates with evidence rank first; then score, certainty, study design, id. "
